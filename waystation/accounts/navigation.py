@@ -1,0 +1,23 @@
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .policy import Perm, permissions_of
+
+# (label, url name, permission) in the order they appear in the header.
+_ITEMS = [
+    (_("Overview"), "core:dashboard", Perm.DASHBOARD_VIEW),
+    (_("Team"), "accounts:users", Perm.USERS_MANAGE),
+    (_("Audit log"), "audit:events", Perm.AUDIT_VIEW),
+    (_("My account"), "accounts:account", Perm.SIGNED_IN),
+]
+
+
+def navigation_for(user, current_path: str) -> list[dict]:
+    perms = permissions_of(user)
+    items = []
+    for label, name, perm in _ITEMS:
+        if perm in perms:
+            url = reverse(name)
+            active = current_path == url or (url != "/" and current_path.startswith(url))
+            items.append({"label": label, "url": url, "active": active})
+    return items

@@ -1,0 +1,43 @@
+from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
+
+from .models import Invite, RoleGrant, User
+from .policy import Perm, can, visible
+
+
+def users_for(viewer) -> list[User]:
+    """Every account with its roles, in two queries, for those who manage users."""
+    users = list(
+        visible(viewer, User.objects.all(), Perm.USERS_MANAGE)
+        .prefetch_related(Prefetch("role_grants", queryset=RoleGrant.objects.only("user", "role")))
+        .order_by("-is_active", "username")
+    )
+    for user in users:
+        user._roles_cache = frozenset(g.role for g in user.role_grants.all())
+    return users
+
+
+def open_invites_for(viewer) -> list[Invite]:
+    if not can(viewer, Perm.USERS_MANAGE):
+        return []
+    return list(
+        Invite.objects.filter(
+            accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        .select_related("created_by")
+        .order_by("expires_at")
+    )
+
+
+def team_summary_for(viewer) -> dict | None:
+    """Counts for the coordinator's dashboard; None for anyone else."""
+    if not can(viewer, Perm.USERS_MANAGE):
+        return None
+    counts = User.objects.aggregate(
+        active=Count("pk", filter=Q(is_active=True)),
+        without_totp=Count("pk", filter=Q(is_active=True, totp_secret="")),
+    )
+    counts["open_invites"] = Invite.objects.filter(
+        accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).count()
+    return counts

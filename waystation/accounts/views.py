@@ -1,0 +1,269 @@
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from waystation.core.access import public
+
+from . import second_factor as sf
+from . import services
+from .forms import (
+    CodeForm,
+    EnrolForm,
+    InviteForm,
+    PasswordChangeForm,
+    RolesForm,
+    SetPasswordForm,
+    SignInForm,
+)
+from .models import Invite, User
+from .policy import Perm, get_for, requires
+from .selectors import open_invites_for, users_for
+from .throttle import throttle_state
+
+_BACKEND = "django.contrib.auth.backends.ModelBackend"
+_PENDING_SECONDS = 300
+
+
+def _safe_next(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return reverse(settings.LOGIN_REDIRECT_URL)
+
+
+def _throttled_message(minutes: int) -> str:
+    return _("Too many failed attempts. Try again in %(minutes)d minutes.") % {"minutes": minutes}
+
+
+def _finish_sign_in(request, user, *, second_factor: bool):
+    next_url = request.session.get("pending_next") or _safe_next(request)
+    login(request, user, backend=_BACKEND)
+    services.sign_in_completed(user=user, second_factor=second_factor)
+    return redirect(next_url)
+
+
+@public
+def sign_in(request):
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    form = SignInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result = services.password_sign_in(
+            username=form.cleaned_data["username"], password=form.cleaned_data["password"]
+        )
+        if result.outcome is services.SignIn.THROTTLED:
+            form.add_error(None, _throttled_message(result.minutes_left))
+        elif result.outcome is services.SignIn.WRONG:
+            form.add_error(None, _("Wrong username or password."))
+        elif result.user.has_totp:
+            request.session.cycle_key()
+            request.session["pending_user"] = result.user.pk
+            request.session["pending_at"] = int(time.time())
+            request.session["pending_next"] = _safe_next(request)
+            return redirect("accounts:sign_in_code")
+        else:
+            return _finish_sign_in(request, result.user, second_factor=False)
+    return render(
+        request, "accounts/sign_in.html", {"form": form, "next": request.GET.get("next", "")}
+    )
+
+
+def _pending_user(request) -> User | None:
+    pk, at = request.session.get("pending_user"), request.session.get("pending_at", 0)
+    if pk is None or time.time() - at > _PENDING_SECONDS:
+        return None
+    return User.objects.filter(pk=pk, is_active=True).first()
+
+
+@public
+def sign_in_code(request):
+    user = _pending_user(request)
+    if user is None:
+        messages.info(request, _("Please sign in again."))
+        return redirect("accounts:login")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        throttled = throttle_state(user.username)
+        if not throttled.locked and sf.second_factor_check(user=user, code=form.cleaned_data["code"]):
+            for key in ("pending_user", "pending_at"):
+                request.session.pop(key, None)
+            response = _finish_sign_in(request, user, second_factor=True)
+            request.session.pop("pending_next", None)
+            return response
+        result = (
+            services.SignInResult(services.SignIn.THROTTLED, minutes_left=throttled.minutes_left)
+            if throttled.locked
+            else services.second_factor_failed(username=user.username)
+        )
+        if result.outcome is services.SignIn.THROTTLED:
+            request.session.flush()
+            messages.error(request, _throttled_message(result.minutes_left))
+            return redirect("accounts:login")
+        form.add_error("code", _("That code is not right. Codes change every 30 seconds."))
+    return render(request, "accounts/sign_in_code.html", {"form": form})
+
+
+@require_POST
+@requires(Perm.SIGNED_IN)
+def sign_out(request):
+    services.signed_out(user=request.user)
+    logout(request)
+    messages.info(request, _("You are signed out."))
+    return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+@requires(Perm.SIGNED_IN)
+def account(request):
+    user = request.user
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_change(
+                actor=user,
+                old_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["password1"],
+            )
+        except ValidationError as error:
+            field = "old_password" if error.code == "wrong_password" else "password1"
+            form.add_error(field, error)
+        else:
+            update_session_auth_hash(request, user)
+            messages.success(request, _("Your password was changed."))
+            return redirect("accounts:account")
+    return render(
+        request,
+        "accounts/account.html",
+        {"form": form, "recovery_codes_left": sf.recovery_codes_left(user) if user.has_totp else 0},
+    )
+
+
+@requires(Perm.SIGNED_IN)
+def totp_enrol(request):
+    user = request.user
+    if user.has_totp:
+        messages.info(request, _("Your second factor is already set up."))
+        return redirect("accounts:account")
+    secret = request.session.get("totp_pending_secret") or sf.new_totp_secret()
+    request.session["totp_pending_secret"] = secret
+    form = EnrolForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = sf.totp_enrol(actor=user, secret=secret, code=form.cleaned_data["code"])
+        if codes is not None:
+            del request.session["totp_pending_secret"]
+            return render(request, "accounts/recovery_codes.html", {"codes": codes})
+        form.add_error(
+            "code",
+            _("That code does not match. Check that the time on your phone is right and "
+              "enter the newest code."),
+        )
+    uri = sf.provisioning_uri(user, secret)
+    grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+    return render(
+        request,
+        "accounts/totp_enrol.html",
+        {"form": form, "qr_svg": sf.qr_svg(uri), "secret": grouped, "required": user.totp_required},
+    )
+
+
+@requires(Perm.USERS_MANAGE)
+def users(request):
+    return render(
+        request,
+        "accounts/users.html",
+        {"users": users_for(request.user), "invites": open_invites_for(request.user)},
+    )
+
+
+@requires(Perm.USERS_MANAGE)
+def invite_new(request):
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invite, token = services.invite_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error("username" if error.code != "no_roles" else "roles", error)
+        else:
+            link = request.build_absolute_uri(reverse("accounts:invite_accept", args=[token]))
+            return render(request, "accounts/invite_created.html", {"invite": invite, "link": link})
+    return render(request, "accounts/invite_new.html", {"form": form})
+
+
+@require_POST
+@requires(Perm.USERS_MANAGE)
+def invite_revoke(request, pk):
+    invite = Invite.objects.filter(pk=pk, accepted_at__isnull=True, revoked_at__isnull=True).first()
+    if invite is not None:
+        services.invite_revoke(actor=request.user, invite=invite)
+        messages.success(request, _("The invitation was revoked; its link no longer works."))
+    return redirect("accounts:users")
+
+
+@public
+def invite_accept(request, token):
+    invite = services.invite_by_token(token)
+    if invite is None:
+        return render(request, "accounts/invite_invalid.html", status=410)
+    form = SetPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.invite_accept(token=token, password=form.cleaned_data["password1"])
+        except ValidationError as error:
+            if error.code in ("invite_invalid", "username_taken"):
+                return render(
+                    request, "accounts/invite_invalid.html", {"reason": error.messages[0]},
+                    status=410,
+                )
+            form.add_error("password1", error)
+        else:
+            login(request, user, backend=_BACKEND)
+            services.sign_in_completed(user=user, second_factor=False)
+            messages.success(request, _("Welcome to Waystation. Your account is ready."))
+            return redirect(settings.LOGIN_REDIRECT_URL)
+    return render(request, "accounts/invite_accept.html", {"form": form, "invite": invite})
+
+
+@requires(Perm.USERS_MANAGE)
+def user_detail(request, pk):
+    member = get_for(request.user, User.objects.all(), pk, Perm.USERS_MANAGE)
+    form = RolesForm(request.POST or None, initial={"roles": sorted(member.roles)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_set_roles(actor=request.user, user=member, roles=form.cleaned_data["roles"])
+        except ValidationError as error:
+            form.add_error("roles", error)
+        else:
+            messages.success(request, _("Roles saved."))
+            return redirect("accounts:user_detail", pk=member.pk)
+    return render(request, "accounts/user_detail.html", {"member": member, "form": form})
+
+
+@require_POST
+@requires(Perm.USERS_MANAGE)
+def user_action(request, pk, action):
+    member = get_for(request.user, User.objects.all(), pk, Perm.USERS_MANAGE)
+    done = {
+        "deactivate": (services.user_deactivate, _("The account was deactivated.")),
+        "reactivate": (services.user_reactivate, _("The account was reactivated.")),
+        "reset-totp": (
+            sf.totp_reset,
+            _("The second factor was reset. They will set it up again at next sign-in."),
+        ),
+    }
+    if action not in done:
+        return redirect("accounts:user_detail", pk=member.pk)
+    service, message = done[action]
+    try:
+        service(actor=request.user, user=member)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, message)
+    return redirect("accounts:user_detail", pk=member.pk)

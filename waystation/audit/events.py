@@ -1,0 +1,24 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Event(models.TextChoices):
+    """Every kind of audited event. Rows name ids and codes, never personal data."""
+
+    LOGIN_SUCCEEDED = "login.succeeded", _("Signed in")
+    LOGIN_FAILED = "login.failed", _("Sign-in failed")
+    LOGIN_THROTTLED = "login.throttled", _("Sign-in blocked after repeated failures")
+    LOGOUT = "logout", _("Signed out")
+    SECOND_FACTOR_FAILED = "totp.failed", _("Wrong second-factor code")
+    TOTP_ENROLLED = "totp.enrolled", _("Second factor enrolled")
+    TOTP_RESET = "totp.reset", _("Second factor reset")
+    RECOVERY_CODE_USED = "totp.recovery_used", _("Recovery code used")
+    PASSWORD_CHANGED = "password.changed", _("Password changed")
+    USER_CREATED = "user.created", _("Account created")
+    USER_INVITED = "user.invited", _("Invitation created")
+    INVITE_REVOKED = "user.invite_revoked", _("Invitation revoked")
+    INVITE_ACCEPTED = "user.invite_accepted", _("Invitation accepted")
+    USER_ROLES_CHANGED = "user.roles_changed", _("Roles changed")
+    USER_DEACTIVATED = "user.deactivated", _("Account deactivated")
+    USER_REACTIVATED = "user.reactivated", _("Account reactivated")
+    AUDIT_VERIFIED = "audit.verified", _("Audit log verified")

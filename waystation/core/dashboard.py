@@ -1,0 +1,54 @@
+"""What each role sees first. One panel per role the user holds; each says what to do next."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from waystation.accounts.roles import Role
+from waystation.accounts.selectors import team_summary_for
+from waystation.audit.selectors import recent_events_for
+
+_ROLE_GUIDANCE = {
+    Role.CASEWORKER: _(
+        "You look after the people assigned to you: housing, needs, tasks and notes. "
+        "Nobody is assigned to you yet; your coordinator assigns cases."
+    ),
+    Role.LAWYER: _(
+        "You see the clients assigned to you: detentions, hearings, deadlines and documents. "
+        "No client is assigned to you yet."
+    ),
+    Role.DOCUMENTATION_OFFICER: _(
+        "You take testimonies, keep evidence and its chain of custody, and prepare exports for "
+        "investigators. Nothing is waiting for you yet."
+    ),
+    Role.SCREENER: _(
+        "You run screening interviews before relocation help, always with a second reviewer. "
+        "No interview is waiting for you."
+    ),
+    Role.TREASURER: _(
+        "You record donations and disbursements and report balances without naming "
+        "beneficiaries. Nothing to record yet."
+    ),
+}
+
+
+def dashboard_panels(user) -> list[dict]:
+    panels = []
+    team = team_summary_for(user)
+    if team is not None:
+        todo = []
+        if team["active"] <= 1:
+            todo.append((_("Invite your team: one account per person, never shared."),
+                         reverse("accounts:invite_new")))
+        if team["without_totp"]:
+            todo.append((_("Some members have no second factor yet."), reverse("accounts:users")))
+        panels.append({
+            "role": Role.COORDINATOR,
+            "title": Role.COORDINATOR.label,
+            "team": team,
+            "todo": todo,
+            "recent": recent_events_for(user, limit=8),
+        })
+    for role, text in _ROLE_GUIDANCE.items():
+        if role in user.roles:
+            panels.append({"role": role, "title": role.label, "text": text})
+    return panels

@@ -1,0 +1,36 @@
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from waystation.core.instance import instance_create, instance_exists
+
+
+class Command(BaseCommand):
+    help = (
+        "Create (first time) or update the demo instance in the data directory and print the "
+        "demo logins. Refuses a directory that holds a real instance."
+    )
+
+    def handle(self, *args, **options):
+        from waystation.demo import DEMO_PASSWORD, demo_logins, demo_populate
+
+        data_dir = settings.DATA_DIR
+        if not instance_exists(data_dir):
+            instance_create(data_dir, demo=True)
+            self.stdout.write(f"Created a demo instance in {data_dir}")
+        elif not (data_dir / "DEMO").exists():
+            raise CommandError(
+                f"{data_dir} holds a real instance, not a demo; set WAYSTATION_DATA_DIR to "
+                "another directory for the demo"
+            )
+        else:
+            call_command("migrate", interactive=False, verbosity=0)
+        demo_populate()
+        self.stdout.write("\nDemo logins (every one has the password shown below):")
+        for username, roles in demo_logins():
+            self.stdout.write(f"  {username:<8} {roles}")
+        self.stdout.write(f"\n  Demo password: {DEMO_PASSWORD}")
+        self.stdout.write(
+            "  The coordinator (anna) sets up a second factor at first sign-in: any TOTP app "
+            "works (e.g. Aegis, FreeOTP, KeePassXC).\n"
+        )

@@ -1,0 +1,234 @@
+"""Waystation settings: one file, every knob read from the environment (WAYSTATION_*).
+
+Defaults are the safe ones. The data directory (WAYSTATION_DATA_DIR, default ``./var``) holds
+the embedded database and the instance secret written by ``waystation init``; a ``DEMO`` marker
+file there turns on demo mode (a banner, cookies allowed over plain http on 127.0.0.1).
+"""
+
+import os
+from pathlib import Path
+
+from django.utils.translation import gettext_lazy as _
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("WAYSTATION_DATA_DIR", "var")).expanduser().resolve()
+SECRET_KEY_FILE = Path(env_str("WAYSTATION_SECRET_KEY_FILE", str(DATA_DIR / "secret.key")))
+DEMO = (DATA_DIR / "DEMO").exists()
+
+
+def _read_secret() -> str:
+    """The instance secret: the environment wins, then the file ``waystation init`` wrote.
+
+    An empty result is allowed here so that ``waystation init`` and ``--help`` can run; every
+    entry point that serves or changes data calls ``waystation.core.startup.require_ready()``,
+    which stops with a message saying what to set.
+    """
+    if secret := env_str("WAYSTATION_SECRET_KEY"):
+        return secret
+    try:
+        return SECRET_KEY_FILE.read_text(encoding="ascii").strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return ""
+
+
+SECRET_KEY = _read_secret()
+DEBUG = env_bool("WAYSTATION_DEBUG", False)
+ALLOWED_HOSTS = [
+    h.strip() for h in env_str("WAYSTATION_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+]
+# Over plain http only on the loopback demo; production sits behind TLS or a Tor onion service.
+SECURE_COOKIES = env_bool("WAYSTATION_SECURE_COOKIES", not (DEBUG or DEMO))
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "csp",
+    "waystation.core",
+    "waystation.audit",
+    "waystation.accounts",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "waystation.accounts.middleware.SessionIdleTimeoutMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "waystation.accounts.middleware.SecondFactorMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+]
+
+ROOT_URLCONF = "waystation.urls"
+WSGI_APPLICATION = "waystation.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "waystation.core.context_processors.shell",
+            ],
+        },
+    },
+]
+
+if env_str("WAYSTATION_DATABASE", "sqlite") == "postgresql":
+    # Connection details come from the standard libpq variables (PGHOST, PGPORT, PGUSER,
+    # PGPASSWORD, PGDATABASE), so a throwaway cluster from pg_virtualenv works unchanged.
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": env_str("PGDATABASE", "waystation"),
+            "USER": env_str("PGUSER"),
+            "PASSWORD": env_str("PGPASSWORD"),
+            "HOST": env_str("PGHOST"),
+            "PORT": env_str("PGPORT"),
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
+        }
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "waystation.sqlite3",
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "core:dashboard"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Sessions: gone when the browser closes, after WAYSTATION_SESSION_IDLE_MINUTES without a
+# request, and at the latest after WAYSTATION_SESSION_MAX_HOURS.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = env_int("WAYSTATION_SESSION_MAX_HOURS", 12) * 3600
+SESSION_IDLE_SECONDS = env_int("WAYSTATION_SESSION_IDLE_MINUTES", 30) * 60
+SESSION_COOKIE_NAME = "ws_session"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Strict"
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_NAME = "ws_csrf"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+CSRF_FAILURE_VIEW = "waystation.core.views.csrf_failure"
+LANGUAGE_COOKIE_NAME = "ws_language"
+LANGUAGE_COOKIE_SAMESITE = "Strict"
+LANGUAGE_COOKIE_SECURE = SECURE_COOKIES
+LANGUAGE_COOKIE_HTTPONLY = True
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("WAYSTATION_BEHIND_TLS_PROXY", False) else None
+)
+
+# Everything from our own origin, no inline script; inline SVG charts and QR codes are markup.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+LOGIN_THROTTLE_FAILURES = env_int("WAYSTATION_LOGIN_THROTTLE_FAILURES", 5)
+LOGIN_THROTTLE_MINUTES = env_int("WAYSTATION_LOGIN_THROTTLE_MINUTES", 15)
+# Roles that must enrol a TOTP second factor; coordinators always must.
+TOTP_REQUIRED_ROLES = {
+    r.strip()
+    for r in env_str("WAYSTATION_TOTP_REQUIRED_ROLES", "coordinator").split(",")
+    if r.strip()
+} | {"coordinator"}
+TOTP_ISSUER = env_str("WAYSTATION_TOTP_ISSUER", "Waystation")
+INVITE_VALID_HOURS = env_int("WAYSTATION_INVITE_VALID_HOURS", 72)
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("ru", "Русский"), ("de", "Deutsch"), ("uk", "Українська")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = env_str("WAYSTATION_TIME_ZONE", "UTC")
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = None  # served straight from the apps by WhiteNoise; no collectstatic step
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Logs go to standard error, warnings and up, and never carry request bodies, client
+# addresses or personal data: no access log is written at all.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["stderr"], "level": env_str("WAYSTATION_LOG_LEVEL", "WARNING")},
+    "loggers": {
+        # Django's "Invalid HTTP_HOST header" and similar lines quote request headers.
+        "django.security": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
+        "waitress": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
+    },
+}
+

@@ -1,0 +1,15 @@
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from waystation.core.access import public
+
+urlpatterns = [
+    path("", include("waystation.core.urls")),
+    path("accounts/", include("waystation.accounts.urls")),
+    path("audit/", include("waystation.audit.urls")),
+    path("language/", public(set_language), name="set_language"),
+]
+
+handler403 = "waystation.core.views.permission_denied"
+handler404 = "waystation.core.views.page_not_found"
+handler500 = "waystation.core.views.server_error"
