@@ -132,7 +132,7 @@ def account(request):
                 new_password=form.cleaned_data["password1"],
             )
         except ValidationError as error:
-            field = "old_password" if error.code == "wrong_password" else "password1"
+            field = "old_password" if getattr(error, "code", None) == "wrong_password" else "password1"
             form.add_error(field, error)
         else:
             update_session_auth_hash(request, user)
@@ -189,7 +189,7 @@ def invite_new(request):
         try:
             invite, token = services.invite_create(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error("username" if error.code != "no_roles" else "roles", error)
+            form.add_error("username" if getattr(error, "code", None) != "no_roles" else "roles", error)
         else:
             link = request.build_absolute_uri(reverse("accounts:invite_accept", args=[token]))
             return render(request, "accounts/invite_created.html", {"invite": invite, "link": link})
@@ -216,7 +216,7 @@ def invite_accept(request, token):
         try:
             user = services.invite_accept(token=token, password=form.cleaned_data["password1"])
         except ValidationError as error:
-            if error.code in ("invite_invalid", "username_taken"):
+            if getattr(error, "code", None) in ("invite_invalid", "username_taken"):
                 return render(
                     request, "accounts/invite_invalid.html", {"reason": error.messages[0]},
                     status=410,
