@@ -48,7 +48,7 @@ bench: setup
 
 lint: setup
 	$(UV) run ruff check .
-	WAYSTATION_SECRET_KEY=lint $(UV) run waystation makemigrations --check --dry-run
+	WAYSTATION_SECRET_KEY=lint WAYSTATION_DATA_DIR=$$(mktemp -d) $(UV) run waystation makemigrations --check --dry-run
 
 messages: setup
 	WAYSTATION_SECRET_KEY=messages $(UV) run waystation makemessages -l ru -l de -l uk --no-location --ignore=.venv --ignore=bench --ignore=tests

@@ -6,8 +6,16 @@ import sys
 
 # Commands that create an instance or only read code need no instance secret.
 _NO_INSTANCE_NEEDED = {
-    "init", "demo", "help", "--help", "-h", "version", "--version",
-    "makemigrations", "makemessages", "compilemessages",
+    "init",
+    "demo",
+    "help",
+    "--help",
+    "-h",
+    "version",
+    "--version",
+    "makemigrations",
+    "makemessages",
+    "compilemessages",
 }
 
 

@@ -30,8 +30,11 @@ def demo_populate() -> None:
         coordinator = None
         for username, display_name, roles in [*DEMO_MEMBERS, DEMO_DEACTIVATED]:
             user = user_create(
-                actor=coordinator, username=username, password=DEMO_PASSWORD,
-                roles=roles, display_name=display_name,
+                actor=coordinator,
+                username=username,
+                password=DEMO_PASSWORD,
+                roles=roles,
+                display_name=display_name,
             )
             coordinator = coordinator or user
         former = User.objects.get(username=DEMO_DEACTIVATED[0])

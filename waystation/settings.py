@@ -8,8 +8,6 @@ file there turns on demo mode (a banner, cookies allowed over plain http on 127.
 import os
 from pathlib import Path
 
-from django.utils.translation import gettext_lazy as _
-
 
 def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
@@ -233,4 +231,3 @@ LOGGING = {
         "waitress": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
     },
 }
-

@@ -13,8 +13,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("WAYSTATION_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 
 
@@ -50,8 +55,10 @@ def page_for(browser, live_server, settings):
 
     def make(width=1280, height=860):
         context = browser.new_context(
-            java_script_enabled=False, viewport={"width": width, "height": height},
-            base_url=live_server.url, locale="en-GB",
+            java_script_enabled=False,
+            viewport={"width": width, "height": height},
+            base_url=live_server.url,
+            locale="en-GB",
         )
         contexts.append(context)
         context.set_default_timeout(8000)

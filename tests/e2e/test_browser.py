@@ -53,7 +53,14 @@ def test_coordinator_signs_in_enrols_totp_and_works_in_russian(page_for, screens
     page.click("text=I have written them down")
 
     assert page.locator("h1").inner_text() == "Overview"
-    assert page.locator(".main-nav").inner_text().split() == ["Overview", "Team", "Audit", "log", "My", "account"]
+    assert page.locator(".main-nav").inner_text().split() == [
+        "Overview",
+        "Team",
+        "Audit",
+        "log",
+        "My",
+        "account",
+    ]
     page.screenshot(path=screenshots / "dashboard.png", full_page=True)
 
     page.click("button[name=language][value=ru]")

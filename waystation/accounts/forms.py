@@ -12,18 +12,21 @@ username_validator = RegexValidator(
 
 class SignInForm(forms.Form):
     username = forms.CharField(
-        label=_("Username"), max_length=64,
+        label=_("Username"),
+        max_length=64,
         widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
     )
     password = forms.CharField(
-        label=_("Password"), strip=False,
+        label=_("Password"),
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label=_("Code"), max_length=32,
+        label=_("Code"),
+        max_length=32,
         help_text=_("The 6 digits from your authenticator app, or one of your recovery codes."),
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "autofocus": True, "inputmode": "text"}
@@ -33,7 +36,8 @@ class CodeForm(forms.Form):
 
 class EnrolForm(forms.Form):
     code = forms.CharField(
-        label=_("Code from the app"), max_length=16,
+        label=_("Code from the app"),
+        max_length=16,
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
         ),
@@ -49,11 +53,15 @@ class RolesField(forms.MultipleChoiceField):
 
 class InviteForm(forms.Form):
     username = forms.CharField(
-        label=_("Username"), max_length=64, validators=[username_validator],
+        label=_("Username"),
+        max_length=64,
+        validators=[username_validator],
         help_text=_("A nickname, not a real name. Letters, digits, . _ -"),
     )
     display_name = forms.CharField(
-        label=_("Display name"), max_length=100, required=False,
+        label=_("Display name"),
+        max_length=100,
+        required=False,
         help_text=_("How the team knows this person. Optional."),
     )
     roles = RolesField()
@@ -65,12 +73,14 @@ class RolesForm(forms.Form):
 
 class SetPasswordForm(forms.Form):
     password1 = forms.CharField(
-        label=_("Password"), strip=False,
+        label=_("Password"),
+        strip=False,
         help_text=_("At least 12 characters. A few unrelated words are easy to remember."),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password2 = forms.CharField(
-        label=_("Password again"), strip=False,
+        label=_("Password again"),
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
@@ -83,7 +93,8 @@ class SetPasswordForm(forms.Form):
 
 class PasswordChangeForm(SetPasswordForm):
     old_password = forms.CharField(
-        label=_("Current password"), strip=False,
+        label=_("Current password"),
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     field_order = ["old_password", "password1", "password2"]

@@ -89,6 +89,9 @@ class RoleGrant(models.Model):
             models.UniqueConstraint(fields=["user", "role"], name="accounts_rolegrant_unique"),
         ]
 
+    def __str__(self):
+        return f"{self.user_id}:{self.role}"
+
 
 class Invite(models.Model):
     """A one-time link a coordinator hands to a new member. Only a keyed digest of the token is
@@ -109,6 +112,9 @@ class Invite(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["expires_at"])]
+
+    def __str__(self):
+        return f"@{self.username}"
 
     @property
     def is_open(self) -> bool:
@@ -132,6 +138,9 @@ class RecoveryCode(models.Model):
             models.UniqueConstraint(fields=["user", "digest"], name="accounts_recovery_unique"),
         ]
 
+    def __str__(self):
+        return f"recovery code {self.pk}"
+
 
 class LoginThrottle(models.Model):
     """Failed sign-in attempts per account name. The name is kept only as a keyed digest and no
@@ -141,3 +150,6 @@ class LoginThrottle(models.Model):
     failures = models.PositiveIntegerField(default=0)
     window_started_at = models.DateTimeField(default=timezone.now)
     locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"throttle {self.pk}"

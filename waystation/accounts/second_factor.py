@@ -23,9 +23,7 @@ def new_totp_secret() -> str:
 
 
 def provisioning_uri(user: User, secret: str) -> str:
-    return pyotp.TOTP(secret).provisioning_uri(
-        name=user.username, issuer_name=settings.TOTP_ISSUER
-    )
+    return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=settings.TOTP_ISSUER)
 
 
 def qr_svg(uri: str) -> str:
@@ -54,9 +52,7 @@ def _recovery_digest(user: User, code: str) -> str:
 
 def _new_recovery_codes(user: User) -> list[str]:
     codes = [
-        "-".join(
-            "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(5)) for _ in range(2)
-        )
+        "-".join("".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(5)) for _ in range(2))
         for _ in range(RECOVERY_CODE_COUNT)
     ]
     RecoveryCode.objects.filter(user=user).delete()
@@ -89,11 +85,9 @@ def second_factor_check(*, user: User, code: str) -> bool:
             user.totp_last_step = step
             user.save(update_fields=["totp_last_step"])
             return True
-        used = (
-            RecoveryCode.objects.filter(
-                user=user, digest=_recovery_digest(user, code), used_at__isnull=True
-            ).update(used_at=timezone.now())
-        )
+        used = RecoveryCode.objects.filter(
+            user=user, digest=_recovery_digest(user, code), used_at__isnull=True
+        ).update(used_at=timezone.now())
         if used:
             left = RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
             record(Event.RECOVERY_CODE_USED, actor=user, obj=user, data={"codes_left": left})

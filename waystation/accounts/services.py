@@ -152,8 +152,10 @@ def invite_accept(*, token: str, password: str) -> User:
         invite = invite_by_token(token)
         if invite is None:
             raise ValidationError(
-                _("This invitation link has expired or was already used. "
-                  "Ask your coordinator for a new one."),
+                _(
+                    "This invitation link has expired or was already used. "
+                    "Ask your coordinator for a new one."
+                ),
                 code="invite_invalid",
             )
         invite = Invite.objects.select_for_update().get(pk=invite.pk)
@@ -167,8 +169,10 @@ def invite_accept(*, token: str, password: str) -> User:
                 user.save()
         except IntegrityError:
             raise ValidationError(
-                _("Someone took that username meanwhile. Ask your coordinator for a new "
-                  "invitation."),
+                _(
+                    "Someone took that username meanwhile. Ask your coordinator for a new "
+                    "invitation."
+                ),
                 code="username_taken",
             ) from None
         RoleGrant.objects.bulk_create(RoleGrant(user=user, role=r) for r in invite.roles)
@@ -193,7 +197,9 @@ def user_set_roles(*, actor: User, user: User, roles) -> None:
         RoleGrant.objects.filter(user=user, role__in=removed).delete()
         RoleGrant.objects.bulk_create(RoleGrant(user=user, role=r) for r in added)
         record(
-            Event.USER_ROLES_CHANGED, actor=actor, obj=user,
+            Event.USER_ROLES_CHANGED,
+            actor=actor,
+            obj=user,
             data={"added": added, "removed": removed},
         )
     user.forget_roles()

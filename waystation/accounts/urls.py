@@ -15,7 +15,5 @@ urlpatterns = [
     path("team/invite/", views.invite_new, name="invite_new"),
     path("team/invite/<int:pk>/revoke/", views.invite_revoke, name="invite_revoke"),
     path("team/<int:pk>/", views.user_detail, name="user_detail"),
-    path(
-        "team/<int:pk>/<slug:action>/", views.user_action, name="user_action"
-    ),
+    path("team/<int:pk>/<slug:action>/", views.user_action, name="user_action"),
 ]

@@ -92,7 +92,9 @@ def sign_in_code(request):
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         throttled = throttle_state(user.username)
-        if not throttled.locked and sf.second_factor_check(user=user, code=form.cleaned_data["code"]):
+        if not throttled.locked and sf.second_factor_check(
+            user=user, code=form.cleaned_data["code"]
+        ):
             for key in ("pending_user", "pending_at"):
                 request.session.pop(key, None)
             response = _finish_sign_in(request, user, second_factor=True)
@@ -132,7 +134,9 @@ def account(request):
                 new_password=form.cleaned_data["password1"],
             )
         except ValidationError as error:
-            field = "old_password" if getattr(error, "code", None) == "wrong_password" else "password1"
+            field = (
+                "old_password" if getattr(error, "code", None) == "wrong_password" else "password1"
+            )
             form.add_error(field, error)
         else:
             update_session_auth_hash(request, user)
@@ -161,8 +165,10 @@ def totp_enrol(request):
             return render(request, "accounts/recovery_codes.html", {"codes": codes})
         form.add_error(
             "code",
-            _("That code does not match. Check that the time on your phone is right and "
-              "enter the newest code."),
+            _(
+                "That code does not match. Check that the time on your phone is right and "
+                "enter the newest code."
+            ),
         )
     uri = sf.provisioning_uri(user, secret)
     grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
@@ -189,7 +195,9 @@ def invite_new(request):
         try:
             invite, token = services.invite_create(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error("username" if getattr(error, "code", None) != "no_roles" else "roles", error)
+            form.add_error(
+                "username" if getattr(error, "code", None) != "no_roles" else "roles", error
+            )
         else:
             link = request.build_absolute_uri(reverse("accounts:invite_accept", args=[token]))
             return render(request, "accounts/invite_created.html", {"invite": invite, "link": link})
@@ -218,7 +226,9 @@ def invite_accept(request, token):
         except ValidationError as error:
             if getattr(error, "code", None) in ("invite_invalid", "username_taken"):
                 return render(
-                    request, "accounts/invite_invalid.html", {"reason": error.messages[0]},
+                    request,
+                    "accounts/invite_invalid.html",
+                    {"reason": error.messages[0]},
                     status=410,
                 )
             form.add_error("password1", error)
@@ -236,7 +246,9 @@ def user_detail(request, pk):
     form = RolesForm(request.POST or None, initial={"roles": sorted(member.roles)})
     if request.method == "POST" and form.is_valid():
         try:
-            services.user_set_roles(actor=request.user, user=member, roles=form.cleaned_data["roles"])
+            services.user_set_roles(
+                actor=request.user, user=member, roles=form.cleaned_data["roles"]
+            )
         except ValidationError as error:
             form.add_error("roles", error)
         else:

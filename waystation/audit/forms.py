@@ -10,7 +10,9 @@ class AuditFilterForm(forms.Form):
         label=_("Event"), required=False, choices=[("", _("Any event")), *Event.choices]
     )
     object = forms.CharField(
-        label=_("Object"), required=False, max_length=130,
+        label=_("Object"),
+        required=False,
+        max_length=130,
         help_text=_("Type and number, e.g. accounts.user:4"),
     )
     since = forms.DateField(
@@ -30,7 +32,9 @@ class AuditFilterForm(forms.Form):
             return ("", "")
         kind, sep, ident = raw.partition(":")
         if not sep or not kind or not ident:
-            raise forms.ValidationError(_("Write the type, a colon and the number, e.g. accounts.user:4"))
+            raise forms.ValidationError(
+                _("Write the type, a colon and the number, e.g. accounts.user:4")
+            )
         return (kind.strip().lower(), ident.strip())
 
     def clean(self):

@@ -41,6 +41,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["object_type", "object_id"]),
         ]
 
+    def __str__(self):
+        return f"#{self.seq} {self.event}"
+
     def canonical_fields(self) -> dict:
         return {
             "seq": self.seq,
@@ -60,3 +63,6 @@ class AuditChainHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)
     mac = models.CharField(max_length=64, default=GENESIS_MAC)
+
+    def __str__(self):
+        return f"head #{self.seq}"

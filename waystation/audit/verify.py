@@ -30,8 +30,13 @@ def verify_chain(chunk_size: int = 5000) -> VerifyResult:
         if not digests_equal(stored_prev, prev_mac):
             return VerifyResult(False, checked, seq, "does not link to the row before it")
         row = AuditEvent(
-            seq=seq, at=at, actor_id=actor_id, event=event, object_type=object_type,
-            object_id=object_id, data=data,
+            seq=seq,
+            at=at,
+            actor_id=actor_id,
+            event=event,
+            object_type=object_type,
+            object_id=object_id,
+            data=data,
         )
         if not digests_equal(compute_mac(prev_mac, row.canonical_fields()), stored_mac):
             return VerifyResult(False, checked, seq, "its content was changed")
@@ -40,7 +45,9 @@ def verify_chain(chunk_size: int = 5000) -> VerifyResult:
     head_seq, head_mac = (head.seq, head.mac) if head else (0, GENESIS_MAC)
     if head_seq != checked or not digests_equal(head_mac, prev_mac):
         return VerifyResult(
-            False, checked, checked + 1,
+            False,
+            checked,
+            checked + 1,
             f"the log ends at row {checked} but the chain head names row {head_seq}",
         )
     return VerifyResult(True, checked)

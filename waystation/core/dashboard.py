@@ -37,17 +37,23 @@ def dashboard_panels(user) -> list[dict]:
     if team is not None:
         todo = []
         if team["active"] <= 1:
-            todo.append((_("Invite your team: one account per person, never shared."),
-                         reverse("accounts:invite_new")))
+            todo.append(
+                (
+                    _("Invite your team: one account per person, never shared."),
+                    reverse("accounts:invite_new"),
+                )
+            )
         if team["without_totp"]:
             todo.append((_("Some members have no second factor yet."), reverse("accounts:users")))
-        panels.append({
-            "role": Role.COORDINATOR,
-            "title": Role.COORDINATOR.label,
-            "team": team,
-            "todo": todo,
-            "recent": recent_events_for(user, limit=8),
-        })
+        panels.append(
+            {
+                "role": Role.COORDINATOR,
+                "title": Role.COORDINATOR.label,
+                "team": team,
+                "todo": todo,
+                "recent": recent_events_for(user, limit=8),
+            }
+        )
     for role, text in _ROLE_GUIDANCE.items():
         if role in user.roles:
             panels.append({"role": role, "title": role.label, "text": text})

@@ -13,7 +13,10 @@ def require_ready() -> None:
             "No instance secret. Set WAYSTATION_SECRET_KEY (or WAYSTATION_SECRET_KEY_FILE), "
             f"or create an instance first: waystation init --data-dir {settings.DATA_DIR}"
         )
-    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") and not settings.DATA_DIR.is_dir():
+    if (
+        settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+        and not settings.DATA_DIR.is_dir()
+    ):
         raise NotReady(
             f"Data directory {settings.DATA_DIR} does not exist. Create an instance with "
             "`waystation init --data-dir DIR` or set WAYSTATION_DATA_DIR."

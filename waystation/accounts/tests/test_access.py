@@ -4,10 +4,10 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from waystation.accounts.policy import PERMISSIONS, Perm, can, get_for, visible
 from waystation.accounts.models import Invite, User
-from waystation.accounts.services import invite_create
+from waystation.accounts.policy import PERMISSIONS, Perm, can, get_for, visible
 from waystation.accounts.roles import Role
+from waystation.accounts.services import invite_create
 
 # The only pages anyone may open without signing in.
 PUBLIC = {
@@ -91,9 +91,7 @@ def test_role_cast_pages(client_for, cast, name, dashboard, team, audit):
     assert detail.status_code == team
     if team == 403:
         assert "Not for your role" in detail.content.decode()
-        refused = client.post(
-            reverse("accounts:user_action", args=[other.pk, "deactivate"])
-        )
+        refused = client.post(reverse("accounts:user_action", args=[other.pk, "deactivate"]))
         assert refused.status_code == 403
         other.refresh_from_db()
         assert other.is_active

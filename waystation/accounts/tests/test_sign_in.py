@@ -53,12 +53,15 @@ def test_username_is_case_insensitive(client, cast):
 
 
 def test_next_parameter_is_followed_only_within_the_site(client, cast):
-    ok = client.post(LOGIN + "?next=/accounts/account/", {
-        "username": "caseworker", "password": PASSWORD, "next": "/accounts/account/"})
+    ok = client.post(
+        LOGIN + "?next=/accounts/account/",
+        {"username": "caseworker", "password": PASSWORD, "next": "/accounts/account/"},
+    )
     assert ok["Location"] == "/accounts/account/"
     client.logout()
-    evil = client.post(LOGIN, {
-        "username": "caseworker", "password": PASSWORD, "next": "https://evil.example/"})
+    evil = client.post(
+        LOGIN, {"username": "caseworker", "password": PASSWORD, "next": "https://evil.example/"}
+    )
     assert evil["Location"] == "/"
 
 
@@ -70,7 +73,9 @@ def test_deactivated_user_cannot_sign_in(client, cast):
 def test_throttle_locks_the_name_after_repeated_failures(client, cast, settings):
     settings.LOGIN_THROTTLE_FAILURES = 3
     for _ in range(2):
-        assert "Wrong username or password." in _sign_in(client, "caseworker", "bad").content.decode()
+        assert (
+            "Wrong username or password." in _sign_in(client, "caseworker", "bad").content.decode()
+        )
     third = _sign_in(client, "caseworker", "bad").content.decode()
     assert "Too many failed attempts. Try again in 15 minutes." in third
     # Even the right password is refused while the name is locked.
@@ -196,14 +201,27 @@ def test_idle_session_expires(client_for, settings, monkeypatch):
 def test_password_change_checks_the_old_one_and_keeps_you_signed_in(client_for, cast):
     client = client_for("caseworker")
     url = reverse("accounts:account")
-    wrong = client.post(url, {"old_password": "nope", "password1": "a new long passphrase",
-                              "password2": "a new long passphrase"}).content.decode()
+    wrong = client.post(
+        url,
+        {
+            "old_password": "nope",
+            "password1": "a new long passphrase",
+            "password2": "a new long passphrase",
+        },
+    ).content.decode()
     assert "Your current password is not correct." in wrong
-    short = client.post(url, {"old_password": PASSWORD, "password1": "short",
-                              "password2": "short"}).content.decode()
+    short = client.post(
+        url, {"old_password": PASSWORD, "password1": "short", "password2": "short"}
+    ).content.decode()
     assert "too short" in short
-    ok = client.post(url, {"old_password": PASSWORD, "password1": "a new long passphrase",
-                           "password2": "a new long passphrase"})
+    ok = client.post(
+        url,
+        {
+            "old_password": PASSWORD,
+            "password1": "a new long passphrase",
+            "password2": "a new long passphrase",
+        },
+    )
     assert ok["Location"] == url
     assert client.get("/").status_code == 200
     cast["caseworker"].refresh_from_db()

@@ -22,7 +22,9 @@ def _invite(client, username="newcomer", roles=("caseworker",)):
         reverse("accounts:invite_new"),
         {"username": username, "display_name": "Новичок", "roles": list(roles)},
     )
-    match = re.search(r'id="invite-link">http://testserver(/accounts/invite/[^/]+/)<', response.content.decode())
+    match = re.search(
+        r'id="invite-link">http://testserver(/accounts/invite/[^/]+/)<', response.content.decode()
+    )
     return response, (match.group(1) if match else None)
 
 
@@ -55,7 +57,9 @@ def test_used_link_is_refused_clearly(client_for, client, cast):
     again = client.get(link)
     assert again.status_code == 410
     assert "expired or was already used" in again.content.decode()
-    assert client.post(link, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}).status_code == 410
+    assert (
+        client.post(link, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}).status_code == 410
+    )
     assert User.objects.filter(username="newcomer").count() == 1
 
 
@@ -82,15 +86,20 @@ def test_weak_password_keeps_the_invitation_open(client_for, client):
 
 def test_invite_form_keeps_input_and_explains_errors(client_for, cast):
     coordinator = client_for("coordinator")
-    taken = coordinator.post(reverse("accounts:invite_new"), {
-        "username": "Caseworker", "display_name": "Kept text", "roles": ["lawyer"]})
+    taken = coordinator.post(
+        reverse("accounts:invite_new"),
+        {"username": "Caseworker", "display_name": "Kept text", "roles": ["lawyer"]},
+    )
     page = taken.content.decode()
     assert "That username is taken." in page
     assert 'value="Kept text"' in page
-    no_roles = coordinator.post(reverse("accounts:invite_new"), {"username": "fresh"}).content.decode()
+    no_roles = coordinator.post(
+        reverse("accounts:invite_new"), {"username": "fresh"}
+    ).content.decode()
     assert "This field is required." in no_roles and 'value="fresh"' in no_roles
-    bad_name = coordinator.post(reverse("accounts:invite_new"), {
-        "username": "has space", "roles": ["lawyer"]}).content.decode()
+    bad_name = coordinator.post(
+        reverse("accounts:invite_new"), {"username": "has space", "roles": ["lawyer"]}
+    ).content.decode()
     assert "Use 2 to 64 letters" in bad_name
     assert Invite.objects.count() == 0
 
@@ -111,7 +120,9 @@ def test_role_change_is_saved_and_audited(client_for, cast):
     response = coordinator.post(url, {"roles": ["caseworker", "screener"]})
     assert response["Location"] == url
     assert set(RoleGrant.objects.filter(user=member).values_list("role", flat=True)) == {
-        "caseworker", "screener"}
+        "caseworker",
+        "screener",
+    }
     row = AuditEvent.objects.get(event=Event.USER_ROLES_CHANGED)
     assert row.data == {"added": ["screener"], "removed": []}
     assert row.object_id == str(member.pk) and row.actor == cast["coordinator"]
@@ -129,11 +140,16 @@ def test_deactivation_signs_the_member_out_and_is_audited(client_for, cast):
     member_client = client_for("lawyer")
     assert member_client.get("/").status_code == 200
     response = client_for("coordinator").post(
-        reverse("accounts:user_action", args=[cast["lawyer"].pk, "deactivate"]))
+        reverse("accounts:user_action", args=[cast["lawyer"].pk, "deactivate"])
+    )
     assert response.status_code == 302
     assert member_client.get("/")["Location"].startswith(reverse("accounts:login"))
-    assert AuditEvent.objects.filter(event=Event.USER_DEACTIVATED, object_id=str(cast["lawyer"].pk)).exists()
-    client_for("coordinator").post(reverse("accounts:user_action", args=[cast["lawyer"].pk, "reactivate"]))
+    assert AuditEvent.objects.filter(
+        event=Event.USER_DEACTIVATED, object_id=str(cast["lawyer"].pk)
+    ).exists()
+    client_for("coordinator").post(
+        reverse("accounts:user_action", args=[cast["lawyer"].pk, "reactivate"])
+    )
     assert User.objects.get(pk=cast["lawyer"].pk).is_active
 
 

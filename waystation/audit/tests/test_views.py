@@ -25,8 +25,11 @@ def test_coordinator_filters_by_user_event_object_and_date(client_for, cast):
 
 
 def test_bad_filters_are_explained(client_for):
-    page = client_for("coordinator").get(URL, {"object": "nocolon", "since": "2026-05-02",
-                                              "until": "2026-05-01"}).content.decode()
+    page = (
+        client_for("coordinator")
+        .get(URL, {"object": "nocolon", "since": "2026-05-02", "until": "2026-05-01"})
+        .content.decode()
+    )
     assert "Write the type, a colon and the number" in page
     assert "The end date is before the start date." in page
 

@@ -50,7 +50,12 @@ def test_templates_carry_no_inline_script_or_style_attribute():
 @pytest.mark.parametrize("name", ["coordinator", "caseworker", "treasurer"])
 def test_rendered_pages_load_nothing_from_elsewhere(client_for, name):
     client = client_for(name)
-    for url in ["/", reverse("accounts:account"), reverse("accounts:users"), reverse("audit:events")]:
+    for url in [
+        "/",
+        reverse("accounts:account"),
+        reverse("accounts:users"),
+        reverse("audit:events"),
+    ]:
         response = client.get(url)
         page = response.content.decode()
         for attr in re.findall(r'(?:src|href|action)="([^"]*)"', page):

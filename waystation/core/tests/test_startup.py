@@ -21,7 +21,11 @@ def _env(**extra):
 def _waystation(*args, env, timeout=60):
     return subprocess.run(
         [sys.executable, "-m", "waystation", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -36,7 +40,11 @@ def test_missing_secret_stops_startup_with_what_to_set(tmp_path):
 def test_wsgi_entry_refuses_to_load_without_a_secret(tmp_path):
     code = "import waystation.wsgi"
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env=_env(WAYSTATION_DATA_DIR=str(tmp_path)),
     )
     assert result.returncode != 0
@@ -54,17 +62,50 @@ def test_init_creates_a_private_instance_and_refuses_to_overwrite(tmp_path):
     assert again.returncode != 0
     assert "already holds an instance" in again.stderr
     add = subprocess.run(
-        [sys.executable, "-m", "waystation", "user", "add", "first", "--role", "coordinator",
-         "--password-file", "-", "--data-dir", str(data_dir)],
-        input="a long enough passphrase\n", cwd=ROOT, env=_env(), capture_output=True,
-        text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "waystation",
+            "user",
+            "add",
+            "first",
+            "--role",
+            "coordinator",
+            "--password-file",
+            "-",
+            "--data-dir",
+            str(data_dir),
+        ],
+        input="a long enough passphrase\n",
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert add.returncode == 0, add.stderr
     assert "Created first (coordinator)" in add.stdout
     weak = subprocess.run(
-        [sys.executable, "-m", "waystation", "user", "add", "second", "--role", "lawyer",
-         "--password-file", "-", "--data-dir", str(data_dir)],
-        input="short\n", cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "waystation",
+            "user",
+            "add",
+            "second",
+            "--role",
+            "lawyer",
+            "--password-file",
+            "-",
+            "--data-dir",
+            str(data_dir),
+        ],
+        input="short\n",
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert weak.returncode != 0
     assert "too short" in weak.stderr and "Nothing was created." in weak.stderr
@@ -85,15 +126,29 @@ def test_demo_instance_is_served_by_the_real_wsgi_server(tmp_path):
     assert "Demo password:" in demo.stdout and "anna" in demo.stdout
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "waystation", "serve", "--data-dir", str(data_dir),
-         "--port", str(port)],
-        cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "waystation",
+            "serve",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         body, headers = "", {}
         for _ in range(100):
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2) as r:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/accounts/login/", timeout=2
+                ) as r:
                     body, headers = r.read().decode(), dict(r.headers)
                 break
             except OSError:
@@ -103,5 +158,5 @@ def test_demo_instance_is_served_by_the_real_wsgi_server(tmp_path):
         assert "default-src 'self'" in headers["Content-Security-Policy"]
     finally:
         server.terminate()
-        out, err = server.communicate(timeout=20)
+        _, err = server.communicate(timeout=20)
     assert "127.0.0.1" not in err  # no access log with client addresses

@@ -19,15 +19,28 @@ ALL = ["ru", "de", "uk"]
 def fresh_catalogues(tmp_path_factory):
     """makemessages run on a copy, so the check never writes into the working tree."""
     copy = tmp_path_factory.mktemp("i18n")
-    shutil.copytree(ROOT / "waystation", copy / "waystation",
-                    ignore=shutil.ignore_patterns("__pycache__", "tests", "testing"))
+    shutil.copytree(
+        ROOT / "waystation",
+        copy / "waystation",
+        ignore=shutil.ignore_patterns("__pycache__", "tests", "testing"),
+    )
     shutil.copytree(ROOT / "locale", copy / "locale")
     env = {**os.environ, "PYTHONPATH": str(copy), "WAYSTATION_SECRET_KEY": "i18n-check"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     result = subprocess.run(
-        [sys.executable, "-m", "waystation", "makemessages", "--no-location",
-         *[arg for lang in ALL for arg in ("-l", lang)]],
-        cwd=copy, env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "waystation",
+            "makemessages",
+            "--no-location",
+            *[arg for lang in ALL for arg in ("-l", lang)],
+        ],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     return copy / "locale"

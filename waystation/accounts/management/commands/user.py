@@ -18,7 +18,9 @@ def _read_password(path: str | None) -> str:
         except OSError as problem:
             raise CommandError(f"cannot read the password file: {problem.strerror}") from None
     if not sys.stdin.isatty():
-        raise CommandError("no terminal to ask for a password: use --password-file PATH (- = stdin)")
+        raise CommandError(
+            "no terminal to ask for a password: use --password-file PATH (- = stdin)"
+        )
     first = getpass.getpass("Password for the new account: ")
     if first != getpass.getpass("Same password again: "):
         raise CommandError("the two passwords differ; nothing was created")
@@ -41,7 +43,10 @@ class Command(BaseCommand):
         password = _read_password(password_file)
         try:
             user = user_create(
-                actor=None, username=username, password=password, roles=role,
+                actor=None,
+                username=username,
+                password=password,
+                roles=role,
                 display_name=display_name,
             )
         except ValidationError as problem:
