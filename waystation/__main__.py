@@ -45,7 +45,6 @@ def main(argv: list[str] | None = None) -> int:
     import django
     from django.core.management import execute_from_command_line
 
-    django.setup()
     if command not in _NO_INSTANCE_NEEDED:
         from waystation.core.startup import NotReady, require_ready
 
@@ -54,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         except NotReady as problem:
             print(f"waystation: {problem}", file=sys.stderr)
             return 2
+    django.setup()
     execute_from_command_line(["waystation", *argv[1:]])
     return 0
 

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from waystation.core.access import public
@@ -40,7 +41,11 @@ def _safe_next(request) -> str:
 
 
 def _throttled_message(minutes: int) -> str:
-    return _("Too many failed attempts. Try again in %(minutes)d minutes.") % {"minutes": minutes}
+    return ngettext(
+        "Too many failed attempts. Try again in %(minutes)d minute.",
+        "Too many failed attempts. Try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
 
 
 def _finish_sign_in(request, user, *, second_factor: bool):

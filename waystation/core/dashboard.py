@@ -13,7 +13,7 @@ _ROLE_GUIDANCE = {
         "Nobody is assigned to you yet; your coordinator assigns cases."
     ),
     Role.LAWYER: _(
-        "You see the clients assigned to you: detentions, hearings, deadlines and documents. "
+        "You see the clients assigned to you: detentions, court hearings, deadlines and documents. "
         "No client is assigned to you yet."
     ),
     Role.DOCUMENTATION_OFFICER: _(

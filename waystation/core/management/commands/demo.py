@@ -32,5 +32,5 @@ class Command(BaseCommand):
         self.stdout.write(f"\n  Demo password: {DEMO_PASSWORD}")
         self.stdout.write(
             "  The coordinator (anna) sets up a second factor at first sign-in: any TOTP app "
-            "works (e.g. Aegis, FreeOTP, KeePassXC).\n"
+            "works (e.g. Aegis or FreeOTP on Android, 2FAS on an iPhone).\n"
         )
