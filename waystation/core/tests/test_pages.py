@@ -81,6 +81,9 @@ def test_language_switch_without_javascript_shows_russian(client_for):
     assert '<html lang="ru">' in page
     assert "Обзор" in page and "Выйти" in page
     assert "Overview" not in page
+    # Each language is offered in its own name, whatever the page's language.
+    for autonym in ("English", "Русский", "Deutsch", "Українська"):
+        assert f">{autonym}</button>" in page
 
 
 @pytest.mark.django_db
