@@ -72,3 +72,13 @@ def append_only_audit(db):
     from waystation.audit.triggers import install_append_only_triggers
 
     install_append_only_triggers(connection)
+
+
+@pytest.fixture
+def restore_keyring():
+    """For tests that seal, shred or swap the keys: the test instance is unsealed again
+    afterwards, so the tests after them run as usual."""
+    from waystation.testing.plugin import unseal_test_instance
+
+    yield
+    unseal_test_instance()

@@ -1,13 +1,22 @@
 """The ``waystation`` command line: Django's management commands plus Waystation's own
-(init, demo, serve, user, audit verify). Each command is thin and calls a service."""
+(init, demo, serve, passphrase, panic, backup, restore, user, audit verify). Each command is
+thin and calls a service.
+
+Every command that needs the keys follows one contract: ``--data-dir DIR`` (or
+WAYSTATION_DATA_DIR) and ``--passphrase-file PATH`` (or WAYSTATION_PASSPHRASE_FILE; "-" is
+standard input); with neither, a terminal prompt.
+"""
 
 import os
 import sys
 
-# Commands that create an instance or only read code need no instance secret.
-_NO_INSTANCE_NEEDED = {
+# Commands that create an instance, destroy its keys, or only read code: no unseal first.
+_NO_KEYS_NEEDED = {
     "init",
     "demo",
+    "panic",
+    "restore",
+    "serve",
     "help",
     "--help",
     "-h",
@@ -17,43 +26,52 @@ _NO_INSTANCE_NEEDED = {
     "makemessages",
     "compilemessages",
 }
+_GLOBAL_OPTIONS = {
+    "--data-dir": "WAYSTATION_DATA_DIR",
+    "--passphrase-file": "WAYSTATION_PASSPHRASE_FILE",
+}
 
 
-def _take_data_dir(argv: list[str]) -> list[str]:
-    """``--data-dir DIR`` works with every command; it must be known before settings load."""
+def _take_global_options(argv: list[str]) -> list[str]:
+    """--data-dir and --passphrase-file work with every command and must be known before the
+    settings load, so they travel as environment variables."""
     out, i = [], 0
     while i < len(argv):
         arg = argv[i]
-        if arg == "--data-dir" and i + 1 < len(argv):
-            os.environ["WAYSTATION_DATA_DIR"] = argv[i + 1]
-            i += 2
-            continue
-        if arg.startswith("--data-dir="):
-            os.environ["WAYSTATION_DATA_DIR"] = arg.split("=", 1)[1]
+        name, sep, value = arg.partition("=")
+        if name in _GLOBAL_OPTIONS and sep:
+            os.environ[_GLOBAL_OPTIONS[name]] = value
+        elif arg in _GLOBAL_OPTIONS and i + 1 < len(argv):
+            os.environ[_GLOBAL_OPTIONS[arg]] = argv[i + 1]
+            i += 1
         else:
             out.append(arg)
         i += 1
     return out
 
 
+def _fail(message: str) -> int:
+    print(f"waystation: {message}", file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
-    os.umask(0o077)  # whatever we create (database, WAL, keys) is ours alone
-    argv = _take_data_dir(list(sys.argv if argv is None else argv))
+    os.umask(0o077)  # whatever we create (database, WAL, blobs, backups) is ours alone
+    argv = _take_global_options(list(sys.argv if argv is None else argv))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "waystation.settings")
     command = argv[1] if len(argv) > 1 else "help"
 
     import django
     from django.core.management import execute_from_command_line
 
-    if command not in _NO_INSTANCE_NEEDED:
-        from waystation.core.startup import NotReady, require_ready
+    django.setup()
+    if command not in _NO_KEYS_NEEDED:
+        from waystation.core.unsealing import CannotUnseal, unseal_for_command
 
         try:
-            require_ready()
-        except NotReady as problem:
-            print(f"waystation: {problem}", file=sys.stderr)
-            return 2
-    django.setup()
+            unseal_for_command()
+        except CannotUnseal as problem:
+            return _fail(str(problem))
     execute_from_command_line(["waystation", *argv[1:]])
     return 0
 

@@ -7,7 +7,9 @@ from waystation.accounts.models import User
 from waystation.accounts.roles import Role
 from waystation.accounts.services import user_create, user_deactivate
 
-DEMO_PASSWORD = "demo-waystation-passphrase"  # noqa: S105 - printed on purpose, demo only
+# Printed on purpose: demo only. The instance passphrase unseals; the password signs in.
+DEMO_PASSPHRASE = "demo instance passphrase"  # noqa: S105
+DEMO_PASSWORD = "demo-waystation-password"  # noqa: S105
 
 # username, display name, roles
 DEMO_MEMBERS = [

@@ -1,8 +1,10 @@
 """Waystation settings: one file, every knob read from the environment (WAYSTATION_*).
 
 Defaults are the safe ones. The data directory (WAYSTATION_DATA_DIR, default ``./var``) holds
-the embedded database and the instance secret written by ``waystation init``; a ``DEMO`` marker
-file there turns on demo mode (a banner, cookies allowed over plain http on 127.0.0.1).
+the key-slot file, the encrypted embedded database and the encrypted blobs. There is no secret
+in this file or the environment: every key comes from the master key, unwrapped with a
+passphrase at unseal and held in memory only. A ``DEMO`` marker file in the data directory
+turns on demo mode (a banner, a passphrase file, cookies over plain http on 127.0.0.1).
 """
 
 import os
@@ -27,26 +29,14 @@ def env_int(name: str, default: int) -> int:
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("WAYSTATION_DATA_DIR", "var")).expanduser().resolve()
-SECRET_KEY_FILE = Path(env_str("WAYSTATION_SECRET_KEY_FILE", str(DATA_DIR / "secret.key")))
 DEMO = (DATA_DIR / "DEMO").exists()
+# Where commands read the passphrase from when no terminal is there to ask; "-" = stdin.
+PASSPHRASE_FILE = env_str(
+    "WAYSTATION_PASSPHRASE_FILE", str(DATA_DIR / "demo-passphrase") if DEMO else ""
+)
 
-
-def _read_secret() -> str:
-    """The instance secret: the environment wins, then the file ``waystation init`` wrote.
-
-    An empty result is allowed here so that ``waystation init`` and ``--help`` can run; every
-    entry point that serves or changes data calls ``waystation.core.startup.require_ready()``,
-    which stops with a message saying what to set.
-    """
-    if secret := env_str("WAYSTATION_SECRET_KEY"):
-        return secret
-    try:
-        return SECRET_KEY_FILE.read_text(encoding="ascii").strip()
-    except (FileNotFoundError, NotADirectoryError):
-        return ""
-
-
-SECRET_KEY = _read_secret()
+# Set from the master key at unseal (waystation.core.keyring); empty while sealed.
+SECRET_KEY = ""
 DEBUG = env_bool("WAYSTATION_DEBUG", False)
 ALLOWED_HOSTS = [
     h.strip() for h in env_str("WAYSTATION_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
@@ -69,6 +59,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything that reads the session or the database: while sealed there are no keys.
+    "waystation.core.sealed.SealedMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -119,8 +111,10 @@ if env_str("WAYSTATION_DATABASE", "sqlite") == "postgresql":
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # SQLite encrypted whole with SQLCipher, keyed from the master key.
+            "ENGINE": "waystation.core.db",
             "NAME": DATA_DIR / "waystation.sqlite3",
+            "TEST": {"NAME": str(DATA_DIR / "test-database.sqlite3")},
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,

@@ -1,6 +1,7 @@
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from waystation.core import views as core_views
 from waystation.core.access import public
 
 urlpatterns = [
@@ -8,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("waystation.accounts.urls")),
     path("audit/", include("waystation.audit.urls")),
     path("language/", public(set_language), name="set_language"),
+    path("unseal/", core_views.unseal, name="unseal"),
 ]
 
 handler403 = "waystation.core.views.permission_denied"

@@ -5,6 +5,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from waystation.core.fields import EncryptedTextField
+
 from .roles import Role
 
 
@@ -33,7 +35,8 @@ class User(AbstractBaseUser):
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
-    totp_secret = models.CharField(max_length=64, blank=True, editable=False)
+    # Encrypted in the application (bound to this row); a database copy does not yield it.
+    totp_secret = EncryptedTextField(editable=False)
     # The last TOTP time step accepted, so that a code cannot be used twice.
     totp_last_step = models.BigIntegerField(default=0, editable=False)
 

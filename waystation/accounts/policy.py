@@ -25,12 +25,13 @@ class Perm(StrEnum):
     DASHBOARD_VIEW = "dashboard.view"
     USERS_MANAGE = "users.manage"  # invite, change roles, deactivate, reset second factor
     AUDIT_VIEW = "audit.view"
+    PANIC = "instance.panic"  # destroy the keys: all data becomes unreadable for ever
 
 
 _MEMBER = frozenset({Perm.SIGNED_IN, Perm.DASHBOARD_VIEW})
 
 PERMISSIONS: dict[str, frozenset[Perm]] = {
-    Role.COORDINATOR: _MEMBER | {Perm.USERS_MANAGE, Perm.AUDIT_VIEW},
+    Role.COORDINATOR: _MEMBER | {Perm.USERS_MANAGE, Perm.AUDIT_VIEW, Perm.PANIC},
     Role.CASEWORKER: _MEMBER,
     Role.LAWYER: _MEMBER,
     Role.DOCUMENTATION_OFFICER: _MEMBER,

@@ -35,7 +35,7 @@ def team_summary_for(viewer) -> dict | None:
         return None
     counts = User.objects.aggregate(
         active=Count("pk", filter=Q(is_active=True)),
-        without_totp=Count("pk", filter=Q(is_active=True, totp_secret="")),
+        without_totp=Count("pk", filter=Q(is_active=True, totp_secret=b"")),
     )
     counts["open_invites"] = Invite.objects.filter(
         accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()

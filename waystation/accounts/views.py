@@ -25,7 +25,7 @@ from .forms import (
     SignInForm,
 )
 from .models import Invite, User
-from .policy import Perm, get_for, requires
+from .policy import Perm, can, get_for, requires
 from .selectors import open_invites_for, users_for
 from .throttle import throttle_state
 
@@ -150,7 +150,11 @@ def account(request):
     return render(
         request,
         "accounts/account.html",
-        {"form": form, "recovery_codes_left": sf.recovery_codes_left(user) if user.has_totp else 0},
+        {
+            "form": form,
+            "recovery_codes_left": sf.recovery_codes_left(user) if user.has_totp else 0,
+            "can_panic": can(user, Perm.PANIC),
+        },
     )
 
 

@@ -1,39 +1,41 @@
-"""Creating an instance's data directory: private permissions, a random secret, the schema."""
+"""Creating and opening an instance's data directory."""
 
 import os
-import secrets
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management import call_command
+
+from . import keyslots
+from .keyring import KEYRING
 
 
 class InstanceExists(Exception):
     pass
 
 
-def _write_private(path: Path, text: str) -> None:
+def write_private(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(text)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
 
 
 def instance_exists(data_dir: Path) -> bool:
-    return (data_dir / "secret.key").exists() or (data_dir / "waystation.sqlite3").exists()
+    return (data_dir / keyslots.FILENAME).exists() or (data_dir / "waystation.sqlite3").exists()
 
 
-def instance_create(data_dir: Path, *, demo: bool = False) -> None:
-    """Make the directory (mode 0700), its secret (0600) and the database schema."""
+def instance_create(data_dir: Path, *, passphrase: str, label: str, demo: bool = False) -> None:
+    """Make the directory (mode 0700), the key slots with a new master key, and the schema.
+    The process is unsealed afterwards."""
     if instance_exists(data_dir):
         raise InstanceExists(f"{data_dir} already holds an instance")
+    keyslots.check_passphrase(passphrase)
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(data_dir, 0o700)
-    secret = secrets.token_urlsafe(48)
-    _write_private(data_dir / "secret.key", secret + "\n")
+    master = keyslots.create(data_dir, passphrase, label)
     if demo:
-        _write_private(data_dir / "DEMO", "This instance holds demo data only.\n")
-    # This process loaded settings before the secret existed.
-    settings.SECRET_KEY = secret
+        write_private(data_dir / "DEMO", b"This instance holds demo data only.\n")
+        write_private(data_dir / "demo-passphrase", passphrase.encode() + b"\n")
+    KEYRING.install(master, data_dir)
     call_command("migrate", interactive=False, verbosity=0)

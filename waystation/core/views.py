@@ -1,8 +1,11 @@
-from django.shortcuts import render
+from django.conf import settings
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from waystation.accounts.policy import Perm, requires
+from waystation.core.access import public
 from waystation.core.dashboard import dashboard_panels
+from waystation.core.panic import destroy_keys
 
 
 @requires(Perm.DASHBOARD_VIEW)
@@ -59,3 +62,20 @@ def server_error(request):
         },
         status=500,
     )
+
+
+@public
+def unseal(request):
+    """Reached only while unsealed (SealedMiddleware answers this path while sealed)."""
+    return redirect(settings.LOGIN_URL)
+
+
+@requires(Perm.PANIC)
+def panic(request):
+    error = ""
+    if request.method == "POST":
+        if request.POST.get("confirm") == "destroy":
+            destroy_keys(settings.DATA_DIR)
+            return redirect("/")
+        error = _("Tick the box to confirm. Nothing was destroyed.")
+    return render(request, "core/panic.html", {"error": error}, status=400 if error else 200)

@@ -15,6 +15,7 @@ PUBLIC = {
     "accounts:sign_in_code",
     "accounts:invite_accept",
     "set_language",
+    "unseal",
 }
 SAMPLE_KWARGS = {"pk": 1, "token": "x" * 20, "action": "deactivate"}
 
@@ -67,6 +68,7 @@ def test_only_coordinators_manage_users_and_read_the_audit_log():
         expected = role == Role.COORDINATOR
         assert (Perm.USERS_MANAGE in perms) is expected, role
         assert (Perm.AUDIT_VIEW in perms) is expected, role
+        assert (Perm.PANIC in perms) is expected, role
 
 
 @pytest.mark.django_db

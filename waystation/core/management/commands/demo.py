@@ -3,6 +3,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from waystation.core.instance import instance_create, instance_exists
+from waystation.core.keyring import KEYRING
 
 
 class Command(BaseCommand):
@@ -12,11 +13,11 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        from waystation.demo import DEMO_PASSWORD, demo_logins, demo_populate
+        from waystation.demo import DEMO_PASSPHRASE, DEMO_PASSWORD, demo_logins, demo_populate
 
         data_dir = settings.DATA_DIR
         if not instance_exists(data_dir):
-            instance_create(data_dir, demo=True)
+            instance_create(data_dir, passphrase=DEMO_PASSPHRASE, label="demo", demo=True)
             self.stdout.write(f"Created a demo instance in {data_dir}")
         elif not (data_dir / "DEMO").exists():
             raise CommandError(
@@ -24,9 +25,15 @@ class Command(BaseCommand):
                 "another directory for the demo"
             )
         else:
+            if not KEYRING.unseal(data_dir, DEMO_PASSPHRASE):
+                raise CommandError(
+                    f"the demo passphrase no longer opens {data_dir} (keys destroyed?); "
+                    "remove the directory to start a new demo"
+                )
             call_command("migrate", interactive=False, verbosity=0)
         demo_populate()
-        self.stdout.write("\nDemo logins (every one has the password shown below):")
+        self.stdout.write(f"\n  Instance passphrase (unseal): {DEMO_PASSPHRASE}")
+        self.stdout.write("\nDemo logins (every member has the password shown below):")
         for username, roles in demo_logins():
             self.stdout.write(f"  {username:<8} {roles}")
         self.stdout.write(f"\n  Demo password: {DEMO_PASSWORD}")

@@ -1,0 +1,69 @@
+"""The only place Waystation touches cryptographic primitives (AES-256-GCM, HKDF, Argon2id).
+
+Every encryption binds its context through associated data, so a ciphertext cannot be moved to
+another place (row, column, file, chunk) without failing. A failed decryption raises
+``DecryptionError``; nothing ever falls back to returning ciphertext or empty text.
+"""
+
+import hashlib
+import hmac
+import os
+
+from argon2.low_level import Type, hash_secret_raw
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+TAG_BYTES = 16
+
+
+class DecryptionError(Exception):
+    """Wrong key, tampered data, or data moved out of its context."""
+
+
+def random_bytes(n: int) -> bytes:
+    return os.urandom(n)
+
+
+def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    """nonce ‖ ciphertext ‖ tag, with a fresh random 96-bit nonce."""
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def unseal(key: bytes, sealed: bytes, aad: bytes) -> bytes:
+    if len(sealed) < NONCE_BYTES + TAG_BYTES:
+        raise DecryptionError("ciphertext too short")
+    try:
+        return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad)
+    except InvalidTag:
+        raise DecryptionError("decryption failed: wrong key or tampered data") from None
+
+
+def hkdf(root: bytes, info: bytes, length: int = KEY_BYTES) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=info).derive(root)
+
+
+def hmac_sha256(key: bytes, message: bytes) -> bytes:
+    return hmac.new(key, message, hashlib.sha256).digest()
+
+
+def argon2id(
+    passphrase: str, salt: bytes, *, memory_kib: int, iterations: int, lanes: int
+) -> bytes:
+    return hash_secret_raw(
+        passphrase.encode("utf-8"),
+        salt,
+        time_cost=iterations,
+        memory_cost=memory_kib,
+        parallelism=lanes,
+        hash_len=KEY_BYTES,
+        type=Type.ID,
+    )
+
+
+def digests_equal(a: bytes | str, b: bytes | str) -> bool:
+    return hmac.compare_digest(a, b)

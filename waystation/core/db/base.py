@@ -1,0 +1,77 @@
+"""Django's SQLite backend on SQLCipher: the whole database file (and its WAL) is encrypted.
+
+The raw 256-bit database sub-key of the unsealed master key is passed as ``PRAGMA key = "x'…'"``,
+so no key derivation runs per connection. One read right after keying makes a wrong key fail
+at once instead of at the first query.
+"""
+
+from collections.abc import Mapping
+from itertools import tee
+
+import sqlcipher3.dbapi2 as Database
+from django.db.backends.sqlite3 import base as sqlite_base
+from django.db.backends.sqlite3._functions import register as register_functions
+
+from waystation.core.keyring import KEYRING, Purpose, Sealed
+
+# The adapters and converters Django registers on the stdlib sqlite3 module.
+Database.register_converter("bool", b"1".__eq__)
+Database.register_converter("date", sqlite_base.decoder(sqlite_base.parse_date))
+Database.register_converter("time", sqlite_base.decoder(sqlite_base.parse_time))
+Database.register_converter("datetime", sqlite_base.decoder(sqlite_base.parse_datetime))
+Database.register_converter("timestamp", sqlite_base.decoder(sqlite_base.parse_datetime))
+Database.register_adapter(sqlite_base.decimal.Decimal, str)
+Database.register_adapter(sqlite_base.datetime.date, sqlite_base.adapt_date)
+Database.register_adapter(sqlite_base.datetime.datetime, sqlite_base.adapt_datetime)
+
+
+class SQLCipherCursorWrapper(Database.Cursor):
+    """Django's query-style conversion (format/pyformat → qmark/named) on SQLCipher's cursor;
+    Django's own wrapper subclasses the stdlib cursor and cannot wrap this connection."""
+
+    convert_query = sqlite_base.SQLiteCursorWrapper.convert_query
+
+    def execute(self, query, params=None):
+        if params is None:
+            return super().execute(query)
+        param_names = list(params) if isinstance(params, Mapping) else None
+        return super().execute(self.convert_query(query, param_names=param_names), params)
+
+    def executemany(self, query, param_list):
+        peekable, param_list = tee(iter(param_list))
+        params = next(peekable, None)
+        param_names = list(params) if params and isinstance(params, Mapping) else None
+        return super().executemany(self.convert_query(query, param_names=param_names), param_list)
+
+
+class DatabaseWrapper(sqlite_base.DatabaseWrapper):
+    vendor = "sqlite"
+    display_name = "SQLite (SQLCipher)"
+    Database = Database
+
+    def get_new_connection(self, conn_params):
+        try:
+            key = KEYRING.subkey(Purpose.DATABASE)
+        except Sealed:
+            raise Database.OperationalError(
+                "the instance is sealed: unseal it with its passphrase first"
+            ) from None
+        conn = Database.connect(**conn_params)
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except Database.DatabaseError:
+            conn.close()
+            raise Database.DatabaseError(
+                "cannot open the database with this key: wrong instance or damaged file"
+            ) from None
+        register_functions(conn)
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA legacy_alter_table = OFF")
+        for init_command in self.init_commands:
+            if init_command := init_command.strip():
+                conn.execute(init_command)
+        return conn
+
+    def create_cursor(self, name=None):
+        return self.connection.cursor(factory=SQLCipherCursorWrapper)

@@ -1,0 +1,134 @@
+"""The keys of a running Waystation: held in this process's memory only, never on disk.
+
+A process starts sealed. ``unseal()`` opens the key-slot file with a passphrase; a duress
+passphrase shreds the slots instead and reports the same failure as a typo. ``drop()`` forgets
+the keys (panic). Threads share one key ring, so one unseal serves every request thread of the
+waitress server.
+"""
+
+import os
+import threading
+import time
+from enum import StrEnum
+from pathlib import Path
+
+from django.conf import settings
+
+from . import crypto, keyslots
+
+
+class Sealed(Exception):
+    """The instance is sealed: no keys in memory."""
+
+
+class Purpose(StrEnum):
+    DATABASE = "waystation/database/v1"
+    FIELDS = "waystation/fields/v1"
+    BLOBS = "waystation/blobs/v1"
+    BLOB_NAMES = "waystation/blob-names/v1"
+    BACKUPS = "waystation/backups/v1"
+    AUDIT_MAC = "waystation/audit-mac/v1"
+    SIGNING = "waystation/signing/v1"
+    DJANGO_SECRET = "waystation/django-secret/v1"  # noqa: S105 - a purpose label, not a secret
+    LOGIN_THROTTLE = "waystation/login-throttle/v1"
+    RECOVERY_CODES = "waystation/recovery-codes/v1"
+    INVITE_TOKENS = "waystation/invite-tokens/v1"
+
+
+class KeyRing:
+    _CHECK_EVERY = 1.0  # seconds between looks at the key-slot file while serving
+
+    def __init__(self, *, sets_django_secret: bool = False):
+        # Only the process's own key ring (KEYRING) feeds Django's SECRET_KEY.
+        self._sets_django_secret = sets_django_secret
+        self._lock = threading.Lock()
+        self._master: bytearray | None = None
+        self._subkeys: dict[Purpose, bytes] = {}
+        self._data_dir: Path | None = None
+        self._slot_stamp = None
+        self._checked_at = 0.0
+
+    @property
+    def sealed(self) -> bool:
+        return self._master is None
+
+    def unseal(self, data_dir: Path, passphrase: str) -> bool:
+        """True when the passphrase opened a normal slot. A duress passphrase shreds the key
+        slots and returns False, exactly as a wrong passphrase does."""
+        slots = keyslots.KeySlotFile.load(data_dir)
+        opened = slots.open(passphrase)
+        if opened.duress:
+            keyslots.shred(data_dir)
+            self.drop()
+            return False
+        if opened.master is None:
+            return False
+        self.install(opened.master, data_dir)
+        return True
+
+    def install(self, master: bytes, data_dir: Path) -> None:
+        with self._lock:
+            self._master = bytearray(master)
+            self._subkeys = {}
+            self._data_dir = Path(data_dir)
+            self._slot_stamp = _stamp(self._data_dir)
+        # Django signs sessions and tokens with SECRET_KEY; it exists only while unsealed.
+        if self._sets_django_secret:
+            settings.SECRET_KEY = self.subkey(Purpose.DJANGO_SECRET).hex()
+
+    def drop(self) -> None:
+        with self._lock:
+            if self._master is not None:
+                for i in range(len(self._master)):  # best effort: Python may hold copies
+                    self._master[i] = 0
+            self._master, self._subkeys, self._slot_stamp = None, {}, None
+        if self._sets_django_secret:
+            settings.SECRET_KEY = ""
+
+    def master_for_key_management(self) -> bytes:
+        """The master key itself, for wrapping it into a new key slot; nothing else uses it."""
+        with self._lock:
+            if self._master is None:
+                raise Sealed("the instance is sealed")
+            return bytes(self._master)
+
+    def subkey(self, purpose: Purpose) -> bytes:
+        with self._lock:
+            if self._master is None:
+                raise Sealed("the instance is sealed")
+            key = self._subkeys.get(purpose)
+            if key is None:
+                key = self._subkeys[purpose] = crypto.hkdf(bytes(self._master), purpose.encode())
+            return key
+
+    def notice_shredding(self) -> None:
+        """Drop the keys if someone shredded the key slots meanwhile (`waystation panic` from
+        another process). A stat once a second; the file is read only when it changed."""
+        now = time.monotonic()
+        if self.sealed or now - self._checked_at < self._CHECK_EVERY:
+            return
+        self._checked_at = now
+        stamp = _stamp(self._data_dir)
+        if stamp == self._slot_stamp:
+            return
+        try:
+            still_ours = keyslots.KeySlotFile.load(self._data_dir).holds_master(
+                bytes(self._master or b"")
+            )
+        except keyslots.KeySlotError:
+            still_ours = False
+        if still_ours:
+            self._slot_stamp = stamp
+        else:
+            self.drop()
+
+
+def _stamp(data_dir: Path):
+    try:
+        info = os.stat(Path(data_dir) / keyslots.FILENAME)
+    except FileNotFoundError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+KEYRING = KeyRing(sets_django_secret=True)

@@ -1,0 +1,282 @@
+"""The key-slot file: the instance's master key, wrapped once per passphrase.
+
+Each slot holds AES-256-GCM(Argon2id(passphrase, salt), kind ‖ key). A normal slot's key is the
+master key; a duress slot's is random filler, so a duress slot looks exactly like a normal one
+to anyone reading the file. Slot labels (and which slots are duress slots) are encrypted under
+the master key, readable only after a successful unseal.
+
+Shredding overwrites the file in place with random data of the same shape: afterwards no
+passphrase opens it, and it still looks like a key-slot file, so a shredded instance answers
+"wrong passphrase" like any typo.
+"""
+
+import base64
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from . import crypto
+
+FORMAT = "waystation-keyslots/1"
+FILENAME = "keyslots.json"
+MIN_PASSPHRASE_CHARS = 12
+_KIND_NORMAL, _KIND_DURESS = b"\x01", b"\x02"
+_LABEL_BLOCK = 256  # labels are padded so their length says little
+_INSECURE_ENV = "WAYSTATION_INSECURE_TEST_KDF"
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    memory_kib: int
+    iterations: int
+    lanes: int
+
+
+PRODUCTION_KDF = KdfParams(memory_kib=65536, iterations=3, lanes=4)
+# Only for the test suite: fast, and refused unless WAYSTATION_INSECURE_TEST_KDF=1.
+INSECURE_TEST_KDF = KdfParams(memory_kib=64, iterations=1, lanes=1)
+
+
+class KeySlotError(Exception):
+    """A problem the operator must fix; the message says what to do."""
+
+
+class PassphraseRejected(KeySlotError):
+    pass
+
+
+@dataclass(frozen=True)
+class SlotInfo:
+    index: int
+    label: str
+    duress: bool
+
+
+@dataclass(frozen=True)
+class Opened:
+    master: bytes | None
+    duress: bool
+
+
+def insecure_kdf_allowed() -> bool:
+    return os.environ.get(_INSECURE_ENV) == "1"
+
+
+def default_kdf() -> KdfParams:
+    return INSECURE_TEST_KDF if insecure_kdf_allowed() else PRODUCTION_KDF
+
+
+def check_passphrase(passphrase: str) -> None:
+    if len(passphrase) < MIN_PASSPHRASE_CHARS:
+        raise PassphraseRejected(
+            f"a passphrase needs at least {MIN_PASSPHRASE_CHARS} characters; "
+            "several unrelated words are easy to remember and hard to guess"
+        )
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+def _check_kdf(kdf: KdfParams) -> None:
+    strong = (
+        kdf.memory_kib >= PRODUCTION_KDF.memory_kib and kdf.iterations >= PRODUCTION_KDF.iterations
+    )
+    if not strong and not insecure_kdf_allowed():
+        raise KeySlotError(
+            "the key-slot file uses test-only key-derivation parameters, which are refused "
+            "outside the test suite; create the instance again with `waystation init`"
+        )
+
+
+def _slot_aad(instance: bytes) -> bytes:
+    return b"waystation/keyslot/v1|" + instance
+
+
+def _labels_key(master: bytes) -> bytes:
+    return crypto.hkdf(master, b"waystation/keyslot-labels/v1")
+
+
+class KeySlotFile:
+    """The parsed file. Methods that change it write it back atomically."""
+
+    def __init__(self, path: Path, instance: bytes, kdf: KdfParams, slots: list, labels: bytes):
+        self.path, self.instance, self.kdf, self.slots, self.labels = (
+            path,
+            instance,
+            kdf,
+            slots,
+            labels,
+        )
+
+    # -- reading and writing -------------------------------------------------------------
+    @classmethod
+    def load(cls, data_dir: Path) -> "KeySlotFile":
+        path = Path(data_dir) / FILENAME
+        try:
+            raw = json.loads(path.read_text(encoding="ascii"))
+        except FileNotFoundError:
+            raise KeySlotError(
+                f"no key-slot file at {path}: create an instance with `waystation init "
+                f"--data-dir {data_dir}`, or restore one from a backup"
+            ) from None
+        except (ValueError, UnicodeDecodeError):
+            raise KeySlotError(f"{path} is damaged: restore it from a backup") from None
+        if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+            raise KeySlotError(f"{path} is not a Waystation key-slot file")
+        try:
+            kdf = KdfParams(**raw["kdf"])
+            slots = [(_unb64(s["salt"]), _unb64(s["sealed"])) for s in raw["slots"]]
+            return cls(path, bytes.fromhex(raw["instance"]), kdf, slots, _unb64(raw["labels"]))
+        except (KeyError, TypeError, ValueError):
+            raise KeySlotError(f"{path} is damaged: restore it from a backup") from None
+
+    def to_bytes(self) -> bytes:
+        document = {
+            "format": FORMAT,
+            "instance": self.instance.hex(),
+            "kdf": asdict(self.kdf),
+            "slots": [{"salt": _b64(salt), "sealed": _b64(sealed)} for salt, sealed in self.slots],
+            "labels": _b64(self.labels),
+        }
+        return (json.dumps(document, indent=1) + "\n").encode("ascii")
+
+    def save(self) -> None:
+        """Write a new file and rename it over the old one, so a crash never leaves half."""
+        temporary = self.path.with_suffix(".tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(self.to_bytes())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.path)
+        _fsync_dir(self.path.parent)
+
+    # -- slots ---------------------------------------------------------------------------
+    def _wrap(self, passphrase: str, kind: bytes, key: bytes) -> tuple[bytes, bytes]:
+        salt = crypto.random_bytes(16)
+        wrapping = crypto.argon2id(passphrase, salt, **asdict(self.kdf))
+        return salt, crypto.seal(wrapping, kind + key, _slot_aad(self.instance))
+
+    def open(self, passphrase: str) -> Opened:
+        """Try every slot (the work is the same whichever slot matches)."""
+        _check_kdf(self.kdf)
+        master, duress = None, False
+        for salt, sealed in self.slots:
+            wrapping = crypto.argon2id(passphrase, salt, **asdict(self.kdf))
+            try:
+                plain = crypto.unseal(wrapping, sealed, _slot_aad(self.instance))
+            except crypto.DecryptionError:
+                continue
+            if plain[:1] == _KIND_DURESS:
+                duress = True
+            elif master is None:
+                master = plain[1:]
+        return Opened(None if duress else master, duress)
+
+    def label_table(self, master: bytes) -> list[dict]:
+        plain = crypto.unseal(_labels_key(master), self.labels, _slot_aad(self.instance))
+        return json.loads(plain.decode("utf-8").rstrip(" "))
+
+    def _set_label_table(self, master: bytes, table: list[dict]) -> None:
+        text = json.dumps(table, ensure_ascii=False)
+        padded = text.encode("utf-8")
+        padded += b" " * (-len(padded) % _LABEL_BLOCK)
+        self.labels = crypto.seal(_labels_key(master), padded, _slot_aad(self.instance))
+
+    def holds_master(self, master: bytes) -> bool:
+        try:
+            self.label_table(master)
+        except (crypto.DecryptionError, ValueError):
+            return False
+        return True
+
+    def add(self, master: bytes, passphrase: str, label: str, *, duress: bool = False) -> None:
+        check_passphrase(passphrase)
+        table = self.label_table(master)
+        if self.open(passphrase) != Opened(None, False):
+            raise PassphraseRejected("that passphrase is already in use; choose another")
+        filler = crypto.random_bytes(crypto.KEY_BYTES)
+        self.slots.append(
+            self._wrap(
+                passphrase, _KIND_DURESS if duress else _KIND_NORMAL, filler if duress else master
+            )
+        )
+        table.append({"label": label, "duress": duress})
+        self._set_label_table(master, table)
+
+    def remove(self, master: bytes, label: str) -> None:
+        table = self.label_table(master)
+        matches = [i for i, entry in enumerate(table) if entry["label"] == label]
+        if not matches:
+            raise KeySlotError(f"no slot labelled {label!r}; see `waystation passphrase list`")
+        index = matches[0]
+        normal_left = sum(1 for i, e in enumerate(table) if not e["duress"] and i != index)
+        if normal_left == 0:
+            raise KeySlotError("that is the last normal passphrase; add another one first")
+        del self.slots[index], table[index]
+        self._set_label_table(master, table)
+
+    def list(self, master: bytes) -> list[SlotInfo]:
+        return [
+            SlotInfo(i, e["label"], e["duress"]) for i, e in enumerate(self.label_table(master))
+        ]
+
+
+def create(data_dir: Path, passphrase: str, label: str, kdf: KdfParams | None = None) -> bytes:
+    """Write a new key-slot file with one passphrase; returns the new master key."""
+    check_passphrase(passphrase)
+    kdf = kdf or default_kdf()
+    _check_kdf(kdf)
+    path = Path(data_dir) / FILENAME
+    if path.exists():
+        raise KeySlotError(f"{path} exists already")
+    master = crypto.random_bytes(crypto.KEY_BYTES)
+    slots = KeySlotFile(path, crypto.random_bytes(16), kdf, [], b"")
+    slots.slots.append(slots._wrap(passphrase, _KIND_NORMAL, master))
+    slots._set_label_table(master, [{"label": label, "duress": False}])
+    slots.save()
+    return master
+
+
+def shred(data_dir: Path) -> bool:
+    """Overwrite every slot and the labels with random bytes, in place, and fsync. Returns
+    False when there was no key-slot file. Works without any passphrase and in well under a
+    second: no key derivation is involved."""
+    path = Path(data_dir) / FILENAME
+    try:
+        current = KeySlotFile.load(data_dir)
+    except KeySlotError:
+        if not path.exists():
+            return False
+        current = None
+    if current is not None:
+        current.slots = [
+            (crypto.random_bytes(len(s)), crypto.random_bytes(len(w))) for s, w in current.slots
+        ]
+        current.labels = crypto.random_bytes(len(current.labels))
+        replacement = current.to_bytes()
+    else:  # unreadable: overwrite whatever is there
+        replacement = crypto.random_bytes(path.stat().st_size)
+    with open(path, "r+b") as handle:
+        handle.write(replacement)
+        handle.truncate()
+        handle.flush()
+        os.fsync(handle.fileno())
+    for leftover in (path.with_suffix(".tmp"),):
+        leftover.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
+    return True
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

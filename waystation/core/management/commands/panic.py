@@ -1,0 +1,16 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from waystation.core.panic import destroy_keys
+
+
+class Command(BaseCommand):
+    help = (
+        "Destroy the instance's keys at once (no passphrase needed). The database, files and "
+        "backups become unreadable for ever. A running server notices within a second."
+    )
+
+    def handle(self, *args, **options):
+        if not destroy_keys(settings.DATA_DIR):
+            raise CommandError(f"no key-slot file in {settings.DATA_DIR}; nothing to destroy")
+        self.stdout.write("Keys destroyed: this instance can no longer be opened.")

@@ -1,0 +1,107 @@
+"""A sealed server shows the unseal page and nothing else; a duress passphrase on that page
+and the coordinator's panic button destroy the keys and then say only "wrong passphrase"."""
+
+import shutil
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from waystation.core import keyslots
+from waystation.core.keyring import KEYRING
+from waystation.testing.plugin import DATA_DIR, TEST_PASSPHRASE
+
+pytestmark = pytest.mark.django_db
+DURESS = "words that destroy everything"
+
+
+@pytest.fixture
+def copy_of_instance(tmp_path, settings, restore_keyring):
+    """The test instance's key slots in a folder of their own, so shredding them here leaves
+    the suite's instance intact. The key ring follows the copy."""
+    folder = tmp_path / "instance"
+    folder.mkdir(mode=0o700)
+    shutil.copy2(DATA_DIR / keyslots.FILENAME, folder / keyslots.FILENAME)
+    settings.DATA_DIR = folder
+    assert KEYRING.unseal(folder, TEST_PASSPHRASE)
+    return folder
+
+
+def _unseal(client, passphrase):
+    client.get(reverse("unseal"))
+    return client.post(reverse("unseal"), {"passphrase": passphrase})
+
+
+def test_sealed_server_offers_only_the_unseal_page(cast, copy_of_instance):
+    KEYRING.drop()
+    client = Client()
+    assert client.get("/")["Location"] == reverse("unseal")
+    for path in ("/accounts/login/", "/audit/", "/accounts/team/", "/anything/"):
+        response = client.get(path)
+        assert response.status_code == 503, path
+        page = response.content.decode()
+        assert "Temporarily unavailable" in page and "unseal" not in page.lower()
+    page = client.get(reverse("unseal")).content.decode()
+    assert "Instance passphrase" in page and 'type="password"' in page
+
+
+def test_unseal_page_in_russian(copy_of_instance):
+    KEYRING.drop()
+    page = Client().get(reverse("unseal"), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert '<html lang="ru">' in page and "Распечатать" in page
+
+
+def test_wrong_then_right_passphrase(cast, copy_of_instance):
+    KEYRING.drop()
+    client = Client()
+    wrong = _unseal(client, "not the passphrase")
+    assert wrong.status_code == 403 and "Wrong passphrase." in wrong.content.decode()
+    assert KEYRING.sealed
+    right = _unseal(client, TEST_PASSPHRASE)
+    assert right["Location"] == reverse("accounts:login")
+    assert not KEYRING.sealed
+    assert client.get(reverse("unseal"))["Location"] == reverse("accounts:login")
+
+
+def test_unseal_form_needs_its_csrf_token(copy_of_instance):
+    KEYRING.drop()
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("unseal"), {"passphrase": TEST_PASSPHRASE})
+    assert response.status_code == 403 and KEYRING.sealed
+
+
+def test_duress_passphrase_destroys_the_keys_and_looks_like_a_typo(copy_of_instance):
+    slots = keyslots.KeySlotFile.load(copy_of_instance)
+    slots.add(KEYRING.master_for_key_management(), DURESS, "duress", duress=True)
+    slots.save()
+    KEYRING.drop()
+    client = Client()
+    typo = _unseal(client, "not the passphrase").content.decode()
+    duress = _unseal(client, DURESS).content.decode()
+    assert "Wrong passphrase." in duress
+    strip = lambda page: page.split('name="csrfmiddlewaretoken"')[0]  # noqa: E731
+    assert strip(duress) == strip(typo)
+    after = _unseal(client, TEST_PASSPHRASE)
+    assert after.status_code == 403 and KEYRING.sealed
+    assert keyslots.KeySlotFile.load(copy_of_instance).open(TEST_PASSPHRASE).master is None
+
+
+def test_panic_button_needs_confirmation_and_a_coordinator(client_for, copy_of_instance):
+    lawyer = client_for("lawyer")
+    assert lawyer.get(reverse("core:panic")).status_code == 403
+    assert lawyer.post(reverse("core:panic"), {"confirm": "destroy"}).status_code == 403
+    coordinator = client_for("coordinator")
+    page = coordinator.get(reverse("accounts:account")).content.decode()
+    assert reverse("core:panic") in page
+    warning = coordinator.get(reverse("core:panic")).content.decode()
+    assert "unreadable for ever" in warning
+    unconfirmed = coordinator.post(reverse("core:panic"), {})
+    assert (
+        unconfirmed.status_code == 400 and "Nothing was destroyed." in unconfirmed.content.decode()
+    )
+    assert not KEYRING.sealed
+    done = coordinator.post(reverse("core:panic"), {"confirm": "destroy"})
+    assert done["Location"] == "/"
+    assert KEYRING.sealed
+    assert coordinator.get("/")["Location"] == reverse("unseal")
+    assert "Wrong passphrase." in _unseal(coordinator, TEST_PASSPHRASE).content.decode()
