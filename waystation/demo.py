@@ -3,9 +3,7 @@ and English. It is written through the same services as real use, so it is audit
 
 from django.db import transaction
 
-from waystation.accounts.models import User
 from waystation.accounts.roles import Role
-from waystation.accounts.services import user_create, user_deactivate
 
 # Printed on purpose: demo only. The instance passphrase unseals; the password signs in.
 DEMO_PASSPHRASE = "demo instance passphrase"  # noqa: S105
@@ -26,6 +24,10 @@ DEMO_DEACTIVATED = ("pavel", "Павел (left the group)", [Role.CASEWORKER])
 
 
 def demo_populate() -> None:
+    # Imported here so that the demo credentials can be read without a configured Django.
+    from waystation.accounts.models import User
+    from waystation.accounts.services import user_create, user_deactivate
+
     if User.objects.exists():
         return
     with transaction.atomic():

@@ -115,6 +115,9 @@ else:
             "ENGINE": "waystation.core.db",
             "NAME": DATA_DIR / "waystation.sqlite3",
             "TEST": {"NAME": str(DATA_DIR / "test-database.sqlite3")},
+            # Keep each server thread's connection: opening one means keying SQLCipher and
+            # decrypting cold pages again.
+            "CONN_MAX_AGE": None,
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
@@ -142,7 +145,14 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Sessions: gone when the browser closes, after WAYSTATION_SESSION_IDLE_MINUTES without a
 # request, and at the latest after WAYSTATION_SESSION_MAX_HOURS.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Embedded mode is one server process, so sessions can be read from its memory and written
+# through to the database. Several app servers on PostgreSQL must all see a sign-out at once:
+# they read the database every time.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.db"
+    if env_str("WAYSTATION_DATABASE", "sqlite") == "postgresql"
+    else "django.contrib.sessions.backends.cached_db"
+)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_AGE = env_int("WAYSTATION_SESSION_MAX_HOURS", 12) * 3600
 SESSION_IDLE_SECONDS = env_int("WAYSTATION_SESSION_IDLE_MINUTES", 30) * 60

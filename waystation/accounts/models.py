@@ -16,11 +16,13 @@ class UserManager(BaseUserManager):
 
     def create_user(self, username, password=None, *, roles=(), **fields):
         user = self.model(username=username, **fields)
+        user.set_roles(roles)
         user.set_password(password)
         user.save(using=self._db)
-        for role in roles:
-            RoleGrant.objects.create(user=user, role=role)
         return user
+
+    def with_role(self, role: str):
+        return self.filter(role_codes__contains=f" {role} ")
 
 
 class User(AbstractBaseUser):
@@ -37,6 +39,9 @@ class User(AbstractBaseUser):
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
     # Encrypted in the application (bound to this row); a database copy does not yield it.
     totp_secret = EncryptedTextField(editable=False)
+    # The roles, space-delimited (" caseworker lawyer "): read with the user on every request,
+    # so checking a permission costs no query. Changed only by the account services.
+    role_codes = models.CharField(max_length=255, blank=True, default="", editable=False)
     # The last TOTP time step accepted, so that a code cannot be used twice.
     totp_last_step = models.BigIntegerField(default=0, editable=False)
 
@@ -57,18 +62,11 @@ class User(AbstractBaseUser):
 
     @property
     def roles(self) -> frozenset[str]:
-        """The user's roles, read once per object (a request reuses one user object)."""
-        cached = getattr(self, "_roles_cache", None)
-        if cached is None:
-            if self.pk is None:
-                cached = frozenset()
-            else:
-                cached = frozenset(self.role_grants.values_list("role", flat=True))
-            self._roles_cache = cached
-        return cached
+        return frozenset(self.role_codes.split())
 
-    def forget_roles(self):
-        self._roles_cache = None
+    def set_roles(self, roles) -> None:
+        codes = sorted(set(roles))
+        self.role_codes = f" {' '.join(codes)} " if codes else ""
 
     @property
     def has_totp(self) -> bool:
@@ -80,20 +78,6 @@ class User(AbstractBaseUser):
 
     def role_labels(self) -> list[str]:
         return [label for value, label in Role.choices if value in self.roles]
-
-
-class RoleGrant(models.Model):
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_grants")
-    role = models.CharField(max_length=32, choices=Role.choices)
-    granted_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "role"], name="accounts_rolegrant_unique"),
-        ]
-
-    def __str__(self):
-        return f"{self.user_id}:{self.role}"
 
 
 class Invite(models.Model):

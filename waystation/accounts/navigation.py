@@ -1,3 +1,5 @@
+from functools import cache
+
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -12,12 +14,16 @@ _ITEMS = [
 ]
 
 
+@cache
+def _resolved_items() -> list[tuple]:
+    return [(label, reverse(name), perm) for label, name, perm in _ITEMS]
+
+
 def navigation_for(user, current_path: str) -> list[dict]:
     perms = permissions_of(user)
     items = []
-    for label, name, perm in _ITEMS:
+    for label, url, perm in _resolved_items():
         if perm in perms:
-            url = reverse(name)
             active = current_path == url or (url != "/" and current_path.startswith(url))
             items.append({"label": label, "url": url, "active": active})
     return items

@@ -1,20 +1,15 @@
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from .models import Invite, RoleGrant, User
+from .models import Invite, User
 from .policy import Perm, can, visible
 
 
 def users_for(viewer) -> list[User]:
-    """Every account with its roles, in two queries, for those who manage users."""
-    users = list(
-        visible(viewer, User.objects.all(), Perm.USERS_MANAGE)
-        .prefetch_related(Prefetch("role_grants", queryset=RoleGrant.objects.only("user", "role")))
-        .order_by("-is_active", "username")
+    """Every account with its roles, in one query, for those who manage users."""
+    return list(
+        visible(viewer, User.objects.all(), Perm.USERS_MANAGE).order_by("-is_active", "username")
     )
-    for user in users:
-        user._roles_cache = frozenset(g.role for g in user.role_grants.all())
-    return users
 
 
 def open_invites_for(viewer) -> list[Invite]:

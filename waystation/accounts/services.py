@@ -18,7 +18,7 @@ from waystation.audit.events import Event
 from waystation.audit.services import record
 from waystation.core.keys import Purpose, keyed_digest
 
-from .models import Invite, RoleGrant, User
+from .models import Invite, User
 from .roles import Role
 from .throttle import throttle_clear, throttle_register_failure, throttle_state
 
@@ -80,11 +80,7 @@ def _clean_roles(roles) -> list[str]:
 
 
 def _coordinators_left_without(user: User) -> int:
-    return (
-        RoleGrant.objects.filter(role=Role.COORDINATOR, user__is_active=True)
-        .exclude(user=user)
-        .count()
-    )
+    return User.objects.with_role(Role.COORDINATOR).filter(is_active=True).exclude(pk=user.pk).count()
 
 
 def user_create(*, actor: User | None, username: str, password: str, roles, display_name=""):
@@ -96,8 +92,8 @@ def user_create(*, actor: User | None, username: str, password: str, roles, disp
         raise ValidationError(_("That username is taken."), code="username_taken")
     with transaction.atomic():
         user.set_password(password)
+        user.set_roles(roles)
         user.save()
-        RoleGrant.objects.bulk_create(RoleGrant(user=user, role=r) for r in roles)
         record(Event.USER_CREATED, actor=actor, obj=user, data={"roles": roles})
     return user
 
@@ -162,6 +158,7 @@ def invite_accept(*, token: str, password: str) -> User:
         if not invite.is_open:
             raise ValidationError(_("This invitation was already used."), code="invite_invalid")
         user = User(username=invite.username, display_name=invite.display_name)
+        user.set_roles(invite.roles)
         validate_password(password, user)
         user.set_password(password)
         try:
@@ -175,7 +172,6 @@ def invite_accept(*, token: str, password: str) -> User:
                 ),
                 code="username_taken",
             ) from None
-        RoleGrant.objects.bulk_create(RoleGrant(user=user, role=r) for r in invite.roles)
         invite.accepted_at, invite.accepted_user = timezone.now(), user
         invite.save(update_fields=["accepted_at", "accepted_user"])
         record(Event.INVITE_ACCEPTED, actor=user, obj=user, data={"invite": invite.pk})
@@ -194,15 +190,14 @@ def user_set_roles(*, actor: User, user: User, roles) -> None:
             code="last_coordinator",
         )
     with transaction.atomic():
-        RoleGrant.objects.filter(user=user, role__in=removed).delete()
-        RoleGrant.objects.bulk_create(RoleGrant(user=user, role=r) for r in added)
+        user.set_roles(roles)
+        user.save(update_fields=["role_codes"])
         record(
             Event.USER_ROLES_CHANGED,
             actor=actor,
             obj=user,
             data={"added": added, "removed": removed},
         )
-    user.forget_roles()
 
 
 def user_deactivate(*, actor: User, user: User) -> None:

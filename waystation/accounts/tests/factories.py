@@ -1,6 +1,6 @@
 import factory
 
-from waystation.accounts.models import RoleGrant, User
+from waystation.accounts.models import User
 
 PASSWORD = "correct horse battery staple"
 
@@ -25,6 +25,6 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def roles(self, create, extracted, **kwargs):
-        for role in extracted or ():
-            RoleGrant.objects.create(user=self, role=role)
-        self.forget_roles()
+        if extracted:
+            self.set_roles(extracted)
+            self.save(update_fields=["role_codes"])
