@@ -80,7 +80,8 @@ def _clean_roles(roles) -> list[str]:
 
 
 def _coordinators_left_without(user: User) -> int:
-    return User.objects.with_role(Role.COORDINATOR).filter(is_active=True).exclude(pk=user.pk).count()
+    coordinators = User.objects.with_role(Role.COORDINATOR).filter(is_active=True)
+    return coordinators.exclude(pk=user.pk).count()
 
 
 def user_create(*, actor: User | None, username: str, password: str, roles, display_name=""):

@@ -9,7 +9,9 @@ from waystation.accounts.navigation import navigation_for
 @cache
 def _languages() -> list[tuple[str, str]]:
     """Each language in its own name (English, Русский …), worked out once."""
-    return [(code, get_language_info(code)["name_local"].capitalize()) for code, _ in settings.LANGUAGES]
+    return [
+        (code, get_language_info(code)["name_local"].capitalize()) for code, _ in settings.LANGUAGES
+    ]
 
 
 def shell(request):
