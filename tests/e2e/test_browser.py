@@ -121,3 +121,21 @@ def test_invited_member_joins_on_a_phone(page_for, screenshots):
     assert phone.locator("h1").inner_text() == "Overview"
     assert "No client is assigned to you yet." in phone.locator("main").inner_text()
     phone.screenshot(path=screenshots / "dashboard-phone.png", full_page=True)
+
+
+def test_sealed_server_is_unsealed_from_the_page(page_for, screenshots, restore_keyring):
+    from waystation.core.keyring import KEYRING
+    from waystation.testing.plugin import TEST_PASSPHRASE
+
+    KEYRING.drop()
+    page = page_for()
+    page.goto("/")
+    assert page.url.endswith("/unseal/")
+    page.screenshot(path=screenshots / "unseal.png")
+    page.fill("#id_passphrase", "a wrong passphrase")
+    page.click("button.primary")
+    assert page.locator(".form-errors").inner_text() == "Wrong passphrase."
+    page.fill("#id_passphrase", TEST_PASSPHRASE)
+    page.click("button.primary")
+    assert page.url.endswith("/accounts/login/")
+    assert not KEYRING.sealed
