@@ -13,54 +13,43 @@ def dashboard(request):
     return render(request, "core/dashboard.html", {"panels": dashboard_panels(request.user)})
 
 
+def _error_page(request, title, message, status):
+    return render(request, "core/error.html", {"title": title, "message": message}, status=status)
+
+
 def csrf_failure(request, reason=""):
-    return render(
+    return _error_page(
         request,
-        "core/error.html",
-        {
-            "title": _("The form expired"),
-            "message": _(
-                "For your safety, forms stop working after a while or when cookies are blocked. "
-                "Go back, reload the page and send it again."
-            ),
-        },
-        status=403,
+        _("The form expired"),
+        _(
+            "For your safety, forms stop working after a while or when cookies are blocked. "
+            "Go back, reload the page and send it again."
+        ),
+        403,
     )
 
 
 def permission_denied(request, exception=None):
-    return render(
+    return _error_page(
         request,
-        "core/error.html",
-        {
-            "title": _("Not for your role"),
-            "message": _("Your role does not include this page. Ask a coordinator if you need it."),
-        },
-        status=403,
+        _("Not for your role"),
+        _("Your role does not include this page. Ask a coordinator if you need it."),
+        403,
     )
 
 
 def page_not_found(request, exception=None):
-    return render(
-        request,
-        "core/error.html",
-        {
-            "title": _("Not found"),
-            "message": _("There is nothing here, or it is not shared with you."),
-        },
-        status=404,
+    return _error_page(
+        request, _("Not found"), _("There is nothing here, or it is not shared with you."), 404
     )
 
 
 def server_error(request):
-    return render(
+    return _error_page(
         request,
-        "core/error.html",
-        {
-            "title": _("Something went wrong"),
-            "message": _("The error was noted without any personal data. Try again in a moment."),
-        },
-        status=500,
+        _("Something went wrong"),
+        _("The error was noted without any personal data. Try again in a moment."),
+        500,
     )
 
 

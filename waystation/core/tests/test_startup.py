@@ -47,6 +47,14 @@ def instance(tmp_path):
     return data_dir
 
 
+@pytest.fixture
+def unlocked(instance, tmp_path):
+    """The options that open ``instance``: its data directory and a passphrase file."""
+    passfile = tmp_path / "pass"
+    passfile.write_text(PASSPHRASE + "\n")
+    return ["--data-dir", str(instance), "--passphrase-file", str(passfile)]
+
+
 def test_missing_instance_stops_with_one_line_saying_what_to_do(tmp_path):
     result = _waystation("audit", "verify", "--data-dir", str(tmp_path / "none"))
     assert result.returncode == 2
@@ -110,10 +118,8 @@ def test_unsafe_data_directory_is_refused(instance):
     assert result.returncode == 2 and f"chmod 700 {instance}" in result.stderr
 
 
-def test_user_add_with_weak_password_creates_nothing(instance, tmp_path):
-    passfile = tmp_path / "pass"
-    passfile.write_text(PASSPHRASE + "\n")
-    common = ["--data-dir", str(instance), "--passphrase-file", str(passfile)]
+def test_user_add_with_weak_password_creates_nothing(unlocked):
+    common = unlocked
     add = _waystation(
         "user",
         "add",
@@ -141,10 +147,8 @@ def test_user_add_with_weak_password_creates_nothing(instance, tmp_path):
     assert "too short" in weak.stderr and "Nothing was created." in weak.stderr
 
 
-def test_passphrase_slots_add_list_remove(instance, tmp_path):
-    passfile = tmp_path / "pass"
-    passfile.write_text(PASSPHRASE + "\n")
-    common = ["--data-dir", str(instance), "--passphrase-file", str(passfile)]
+def test_passphrase_slots_add_list_remove(instance, unlocked):
+    common = unlocked
     added = _waystation(
         "passphrase",
         "add",
