@@ -126,6 +126,18 @@ else:
         }
     }
 
+# Stored files, encrypted before they are written anywhere: a local directory by default, or
+# any S3-compatible object store for several app servers.
+BLOB_STORE = {
+    "backend": env_str("WAYSTATION_BLOB_STORE", "local"),
+    "root": env_str("WAYSTATION_BLOB_DIR", str(DATA_DIR / "blobs")),
+    "bucket": env_str("WAYSTATION_S3_BUCKET", "waystation"),
+    "endpoint_url": env_str("WAYSTATION_S3_ENDPOINT"),
+    "access_key": env_str("WAYSTATION_S3_ACCESS_KEY"),
+    "secret_key": env_str("WAYSTATION_S3_SECRET_KEY"),
+    "region": env_str("WAYSTATION_S3_REGION"),
+}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"

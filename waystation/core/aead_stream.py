@@ -53,8 +53,13 @@ class StreamEncryptor:
         self._index += 1
 
     def write(self, data: bytes) -> int:
-        self._buffer += data
         self.plaintext_bytes += len(data)
+        if not self._buffer and len(data) == self._size:  # whole chunks: no copying
+            if self._pending is not None:
+                self._emit(self._pending, final=False)
+            self._pending = bytes(data)
+            return len(data)
+        self._buffer += data
         while len(self._buffer) >= self._size:
             piece = bytes(self._buffer[: self._size])
             del self._buffer[: self._size]

@@ -92,10 +92,10 @@ def _snapshot_database(staging: Path) -> tuple[str, Path]:
 
 
 def _blob_root() -> Path | None:
-    store = getattr(settings, "BLOB_STORE", None) or {}
-    if store.get("backend", "local") != "local":
+    store = settings.BLOB_STORE
+    if store["backend"] != "local":
         return None  # an S3 store is backed up with the provider's tools; it is encrypted
-    root = Path(store.get("root", settings.DATA_DIR / "blobs"))
+    root = Path(store["root"])
     return root if root.is_dir() else None
 
 

