@@ -16,7 +16,7 @@ ROWS = 20_000
 BATCH = 500
 POINT_QUERIES = 4_000
 RANGE_QUERIES = 300
-ROUNDS = 3
+ROUNDS = 4
 
 
 def _open_plain(path: Path):
@@ -69,8 +69,9 @@ def _workload(connection) -> dict[str, float]:
 def run() -> None:
     results = {"plain": [], "sqlcipher": []}
     with tempfile.TemporaryDirectory() as folder:
-        for round_ in range(ROUNDS):  # interleaved, so machine noise hits both alike
-            for name, opener in (("plain", _open_plain), ("sqlcipher", _open_encrypted)):
+        openers = [("plain", _open_plain), ("sqlcipher", _open_encrypted)]
+        for round_ in range(ROUNDS):  # interleaved, order alternating, so noise hits both alike
+            for name, opener in openers if round_ % 2 == 0 else openers[::-1]:
                 path = Path(folder) / f"{name}-{round_}.db"
                 results[name].append(_workload(opener(path)))
     rows = []

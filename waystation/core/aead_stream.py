@@ -47,9 +47,11 @@ class StreamEncryptor:
         self.plaintext_bytes = 0
 
     def _emit(self, chunk: bytes, final: bool) -> None:
-        sealed = crypto.seal(self._key, chunk, _aad(self._context, self._index, final))
-        self._sink.write(_LENGTH.pack(len(sealed)))
-        self._sink.write(sealed)
+        nonce, ciphertext = crypto.seal_parts(
+            self._key, chunk, _aad(self._context, self._index, final)
+        )
+        self._sink.write(_LENGTH.pack(len(nonce) + len(ciphertext)) + nonce)
+        self._sink.write(ciphertext)
         self._index += 1
 
     def write(self, data: bytes) -> int:

@@ -28,10 +28,17 @@ def random_bytes(n: int) -> bytes:
     return os.urandom(n)
 
 
-def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
-    """nonce ‖ ciphertext ‖ tag, with a fresh random 96-bit nonce."""
+def seal_parts(key: bytes, plaintext: bytes, aad: bytes) -> tuple[bytes, bytes]:
+    """(nonce, ciphertext ‖ tag) with a fresh random 96-bit nonce; writing the two parts
+    separately spares copying a large chunk."""
     nonce = os.urandom(NONCE_BYTES)
-    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+    return nonce, AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    """nonce ‖ ciphertext ‖ tag."""
+    nonce, ciphertext = seal_parts(key, plaintext, aad)
+    return nonce + ciphertext
 
 
 def unseal(key: bytes, sealed: bytes, aad: bytes) -> bytes:
