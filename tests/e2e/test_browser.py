@@ -100,6 +100,13 @@ def test_invited_member_joins_on_a_phone(page_for, screenshots):
     _sign_in(desk, "anna")
     desk.fill("#id_code", pyotp.TOTP(coordinator.totp_secret).now())
     desk.click("button.primary")
+    desk.goto("/accounts/account/")
+    assert "Destroy the keys" in desk.locator(".danger-zone").inner_text()
+    desk.screenshot(path=screenshots / "account.png", full_page=True)
+    desk.click("text=Destroy the keys…")
+    desk.click("button.danger")  # without ticking the box: nothing happens
+    assert "Nothing was destroyed." in desk.locator(".form-errors").inner_text()
+    desk.screenshot(path=screenshots / "panic.png", full_page=True)
     desk.goto("/accounts/team/invite/")
     desk.fill("#id_username", "vera")
     desk.fill("#id_display_name", "Вера Петровна")

@@ -96,6 +96,22 @@ def second_factor_check(*, user: User, code: str) -> bool:
         return False
 
 
+def recovery_codes_renew(*, actor: User, code: str) -> list[str] | None:
+    """New recovery codes (the old ones stop working), after a current authenticator code;
+    None, changing nothing, when the code is wrong."""
+    with transaction.atomic():
+        actor = User.objects.select_for_update().get(pk=actor.pk)
+        step = _matching_step(actor.totp_secret, code) if actor.totp_secret else None
+        if step is None or step <= actor.totp_last_step:
+            record(Event.SECOND_FACTOR_FAILED, actor=actor, obj=actor)
+            return None
+        actor.totp_last_step = step
+        actor.save(update_fields=["totp_last_step"])
+        codes = _new_recovery_codes(actor)
+        record(Event.RECOVERY_CODES_RENEWED, actor=actor, obj=actor)
+    return codes
+
+
 def totp_reset(*, actor: User, user: User) -> None:
     """A coordinator clears someone's lost authenticator; they enrol again at next sign-in."""
     with transaction.atomic():

@@ -10,6 +10,7 @@ urlpatterns = [
     path("logout/", views.sign_out, name="logout"),
     path("account/", views.account, name="account"),
     path("account/second-factor/", views.totp_enrol, name="totp_enrol"),
+    path("account/recovery-codes/", views.recovery_codes_renew, name="recovery_codes_renew"),
     path("invite/<str:token>/", views.invite_accept, name="invite_accept"),
     path("team/", views.users, name="users"),
     path("team/invite/", views.invite_new, name="invite_new"),

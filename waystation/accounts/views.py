@@ -158,6 +158,19 @@ def account(request):
     )
 
 
+@require_POST
+@requires(Perm.SIGNED_IN)
+def recovery_codes_renew(request):
+    form = CodeForm(request.POST)
+    codes = None
+    if form.is_valid():
+        codes = sf.recovery_codes_renew(actor=request.user, code=form.cleaned_data["code"])
+    if codes is None:
+        messages.error(request, _("That code is not right. No new recovery codes were made."))
+        return redirect("accounts:account")
+    return render(request, "accounts/recovery_codes.html", {"codes": codes, "renewed": True})
+
+
 @requires(Perm.SIGNED_IN)
 def totp_enrol(request):
     user = request.user

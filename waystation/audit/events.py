@@ -13,6 +13,7 @@ class Event(models.TextChoices):
     TOTP_ENROLLED = "totp.enrolled", _("Second factor enrolled")
     TOTP_RESET = "totp.reset", _("Second factor reset")
     RECOVERY_CODE_USED = "totp.recovery_used", _("Recovery code used")
+    RECOVERY_CODES_RENEWED = "totp.recovery_renewed", _("New recovery codes made")
     PASSWORD_CHANGED = "password.changed", _("Password changed")
     USER_CREATED = "user.created", _("Account created")
     USER_INVITED = "user.invited", _("Invitation created")

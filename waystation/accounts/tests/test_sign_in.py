@@ -226,3 +226,33 @@ def test_password_change_checks_the_old_one_and_keeps_you_signed_in(client_for, 
     assert client.get("/").status_code == 200
     cast["caseworker"].refresh_from_db()
     assert cast["caseworker"].check_password("a new long passphrase")
+
+
+def test_new_recovery_codes_replace_the_old_ones(client_for, cast, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    coordinator = cast["coordinator"]
+    old = totp_enrol(
+        actor=coordinator,
+        secret=coordinator.totp_secret,
+        code=pyotp.TOTP(coordinator.totp_secret).now(),
+    )
+    client = client_for("coordinator")
+    url = reverse("accounts:recovery_codes_renew")
+    wrong = client.post(url, {"code": "000000"}, follow=True).content.decode()
+    assert "No new recovery codes were made." in wrong
+    # The enrolment code was used already; the next time step gives a fresh one.
+    later = timezone.now() + timedelta(seconds=30)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    code = pyotp.TOTP(coordinator.totp_secret).at(later)
+    page = client.post(url, {"code": code}).content.decode()
+    new = re.findall(r"<li><code>([a-z2-9]{5}-[a-z2-9]{5})</code></li>", page)
+    assert len(new) == 10 and not set(new) & set(old)
+    assert "Your old recovery codes no longer work." in page
+    assert AuditEvent.objects.filter(event=Event.RECOVERY_CODES_RENEWED).count() == 1
+    client.logout()
+    _sign_in(client, "coordinator")
+    assert "That code is not right." in client.post(CODE, {"code": old[0]}).content.decode()
+    assert client.post(CODE, {"code": new[0]})["Location"] == "/"
