@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "waystation.core",
     "waystation.audit",
     "waystation.accounts",
+    "django_countries",
+    "waystation.outreach",
 ]
 
 MIDDLEWARE = [
@@ -218,6 +220,8 @@ TOTP_REQUIRED_ROLES = {
 } | {"coordinator"}
 TOTP_ISSUER = env_str("WAYSTATION_TOTP_ISSUER", "Waystation")
 INVITE_VALID_HOURS = env_int("WAYSTATION_INVITE_VALID_HOURS", 72)
+# An approach without an answer after this many days becomes a follow-up.
+OUTREACH_FOLLOW_UP_DAYS = env_int("WAYSTATION_FOLLOW_UP_DAYS", 21)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ru", "Русский"), ("de", "Deutsch"), ("uk", "Українська")]

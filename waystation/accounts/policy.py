@@ -26,14 +26,17 @@ class Perm(StrEnum):
     USERS_MANAGE = "users.manage"  # invite, change roles, deactivate, reset second factor
     AUDIT_VIEW = "audit.view"
     PANIC = "instance.panic"  # destroy the keys: all data becomes unreadable for ever
+    OUTREACH_VIEW = "outreach.view"  # the directory, the log, the statistics
+    OUTREACH_EDIT = "outreach.edit"  # record approaches and responses, import, export, merge
 
 
 _MEMBER = frozenset({Perm.SIGNED_IN, Perm.DASHBOARD_VIEW})
 
 PERMISSIONS: dict[str, frozenset[Perm]] = {
-    Role.COORDINATOR: _MEMBER | {Perm.USERS_MANAGE, Perm.AUDIT_VIEW, Perm.PANIC},
-    Role.CASEWORKER: _MEMBER,
-    Role.LAWYER: _MEMBER,
+    Role.COORDINATOR: _MEMBER
+    | {Perm.USERS_MANAGE, Perm.AUDIT_VIEW, Perm.PANIC, Perm.OUTREACH_VIEW, Perm.OUTREACH_EDIT},
+    Role.CASEWORKER: _MEMBER | {Perm.OUTREACH_VIEW},
+    Role.LAWYER: _MEMBER | {Perm.OUTREACH_VIEW},
     Role.DOCUMENTATION_OFFICER: _MEMBER,
     Role.SCREENER: _MEMBER,
     Role.TREASURER: _MEMBER,
@@ -61,10 +64,17 @@ def _audit_visible(user, queryset: QuerySet) -> QuerySet:
     return queryset if can(user, Perm.AUDIT_VIEW) else queryset.none()
 
 
+def _outreach_visible(user, queryset: QuerySet) -> QuerySet:
+    return queryset if can(user, Perm.OUTREACH_VIEW) else queryset.none()
+
+
 # model label -> function(user, queryset) returning the rows that user may see.
 OBJECT_RULES: dict[str, Callable[[object, QuerySet], QuerySet]] = {
     "accounts.user": _users_visible,
     "audit.auditevent": _audit_visible,
+    "outreach.organisation": _outreach_visible,
+    "outreach.approach": _outreach_visible,
+    "outreach.organisationname": _outreach_visible,
 }
 
 

@@ -23,3 +23,6 @@ class Event(models.TextChoices):
     USER_DEACTIVATED = "user.deactivated", _("Account deactivated")
     USER_REACTIVATED = "user.reactivated", _("Account reactivated")
     AUDIT_VERIFIED = "audit.verified", _("Audit log verified")
+    OUTREACH_IMPORTED = "outreach.imported", _("Outreach spreadsheet imported")
+    OUTREACH_EXPORTED = "outreach.exported", _("Outreach log exported")
+    ORGANISATIONS_MERGED = "outreach.merged", _("Organisations merged")

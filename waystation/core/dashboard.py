@@ -1,11 +1,13 @@
 """What each role sees first. One panel per role the user holds; each says what to do next."""
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from waystation.accounts.roles import Role
 from waystation.accounts.selectors import team_summary_for
 from waystation.audit.selectors import recent_events_for
+from waystation.outreach.selectors import follow_ups_for
 
 _ROLE_GUIDANCE = {
     Role.CASEWORKER: _(
@@ -52,6 +54,8 @@ def dashboard_panels(user) -> list[dict]:
                 "team": team,
                 "todo": todo,
                 "recent": recent_events_for(user, limit=8),
+                "follow_ups": follow_ups_for(user, limit=10),
+                "follow_up_days": settings.OUTREACH_FOLLOW_UP_DAYS,
             }
         )
     for role, text in _ROLE_GUIDANCE.items():

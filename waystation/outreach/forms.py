@@ -1,0 +1,62 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Channel, Organisation, OrganisationKind, ResponseKind
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class DirectoryFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=[("", _("All kinds")), *OrganisationKind.choices]
+    )
+
+
+class OrganisationForm(forms.ModelForm):
+    website = forms.URLField(label=_("website"), required=False, assume_scheme="https")
+
+    class Meta:
+        model = Organisation
+        fields = ["name", "kind", "country", "city", "website", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+
+class ApproachForm(forms.Form):
+    date = forms.DateField(label=_("Date"), widget=DateInput, initial=timezone.localdate)
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    contact_name = forms.CharField(label=_("Contact person"), required=False, max_length=200)
+    subject = forms.CharField(label=_("Subject"), required=False, max_length=300)
+    summary = forms.CharField(
+        label=_("Text or summary"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For the group or a case — never escape routes or names of helpers."),
+    )
+
+    def clean_date(self):
+        value = self.cleaned_data["date"]
+        if value > timezone.localdate():
+            raise forms.ValidationError(_("The date is in the future."))
+        return value
+
+
+class ResponseForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Response"), choices=ResponseKind.choices[1:])
+    date = forms.DateField(label=_("Response date"), widget=DateInput, required=False)
+    text = forms.CharField(
+        label=_("What they said"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Spreadsheet"),
+        help_text=_(
+            "CSV, XLSX or ODS with one approach per row: date, organisation, contact, "
+            "channel, response, response date, comment."
+        ),
+    )

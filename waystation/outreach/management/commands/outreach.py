@@ -1,0 +1,57 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from waystation.outreach import services
+from waystation.outreach.spreadsheet.mapping import guess_mapping
+from waystation.outreach.spreadsheet.reading import MAX_INPUT_BYTES, SpreadsheetError, read_table
+from waystation.outreach.spreadsheet.rows import parse_rows
+
+
+class Command(BaseCommand):
+    help = (
+        "Import an outreach spreadsheet (CSV, XLSX or ODS): `outreach import FILE [--dry-run]` "
+        "prints what would be (or was) created and every rejected row with its line and reason."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=["import"])
+        parser.add_argument("file")
+        parser.add_argument("--dry-run", action="store_true", help="check only; write nothing")
+
+    def handle(self, *args, action, file, dry_run, **options):
+        path = Path(file)
+        try:
+            if path.stat().st_size > MAX_INPUT_BYTES:
+                raise CommandError(f"{file} is larger than {MAX_INPUT_BYTES >> 20} MB; split it")
+            table = read_table(path.read_bytes(), path.name)
+        except OSError as problem:
+            raise CommandError(f"cannot read {file}: {problem.strerror}") from None
+        except SpreadsheetError as problem:
+            raise CommandError(str(problem)) from None
+        mapping = guess_mapping(table.headers)
+        if mapping.missing:
+            raise CommandError(
+                "cannot tell which columns hold "
+                + ", ".join(mapping.missing)
+                + "; rename the headers (e.g. Date, Organisation) or import on the web page"
+            )
+        plan = parse_rows(table, mapping)
+        for rejected in plan.rejected:
+            self.stderr.write(f"line {rejected.line}: {rejected.reason}")
+        verb = "would import" if dry_run or plan.rejected else "imported"
+        if not dry_run and not plan.rejected:
+            result = services.outreach_import(actor=None, plan=plan, filename=path.name)
+            self.stdout.write(
+                f"{verb} {result.approaches} approaches, {result.responses} responses, "
+                f"{result.new_organisations} new organisations; "
+                f"{result.already_logged} rows were in the log already"
+            )
+            return
+        organisations = len({row.organisation_key for row in plan.rows})
+        self.stdout.write(
+            f"{verb} {len(plan.rows)} approaches for {organisations} organisations; "
+            f"{len(plan.rejected)} rows rejected"
+        )
+        if plan.rejected:
+            raise CommandError(f"{len(plan.rejected)} rows rejected; nothing was written")

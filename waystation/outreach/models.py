@@ -1,0 +1,159 @@
+"""The outreach directory and log: organisations (with their other names), contact people,
+every approach made and every response received."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+
+class OrganisationKind(models.TextChoices):
+    EMBASSY = "embassy", _("Embassy or consulate")
+    GOVERNMENT = "government", _("Government body")
+    UN_AGENCY = "un_agency", _("UN agency")
+    NGO = "ngo", _("NGO")
+    FOUNDATION = "foundation", _("Foundation")
+    MEDIA = "media", _("Media")
+    LAWYER_NETWORK = "lawyer_network", _("Lawyer network")
+    OTHER = "other", _("Other")
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    LETTER = "letter", _("Letter")
+    VISIT = "visit", _("Visit")
+    WEB_FORM = "web_form", _("Web form")
+    MESSENGER = "messenger", _("Messenger")
+    OTHER = "other", _("Other")
+
+
+class ResponseKind(models.TextChoices):
+    NONE = "none", _("No answer yet")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    DECLINED = "declined", _("Declined")
+    REFERRED = "referred", _("Referred elsewhere")
+    HELP_OFFERED = "help_offered", _("Help offered")
+    GRANTED = "granted", _("Granted")
+    OTHER = "other", _("Other")
+
+
+class Organisation(models.Model):
+    name = models.CharField(_("name"), max_length=300)
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=OrganisationKind.choices, default=OrganisationKind.OTHER
+    )
+    country = CountryField(_("country"), blank=True, help_text=_("The country it belongs to."))
+    city = models.CharField(_("city"), max_length=120, blank=True)
+    website = models.URLField(_("website"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["kind"]), models.Index(fields=["country"])]
+
+    def __str__(self):
+        return self.name
+
+
+class OrganisationName(models.Model):
+    """Every name an organisation is known by ("Посольство Германии", "German Embassy"), by
+    normalised key, so that imports and new entries find it instead of making a duplicate."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="names")
+    name = models.CharField(max_length=300)
+    key = models.CharField(max_length=300, unique=True)
+
+    def __str__(self):
+        return self.name
+
+
+class Contact(models.Model):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="contacts"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    role = models.CharField(_("role"), max_length=200, blank=True)
+    addresses = models.TextField(
+        _("addresses"), blank=True, help_text=_("Email, phone, messenger — one per line.")
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="outreach_contact_unique")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ImportBatch(models.Model):
+    """One confirmed spreadsheet import, so that its rows can be traced back to the file."""
+
+    filename = models.CharField(max_length=255)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    imported_at = models.DateTimeField(default=timezone.now)
+    rows = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return self.filename
+
+
+class Approach(models.Model):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="approaches"
+    )
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="approaches"
+    )
+    date = models.DateField(_("date"))
+    day_known = models.BooleanField(default=True)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    summary = models.TextField(_("text or summary"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    batch = models.ForeignKey(
+        ImportBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="approaches"
+    )
+    # Kept by the services whenever a response is recorded, so that follow-ups and statistics
+    # over 100,000 approaches are indexed reads, not a scan of every response.
+    outcome = models.CharField(
+        max_length=20, choices=ResponseKind.choices, default=ResponseKind.NONE
+    )
+    answered_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        indexes = [
+            models.Index(fields=["organisation", "-date"]),
+            models.Index(fields=["date"]),
+            models.Index(fields=["answered_on", "date"]),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation} {self.date}"
+
+
+class Response(models.Model):
+    approach = models.ForeignKey(Approach, on_delete=models.CASCADE, related_name="responses")
+    kind = models.CharField(_("response"), max_length=20, choices=ResponseKind.choices)
+    date = models.DateField(_("response date"), null=True, blank=True)
+    text = models.TextField(_("text"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+
+    def __str__(self):
+        return f"{self.kind} {self.date}"

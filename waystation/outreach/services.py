@@ -1,0 +1,226 @@
+"""Writes for the outreach log. Each function is one transaction; imports and merges write
+their audit row in it."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from waystation.audit.events import Event
+from waystation.audit.services import record
+
+from .models import (
+    Approach,
+    Contact,
+    ImportBatch,
+    Organisation,
+    OrganisationKind,
+    OrganisationName,
+    Response,
+    ResponseKind,
+)
+from .spreadsheet.names import organisation_key
+
+
+class OutreachError(Exception):
+    """A refusal with a message for the user; nothing was written."""
+
+
+def organisation_by_name(name: str) -> Organisation | None:
+    """The organisation known by this name or any of its other names, in any case or spacing."""
+    known = OrganisationName.objects.select_related("organisation").filter(
+        key=organisation_key(name)
+    )
+    entry = known.first()
+    return entry.organisation if entry else None
+
+
+def organisation_create(
+    *, actor, name: str, kind=OrganisationKind.OTHER, country="", city="", website="", notes=""
+) -> Organisation:
+    name = " ".join(name.split())
+    if organisation_by_name(name) is not None:
+        raise OutreachError(_("An organisation with this name is already in the directory."))
+    with transaction.atomic():
+        organisation = Organisation.objects.create(
+            name=name, kind=kind, country=country, city=city, website=website, notes=notes
+        )
+        OrganisationName.objects.create(
+            organisation=organisation, name=name, key=organisation_key(name)
+        )
+    return organisation
+
+
+def organisation_add_name(*, actor, organisation: Organisation, name: str) -> None:
+    """Link another name ("German Embassy" for "Посольство Германии") to an organisation."""
+    name = " ".join(name.split())
+    other = organisation_by_name(name)
+    if other is not None:
+        raise OutreachError(
+            _("That name belongs to “%(name)s” already; merge the two instead.") % {"name": other}
+        )
+    OrganisationName.objects.create(
+        organisation=organisation, name=name, key=organisation_key(name)
+    )
+
+
+def organisations_merge(*, actor, keep: Organisation, merge: Organisation) -> None:
+    """Move everything of ``merge`` to ``keep`` (approaches, contacts, names) and delete it."""
+    if keep.pk == merge.pk:
+        raise OutreachError(_("Choose two different organisations."))
+    with transaction.atomic():
+        for contact in merge.contacts.all():
+            twin = keep.contacts.filter(name=contact.name).first()
+            if twin is not None:
+                Approach.objects.filter(contact=contact).update(contact=twin)
+                contact.delete()
+            else:
+                contact.organisation = keep
+                contact.save(update_fields=["organisation"])
+        merge.approaches.update(organisation=keep)
+        merge.names.update(organisation=keep)
+        record(Event.ORGANISATIONS_MERGED, actor=actor, obj=keep, data={"merged": merge.pk})
+        merge.delete()
+
+
+def _contact_for(organisation: Organisation, name: str) -> Contact | None:
+    name = " ".join((name or "").split())
+    if not name:
+        return None
+    contact, _created = Contact.objects.get_or_create(organisation=organisation, name=name)
+    return contact
+
+
+def approach_create(
+    *,
+    actor,
+    organisation: Organisation,
+    date: date,
+    channel: str,
+    contact_name: str = "",
+    subject: str = "",
+    summary: str = "",
+    day_known: bool = True,
+    batch: ImportBatch | None = None,
+) -> Approach:
+    with transaction.atomic():
+        return Approach.objects.create(
+            organisation=organisation,
+            contact=_contact_for(organisation, contact_name),
+            date=date,
+            day_known=day_known,
+            channel=channel,
+            subject=subject,
+            summary=summary,
+            created_by=actor,
+            batch=batch,
+        )
+
+
+def response_record(
+    *, actor, approach: Approach, kind: str, date: date | None, text: str = ""
+) -> Response:
+    """Record an answer (or, with kind "none", a note that none came) and keep the approach's
+    outcome and first-answer date in step."""
+    if date is not None and date < approach.date:
+        raise OutreachError(_("The response cannot be older than the approach."))
+    with transaction.atomic():
+        response = Response.objects.create(
+            approach=approach, kind=kind, date=date, text=text, created_by=actor
+        )
+        if kind != ResponseKind.NONE:
+            approach.outcome = kind
+            if date is not None and (approach.answered_on is None or date < approach.answered_on):
+                approach.answered_on = date
+            approach.save(update_fields=["outcome", "answered_on"])
+    return response
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    batch: ImportBatch
+    approaches: int
+    responses: int
+    new_organisations: int
+    already_logged: int
+
+
+def _already_logged(organisation: Organisation, row) -> bool:
+    """The same approach (organisation, date, channel, contact) is in the log already, e.g.
+    because the same file is imported twice."""
+    contact = " ".join((row.contact or "").split())
+    same = Approach.objects.filter(
+        organisation=organisation, date=row.date.value, channel=row.channel
+    )
+    same = same.filter(contact__name=contact) if contact else same.filter(contact=None)
+    return same.exists()
+
+
+def outreach_import(*, actor, plan, filename: str) -> ImportResult:
+    """Write a checked import plan, all or nothing. A plan with any rejected row is refused
+    whole: the user fixes the file and imports it again, so nothing is half in."""
+    if plan.rejected:
+        raise OutreachError(
+            ngettext(
+                "%(count)d row cannot be imported; fix it in the file and try again.",
+                "%(count)d rows cannot be imported; fix them in the file and try again.",
+                len(plan.rejected),
+            )
+            % {"count": len(plan.rejected)}
+        )
+    if not plan.rows:
+        raise OutreachError(_("The file has no rows to import."))
+    new_organisations = responses = already = 0
+    known: dict[str, Organisation] = {}
+    with transaction.atomic():
+        batch = ImportBatch.objects.create(filename=filename[:255], imported_by=actor)
+        for row in plan.rows:
+            organisation = known.get(row.organisation_key) or organisation_by_name(row.organisation)
+            if organisation is not None and _already_logged(organisation, row):
+                already += 1
+                continue
+            if organisation is None:
+                organisation = organisation_create(
+                    actor=actor,
+                    name=row.organisation,
+                    kind=row.kind or OrganisationKind.OTHER,
+                    country=row.country or "",
+                    city=row.city or "",
+                )
+                new_organisations += 1
+            known[row.organisation_key] = organisation
+            approach = approach_create(
+                actor=actor,
+                organisation=organisation,
+                date=row.date.value,
+                day_known=row.date.day_known,
+                channel=row.channel,
+                contact_name=row.contact,
+                subject=row.subject or "",
+                summary=row.comment or "",
+                batch=batch,
+            )
+            if row.response_kind != ResponseKind.NONE:  # "no answer" is the approach's default
+                response_record(
+                    actor=actor,
+                    approach=approach,
+                    kind=row.response_kind,
+                    date=row.response_date.value if row.response_date else None,
+                    text=row.response_text or "",
+                )
+                responses += 1
+        batch.rows = len(plan.rows) - already
+        batch.save(update_fields=["rows"])
+        record(
+            Event.OUTREACH_IMPORTED,
+            actor=actor,
+            obj=batch,
+            data={
+                "rows": batch.rows,
+                "organisations_new": new_organisations,
+                "already_logged": already,
+            },
+        )
+    return ImportResult(batch, batch.rows, responses, new_organisations, already)

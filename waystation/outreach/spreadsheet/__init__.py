@@ -1,0 +1,1 @@
+"""Reading and writing the spreadsheets coordinators keep: no database here."""

@@ -1,0 +1,120 @@
+"""Turning spreadsheet rows into approaches to import, or into rejected rows with a reason."""
+
+import re
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from .classify import channel, response_kind
+from .dates import CellError, ParsedDate, parse_date
+from .mapping import Mapping
+from .names import organisation_key
+
+MAX_CELL_CHARS = 2000
+# Text a spreadsheet would run as a formula. Our own exports prefix such text with an
+# apostrophe (see writing.safe_cell); that one apostrophe is taken off again on import.
+_FORMULA = re.compile(r"^[=+@]|^-\s*[\w(]")
+
+
+@dataclass(frozen=True)
+class ApproachRow:
+    line: int
+    date: ParsedDate
+    organisation: str
+    organisation_key: str
+    contact: str = ""
+    channel: str = "other"
+    response_kind: str = "none"
+    response_text: str = ""
+    response_date: ParsedDate | None = None
+    comment: str = ""
+    subject: str = ""
+    kind: str = ""
+    country: str = ""
+    city: str = ""
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    line: int
+    reason: str
+
+
+@dataclass
+class ImportPlan:
+    rows: list[ApproachRow] = field(default_factory=list)
+    rejected: list[RejectedRow] = field(default_factory=list)
+
+    @property
+    def organisation_count(self) -> int:
+        return len({row.organisation_key for row in self.rows})
+
+
+def _text(cells: list, mapping: Mapping, name: str) -> str:
+    index = mapping.columns.get(name)
+    if index is None or index >= len(cells) or cells[index] is None:
+        return ""
+    value = cells[index]
+    text = " ".join(str(value).split()) if not isinstance(value, str) else value.strip()
+    if text.startswith("'") and _FORMULA.match(text[1:]):
+        return text[1:]  # our own formula guard from an export
+    if _FORMULA.match(text):
+        raise CellError(
+            _("the cell “%(text)s” contains a spreadsheet formula") % {"text": text[:30]}
+        )
+    if len(text) > MAX_CELL_CHARS:
+        raise CellError(_("a cell is longer than %(n)d characters") % {"n": MAX_CELL_CHARS})
+    return text
+
+
+def _raw(cells: list, mapping: Mapping, name: str):
+    index = mapping.columns.get(name)
+    return cells[index] if index is not None and index < len(cells) else None
+
+
+def _row(raw, mapping: Mapping) -> ApproachRow:
+    cells = raw.cells
+    texts = {name: _text(cells, mapping, name) for name in mapping.columns}
+    organisation = " ".join(texts.get("organisation", "").split())
+    if not organisation:
+        raise CellError(_("the organisation is missing"))
+    date_cell = _raw(cells, mapping, "date")
+    approach_date = parse_date(texts["date"] if isinstance(date_cell, str) else date_cell)
+    response_text = texts.get("response", "")
+    response_date = None
+    answered_cell = _raw(cells, mapping, "response_date")
+    if answered_cell not in (None, ""):
+        try:
+            response_date = parse_date(
+                texts["response_date"] if isinstance(answered_cell, str) else answered_cell
+            )
+        except CellError as problem:
+            raise CellError(_("response date: %(reason)s") % {"reason": problem}) from None
+        if response_date.value < approach_date.value:
+            raise CellError(_("the response date is before the approach date"))
+    return ApproachRow(
+        line=raw.line,
+        date=approach_date,
+        organisation=organisation,
+        organisation_key=organisation_key(organisation),
+        contact=texts.get("contact", ""),
+        channel=channel(texts.get("channel", "")),
+        response_kind=response_kind(response_text),
+        response_text=response_text,
+        response_date=response_date,
+        comment=texts.get("comment", ""),
+        subject=texts.get("subject", ""),
+        kind=texts.get("kind", ""),
+        country=texts.get("country", ""),
+        city=texts.get("city", ""),
+    )
+
+
+def parse_rows(table, mapping: Mapping) -> ImportPlan:
+    plan = ImportPlan()
+    for raw in table.rows:
+        try:
+            plan.rows.append(_row(raw, mapping))
+        except CellError as problem:
+            plan.rejected.append(RejectedRow(raw.line, str(problem)))
+    return plan

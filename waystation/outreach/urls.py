@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import importing, views
+
+app_name = "outreach"
+
+urlpatterns = [
+    path("", views.directory, name="directory"),
+    path("new/", views.organisation_new, name="organisation_new"),
+    path("<int:pk>/", views.organisation, name="organisation"),
+    path("<int:pk>/approach/", views.approach_new, name="approach_new"),
+    path("approach/<int:pk>/response/", views.response_new, name="response_new"),
+    path("import/", importing.import_upload, name="import"),
+    path("import/preview/", importing.import_preview, name="import_preview"),
+    path("import/confirm/", importing.import_confirm, name="import_confirm"),
+    path("import/cancel/", importing.import_cancel, name="import_cancel"),
+]
