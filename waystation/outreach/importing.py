@@ -14,6 +14,7 @@ from waystation.core.blobstore import BlobMissing, blob_store
 
 from . import services
 from .forms import ImportUploadForm
+from .models import Channel, ResponseKind
 from .spreadsheet import mapping as column_mapping
 from .spreadsheet.reading import MAX_INPUT_BYTES, SpreadsheetError, read_table
 from .spreadsheet.rows import parse_rows
@@ -106,7 +107,10 @@ def import_preview(request):
             "mapping": mapping,
             "fields": column_mapping.FIELDS,
             "plan": plan,
-            "preview": plan.rows[:_PREVIEW_ROWS] if plan else [],
+            "preview": [
+                (row, Channel(row.channel).label, ResponseKind(row.response_kind).label)
+                for row in (plan.rows[:_PREVIEW_ROWS] if plan else [])
+            ],
         },
     )
 

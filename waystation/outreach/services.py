@@ -7,6 +7,7 @@ from datetime import date
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django_countries import countries
 
 from waystation.audit.events import Event
 from waystation.audit.services import record
@@ -145,6 +146,25 @@ class ImportResult:
     responses: int
     new_organisations: int
     already_logged: int
+
+
+def _known_kind(text: str) -> str:
+    return text if text in OrganisationKind.values else OrganisationKind.OTHER
+
+
+def _known_country(text: str) -> str:
+    code = (text or "").strip().upper()
+    return code if code in dict(countries) else ""
+
+
+def outreach_export(*, actor, fmt: str) -> bytes:
+    """The whole log as a spreadsheet, audited: an export leaves the instance's protection."""
+    from .exporting import HEADERS, all_approaches, export_rows
+    from .spreadsheet.writing import write_table
+
+    rows = export_rows(all_approaches())
+    record(Event.OUTREACH_EXPORTED, actor=actor, data={"format": fmt, "rows": len(rows)})
+    return write_table(HEADERS, rows, fmt)
 
 
 def _already_logged(organisation: Organisation, row) -> bool:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/", views.organisation, name="organisation"),
     path("<int:pk>/approach/", views.approach_new, name="approach_new"),
     path("approach/<int:pk>/response/", views.response_new, name="response_new"),
+    path("export/", views.export, name="export"),
     path("import/", importing.import_upload, name="import"),
     path("import/preview/", importing.import_preview, name="import_preview"),
     path("import/confirm/", importing.import_confirm, name="import_confirm"),

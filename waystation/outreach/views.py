@@ -1,6 +1,8 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -10,6 +12,7 @@ from . import services
 from .forms import ApproachForm, DirectoryFilterForm, OrganisationForm, ResponseForm
 from .models import Approach
 from .selectors import approaches_of, organisation_for, organisations_for
+from .spreadsheet.writing import CONTENT_TYPES
 
 PAGE_SIZE = 50
 
@@ -35,6 +38,18 @@ def directory(request):
             "can_edit": can(request.user, Perm.OUTREACH_EDIT),
         },
     )
+
+
+@requires(Perm.OUTREACH_EDIT)
+def export(request):
+    fmt = request.GET.get("format", "xlsx")
+    if fmt not in CONTENT_TYPES:
+        fmt = "xlsx"
+    data = services.outreach_export(actor=request.user, fmt=fmt)
+    response = HttpResponse(data, content_type=CONTENT_TYPES[fmt])
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="outreach-{stamp}.{fmt}"'
+    return response
 
 
 @requires(Perm.OUTREACH_EDIT)

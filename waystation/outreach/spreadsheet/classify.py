@@ -71,6 +71,7 @@ _RESPONSE_WORDS = [
     ),
 ]
 _NOTHING = {"", "-", "—", "–", "?"}
+RESPONSE_KINDS = {kind for kind, _words in _RESPONSE_WORDS} | {"other"}
 
 _CHANNEL_WORDS = [
     ("email", ["email", "e-mail", "mail", "почта", "имейл", "эл почта", "электронная почта"]),

@@ -97,6 +97,11 @@ def _month_number(word: str) -> int | None:
     return None
 
 
+def month_year(value: date) -> str:
+    """How an export writes a date whose day is not known, so that it reads back the same."""
+    return value.strftime("%B %Y")
+
+
 def parse_date(value) -> ParsedDate:
     if isinstance(value, datetime):
         return _checked(value.date())

@@ -58,6 +58,8 @@ _SYNONYMS = {
     "kind": ["тип", "kind", "type", "вид"],
     "country": ["страна", "country"],
     "city": ["город", "city"],
+    # Written by our own export, so that the kind survives a round trip exactly.
+    "response_kind": ["response kind", "тип ответа"],
 }
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from .classify import channel, response_kind
+from .classify import RESPONSE_KINDS, channel, response_kind
 from .dates import CellError, ParsedDate, parse_date
 from .mapping import Mapping
 from .names import organisation_key
@@ -99,7 +99,7 @@ def _row(raw, mapping: Mapping) -> ApproachRow:
         organisation_key=organisation_key(organisation),
         contact=texts.get("contact", ""),
         channel=channel(texts.get("channel", "")),
-        response_kind=response_kind(response_text),
+        response_kind=_kind_of_response(texts.get("response_kind", ""), response_text),
         response_text=response_text,
         response_date=response_date,
         comment=texts.get("comment", ""),
@@ -108,6 +108,11 @@ def _row(raw, mapping: Mapping) -> ApproachRow:
         country=texts.get("country", ""),
         city=texts.get("city", ""),
     )
+
+
+def _kind_of_response(stated: str, text: str) -> str:
+    """Our own exports state the kind; otherwise it is read from the free text."""
+    return stated if stated in RESPONSE_KINDS else response_kind(text)
 
 
 def parse_rows(table, mapping: Mapping) -> ImportPlan:

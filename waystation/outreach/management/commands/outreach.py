@@ -11,15 +11,22 @@ from waystation.outreach.spreadsheet.rows import parse_rows
 class Command(BaseCommand):
     help = (
         "Import an outreach spreadsheet (CSV, XLSX or ODS): `outreach import FILE [--dry-run]` "
-        "prints what would be (or was) created and every rejected row with its line and reason."
+        "prints what would be (or was) created and every rejected row with its line and reason. "
+        "`outreach export --format csv|xlsx|ods --out FILE` writes the log."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["import"])
-        parser.add_argument("file")
+        parser.add_argument("action", choices=["import", "export"])
+        parser.add_argument("file", nargs="?", help="the spreadsheet to import")
         parser.add_argument("--dry-run", action="store_true", help="check only; write nothing")
+        parser.add_argument("--format", choices=["csv", "xlsx", "ods"], default="xlsx")
+        parser.add_argument("--out", help="the file to export to (must not exist)")
 
-    def handle(self, *args, action, file, dry_run, **options):
+    def handle(self, *args, action, file, dry_run, format, out, **options):
+        if action == "export":
+            return self._export(format, out)
+        if not file:
+            raise CommandError("`outreach import` needs the FILE to import")
         path = Path(file)
         try:
             if path.stat().st_size > MAX_INPUT_BYTES:
@@ -55,3 +62,12 @@ class Command(BaseCommand):
         )
         if plan.rejected:
             raise CommandError(f"{len(plan.rejected)} rows rejected; nothing was written")
+
+    def _export(self, fmt, out):
+        if not out:
+            raise CommandError("`outreach export` needs --out FILE")
+        target = Path(out)
+        if target.exists():
+            raise CommandError(f"{out} exists already; choose a new file name")
+        target.write_bytes(services.outreach_export(actor=None, fmt=fmt))
+        self.stdout.write(f"exported the outreach log to {out} ({fmt})")
