@@ -60,3 +60,14 @@ class ImportUploadForm(forms.Form):
             "channel, response, response date, comment."
         ),
     )
+
+
+class PeriodForm(forms.Form):
+    since = forms.DateField(label=_("From"), required=False, widget=DateInput)
+    until = forms.DateField(label=_("Until"), required=False, widget=DateInput)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", _("The end date is before the start date."))
+        return data

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import importing, views
+from . import importing, statistics_views, views
 
 app_name = "outreach"
 
@@ -11,6 +11,8 @@ urlpatterns = [
     path("<int:pk>/approach/", views.approach_new, name="approach_new"),
     path("approach/<int:pk>/response/", views.response_new, name="response_new"),
     path("export/", views.export, name="export"),
+    path("statistics/", statistics_views.statistics, name="statistics"),
+    path("statistics/<slug:name>.svg", statistics_views.chart, name="chart"),
     path("import/", importing.import_upload, name="import"),
     path("import/preview/", importing.import_preview, name="import_preview"),
     path("import/confirm/", importing.import_confirm, name="import_confirm"),
