@@ -17,7 +17,7 @@ PUBLIC = {
     "set_language",
     "unseal",
 }
-SAMPLE_KWARGS = {"pk": 1, "token": "x" * 20, "action": "deactivate"}
+SAMPLE_KWARGS = {"pk": 1, "token": "x" * 20, "action": "deactivate", "name": "kind"}
 
 
 def _walk(patterns, prefix="", namespace=""):
