@@ -146,3 +146,35 @@ def test_sealed_server_is_unsealed_from_the_page(page_for, screenshots, restore_
     page.click("button.primary")
     assert page.url.endswith("/accounts/login/")
     assert not KEYRING.sealed
+
+
+def test_coordinator_imports_the_xlsx_sample_and_sees_the_charts(page_for, screenshots):
+    from pathlib import Path
+
+    samples = Path(__file__).resolve().parents[3] / "shared" / "samples" / "outreach"
+    coordinator = UserFactory(
+        username="anna", roles=[Role.COORDINATOR], totp_secret=pyotp.random_base32()
+    )
+    page = page_for()
+    _sign_in(page, "anna")
+    page.fill("#id_code", pyotp.TOTP(coordinator.totp_secret).now())
+    page.click("button.primary")
+    page.click(".main-nav >> text=Outreach")
+    assert "No organisations here yet" in page.locator("main").inner_text()
+    page.click("text=Import a spreadsheet")
+    page.set_input_files("#id_file", str(samples / "outreach-log.xlsx"))
+    page.click("button.primary")
+    assert page.url.endswith("/outreach/import/preview/")
+    figures = page.locator("dl.figures").inner_text()
+    assert "29" in figures
+    page.screenshot(path=screenshots / "outreach-import.png", full_page=True)
+    page.click("text=Import all of it")
+    assert "Imported 29 approaches" in page.locator(".messages").inner_text()
+    page.screenshot(path=screenshots / "outreach-directory.png", full_page=True)
+    page.click("text=Statistics")
+    assert page.locator("h1").inner_text() == "Outreach statistics"
+    charts = page.locator("img.chart")
+    assert charts.count() == 4
+    # The SVG images really load (same origin, allowed by the policy) and have a size.
+    assert all(c.evaluate("img => img.naturalWidth") > 0 for c in charts.all())
+    page.screenshot(path=screenshots / "outreach-statistics.png", full_page=True)
