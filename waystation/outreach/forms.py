@@ -71,3 +71,34 @@ class PeriodForm(forms.Form):
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             self.add_error("until", _("The end date is before the start date."))
         return data
+
+
+class AliasForm(forms.Form):
+    name = forms.CharField(
+        label=_("Another name"),
+        max_length=300,
+        help_text=_("The same organisation as written elsewhere, e.g. in another language."),
+    )
+
+
+class MergeForm(forms.Form):
+    other = forms.ModelChoiceField(
+        label=_("Merge this other entry into this one"),
+        queryset=Organisation.objects.none(),
+        help_text=_("Its approaches, contact people and names move here; the other entry goes."),
+    )
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["other"].queryset = Organisation.objects.exclude(pk=organisation.pk)
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    role = forms.CharField(label=_("Role"), max_length=200, required=False)
+    addresses = forms.CharField(
+        label=_("Addresses"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Email, phone, messenger — one per line."),
+    )

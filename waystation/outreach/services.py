@@ -86,6 +86,36 @@ def organisations_merge(*, actor, keep: Organisation, merge: Organisation) -> No
         merge.delete()
 
 
+def organisation_update(*, actor, organisation: Organisation, **fields) -> Organisation:
+    name = " ".join(fields.pop("name").split())
+    other = organisation_by_name(name)
+    if other is not None and other.pk != organisation.pk:
+        raise OutreachError(_("An organisation with this name is already in the directory."))
+    with transaction.atomic():
+        for attribute, value in fields.items():
+            setattr(organisation, attribute, value)
+        # A ModelForm may have set the new name on this object already: compare with the row.
+        stored = Organisation.objects.values_list("name", flat=True).get(pk=organisation.pk)
+        organisation.name = name
+        if name != stored:
+            if other is None:
+                OrganisationName.objects.create(
+                    organisation=organisation, name=name, key=organisation_key(name)
+                )
+        organisation.save()
+    return organisation
+
+
+def contact_save(
+    *, actor, organisation: Organisation, name: str, role: str = "", addresses: str = ""
+) -> Contact:
+    name = " ".join(name.split())
+    contact, _created = Contact.objects.update_or_create(
+        organisation=organisation, name=name, defaults={"role": role, "addresses": addresses}
+    )
+    return contact
+
+
 def _contact_for(organisation: Organisation, name: str) -> Contact | None:
     name = " ".join((name or "").split())
     if not name:

@@ -9,7 +9,15 @@ from django.views.decorators.http import require_POST
 from waystation.accounts.policy import Perm, can, get_for, requires
 
 from . import services
-from .forms import ApproachForm, DirectoryFilterForm, OrganisationForm, ResponseForm
+from .forms import (
+    AliasForm,
+    ApproachForm,
+    ContactForm,
+    DirectoryFilterForm,
+    MergeForm,
+    OrganisationForm,
+    ResponseForm,
+)
 from .models import Approach
 from .selectors import approaches_of, organisation_for, organisations_for
 from .spreadsheet.writing import CONTENT_TYPES
@@ -71,7 +79,7 @@ def organisation(request, pk):
     return _organisation_page(request, organisation, ApproachForm(), None)
 
 
-def _organisation_page(request, organisation, approach_form, response_forms, status=200):
+def _organisation_page(request, organisation, approach_form, response_forms, status=200, **forms):
     approaches = list(approaches_of(request.user, organisation))
     response_forms = response_forms or {}
     rows = [(a, response_forms.get(a.pk) or ResponseForm(prefix=f"r{a.pk}")) for a in approaches]
@@ -84,6 +92,9 @@ def _organisation_page(request, organisation, approach_form, response_forms, sta
             "contacts": organisation.contacts.all(),
             "rows": rows,
             "approach_form": approach_form,
+            "alias_form": forms.get("alias_form") or AliasForm(),
+            "merge_form": forms.get("merge_form") or MergeForm(organisation=organisation),
+            "contact_form": forms.get("contact_form") or ContactForm(),
             "can_edit": can(request.user, Perm.OUTREACH_EDIT),
         },
         status=status,
@@ -118,3 +129,62 @@ def response_new(request, pk):
     return _organisation_page(
         request, approach.organisation, ApproachForm(), {approach.pk: form}, status=400
     )
+
+
+@requires(Perm.OUTREACH_EDIT)
+def organisation_edit(request, pk):
+    organisation = organisation_for(request.user, pk)
+    form = OrganisationForm(request.POST or None, instance=organisation)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organisation_update(
+                actor=request.user, organisation=organisation, **form.cleaned_data
+            )
+        except services.OutreachError as problem:
+            form.add_error("name", str(problem))
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("outreach:organisation", pk=organisation.pk)
+    return render(request, "outreach/organisation_form.html", {"form": form, "editing": True})
+
+
+@require_POST
+@requires(Perm.OUTREACH_EDIT)
+def organisation_alias(request, pk):
+    organisation = organisation_for(request.user, pk)
+    form = AliasForm(request.POST)
+    if form.is_valid():
+        try:
+            services.organisation_add_name(
+                actor=request.user, organisation=organisation, name=form.cleaned_data["name"]
+            )
+        except services.OutreachError as problem:
+            form.add_error("name", str(problem))
+        else:
+            return redirect("outreach:organisation", pk=organisation.pk)
+    return _organisation_page(request, organisation, ApproachForm(), None, 400, alias_form=form)
+
+
+@require_POST
+@requires(Perm.OUTREACH_EDIT)
+def organisation_merge(request, pk):
+    organisation = organisation_for(request.user, pk)
+    form = MergeForm(request.POST, organisation=organisation)
+    if form.is_valid():
+        services.organisations_merge(
+            actor=request.user, keep=organisation, merge=form.cleaned_data["other"]
+        )
+        messages.success(request, _("The two entries are one now."))
+        return redirect("outreach:organisation", pk=organisation.pk)
+    return _organisation_page(request, organisation, ApproachForm(), None, 400, merge_form=form)
+
+
+@require_POST
+@requires(Perm.OUTREACH_EDIT)
+def contact_add(request, pk):
+    organisation = organisation_for(request.user, pk)
+    form = ContactForm(request.POST)
+    if form.is_valid():
+        services.contact_save(actor=request.user, organisation=organisation, **form.cleaned_data)
+        return redirect("outreach:organisation", pk=organisation.pk)
+    return _organisation_page(request, organisation, ApproachForm(), None, 400, contact_form=form)

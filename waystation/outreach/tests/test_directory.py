@@ -170,3 +170,39 @@ def test_directory_query_count_does_not_grow(client_for, cast, django_assert_max
     assert page.count('href="/outreach/') >= 40
     filtered = client.get(reverse("outreach:directory"), {"q": "foundation 3"}).content.decode()
     assert "Foundation 3<" in filtered and "Foundation 12<" not in filtered
+
+
+def test_names_merge_and_contacts_through_the_page(client_for, cast, embassy):
+    other = services.organisation_create(actor=None, name="German Embassy")
+    client = client_for("coordinator")
+    page = reverse("outreach:organisation", args=[embassy.pk])
+    taken = client.post(
+        reverse("outreach:organisation_alias", args=[embassy.pk]), {"name": "german  embassy"}
+    )
+    assert taken.status_code == 400 and "merge the two instead" in taken.content.decode()
+    client.post(reverse("outreach:organisation_merge", args=[embassy.pk]), {"other": other.pk})
+    assert Organisation.objects.count() == 1
+    client.post(
+        reverse("outreach:organisation_alias", args=[embassy.pk]),
+        {"name": "Deutsche Botschaft Astana"},
+    )
+    client.post(
+        reverse("outreach:contact_add", args=[embassy.pk]),
+        {"name": "Frau K.", "role": "visa section", "addresses": "visa@example.org"},
+    )
+    text = client.get(page).content.decode()
+    assert "German Embassy" in text and "Deutsche Botschaft Astana" in text
+    assert "Frau K." in text and "visa@example.org" in text
+    edited = client.post(
+        reverse("outreach:organisation_edit", args=[embassy.pk]),
+        {"name": "Embassy of Germany, Astana", "kind": "embassy", "country": "DE"},
+    )
+    assert edited["Location"] == page
+    assert services.organisation_by_name("Посольство Германии в Астане") == embassy
+    assert services.organisation_by_name("embassy of germany astana") == embassy
+    assert (
+        client_for("caseworker")
+        .post(reverse("outreach:contact_add", args=[embassy.pk]), {"name": "x"})
+        .status_code
+        == 403
+    )
