@@ -97,11 +97,10 @@ def organisation_update(*, actor, organisation: Organisation, **fields) -> Organ
         # A ModelForm may have set the new name on this object already: compare with the row.
         stored = Organisation.objects.values_list("name", flat=True).get(pk=organisation.pk)
         organisation.name = name
-        if name != stored:
-            if other is None:
-                OrganisationName.objects.create(
-                    organisation=organisation, name=name, key=organisation_key(name)
-                )
+        if name != stored and other is None:  # a new name: it becomes one more known name
+            OrganisationName.objects.create(
+                organisation=organisation, name=name, key=organisation_key(name)
+            )
         organisation.save()
     return organisation
 
