@@ -11,7 +11,7 @@ import sys
 import time
 import traceback
 
-BENCHMARKS = ["web", "database", "keys", "blobs"]
+BENCHMARKS = ["web", "database", "keys", "blobs", "outreach"]
 
 
 def _setup_django() -> None:

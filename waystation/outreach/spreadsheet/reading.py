@@ -109,24 +109,19 @@ def _csv_rows(data: bytes) -> list[list]:
     except csv.Error:
         dialect = csv.excel
     try:
-        return list(csv.reader(io.StringIO(text, newline=""), dialect))
+        # strict: an unclosed quote is an error, not the rest of the file in one cell
+        return list(csv.reader(io.StringIO(text, newline=""), dialect, strict=True))
     except csv.Error as problem:
         raise SpreadsheetError(
             _("The CSV file is malformed: %(problem)s") % {"problem": problem}
         ) from None
 
 
-def _workbook_rows(data: bytes) -> list[list]:
-    from python_calamine import CalamineError, CalamineWorkbook
+def _workbook_rows(data: bytes) -> list[tuple[int, list]]:
+    # Imported here because the worker's parent side raises this module's SpreadsheetError.
+    from .workbook import read_workbook
 
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        return workbook.get_sheet_by_index(0).to_python()
-    except (CalamineError, ValueError, IndexError) as problem:
-        raise SpreadsheetError(
-            _("The spreadsheet cannot be read (%(problem)s); save it again and retry.")
-            % {"problem": problem}
-        ) from None
+    return read_workbook(data, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
 
 
 def read_table(data: bytes, filename: str) -> Table:
@@ -138,10 +133,11 @@ def read_table(data: bytes, filename: str) -> Table:
             % {"mb": MAX_INPUT_BYTES >> 20}
         )
     kind = _kind(data)
-    rows = _csv_rows(data) if kind == "csv" else _workbook_rows(data)
+    # Numbered by the row the user sees in the spreadsheet, before empty rows are left out.
+    rows = enumerate(_csv_rows(data), start=1) if kind == "csv" else _workbook_rows(data)
     numbered = [
         (number, row)
-        for number, row in enumerate(rows, start=1)
+        for number, row in rows
         if any(str(cell).strip() for cell in row if cell is not None)
     ]
     if not numbered:

@@ -11,9 +11,12 @@ from .mapping import Mapping
 from .names import organisation_key
 
 MAX_CELL_CHARS = 2000
-# Text a spreadsheet would run as a formula. Our own exports prefix such text with an
-# apostrophe (see writing.safe_cell); that one apostrophe is taken off again on import.
-_FORMULA = re.compile(r"^[=+@]|^-\s*[\w(]")
+# Text a spreadsheet would run as a formula: "=…", a function call after + - @ ("@SUM(",
+# "+HYPERLINK("), or a DDE link ("-cmd|…"). Phone numbers (+7 701 …), @handles and "- note"
+# are ordinary text. Our own exports put an apostrophe before any text starting with
+# = + - @ (see writing.safe_cell); exactly that apostrophe is taken off again on import.
+_FORMULA = re.compile(r"^=|^[+\-@]\s*[A-Za-z_][\w.]*\s*\(|^[+\-@=].*\|")
+_GUARDED = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ def _text(cells: list, mapping: Mapping, name: str) -> str:
         return ""
     value = cells[index]
     text = " ".join(str(value).split()) if not isinstance(value, str) else value.strip()
-    if text.startswith("'") and _FORMULA.match(text[1:]):
+    if text.startswith("'") and text[1:].startswith(_GUARDED):
         return text[1:]  # our own formula guard from an export
     if _FORMULA.match(text):
         raise CellError(

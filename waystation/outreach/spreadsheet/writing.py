@@ -34,6 +34,7 @@ def _csv(headers: list[str], rows: list[list]) -> bytes:
 def _xlsx(headers: list[str], rows: list[list]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Outreach")
@@ -41,6 +42,8 @@ def _xlsx(headers: list[str], rows: list[list]) -> bytes:
     for row in rows:
         cells = []
         for value in row:
+            if isinstance(value, str):  # control characters are not allowed in XLSX
+                value = ILLEGAL_CHARACTERS_RE.sub("", value)
             cell = WriteOnlyCell(sheet, value=safe_cell(value))
             if isinstance(value, date):
                 cell.number_format = "DD.MM.YYYY"

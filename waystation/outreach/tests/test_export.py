@@ -111,3 +111,21 @@ def test_command_line_export(tmp_path, log, capsys):
     assert "exported the outreach log" in capsys.readouterr().out
     table = read_table(target.read_bytes(), target.name)
     assert len(parse_rows(table, guess_mapping(table.headers)).rows) == log
+
+
+def test_control_characters_do_not_break_the_xlsx_export(client_for, cast):
+    organisation = services.organisation_create(actor=None, name="Fund\x0b with a tab")
+    services.approach_create(
+        actor=None,
+        organisation=organisation,
+        date=date(2024, 1, 2),
+        channel="email",
+        summary="pasted\x0btext",
+    )
+    response = client_for("coordinator").get(reverse("outreach:export"), {"format": "xlsx"})
+    values = [
+        c.value
+        for row in openpyxl.load_workbook(io.BytesIO(response.content)).active.iter_rows()
+        for c in row
+    ]
+    assert "pastedtext" in values

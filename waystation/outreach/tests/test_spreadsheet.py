@@ -224,3 +224,53 @@ def test_a_zip_bomb_disguised_as_xlsx_is_refused():
 def test_fifty_megabytes_of_junk_is_refused_by_size():
     with pytest.raises(SpreadsheetError, match="larger than 20 MB"):
         read_table(os.urandom(50 << 20), "junk.csv")
+
+
+def test_a_sparse_xlsx_is_refused_without_taking_the_process_down():
+    # Two cells, A1 and XFD1048576: calamine would allocate 512 GB and abort the process.
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active["A1"] = "Date"
+    workbook.active.cell(row=1_048_576, column=16_384, value="x")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with pytest.raises(SpreadsheetError, match="too large to read"):
+        read_table(buffer.getvalue(), "log.xlsx")
+
+
+def test_workbook_lines_count_from_the_top_of_the_sheet():
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet["A3"], sheet["B3"] = "Date", "Organisation"
+    sheet["A5"] = date(2022, 10, 3)  # organisation missing on the sheet's line 5
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    plan = _plan(buffer.getvalue(), "log.xlsx")
+    assert [r.line for r in plan.rejected] == [5]
+
+
+@pytest.mark.parametrize(
+    "text", ["+7 701 555 12 34", "@ivan_petrov", "- повторить в ноябре", "-", "+49 (30) 1234"]
+)
+def test_ordinary_text_is_not_taken_for_a_formula(text):
+    data = f"Дата,Организация,Контактное лицо\n03.10.2022,UNHCR,{text}\n".encode()
+    plan = _plan(data, "x.csv")
+    assert plan.rejected == [] and plan.rows[0].contact == text
+
+
+@pytest.mark.parametrize("text", ["=1+1", "@SUM(A1:A2)", '+HYPERLINK("x")', "-cmd|' /C calc'!A0"])
+def test_formulas_are_rejected(text):
+    data = (
+        'Дата,Организация,Комментарий\n03.10.2022,UNHCR,"' + text.replace('"', '""') + '"\n'
+    ).encode()
+    plan = _plan(data, "x.csv")
+    assert plan.rows == [] and "formula" in plan.rejected[0].reason
+
+
+def test_an_unclosed_quote_is_an_error_not_a_swallowed_file():
+    data = 'Дата,Организация,Комментарий\n03.10.2022,UNHCR,"open\n04.10.2022,Pro Asyl,x\n'
+    with pytest.raises(SpreadsheetError, match="malformed"):
+        read_table(data.encode(), "x.csv")

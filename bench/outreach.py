@@ -1,0 +1,115 @@
+"""Outreach: importing a 100,000-row XLSX (read, check, write to the encrypted database)
+against reading the same file with python-calamine alone; peak memory; the statistics page
+over those 100,000 approaches against the same page over 1,000."""
+
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from bench.report import ratio_line, table
+
+ROWS = 100_000
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _write_xlsx(path: Path, rows: int) -> None:
+    from openpyxl import Workbook
+
+    rng = random.Random(7)
+    kinds = ["нет ответа"] * 6 + ["отказ", "автоответ", "обратитесь в посольство", "помощь юриста"]
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Outreach")
+    sheet.append(
+        [
+            "Date",
+            "Organisation",
+            "Contact person",
+            "Channel",
+            "Response",
+            "Response date",
+            "Comment",
+        ]
+    )
+    start = date(2019, 1, 1)
+    for i in range(rows):
+        sent = start + timedelta(days=rng.randrange(2400))
+        answer = kinds[rng.randrange(len(kinds))]
+        answered = sent + timedelta(days=rng.randrange(1, 60)) if answer != "нет ответа" else None
+        sheet.append(
+            [
+                sent,
+                f"Organisation {rng.randrange(3000)}",
+                f"Contact {rng.randrange(5)}",
+                rng.choice(["email", "letter", "phone", "web form"]),
+                answer,
+                answered,
+                f"row {i}",
+            ]
+        )
+    workbook.save(path)
+
+
+def _calamine_alone(path: Path) -> float:
+    from python_calamine import CalamineWorkbook
+
+    started = time.perf_counter()
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    assert len(rows) == ROWS + 1
+    return time.perf_counter() - started
+
+
+def _worker(path: Path, data_dir: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WAYSTATION_")}
+    env.update(
+        WAYSTATION_DATA_DIR=str(data_dir),
+        WAYSTATION_INSECURE_TEST_KDF="1",
+        PYTHONPATH=str(ROOT),
+        DJANGO_SETTINGS_MODULE="waystation.settings",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.outreach_worker", str(path)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr[-2000:])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def run() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "outreach-100k.xlsx"
+        started = time.perf_counter()
+        _write_xlsx(path, ROWS)
+        print(
+            f"  (wrote the {ROWS:,}-row test file in {time.perf_counter() - started:.0f} s, "
+            f"{path.stat().st_size >> 20} MiB)",
+            flush=True,
+        )
+        baseline = _calamine_alone(path)
+        figures = _worker(path, Path(folder) / "instance")
+    table(
+        [
+            ("read with python-calamine alone", f"{baseline:6.2f} s"),
+            ("import: read + check", f"{figures['parse']:6.2f} s"),
+            ("import: write to the database", f"{figures['write']:6.2f} s"),
+            ("import: total", f"{figures['parse'] + figures['write']:6.2f} s"),
+            ("peak memory of the import process", f"{figures['peak_mib']:6.0f} MiB"),
+            ("statistics page, 1,000 approaches", f"{figures['stats_small'] * 1000:6.0f} ms"),
+            (f"statistics page, {ROWS:,} approaches", f"{figures['stats_large'] * 1000:6.0f} ms"),
+        ]
+    )
+    print(
+        ratio_line(
+            "calamine alone / whole import", baseline / (figures["parse"] + figures["write"]), 0.3
+        )
+    )

@@ -1,0 +1,66 @@
+"""Runs in its own process with its own data directory (see bench/outreach.py): creates an
+instance, imports the file, times the statistics page."""
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+import django
+
+
+def main(path: str) -> None:
+    django.setup()
+    from django.conf import settings
+    from django.test import Client
+
+    from waystation.accounts.models import User
+    from waystation.core.instance import instance_create
+    from waystation.outreach.services import outreach_import
+    from waystation.outreach.spreadsheet.mapping import guess_mapping
+    from waystation.outreach.spreadsheet.reading import read_table
+    from waystation.outreach.spreadsheet.rows import parse_rows
+
+    instance_create(settings.DATA_DIR, passphrase="benchmark instance", label="bench")
+    # A caseworker reads the statistics too, and needs no second factor to sign in.
+    reader = User.objects.create_user("bench", "a long bench password", roles=["caseworker"])
+    data = Path(path).read_bytes()
+
+    def statistics_page_seconds() -> float:
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.force_login(reader)
+        client.get("/outreach/statistics/")
+        started = time.perf_counter()
+        for _ in range(3):
+            assert client.get("/outreach/statistics/").status_code == 200
+        return (time.perf_counter() - started) / 3
+
+    small = read_table(data[: 1 << 30], path)
+    small.rows = small.rows[:1000]
+    outreach_import(actor=None, plan=parse_rows(small, guess_mapping(small.headers)), filename="s")
+    stats_small = statistics_page_seconds()
+
+    started = time.perf_counter()
+    table = read_table(data, path)
+    plan = parse_rows(table, guess_mapping(table.headers))
+    parsed = time.perf_counter()
+    assert not plan.rejected, plan.rejected[:3]
+    outreach_import(actor=None, plan=plan, filename=Path(path).name)
+    written = time.perf_counter()
+    stats_large = statistics_page_seconds()
+    print(
+        json.dumps(
+            {
+                "parse": parsed - started,
+                "write": written - parsed,
+                "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "stats_small": stats_small,
+                "stats_large": stats_large,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,77 @@
+"""Reads the first sheet of an XLSX or ODS file with python-calamine in a separate process.
+
+Run by ``workbook.read_workbook`` as ``python -I workbook_worker.py MAX_ROWS MAX_COLUMNS
+MEMORY_BYTES`` with the file on stdin; writes one JSON line ``[line, cells]`` per non-empty row.
+It imports nothing from Waystation, so a crash here cannot take the server with it.
+"""
+
+import contextlib
+import datetime
+import io
+import json
+import sys
+
+# Exit codes above those of Python itself (1, 2) and of abort() on Windows (3).
+UNREADABLE, TOO_MANY_ROWS, TOO_MANY_COLUMNS, OUT_OF_MEMORY = 10, 11, 12, 13
+
+
+def _limit_memory(limit: int) -> None:
+    try:
+        import resource
+    except ImportError:  # Windows has no rlimits; the parent's timeout still applies there
+        return
+    # Some systems refuse the limit; the parent's timeout still applies there.
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _encode(value):
+    # Tagged so that the parent gets back the same Python types calamine gave here.
+    if isinstance(value, datetime.datetime):
+        return {"datetime": value.isoformat()}
+    if isinstance(value, datetime.date):
+        return {"date": value.isoformat()}
+    if isinstance(value, datetime.time):
+        return {"time": value.isoformat()}
+    if isinstance(value, datetime.timedelta):
+        return {"seconds": value.total_seconds()}
+    raise TypeError(type(value).__name__)
+
+
+def _write_rows(data: bytes, max_rows: int, max_columns: int, out) -> int:
+    from python_calamine import CalamineWorkbook
+
+    sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
+    filled = 0
+    # iter_rows numbers rows from the top of the sheet, so the index gives the user's line.
+    for index, row in enumerate(sheet.iter_rows()):
+        while row and row[-1] in ("", None):
+            row.pop()
+        if not row:
+            continue
+        if len(row) > max_columns:
+            return TOO_MANY_COLUMNS
+        filled += 1
+        if filled > max_rows + 1:  # the header row comes on top of the data rows
+            return TOO_MANY_ROWS
+        out.write(json.dumps([index + 1, row], default=_encode, ensure_ascii=False).encode())
+        out.write(b"\n")
+    return 0
+
+
+def main() -> int:
+    max_rows, max_columns, memory = (int(argument) for argument in sys.argv[1:4])
+    _limit_memory(memory)
+    data = sys.stdin.buffer.read()
+    try:
+        return _write_rows(data, max_rows, max_columns, sys.stdout.buffer)
+    except MemoryError:
+        return OUT_OF_MEMORY
+    except BaseException as error:  # calamine's Rust panics arrive as a BaseException
+        if isinstance(error, KeyboardInterrupt | SystemExit):
+            raise
+        return UNREADABLE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
