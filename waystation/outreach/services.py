@@ -284,18 +284,31 @@ def _organisations_for(rows) -> tuple[dict[str, Organisation], int]:
     for chunk in _chunks(sorted(keys), 500):
         for entry in OrganisationName.objects.select_related("organisation").filter(key__in=chunk):
             found[entry.key] = entry.organisation
-    created = 0
+    new = {}
     for row in rows:
         if row.organisation_key not in found:
-            found[row.organisation_key] = organisation_create(
-                actor=None,
-                name=row.organisation,
+            new.setdefault(row.organisation_key, row)
+    created = Organisation.objects.bulk_create(
+        [
+            Organisation(
+                name=_spaced(row.organisation),
                 kind=_known_kind(row.kind),
                 country=_known_country(row.country),
                 city=row.city,
             )
-            created += 1
-    return found, created
+            for row in new.values()
+        ],
+        batch_size=1000,
+    )
+    OrganisationName.objects.bulk_create(
+        [
+            OrganisationName(organisation=o, name=o.name, key=key)
+            for key, o in zip(new, created, strict=True)
+        ],
+        batch_size=1000,
+    )
+    found.update(zip(new, created, strict=True))
+    return found, len(created)
 
 
 def _contacts_for(rows, organisations) -> dict[tuple[int, str], Contact]:
