@@ -26,26 +26,69 @@ DEMO_DEACTIVATED = ("pavel", "Павел (left the group)", [Role.CASEWORKER])
 # organisation, kind, country, city, [(days ago, channel, contact, response kind, answer after
 # days, what they said)]
 DEMO_OUTREACH = [
-    ("Посольство Германии в Астане", "embassy", "DE", "Астана", [
-        (120, "email", "визовый отдел", "none", 0, ""),
-        (75, "letter", "визовый отдел", "declined", 24, "гумвиза только узкому кругу"),
-    ]),
-    ("Embassy of Canada, Astana", "embassy", "CA", "Astana", [
-        (60, "email", "", "acknowledged", 1, "auto-reply about resettlement programmes"),
-    ]),
-    ("Pro Asyl", "ngo", "DE", "Frankfurt am Main", [
-        (90, "email", "Beratung", "referred", 9, "обратитесь в посольство; прислали контакт юриста"),
-        (30, "messenger", "Beratung", "none", 0, ""),
-    ]),
-    ("UNHCR Kazakhstan", "un_agency", "KZ", "Almaty", [
-        (50, "visit", "protection unit", "acknowledged", 0, "статус определяет Казахстан"),
-    ]),
-    ("Фонд «Ковчег»", "foundation", "", "", [
-        (40, "web_form", "", "help_offered", 5, "оплатят месяц жилья"),
-    ]),
-    ("Connection e.V.", "ngo", "DE", "Offenbach", [
-        (28, "email", "", "help_offered", 3, "legal consultation offered"),
-    ]),
+    (
+        "Посольство Германии в Астане",
+        "embassy",
+        "DE",
+        "Астана",
+        [
+            (120, "email", "визовый отдел", "none", 0, ""),
+            (75, "letter", "визовый отдел", "declined", 24, "гумвиза только узкому кругу"),
+        ],
+    ),
+    (
+        "Embassy of Canada, Astana",
+        "embassy",
+        "CA",
+        "Astana",
+        [
+            (60, "email", "", "acknowledged", 1, "auto-reply about resettlement programmes"),
+        ],
+    ),
+    (
+        "Pro Asyl",
+        "ngo",
+        "DE",
+        "Frankfurt am Main",
+        [
+            (
+                90,
+                "email",
+                "Beratung",
+                "referred",
+                9,
+                "обратитесь в посольство; дали контакт юриста",
+            ),
+            (30, "messenger", "Beratung", "none", 0, ""),
+        ],
+    ),
+    (
+        "UNHCR Kazakhstan",
+        "un_agency",
+        "KZ",
+        "Almaty",
+        [
+            (50, "visit", "protection unit", "acknowledged", 0, "статус определяет Казахстан"),
+        ],
+    ),
+    (
+        "Фонд «Ковчег»",
+        "foundation",
+        "",
+        "",
+        [
+            (40, "web_form", "", "help_offered", 5, "оплатят месяц жилья"),
+        ],
+    ),
+    (
+        "Connection e.V.",
+        "ngo",
+        "DE",
+        "Offenbach",
+        [
+            (28, "email", "", "help_offered", 3, "legal consultation offered"),
+        ],
+    ),
     ("Amnesty International", "ngo", "GB", "London", [(45, "web_form", "", "none", 0, "")]),
     ("Посольство Франции", "embassy", "FR", "Астана", [(35, "email", "", "none", 0, "")]),
 ]
@@ -69,12 +112,20 @@ def _demo_outreach() -> None:
         )
         for days_ago, channel, contact, answer, after, said in approaches:
             approach = approach_create(
-                actor=None, organisation=organisation, date=today - timedelta(days=days_ago),
-                channel=channel, contact_name=contact,
+                actor=None,
+                organisation=organisation,
+                date=today - timedelta(days=days_ago),
+                channel=channel,
+                contact_name=contact,
             )
             if answer != "none":
-                response_record(actor=None, approach=approach, kind=answer,
-                                date=approach.date + timedelta(days=after), text=said)
+                response_record(
+                    actor=None,
+                    approach=approach,
+                    kind=answer,
+                    date=approach.date + timedelta(days=after),
+                    text=said,
+                )
 
 
 def demo_populate() -> None:
