@@ -61,6 +61,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # These two only touch responses: placed here, the sealed pages carry them as well.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Before anything that reads the session or the database: while sealed there are no keys.
     "waystation.core.sealed.SealedMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -72,8 +75,6 @@ MIDDLEWARE = [
     "waystation.accounts.middleware.SessionIdleTimeoutMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "waystation.accounts.middleware.SecondFactorMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "waystation.urls"
@@ -139,6 +140,11 @@ BLOB_STORE = {
     "secret_key": env_str("WAYSTATION_S3_SECRET_KEY"),
     "region": env_str("WAYSTATION_S3_REGION"),
 }
+
+# Uploads stay in memory (up to the import limit) and go to the encrypted blob store from
+# there: Django's default would write larger ones to /tmp in the clear.
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
+FILE_UPLOAD_MAX_MEMORY_SIZE = 21 * 1024 * 1024
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

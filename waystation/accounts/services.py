@@ -47,7 +47,7 @@ def password_sign_in(*, username: str, password: str) -> SignInResult:
     if user is None:
         known = User.objects.filter(username__iexact=username.strip()).first()
         # An unknown name is recorded without it: the audit log holds no typed-in text.
-        record(Event.LOGIN_FAILED, actor=known, obj=known)
+        record(Event.LOGIN_FAILED, obj=known)  # about that account, not done by it
         state = throttle_register_failure(username)
         if state.locked:
             return SignInResult(SignIn.THROTTLED, minutes_left=state.minutes_left)

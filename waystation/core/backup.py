@@ -228,6 +228,10 @@ def _install(staging: Path, data_dir: Path, header: dict) -> None:
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     for name in ("waystation.sqlite3-wal", "waystation.sqlite3-shm"):
         (data_dir / name).unlink(missing_ok=True)
+    if (data_dir / keyslots.FILENAME).exists():
+        # The same instance (checked before): today's key slots open the same master key, and
+        # the backup's would bring back removed passphrases and drop newer duress slots.
+        (staging / keyslots.FILENAME).unlink()
     for item in staging.iterdir():
         target = data_dir / item.name
         if target.is_dir():

@@ -130,9 +130,16 @@ class BlobStore:
         return StoredBlob(name, size, sha256)
 
     def open(self, name: str) -> Iterator[bytes]:
-        """The plaintext, chunk by chunk, each verified before it is handed out."""
+        """The plaintext, chunk by chunk, each verified before it is handed out; at the end
+        the content must hash to the blob's own name, so a stored file swapped for another
+        one fails too."""
+        digest = hashlib.sha256()
         with contextlib.closing(self._open_stored(name)) as stored:
-            yield from _decrypt(stored)
+            for chunk in _decrypt(stored):
+                digest.update(chunk)
+                yield chunk
+        if not crypto.digests_equal(blob_name(digest.hexdigest()), name):
+            raise BlobDamaged("the stored file is not the one this name stands for")
 
     def verify(self, name: str, sha256_hex: str) -> bool:
         digest = hashlib.sha256()

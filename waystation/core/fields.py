@@ -26,6 +26,8 @@ class _EncryptedDescriptor:
     def __get__(self, instance, owner=None):
         if instance is None:
             return self
+        if self.field.attname not in instance.__dict__:  # deferred: load it, never assume ""
+            instance.refresh_from_db(fields=[self.field.attname])
         value = instance.__dict__.get(self.field.attname)
         if isinstance(value, _Ciphertext):
             value = self.field.decrypt(instance, value)

@@ -47,6 +47,7 @@ class KeyRing:
         self._data_dir: Path | None = None
         self._slot_stamp = None
         self._checked_at = 0.0
+        self._destroy_hooks = []
 
     @property
     def sealed(self) -> bool:
@@ -59,7 +60,7 @@ class KeyRing:
         opened = slots.open(passphrase)
         if opened.duress:
             keyslots.shred(data_dir)
-            self.drop()
+            self.destroy()
             return False
         if opened.master is None:
             return False
@@ -75,6 +76,16 @@ class KeyRing:
         # Django signs sessions and tokens with SECRET_KEY; it exists only while unsealed.
         if self._sets_django_secret:
             settings.SECRET_KEY = self.subkey(Purpose.DJANGO_SECRET).hex()
+
+    def on_destroy(self, hook) -> None:
+        """Run ``hook()`` when the keys are destroyed (panic, duress, shredding seen)."""
+        self._destroy_hooks.append(hook)
+
+    def destroy(self) -> None:
+        """Forget the keys for good, and make whatever still holds key material let go."""
+        self.drop()
+        for hook in self._destroy_hooks:
+            hook()
 
     def drop(self) -> None:
         with self._lock:
@@ -120,7 +131,7 @@ class KeyRing:
         if still_ours:
             self._slot_stamp = stamp
         else:
-            self.drop()
+            self.destroy()
 
 
 def _stamp(data_dir: Path):

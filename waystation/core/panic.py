@@ -1,5 +1,6 @@
-"""Crypto-shredding: destroy the key slots and forget the keys. Afterwards the database, the
-blobs and the backups cannot be decrypted by anyone, and every passphrase is "wrong"."""
+"""Crypto-shredding: destroy the key slots and forget the keys. Afterwards this instance's
+encrypted database, fields and files cannot be decrypted by anyone, and every passphrase is
+"wrong". Backups stay locked by the passphrases valid when they were made (docs/security.md)."""
 
 from pathlib import Path
 
@@ -14,6 +15,6 @@ def destroy_keys(data_dir: Path) -> bool:
     the keys from this process and close its database connections. Other server processes
     notice within a second (KeyRing.notice_shredding)."""
     shredded = keyslots.shred(data_dir)
-    KEYRING.drop()
+    KEYRING.destroy()
     connections.close_all()
     return shredded

@@ -5,17 +5,22 @@ there are no keys to open it. Intake visitors get a neutral "temporarily unavail
 says nothing about keys or unsealing.
 """
 
+import logging
+
 from django.conf import settings
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.i18n import set_language
 
 from . import keyslots
 from .keyring import KEYRING
 from .startup import NotReady
 from .unsealing import pending_migrations, try_unseal
+
+logger = logging.getLogger(__name__)
 
 
 class SealedMiddleware:
@@ -36,7 +41,12 @@ def _sealed_response(request, get_response):
     if path == reverse("unseal"):
         return _unseal_page(request)
     if path == reverse("set_language"):
-        return get_response(request)  # only sets a cookie; touches no data
+        # Only sets a cookie. Called directly: the session and message layers below need
+        # keys that a sealed server does not have.
+        csrf = CsrfViewMiddleware(lambda r: None)
+        csrf.process_request(request)
+        refused = csrf.process_view(request, None, (), {})
+        return refused or set_language(request)
     if path == "/":
         return redirect("unseal")
     return render(
@@ -57,7 +67,9 @@ def _unseal_page(request):
         try:
             opened = bool(passphrase) and try_unseal(passphrase)
         except (NotReady, keyslots.KeySlotError) as problem:
-            error = str(problem)
+            # The details (paths, chmod advice) are for the operator's log, not the page.
+            logger.error("cannot unseal: %s", problem)
+            error = _("The server cannot be unsealed; its operator must look at its log.")
         else:
             if opened and pending_migrations():
                 KEYRING.drop()

@@ -64,6 +64,8 @@ def panic(request):
     error = ""
     if request.method == "POST":
         if request.POST.get("confirm") == "destroy":
+            # Sign out first: once the keys are gone the session can no longer be written.
+            request.session.flush()
             destroy_keys(settings.DATA_DIR)
             return redirect("/")
         error = _("Tick the box to confirm. Nothing was destroyed.")

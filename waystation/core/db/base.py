@@ -5,6 +5,9 @@ so no key derivation runs per connection. One read right after keying makes a wr
 at once instead of at the first query.
 """
 
+import contextlib
+import threading
+import weakref
 from collections.abc import Mapping
 from itertools import tee
 
@@ -23,6 +26,29 @@ Database.register_converter("timestamp", sqlite_base.decoder(sqlite_base.parse_d
 Database.register_adapter(sqlite_base.decimal.Decimal, str)
 Database.register_adapter(sqlite_base.datetime.date, sqlite_base.adapt_date)
 Database.register_adapter(sqlite_base.datetime.datetime, sqlite_base.adapt_datetime)
+
+
+class _TrackedConnection(Database.Connection):
+    """A connection that can be found again: at panic every thread's connection is closed,
+    because each one holds the key and a cache of decrypted pages."""
+
+
+_OPEN: "weakref.WeakKeyDictionary[_TrackedConnection, int]" = weakref.WeakKeyDictionary()
+_OPEN_LOCK = threading.Lock()
+
+
+def close_connections_of_other_threads() -> None:
+    """Close the connections that other server threads hold (this thread closes its own the
+    Django way). Called when the keys are destroyed; the instance never opens again."""
+    me = threading.get_ident()
+    with _OPEN_LOCK:
+        others = [conn for conn, owner in list(_OPEN.items()) if owner != me]
+    for conn in others:
+        with contextlib.suppress(Database.Error):
+            conn.close()
+
+
+KEYRING.on_destroy(close_connections_of_other_threads)
 
 
 class SQLCipherCursorWrapper(Database.Cursor):
@@ -56,7 +82,9 @@ class DatabaseWrapper(sqlite_base.DatabaseWrapper):
             raise Database.OperationalError(
                 "the instance is sealed: unseal it with its passphrase first"
             ) from None
-        conn = Database.connect(**conn_params)
+        conn = Database.connect(**conn_params, factory=_TrackedConnection)
+        with _OPEN_LOCK:
+            _OPEN[conn] = threading.get_ident()
         conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()

@@ -122,3 +122,31 @@ def test_a_sealed_process_cannot_connect(seized, restore_keyring):
     KEYRING.drop()
     with pytest.raises(sqlcipher.OperationalError, match="sealed"):
         wrapper.get_new_connection(wrapper.get_connection_params())
+
+
+def test_destroying_the_keys_closes_other_threads_connections(seized, tmp_path, restore_keyring):
+    import threading
+
+    from waystation.core.db import base as backend
+
+    assert backend.close_connections_of_other_threads in KEYRING._destroy_hooks
+    copy = tmp_path / "copy.sqlite3"
+    copy.write_bytes((seized / "waystation.sqlite3").read_bytes())
+    held = {}
+
+    def server_thread():  # a connection opened and kept by another thread, as waitress does
+        wrapper = _backend_for(copy)
+        held["conn"] = wrapper.get_new_connection(wrapper.get_connection_params())
+
+    from waystation.core.keyring import KeyRing
+
+    ring_for_copy = KeyRing()
+    assert ring_for_copy.unseal(seized, PASSPHRASE)
+    KEYRING.install(ring_for_copy.master_for_key_management(), seized)
+    worker = threading.Thread(target=server_thread)
+    worker.start()
+    worker.join()
+    held["conn"].execute("SELECT count(*) FROM sqlite_master")
+    backend.close_connections_of_other_threads()
+    with pytest.raises(sqlcipher.ProgrammingError, match="closed"):
+        held["conn"].execute("SELECT count(*) FROM sqlite_master")

@@ -130,3 +130,14 @@ def test_restore_refuses_another_instance_and_an_occupied_directory(backup_file,
 
 def test_restoring_over_the_same_instance_needs_replace(backup_file, settings):
     _expect_refusal(backup_file, settings.DATA_DIR, "add --replace", replace=False)
+
+
+def test_restoring_over_the_same_instance_keeps_todays_key_slots(backup_file, tmp_path):
+    target = tmp_path / "instance"
+    backup_restore(backup_file, target, TEST_PASSPHRASE)
+    slots = keyslots.KeySlotFile.load(target)
+    slots.add(KEYRING.master_for_key_management(), "a newer duress passphrase", "d", duress=True)
+    slots.save()
+    before = (target / keyslots.FILENAME).read_bytes()
+    backup_restore(backup_file, target, TEST_PASSPHRASE, replace=True)
+    assert (target / keyslots.FILENAME).read_bytes() == before

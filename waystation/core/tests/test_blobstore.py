@@ -303,3 +303,11 @@ def test_stream_chunk_size_limit_is_enforced():
     raw[0:4] = (aead_stream.CHUNK_BYTES + 1000).to_bytes(4, "big")
     with pytest.raises(aead_stream.StreamDamaged, match="impossible length"):
         list(aead_stream.decrypt_from(os.urandom(32), io.BytesIO(bytes(raw)), b"ctx"))
+
+
+def test_a_stored_file_swapped_for_another_fails(store):
+    first = store.put(io.BytesIO(b"statement of witness A"))
+    second = store.put(io.BytesIO(b"forged statement B"))
+    store._path(first.name).write_bytes(store._path(second.name).read_bytes())
+    with pytest.raises(BlobDamaged, match="not the one this name stands for"):
+        _read(store, first.name)

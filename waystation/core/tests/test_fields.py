@@ -90,3 +90,9 @@ def test_empty_value_stays_empty(two_members):
     first.save()
     assert _raw(first) == b""
     assert User.objects.get(pk=first.pk).totp_secret == ""
+
+
+def test_a_deferred_encrypted_field_is_loaded_not_taken_as_empty(two_members):
+    first, _ = two_members
+    partial = User.objects.only("username").get(pk=first.pk)
+    assert partial.totp_secret == first.totp_secret and partial.has_totp

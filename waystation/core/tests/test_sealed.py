@@ -105,3 +105,27 @@ def test_panic_button_needs_confirmation_and_a_coordinator(client_for, copy_of_i
     assert KEYRING.sealed
     assert coordinator.get("/")["Location"] == reverse("unseal")
     assert "Wrong passphrase." in _unseal(coordinator, TEST_PASSPHRASE).content.decode()
+
+
+def test_sealed_pages_carry_the_security_headers(copy_of_instance):
+    KEYRING.drop()
+    for path in (reverse("unseal"), "/accounts/login/"):
+        response = Client().get(path)
+        assert "default-src 'self'" in response["Content-Security-Policy"]
+        assert response["X-Frame-Options"] == "DENY"
+
+
+def test_language_switch_works_while_sealed(copy_of_instance):
+    KEYRING.drop()
+    client = Client()
+    client.get(reverse("unseal"))
+    response = client.post(reverse("set_language"), {"language": "ru", "next": "/unseal/"})
+    assert response.status_code == 302 and response["Location"] == "/unseal/"
+    assert "Распечатать" in client.get(reverse("unseal")).content.decode()
+
+
+def test_unseal_problems_are_not_detailed_to_visitors(copy_of_instance, settings):
+    KEYRING.drop()
+    (copy_of_instance / keyslots.FILENAME).write_text("{damaged")
+    page = _unseal(Client(), TEST_PASSPHRASE).content.decode()
+    assert "operator must look at its log" in page and str(copy_of_instance) not in page

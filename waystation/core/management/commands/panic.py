@@ -6,8 +6,9 @@ from waystation.core.panic import destroy_keys
 
 class Command(BaseCommand):
     help = (
-        "Destroy the instance's keys at once (no passphrase needed). The database, files and "
-        "backups become unreadable for ever. A running server notices within a second."
+        "Destroy the instance's keys at once (no passphrase needed). Its encrypted data becomes "
+        "unreadable for ever; backups stay locked by their own passphrases. A running server "
+        "on this data directory notices within a second."
     )
 
     def handle(self, *args, **options):

@@ -1,9 +1,12 @@
 import contextlib
 import ctypes
 import resource
+import threading
+import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from waystation.core.keyring import KEYRING
 from waystation.core.unsealing import CannotUnseal, pending_migrations, unseal_for_command
 
 _PR_SET_DUMPABLE = 4
@@ -14,6 +17,13 @@ def _no_core_dumps() -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     with contextlib.suppress(OSError, AttributeError):  # not Linux: no prctl
         ctypes.CDLL(None).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
+def _watch_key_slots() -> None:
+    """Notice `waystation panic` from another process within a second, requests or not."""
+    while True:
+        time.sleep(1)
+        KEYRING.notice_shredding()
 
 
 class Command(BaseCommand):
@@ -46,5 +56,6 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"Waystation is serving SEALED on {url}: unseal at {url}unseal/")
         self.stdout.flush()
+        threading.Thread(target=_watch_key_slots, name="key-slot-watch", daemon=True).start()
         # ident="" keeps the server name out of responses; waitress writes no access log.
         waitress.serve(application, host=host, port=port, threads=threads, ident="")
