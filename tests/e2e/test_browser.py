@@ -21,6 +21,12 @@ def _sign_in(page, username):
     page.click("button.primary")
 
 
+def _sign_in_with_code(page, user):
+    _sign_in(page, user.username)
+    page.fill("#id_code", pyotp.TOTP(user.totp_secret).now())
+    page.click("button.primary")
+
+
 def test_coordinator_signs_in_enrols_totp_and_works_in_russian(page_for, screenshots):
     coordinator = UserFactory(username="anna", display_name="Анна", roles=[Role.COORDINATOR])
     UserFactory(username="ilya", display_name="Илья Т.", roles=[Role.CASEWORKER])
@@ -98,9 +104,7 @@ def test_invited_member_joins_on_a_phone(page_for, screenshots):
         username="anna", roles=[Role.COORDINATOR], totp_secret=pyotp.random_base32()
     )
     desk = page_for()
-    _sign_in(desk, "anna")
-    desk.fill("#id_code", pyotp.TOTP(coordinator.totp_secret).now())
-    desk.click("button.primary")
+    _sign_in_with_code(desk, coordinator)
     desk.goto("/accounts/account/")
     assert "Destroy the keys" in desk.locator(".danger-zone").inner_text()
     desk.screenshot(path=screenshots / "account.png", full_page=True)
@@ -157,9 +161,7 @@ def test_coordinator_imports_the_xlsx_sample_and_sees_the_charts(page_for, scree
         username="anna", roles=[Role.COORDINATOR], totp_secret=pyotp.random_base32()
     )
     page = page_for()
-    _sign_in(page, "anna")
-    page.fill("#id_code", pyotp.TOTP(coordinator.totp_secret).now())
-    page.click("button.primary")
+    _sign_in_with_code(page, coordinator)
     page.click(".main-nav >> text=Outreach")
     assert "No organisations here yet" in page.locator("main").inner_text()
     page.click("text=Import a spreadsheet")

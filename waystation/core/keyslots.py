@@ -117,7 +117,22 @@ class KeySlotFile:
     # -- reading and writing -------------------------------------------------------------
     @classmethod
     def load(cls, data_dir: Path) -> "KeySlotFile":
-        path = Path(data_dir) / FILENAME
+        try:
+            return cls._load(Path(data_dir))
+        except KeySlotError:
+            # A save interrupted after the old file was overwritten: finish it.
+            temporary = Path(data_dir) / FILENAME
+            temporary = temporary.with_suffix(".tmp")
+            if not temporary.exists():
+                raise
+            loaded = cls._load(Path(data_dir), temporary)
+            os.replace(temporary, Path(data_dir) / FILENAME)
+            loaded.path = Path(data_dir) / FILENAME
+            return loaded
+
+    @classmethod
+    def _load(cls, data_dir: Path, path: Path | None = None) -> "KeySlotFile":
+        path = path or data_dir / FILENAME
         try:
             raw = json.loads(path.read_text(encoding="ascii"))
         except FileNotFoundError:
@@ -147,13 +162,16 @@ class KeySlotFile:
         return (json.dumps(document, indent=1) + "\n").encode("ascii")
 
     def save(self) -> None:
-        """Write a new file and rename it over the old one, so a crash never leaves half."""
+        """Write the new file beside the old one, overwrite the old one in place (so a removed
+        passphrase does not survive in freed disk blocks), then rename. A crash between the
+        two steps leaves the new file as `.tmp`, which `load()` picks up."""
         temporary = self.path.with_suffix(".tmp")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(self.to_bytes())
             handle.flush()
             os.fsync(handle.fileno())
+        _overwrite_in_place(self.path)
         os.replace(temporary, self.path)
         _fsync_dir(self.path.parent)
 
@@ -268,10 +286,24 @@ def shred(data_dir: Path) -> bool:
         handle.truncate()
         handle.flush()
         os.fsync(handle.fileno())
-    for leftover in (path.with_suffix(".tmp"),):
-        leftover.unlink(missing_ok=True)
+    leftover = path.with_suffix(".tmp")
+    _overwrite_in_place(leftover)
+    leftover.unlink(missing_ok=True)
     _fsync_dir(path.parent)
     return True
+
+
+def _overwrite_in_place(path: Path) -> None:
+    """Random bytes over a file's own blocks, flushed to the disk. (A copy-on-write file
+    system or an SSD's wear levelling can still keep the old blocks: docs/security.md.)"""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return
+    with open(path, "r+b") as handle:
+        handle.write(crypto.random_bytes(size))
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _fsync_dir(folder: Path) -> None:

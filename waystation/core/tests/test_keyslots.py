@@ -180,3 +180,30 @@ def test_copied_slot_file_from_another_instance_does_not_open(slots_dir, tmp_pat
     (folder / keyslots.FILENAME).write_text(json.dumps(ours))
     assert KeySlotFile.load(folder).open(PASS).master is None
     shutil.rmtree(other)
+
+
+def test_saving_overwrites_the_old_file_so_a_removed_passphrase_does_not_survive(slots_dir):
+    import os
+
+    folder, master = slots_dir
+    path = folder / keyslots.FILENAME
+    old_blocks = folder / "old-inode"
+    os.link(path, old_blocks)  # stands in for the disk blocks the old file occupied
+    slots = KeySlotFile.load(folder)
+    slots.add(master, "marta's passphrase", "marta")
+    slots.remove(master, "anna")
+    slots.save()
+    assert b"slots" not in old_blocks.read_bytes()  # random bytes now, not a key-slot file
+    assert KeySlotFile.load(folder).open("marta's passphrase").master == master
+
+
+def test_a_save_cut_short_after_the_overwrite_is_finished_on_load(slots_dir):
+    folder, master = slots_dir
+    path = folder / keyslots.FILENAME
+    slots = KeySlotFile.load(folder)
+    slots.add(master, "marta's passphrase", "marta")
+    path.with_suffix(".tmp").write_bytes(slots.to_bytes())  # new file written …
+    keyslots._overwrite_in_place(path)  # … old one overwritten, then the power went
+    reloaded = KeySlotFile.load(folder)
+    assert reloaded.open("marta's passphrase").master == master
+    assert not path.with_suffix(".tmp").exists() and path.exists()
