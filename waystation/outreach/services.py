@@ -2,6 +2,7 @@
 their audit row in it."""
 
 from dataclasses import dataclass
+from functools import cache
 from datetime import date
 
 from django.db import transaction
@@ -181,9 +182,14 @@ def _known_kind(text: str) -> str:
     return text if text in OrganisationKind.values else OrganisationKind.OTHER
 
 
+@cache
+def _country_codes() -> frozenset[str]:
+    return frozenset(code for code, _name in countries)
+
+
 def _known_country(text: str) -> str:
     code = (text or "").strip().upper()
-    return code if code in dict(countries) else ""
+    return code if code in _country_codes() else ""
 
 
 def outreach_export(*, actor, fmt: str) -> bytes:
