@@ -2,8 +2,8 @@
 their audit row in it."""
 
 from dataclasses import dataclass
-from functools import cache
 from datetime import date
+from functools import cache
 
 from django.db import transaction
 from django.utils.translation import gettext as _
