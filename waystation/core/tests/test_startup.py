@@ -47,6 +47,19 @@ def instance(tmp_path):
     return data_dir
 
 
+def _audit_verify(instance, passphrase):
+    """`waystation audit verify` on an instance, the passphrase on standard input."""
+    return _waystation(
+        "audit",
+        "verify",
+        "--data-dir",
+        str(instance),
+        "--passphrase-file",
+        "-",
+        stdin=passphrase + "\n",
+    )
+
+
 @pytest.fixture
 def unlocked(instance, tmp_path):
     """The options that open ``instance``: its data directory and a passphrase file."""
@@ -84,15 +97,7 @@ def test_init_refuses_a_short_passphrase(tmp_path):
 def test_commands_need_the_passphrase(instance, tmp_path):
     no_source = _waystation("audit", "verify", "--data-dir", str(instance))
     assert no_source.returncode == 2 and "--passphrase-file" in no_source.stderr
-    wrong = _waystation(
-        "audit",
-        "verify",
-        "--data-dir",
-        str(instance),
-        "--passphrase-file",
-        "-",
-        stdin="not the passphrase\n",
-    )
+    wrong = _audit_verify(instance, "not the passphrase")
     assert wrong.returncode == 2 and wrong.stderr.strip() == "waystation: wrong passphrase"
     passfile = tmp_path / "pass"
     passfile.write_text(PASSPHRASE + "\n")
@@ -106,15 +111,7 @@ def test_commands_need_the_passphrase(instance, tmp_path):
 
 def test_unsafe_data_directory_is_refused(instance):
     instance.chmod(0o755)
-    result = _waystation(
-        "audit",
-        "verify",
-        "--data-dir",
-        str(instance),
-        "--passphrase-file",
-        "-",
-        stdin=PASSPHRASE + "\n",
-    )
+    result = _audit_verify(instance, PASSPHRASE)
     assert result.returncode == 2 and f"chmod 700 {instance}" in result.stderr
 
 
@@ -320,13 +317,5 @@ def test_sealed_start_web_unseal_and_panic_from_another_process(instance, tmp_pa
         assert after[0] == 403 and "Wrong passphrase." in after[2]
     finally:
         server.stop()
-    cli = _waystation(
-        "audit",
-        "verify",
-        "--data-dir",
-        str(instance),
-        "--passphrase-file",
-        "-",
-        stdin=PASSPHRASE + "\n",
-    )
+    cli = _audit_verify(instance, PASSPHRASE)
     assert cli.returncode == 2 and "wrong passphrase" in cli.stderr
