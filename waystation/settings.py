@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "waystation.audit",
     "waystation.accounts",
     "django_countries",
+    "waystation.cases",
     "waystation.outreach",
 ]
 

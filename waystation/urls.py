@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("waystation.core.urls")),
     path("accounts/", include("waystation.accounts.urls")),
     path("audit/", include("waystation.audit.urls")),
+    path("cases/", include("waystation.cases.urls")),
     path("outreach/", include("waystation.outreach.urls")),
     path("language/", public(set_language), name="set_language"),
     path("unseal/", core_views.unseal, name="unseal"),

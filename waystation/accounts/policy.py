@@ -14,7 +14,7 @@ from enum import StrEnum
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
 from .roles import Role
@@ -28,15 +28,25 @@ class Perm(StrEnum):
     PANIC = "instance.panic"  # destroy the keys: all data becomes unreadable for ever
     OUTREACH_VIEW = "outreach.view"  # the directory, the log, the statistics
     OUTREACH_EDIT = "outreach.edit"  # record approaches and responses, import, export, merge
+    CASES_VIEW = "cases.view"  # open the cases the object rule lets through
+    CASES_MANAGE = "cases.manage"  # open cases, assign caseworkers and lawyers, see every case
 
 
 _MEMBER = frozenset({Perm.SIGNED_IN, Perm.DASHBOARD_VIEW})
 
 PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.COORDINATOR: _MEMBER
-    | {Perm.USERS_MANAGE, Perm.AUDIT_VIEW, Perm.PANIC, Perm.OUTREACH_VIEW, Perm.OUTREACH_EDIT},
-    Role.CASEWORKER: _MEMBER | {Perm.OUTREACH_VIEW},
-    Role.LAWYER: _MEMBER | {Perm.OUTREACH_VIEW},
+    | {
+        Perm.USERS_MANAGE,
+        Perm.AUDIT_VIEW,
+        Perm.PANIC,
+        Perm.OUTREACH_VIEW,
+        Perm.OUTREACH_EDIT,
+        Perm.CASES_VIEW,
+        Perm.CASES_MANAGE,
+    },
+    Role.CASEWORKER: _MEMBER | {Perm.OUTREACH_VIEW, Perm.CASES_VIEW},
+    Role.LAWYER: _MEMBER | {Perm.OUTREACH_VIEW, Perm.CASES_VIEW},
     Role.DOCUMENTATION_OFFICER: _MEMBER,
     Role.SCREENER: _MEMBER,
     Role.TREASURER: _MEMBER,
@@ -68,6 +78,80 @@ def _outreach_visible(user, queryset: QuerySet) -> QuerySet:
     return queryset if can(user, Perm.OUTREACH_VIEW) else queryset.none()
 
 
+class Side(StrEnum):
+    """The parts of one case. A case page, export or list shows only the sides a user holds."""
+
+    CARE = "care"  # family, needs and services, every note
+    LEGAL = "legal"  # timeline, risk events, documents, tasks, notes marked for the lawyer
+    IDENTITY = "identity"  # the identity vault: reveal and edit, each read audited
+    MANAGE = "manage"  # assignment, codename, the case's basic facts
+
+
+# What each role holds of a case. A coordinator holds every side of every case; a caseworker
+# and a lawyer hold their sides only of the cases assigned to them as such. Treasurers,
+# screeners and documentation officers hold nothing here (treasurers never see identities).
+CASE_SIDES: dict[str, frozenset[Side]] = {
+    Role.COORDINATOR: frozenset(Side),
+    Role.CASEWORKER: frozenset({Side.CARE, Side.LEGAL, Side.IDENTITY}),
+    Role.LAWYER: frozenset({Side.LEGAL, Side.IDENTITY}),
+}
+# The case field naming the user a role's sides depend on (None: every case).
+_ASSIGNED_AS = {Role.COORDINATOR: None, Role.CASEWORKER: "caseworker", Role.LAWYER: "lawyer"}
+
+
+def case_sides(user, case) -> frozenset[Side]:
+    """The sides of ``case`` that ``user`` holds; empty for everyone not assigned to it."""
+    if not can(user, Perm.CASES_VIEW):
+        return frozenset()
+    held: set[Side] = set()
+    for role in user.roles:
+        sides = CASE_SIDES.get(role)
+        if sides is None:
+            continue
+        field = _ASSIGNED_AS[role]
+        if field is None or getattr(case, f"{field}_id") == user.pk:
+            held |= sides
+    return frozenset(held)
+
+
+def _case_filter(user, prefix: str = "") -> Q | None:
+    """The cases a user may open, as a filter; None for all of them."""
+    if not can(user, Perm.CASES_VIEW):
+        return Q(pk__in=[])
+    allowed = Q(pk__in=[])
+    for role in user.roles:
+        if role not in _ASSIGNED_AS:
+            continue
+        field = _ASSIGNED_AS[role]
+        if field is None:
+            return None
+        allowed |= Q(**{f"{prefix}{field}": user})
+    return allowed
+
+
+def _cases_visible(user, queryset: QuerySet) -> QuerySet:
+    allowed = _case_filter(user)
+    return queryset if allowed is None else queryset.filter(allowed)
+
+
+def _case_parts_visible(user, queryset: QuerySet) -> QuerySet:
+    allowed = _case_filter(user, "case__")
+    return queryset if allowed is None else queryset.filter(allowed)
+
+
+def _notes_visible(user, queryset: QuerySet) -> QuerySet:
+    """Notes follow their case, except that a case's lawyer reads only the notes marked for the
+    lawyer (the legal side); the care side stays with the caseworker."""
+    allowed = _case_filter(user, "case__")
+    if allowed is None:
+        return queryset
+    if Role.LAWYER in user.roles:
+        allowed = Q(case__lawyer=user, legal=True)
+        if Role.CASEWORKER in user.roles:
+            allowed |= Q(case__caseworker=user)
+    return queryset.filter(allowed)
+
+
 # model label -> function(user, queryset) returning the rows that user may see.
 OBJECT_RULES: dict[str, Callable[[object, QuerySet], QuerySet]] = {
     "accounts.user": _users_visible,
@@ -75,6 +159,11 @@ OBJECT_RULES: dict[str, Callable[[object, QuerySet], QuerySet]] = {
     "outreach.organisation": _outreach_visible,
     "outreach.approach": _outreach_visible,
     "outreach.organisationname": _outreach_visible,
+    "cases.case": _cases_visible,
+    "cases.task": _case_parts_visible,
+    "cases.need": _case_parts_visible,
+    "cases.note": _notes_visible,
+    "cases.riskevent": _case_parts_visible,
 }
 
 

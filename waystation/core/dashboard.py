@@ -4,9 +4,11 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from waystation.accounts.policy import Perm, can
 from waystation.accounts.roles import Role
 from waystation.accounts.selectors import team_summary_for
 from waystation.audit.selectors import recent_events_for
+from waystation.cases.selectors import PRESSING_DAYS, my_case_count, pressing_for, tasks_for
 from waystation.outreach.selectors import follow_ups_for
 
 _ROLE_GUIDANCE = {
@@ -58,7 +60,23 @@ def dashboard_panels(user) -> list[dict]:
                 "follow_up_days": settings.OUTREACH_FOLLOW_UP_DAYS,
             }
         )
+    assigned = None
     for role, text in _ROLE_GUIDANCE.items():
-        if role in user.roles:
-            panels.append({"role": role, "title": role.label, "text": text})
+        if role not in user.roles:
+            continue
+        panel = {"role": role, "title": role.label, "text": text}
+        if role in (Role.CASEWORKER, Role.LAWYER):
+            assigned = my_case_count(user) if assigned is None else assigned
+            if assigned:
+                panel["my_cases"] = assigned
+                panel["my_tasks"] = tasks_for(user, limit=8)
+        panels.append(panel)
     return panels
+
+
+def pressing_events(user) -> dict | None:
+    """Detentions and hearings in the coming week, for the top of the page: they come before
+    anything else on the dashboard."""
+    if not can(user, Perm.CASES_VIEW):
+        return None
+    return {"events": pressing_for(user), "days": PRESSING_DAYS}

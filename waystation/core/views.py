@@ -4,13 +4,17 @@ from django.utils.translation import gettext as _
 
 from waystation.accounts.policy import Perm, requires
 from waystation.core.access import public
-from waystation.core.dashboard import dashboard_panels
+from waystation.core.dashboard import dashboard_panels, pressing_events
 from waystation.core.panic import destroy_keys
 
 
 @requires(Perm.DASHBOARD_VIEW)
 def dashboard(request):
-    return render(request, "core/dashboard.html", {"panels": dashboard_panels(request.user)})
+    return render(
+        request,
+        "core/dashboard.html",
+        {"panels": dashboard_panels(request.user), "pressing": pressing_events(request.user)},
+    )
 
 
 def _error_page(request, title, message, status):

@@ -17,7 +17,13 @@ PUBLIC = {
     "set_language",
     "unseal",
 }
-SAMPLE_KWARGS = {"pk": 1, "token": "x" * 20, "action": "deactivate", "name": "kind"}
+SAMPLE_KWARGS = {
+    "pk": 1,
+    "token": "x" * 20,
+    "action": "deactivate",
+    "name": "kind",
+    "section": "note",
+}
 
 
 def _walk(patterns, prefix="", namespace=""):

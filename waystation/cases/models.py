@@ -1,0 +1,334 @@
+"""The people the group helps, each under a codename, and everything about their situation.
+
+Who a person is (legal name, birth date, phone, document numbers, address) lives only in
+``Identity``, encrypted field by field and read only through a deliberate, audited reveal.
+Nothing here records routes, crossing plans or helpers on a route.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from waystation.core.fields import EncryptedTextField
+
+_USER = settings.AUTH_USER_MODEL
+
+
+class Status(models.TextChoices):
+    IN_ORIGIN = "in_origin", _("In the origin country")
+    CROSSED = "crossed", _("Crossed the border")
+    IN_TRANSIT = "in_transit", _("In transit")
+    DETAINED = "detained", _("Detained")
+    RELEASED = "released", _("Released")
+    RELOCATED = "relocated", _("Relocated")
+    EXTRADITED = "extradited", _("Extradited")
+    CLOSED = "closed", _("Closed")
+
+
+class Urgency(models.IntegerChoices):
+    STABLE = 1, _("Stable")
+    WATCH = 2, _("Watch")
+    URGENT = 3, _("Urgent")
+    CRITICAL = 4, _("In danger now")
+
+
+class Tag(models.Model):
+    name = models.CharField(_("tag"), max_length=40, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Case(models.Model):
+    codename = models.CharField(_("codename"), max_length=40, unique=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.IN_TRANSIT
+    )
+    status_since = models.DateField(_("status since"), default=timezone.localdate)
+    urgency = models.PositiveSmallIntegerField(
+        _("urgency"), choices=Urgency.choices, default=Urgency.WATCH
+    )
+    languages = models.CharField(
+        _("languages spoken"),
+        max_length=200,
+        blank=True,
+        help_text=_("For example: Russian, English"),
+    )
+    city = models.CharField(
+        _("city of stay"),
+        max_length=120,
+        blank=True,
+        help_text=_("The city only — never a street or an address."),
+    )
+    summary = models.TextField(
+        _("situation in short"),
+        blank=True,
+        help_text=_("What helps the team help. Never routes, crossing plans or helpers' names."),
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="cases", verbose_name=_("tags"))
+    caseworker = models.ForeignKey(
+        _USER,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases_as_caseworker",
+        verbose_name=_("caseworker"),
+    )
+    lawyer = models.ForeignKey(
+        _USER,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases_as_lawyer",
+        verbose_name=_("lawyer"),
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-urgency", "-updated_at", "-pk"]
+        indexes = [
+            models.Index(fields=["-urgency", "-updated_at", "-id"], name="cases_case_list"),
+            models.Index(fields=["status", "-urgency"], name="cases_case_status"),
+            models.Index(fields=["caseworker", "-urgency"], name="cases_case_caseworker"),
+            models.Index(fields=["lawyer", "-urgency"], name="cases_case_lawyer"),
+            models.Index(fields=["city"], name="cases_case_city"),
+        ]
+
+    def __str__(self):
+        return self.codename
+
+
+class StatusChange(models.Model):
+    """One dated step of the status timeline. The case's current status is the newest step."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="status_changes")
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    on = models.DateField(_("date"))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    recorded_by = models.ForeignKey(_USER, null=True, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-on", "-pk"]
+        indexes = [models.Index(fields=["case", "-on"], name="cases_status_timeline")]
+
+    def __str__(self):
+        return f"{self.status} {self.on}"
+
+
+class RiskKind(models.TextChoices):
+    WANTED = "wanted", _("Wanted listing")
+    DETENTION = "detention", _("Detention")
+    EXTRADITION_REQUEST = "extradition_request", _("Extradition request")
+    HEARING = "hearing", _("Court hearing")
+    DEPORTATION_ORDER = "deportation_order", _("Deportation order")
+    RELEASE = "release", _("Release")
+
+
+# Kinds that put a case on top of the coordinator's dashboard when dated in the coming week.
+PRESSING_KINDS = (RiskKind.DETENTION, RiskKind.HEARING)
+
+
+class RiskEvent(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="risk_events")
+    kind = models.CharField(_("kind"), max_length=30, choices=RiskKind.choices)
+    on = models.DateField(
+        _("date"),
+        help_text=_("The hearing day, the first day of detention, the date of a listing."),
+    )
+    place = models.CharField(
+        _("where"), max_length=200, blank=True, help_text=_("Court, detention centre, authority.")
+    )
+    visits = models.TextField(
+        _("visits"), blank=True, help_text=_("Who may visit, when, what can be brought.")
+    )
+    outcome = models.CharField(_("outcome"), max_length=300, blank=True)
+    recorded_by = models.ForeignKey(_USER, null=True, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-on", "-pk"]
+        indexes = [
+            models.Index(fields=["kind", "on"], name="cases_risk_kind_on"),
+            models.Index(fields=["case", "-on"], name="cases_risk_case"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.on}"
+
+
+class FamilyMember(models.Model):
+    """Who travels with the person. No names here: a relation and an age are enough to plan
+    housing and help; names belong in the identity vault if anywhere."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="family")
+    relation = models.CharField(_("relation"), max_length=60)
+    age = models.PositiveSmallIntegerField(_("age"), null=True, blank=True)
+    with_them = models.BooleanField(_("with them now"), default=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.relation
+
+
+class DocumentKind(models.TextChoices):
+    INTERNAL_PASSPORT = "internal_passport", _("Internal passport")
+    FOREIGN_PASSPORT = "foreign_passport", _("Foreign travel passport")
+    MILITARY_ID = "military_id", _("Military ID")
+    BIRTH_CERTIFICATE = "birth_certificate", _("Birth certificate")
+    RESIDENCE_PERMIT = "residence_permit", _("Residence permit or visa")
+    DRIVING_LICENCE = "driving_licence", _("Driving licence")
+    OTHER = "other", _("Other document")
+
+
+class DocumentState(models.TextChoices):
+    HELD = "held", _("Held")
+    MISSING = "missing", _("Missing")
+    EXPIRED = "expired", _("Expired")
+    CONFISCATED = "confiscated", _("Confiscated")
+
+
+class Document(models.Model):
+    """Which papers the person has or lacks. Numbers go to the identity vault, not here."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("document"), max_length=30, choices=DocumentKind.choices)
+    state = models.CharField(_("state"), max_length=20, choices=DocumentState.choices)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["kind", "pk"]
+
+    def __str__(self):
+        return f"{self.kind}: {self.state}"
+
+
+class NeedKind(models.TextChoices):
+    HOUSING = "housing", _("Housing")
+    MONEY = "money", _("Money")
+    LAWYER = "lawyer", _("Lawyer")
+    MEDICAL = "medical", _("Medical")
+    PSYCHOLOGICAL = "psychological", _("Psychological")
+    FOOD = "food", _("Food")
+    PARCELS = "parcels", _("Parcels to detention")
+    OTHER = "other", _("Other")
+
+
+class Need(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="needs")
+    kind = models.CharField(_("need"), max_length=20, choices=NeedKind.choices)
+    noted_on = models.DateField(_("noted on"), default=timezone.localdate)
+    met_on = models.DateField(_("met on"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["met_on", "-noted_on", "-pk"]
+        indexes = [models.Index(fields=["case", "met_on"], name="cases_need_open")]
+
+    def __str__(self):
+        return self.kind
+
+
+class Service(models.Model):
+    """Help actually given: what, when, by whom."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="services")
+    kind = models.CharField(_("service"), max_length=20, choices=NeedKind.choices)
+    delivered_on = models.DateField(_("delivered on"), default=timezone.localdate)
+    delivered_by = models.ForeignKey(
+        _USER, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    note = models.CharField(_("what was given"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-delivered_on", "-pk"]
+        indexes = [models.Index(fields=["case", "-delivered_on"], name="cases_service_case")]
+
+    def __str__(self):
+        return self.kind
+
+
+class Task(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks")
+    title = models.CharField(_("task"), max_length=200)
+    due_on = models.DateField(_("due"), null=True, blank=True)
+    assignee = models.ForeignKey(
+        _USER,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="case_tasks",
+        verbose_name=_("assigned to"),
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(_USER, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["done_at", "due_on", "pk"]
+        indexes = [
+            models.Index(fields=["case", "done_at", "due_on"], name="cases_task_case"),
+            models.Index(fields=["assignee", "done_at", "due_on"], name="cases_task_assignee"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class Note(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    text = models.TextField(_("note"))
+    legal = models.BooleanField(
+        _("for the lawyer too"),
+        default=False,
+        help_text=_("The case's lawyer sees only notes marked like this."),
+    )
+    author = models.ForeignKey(_USER, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["case", "-created_at"], name="cases_note_case")]
+
+    def __str__(self):
+        return f"note {self.pk}"
+
+
+class Identity(models.Model):
+    """The identity vault of one case. Every field is encrypted in the application, bound to
+    this row; reading it is a reveal, checked by the policy and audited with its reason."""
+
+    case = models.OneToOneField(
+        Case, primary_key=True, on_delete=models.CASCADE, related_name="identity"
+    )
+    legal_name = EncryptedTextField(_("legal name"))
+    transliteration = EncryptedTextField(_("name in Latin letters"))
+    birth_date = EncryptedTextField(_("birth date"))
+    phone = EncryptedTextField(_("phone"))
+    document_numbers = EncryptedTextField(_("document numbers"))
+    address = EncryptedTextField(_("exact address"))
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    FIELDS = (
+        "legal_name",
+        "transliteration",
+        "birth_date",
+        "phone",
+        "document_numbers",
+        "address",
+    )
+
+    def __str__(self):
+        return f"identity of case {self.case_id}"
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(getattr(self, name) for name in self.FIELDS)

@@ -1,0 +1,173 @@
+"""Reads of cases, each narrowed by the one policy to what the viewer may see. Query counts
+stay fixed however many cases, notes or events there are (asserted in tests)."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Exists, Min, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from waystation.accounts.policy import Perm, Side, case_sides, get_for, visible
+from waystation.accounts.roles import Role
+
+from . import search
+from .models import PRESSING_KINDS, Case, Need, Note, RiskEvent, Tag, Task
+
+PRESSING_DAYS = 7
+NOTES_SHOWN = 100
+
+SORTS = {
+    "urgency": ("-urgency", "-updated_at", "-id"),
+    "updated": ("-updated_at", "-id"),
+    "codename": ("codename",),
+    "status": ("status", "-urgency", "-id"),
+}
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    status: str = ""
+    urgency: int | None = None
+    risk: str = ""
+    assignee: int | None = None
+    unassigned: bool = False
+    needs_open: bool = False
+    tasks_overdue: bool = False
+    mine: bool = False
+    query: str = ""
+    sort: str = "urgency"
+
+
+def _pressing_window():
+    today = timezone.localdate()
+    return today, today + timedelta(days=PRESSING_DAYS)
+
+
+def cases_for(viewer, filters: CaseFilters = CaseFilters()):
+    """The case list: visible cases, filtered, sorted, with what the list shows per row."""
+    today = timezone.localdate()
+    cases = visible(viewer, Case.objects.all(), Perm.CASES_VIEW)
+    open_needs = Need.objects.filter(case=OuterRef("pk"), met_on__isnull=True)
+    overdue = Task.objects.filter(case=OuterRef("pk"), done_at__isnull=True, due_on__lt=today)
+    if filters.mine:
+        cases = cases.filter(Q(caseworker=viewer) | Q(lawyer=viewer))
+    if filters.status:
+        cases = cases.filter(status=filters.status)
+    if filters.urgency:
+        cases = cases.filter(urgency=filters.urgency)
+    if filters.risk:
+        cases = cases.filter(
+            Exists(RiskEvent.objects.filter(case=OuterRef("pk"), kind=filters.risk))
+        )
+    if filters.unassigned:
+        cases = cases.filter(caseworker__isnull=True)
+    elif filters.assignee:
+        cases = cases.filter(Q(caseworker_id=filters.assignee) | Q(lawyer_id=filters.assignee))
+    if filters.needs_open:
+        cases = cases.filter(Exists(open_needs))
+    if filters.tasks_overdue:
+        cases = cases.filter(Exists(overdue))
+    if filters.query.strip():
+        cases = cases.filter(_matching(viewer, filters.query.strip()))
+    start, end = _pressing_window()
+    next_pressing = (
+        RiskEvent.objects.filter(
+            case=OuterRef("pk"), kind__in=PRESSING_KINDS, on__range=(start, end)
+        )
+        .order_by()
+        .values("case")
+        .annotate(first=Min("on"))
+        .values("first")
+    )
+    return (
+        cases.annotate(
+            has_open_needs=Exists(open_needs),
+            has_overdue_tasks=Exists(overdue),
+            next_pressing=Subquery(next_pressing[:1]),
+        )
+        .select_related("caseworker", "lawyer")
+        .prefetch_related("tags")
+        .order_by(*SORTS.get(filters.sort, SORTS["urgency"]))
+    )
+
+
+def _matching(viewer, query: str) -> Q:
+    """Codename, city or tag containing the text, or a note the viewer may read containing
+    every word of it. Notes the viewer may not read never make a case match."""
+    condition = (
+        Q(codename__icontains=query)
+        | Q(city__icontains=query)
+        | Exists(Tag.cases.through.objects.filter(case=OuterRef("pk"), tag__name__icontains=query))
+    )
+    note_ids = search.note_ids_matching(query)
+    if note_ids is not None:
+        notes = visible(viewer, Note.objects.filter(id__in=note_ids), Perm.CASES_VIEW)
+        condition |= Q(pk__in=notes.values("case_id"))
+    return condition
+
+
+def case_for(viewer, pk) -> Case:
+    """One case, or 404 — the same for a missing case and one the viewer may not open."""
+    return get_for(viewer, Case.objects.select_related("caseworker", "lawyer"), pk, Perm.CASES_VIEW)
+
+
+def case_detail(viewer, case: Case) -> dict:
+    """Everything on a case page, by side: a lawyer gets the legal side only."""
+    sides = case_sides(viewer, case)
+    detail = {"sides": sides, "tags": list(case.tags.all())}
+    if Side.LEGAL in sides:
+        detail["timeline"] = list(case.status_changes.select_related("recorded_by"))
+        detail["risks"] = list(case.risk_events.all())
+        detail["documents"] = list(case.documents.all())
+        detail["tasks"] = list(case.tasks.select_related("assignee"))
+    if Side.CARE in sides:
+        detail["family"] = list(case.family.all())
+        detail["needs"] = list(case.needs.all())
+        detail["services"] = list(case.services.select_related("delivered_by"))
+    notes = visible(viewer, Note.objects.filter(case=case), Perm.CASES_VIEW)
+    detail["notes"] = list(notes.select_related("author")[:NOTES_SHOWN])
+    return detail
+
+
+def pressing_for(viewer, *, limit: int = 30) -> list[RiskEvent]:
+    """Detentions and hearings dated from today to seven days ahead, soonest first, then the
+    most urgent case: what puts a case on top of the dashboard."""
+    start, end = _pressing_window()
+    events = visible(viewer, RiskEvent.objects.all(), Perm.CASES_VIEW)
+    return list(
+        events.filter(kind__in=PRESSING_KINDS, on__range=(start, end))
+        .select_related("case")
+        .order_by("on", "-case__urgency", "case__codename")[:limit]
+    )
+
+
+def tasks_for(viewer, *, include_done: bool = False, limit: int | None = None):
+    """The viewer's own tasks on cases they may open, the most pressing first."""
+    tasks = visible(viewer, Task.objects.all(), Perm.CASES_VIEW).filter(assignee=viewer)
+    if not include_done:
+        tasks = tasks.filter(done_at__isnull=True)
+    tasks = tasks.select_related("case").order_by("done_at", "due_on", "pk")
+    return list(tasks[:limit]) if limit else tasks
+
+
+def my_case_count(viewer) -> int:
+    return (
+        visible(viewer, Case.objects.all(), Perm.CASES_VIEW)
+        .filter(Q(caseworker=viewer) | Q(lawyer=viewer))
+        .count()
+    )
+
+
+def assignable(role: str):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.with_role(role).filter(is_active=True).order_by("username")
+
+
+def team_for_tasks(case: Case) -> list:
+    """Who a task on this case can go to: its caseworker and lawyer, and the coordinators."""
+    people = {user.pk: user for user in assignable(Role.COORDINATOR)}
+    for user in (case.caseworker, case.lawyer):
+        if user is not None and user.is_active:
+            people[user.pk] = user
+    return sorted(people.values(), key=lambda user: user.username)

@@ -1,0 +1,368 @@
+"""Writes for cases. Each function is one transaction, checks that the actor holds the side of
+the case it changes (views check first; this is the second lock), and audits what matters:
+opening, assignment, status, risk events, every identity read or change, every export."""
+
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from waystation.accounts.policy import Perm, Side, can, case_sides
+from waystation.accounts.roles import Role
+from waystation.audit.events import Event
+from waystation.audit.services import record
+
+from . import codenames
+from .models import (
+    Case,
+    Document,
+    FamilyMember,
+    Identity,
+    Need,
+    Note,
+    RiskEvent,
+    Service,
+    Status,
+    StatusChange,
+    Tag,
+    Task,
+)
+
+
+class CaseError(Exception):
+    """A refusal with a message for the user; nothing was written."""
+
+
+class CaseAccessDenied(CaseError):
+    """The actor does not hold this side of this case. Views answer 404, as for a missing case."""
+
+
+class RevealReason:
+    """Why someone opens the identity vault. Codes, so the audit row holds no free text."""
+
+    CONTACT = "contact"
+    LEGAL = "legal"
+    DOCUMENTS = "documents"
+    SAFETY = "safety"
+    RECORD = "record"
+
+    CHOICES = (
+        (CONTACT, _("To contact or visit the person")),
+        (LEGAL, _("For a court, lawyer or authority")),
+        (DOCUMENTS, _("For a document or visa application")),
+        (SAFETY, _("To check the person's safety")),
+        (RECORD, _("To correct the identity record")),
+    )
+    CODES = frozenset(code for code, _label in CHOICES)
+
+
+def require_side(actor, case: Case, side: Side) -> None:
+    if side not in case_sides(actor, case):
+        raise CaseAccessDenied(case.pk)
+
+
+def _touch(case: Case) -> None:
+    Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())
+
+
+def _check_assignees(caseworker, lawyer) -> None:
+    if caseworker is not None and (
+        not caseworker.is_active or Role.CASEWORKER not in caseworker.roles
+    ):
+        raise CaseError(_("The caseworker must be an active member with the caseworker role."))
+    if lawyer is not None and (not lawyer.is_active or Role.LAWYER not in lawyer.roles):
+        raise CaseError(_("The lawyer must be an active member with the lawyer role."))
+
+
+def _set_tags(case: Case, tag_names) -> None:
+    names = sorted({" ".join(name.lower().split()) for name in tag_names if name.strip()})
+    tags = [Tag.objects.get_or_create(name=name[:40])[0] for name in names]
+    case.tags.set(tags)
+
+
+def _unique_codename(requested: str | None) -> str:
+    if requested:
+        codename = codenames.normalise(requested)
+        if not codenames.CODENAME.match(codename) or len(codename) > 40:
+            raise CaseError(
+                _(
+                    "A codename is Latin letters in words joined by hyphens, usually ending in "
+                    "a number, for example amber-falcon-27."
+                )
+            )
+        if Case.objects.filter(codename=codename).exists():
+            raise CaseError(_("This codename is taken. Choose another or leave it empty."))
+        return codename
+    for _attempt in range(50):
+        codename = codenames.generate()
+        if not Case.objects.filter(codename=codename).exists():
+            return codename
+    raise CaseError(_("No free codename was found. Try again."))
+
+
+def case_create(
+    *,
+    actor,
+    codename: str | None = None,
+    status: str = Status.IN_TRANSIT,
+    urgency: int | None = None,
+    languages: str = "",
+    city: str = "",
+    summary: str = "",
+    tags=(),
+    caseworker=None,
+    lawyer=None,
+) -> Case:
+    if actor is not None and not can(actor, Perm.CASES_MANAGE):
+        raise CaseAccessDenied("new")
+    _check_assignees(caseworker, lawyer)
+    today = timezone.localdate()
+    with transaction.atomic():
+        fields = {"urgency": urgency} if urgency else {}
+        try:
+            with transaction.atomic():
+                case = Case.objects.create(
+                    codename=_unique_codename(codename),
+                    status=status,
+                    status_since=today,
+                    languages=languages.strip(),
+                    city=city.strip(),
+                    summary=summary.strip(),
+                    caseworker=caseworker,
+                    lawyer=lawyer,
+                    **fields,
+                )
+        except IntegrityError:  # the same codename chosen at the same moment elsewhere
+            raise CaseError(
+                _("This codename is taken. Choose another or leave it empty.")
+            ) from None
+        _set_tags(case, tags)
+        StatusChange.objects.create(case=case, status=status, on=today, recorded_by=actor)
+        Identity.objects.create(case=case)
+        record(
+            Event.CASE_CREATED,
+            actor=actor,
+            obj=case,
+            data={
+                "caseworker": getattr(caseworker, "pk", None),
+                "lawyer": getattr(lawyer, "pk", None),
+            },
+        )
+    return case
+
+
+def case_update(
+    *, actor, case: Case, urgency: int, languages: str, city: str, summary: str, tags=()
+) -> Case:
+    require_side(actor, case, Side.MANAGE)
+    with transaction.atomic():
+        before = {
+            "urgency": case.urgency,
+            "languages": case.languages,
+            "city": case.city,
+            "summary": case.summary,
+        }
+        case.urgency = urgency
+        case.languages = languages.strip()
+        case.city = city.strip()
+        case.summary = summary.strip()
+        case.updated_at = timezone.now()
+        case.save()
+        _set_tags(case, tags)
+        changed = sorted(name for name, value in before.items() if getattr(case, name) != value)
+        record(Event.CASE_UPDATED, actor=actor, obj=case, data={"fields": changed})
+    return case
+
+
+def case_assign(*, actor, case: Case, caseworker, lawyer) -> Case:
+    require_side(actor, case, Side.MANAGE)
+    _check_assignees(caseworker, lawyer)
+    with transaction.atomic():
+        case.caseworker, case.lawyer = caseworker, lawyer
+        case.updated_at = timezone.now()
+        case.save(update_fields=["caseworker", "lawyer", "updated_at"])
+        record(
+            Event.CASE_ASSIGNED,
+            actor=actor,
+            obj=case,
+            data={
+                "caseworker": getattr(caseworker, "pk", None),
+                "lawyer": getattr(lawyer, "pk", None),
+            },
+        )
+    return case
+
+
+def status_record(*, actor, case: Case, status: str, on: date, note: str = "") -> StatusChange:
+    """Add a step to the timeline. The case's current status is the newest step by date, so a
+    step recorded late for an earlier day lands in its place without changing the present."""
+    require_side(actor, case, Side.LEGAL)
+    if on > timezone.localdate():
+        raise CaseError(_("A status change cannot be in the future. Record it when it happens."))
+    with transaction.atomic():
+        change = StatusChange.objects.create(
+            case=case, status=status, on=on, note=note.strip(), recorded_by=actor
+        )
+        newest = case.status_changes.order_by("-on", "-pk").first()
+        case.status, case.status_since = newest.status, newest.on
+        case.updated_at = timezone.now()
+        case.save(update_fields=["status", "status_since", "updated_at"])
+        record(Event.CASE_STATUS_CHANGED, actor=actor, obj=case, data={"status": status})
+    return change
+
+
+def risk_record(
+    *, actor, case: Case, kind: str, on: date, place: str = "", visits: str = "", outcome: str = ""
+) -> RiskEvent:
+    require_side(actor, case, Side.LEGAL)
+    with transaction.atomic():
+        event = RiskEvent.objects.create(
+            case=case,
+            kind=kind,
+            on=on,
+            place=place.strip(),
+            visits=visits.strip(),
+            outcome=outcome.strip(),
+            recorded_by=actor,
+        )
+        _touch(case)
+        record(Event.RISK_RECORDED, actor=actor, obj=case, data={"kind": kind, "risk": event.pk})
+    return event
+
+
+def risk_update_outcome(*, actor, event: RiskEvent, outcome: str, visits: str) -> RiskEvent:
+    require_side(actor, event.case, Side.LEGAL)
+    with transaction.atomic():
+        event.outcome, event.visits = outcome.strip(), visits.strip()
+        event.save(update_fields=["outcome", "visits"])
+        _touch(event.case)
+    return event
+
+
+def family_add(
+    *, actor, case: Case, relation: str, age=None, with_them=True, note=""
+) -> FamilyMember:
+    require_side(actor, case, Side.CARE)
+    with transaction.atomic():
+        member = FamilyMember.objects.create(
+            case=case, relation=relation.strip(), age=age, with_them=with_them, note=note.strip()
+        )
+        _touch(case)
+    return member
+
+
+def document_record(*, actor, case: Case, kind: str, state: str, note: str = "") -> Document:
+    """One row per kind of document: recording a kind again updates its state."""
+    require_side(actor, case, Side.LEGAL)
+    with transaction.atomic():
+        document, _created = Document.objects.update_or_create(
+            case=case, kind=kind, defaults={"state": state, "note": note.strip()}
+        )
+        _touch(case)
+    return document
+
+
+def need_add(*, actor, case: Case, kind: str, note: str = "", noted_on: date | None = None) -> Need:
+    require_side(actor, case, Side.CARE)
+    with transaction.atomic():
+        need = Need.objects.create(
+            case=case, kind=kind, note=note.strip(), noted_on=noted_on or timezone.localdate()
+        )
+        _touch(case)
+    return need
+
+
+def need_mark_met(*, actor, need: Need) -> Need:
+    require_side(actor, need.case, Side.CARE)
+    with transaction.atomic():
+        need.met_on = timezone.localdate()
+        need.save(update_fields=["met_on"])
+        _touch(need.case)
+    return need
+
+
+def service_record(
+    *, actor, case: Case, kind: str, delivered_on: date, delivered_by=None, note: str = ""
+) -> Service:
+    """Help given. It also meets the open need of the same kind, if there is one."""
+    require_side(actor, case, Side.CARE)
+    if delivered_on > timezone.localdate():
+        raise CaseError(_("Help not given yet is a task, not a service. Add a task instead."))
+    with transaction.atomic():
+        service = Service.objects.create(
+            case=case,
+            kind=kind,
+            delivered_on=delivered_on,
+            delivered_by=delivered_by or actor,
+            note=note.strip(),
+        )
+        case.needs.filter(kind=kind, met_on__isnull=True).update(met_on=delivered_on)
+        _touch(case)
+    return service
+
+
+def task_add(*, actor, case: Case, title: str, due_on: date | None = None, assignee=None) -> Task:
+    require_side(actor, case, Side.LEGAL)
+    if assignee is not None and not case_sides(assignee, case):
+        raise CaseError(
+            _("%(name)s cannot open this case. Assign the task to someone who works on it.")
+            % {"name": assignee}
+        )
+    with transaction.atomic():
+        task = Task.objects.create(
+            case=case, title=title.strip(), due_on=due_on, assignee=assignee, created_by=actor
+        )
+        _touch(case)
+    return task
+
+
+def task_mark_done(*, actor, task: Task) -> Task:
+    require_side(actor, task.case, Side.LEGAL)
+    with transaction.atomic():
+        task.done_at = timezone.now()
+        task.save(update_fields=["done_at"])
+        _touch(task.case)
+    return task
+
+
+def note_add(*, actor, case: Case, text: str, legal: bool = False) -> Note:
+    """Care-side members write any note; a lawyer's notes are always on the legal side."""
+    sides = case_sides(actor, case)
+    if Side.CARE not in sides:
+        require_side(actor, case, Side.LEGAL)
+        legal = True
+    with transaction.atomic():
+        note = Note.objects.create(case=case, text=text.strip(), legal=legal, author=actor)
+        _touch(case)
+    return note
+
+
+def identity_reveal(*, actor, case: Case, reason: str) -> Identity:
+    """Open the vault for one reading. The audit row, with the reason, is written before a
+    single field is decrypted."""
+    require_side(actor, case, Side.IDENTITY)
+    if reason not in RevealReason.CODES:
+        raise CaseError(_("Choose why you need to see the identity."))
+    with transaction.atomic():
+        record(Event.IDENTITY_REVEALED, actor=actor, obj=case, data={"reason": reason})
+        identity, _created = Identity.objects.get_or_create(case=case)
+    return identity
+
+
+def identity_save(*, actor, case: Case, **values) -> Identity:
+    require_side(actor, case, Side.IDENTITY)
+    unknown = set(values) - set(Identity.FIELDS)
+    if unknown:
+        raise ValueError(f"not identity fields: {sorted(unknown)}")
+    with transaction.atomic():
+        identity, _created = Identity.objects.select_for_update().get_or_create(case=case)
+        changed = sorted(
+            name for name, value in values.items() if getattr(identity, name) != value.strip()
+        )
+        for name in changed:
+            setattr(identity, name, values[name].strip())
+        identity.updated_at = timezone.now()
+        identity.save()
+        record(Event.IDENTITY_CHANGED, actor=actor, obj=case, data={"fields": changed})
+    return identity

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import views
+
+app_name = "cases"
+
+urlpatterns = [
+    path("", views.case_list, name="list"),
+    path("mine/", views.my_cases, name="mine"),
+    path("tasks/", views.my_tasks, name="tasks"),
+    path("new/", views.case_new, name="new"),
+    path("<int:pk>/", views.case_page, name="case"),
+    path("<int:pk>/edit/", views.case_edit, name="edit"),
+    path("<int:pk>/assign/", views.case_assign, name="assign"),
+    path("<int:pk>/add/<slug:section>/", views.case_add, name="add"),
+    path("<int:pk>/identity/", views.identity_reveal, name="reveal"),
+    path("<int:pk>/identity/save/", views.identity_save, name="identity_save"),
+    path("<int:pk>/export/", views.case_export_view, name="export"),
+    path("need/<int:pk>/met/", views.need_met, name="need_met"),
+    path("task/<int:pk>/done/", views.task_done, name="task_done"),
+]

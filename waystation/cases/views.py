@@ -1,0 +1,319 @@
+import json
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from waystation.accounts.policy import Perm, Side, can, case_sides, get_for, requires
+
+from . import export as case_export
+from . import services
+from .forms import (
+    AssignForm,
+    CaseEditForm,
+    CaseFilterForm,
+    CaseForm,
+    DocumentForm,
+    ExportForm,
+    FamilyForm,
+    IdentityForm,
+    NeedForm,
+    NoteForm,
+    RevealForm,
+    RiskForm,
+    ServiceForm,
+    StatusForm,
+    TaskForm,
+)
+from .models import Identity, Need, Task
+from .selectors import case_detail, case_for, cases_for, pressing_for, tasks_for, team_for_tasks
+
+PAGE_SIZE = 50
+
+# section -> (form, service, side that shows the form, message on success). One view adds
+# to any section; the service checks the side again.
+SECTIONS = {
+    "status": (StatusForm, services.status_record, Side.LEGAL, gettext_lazy("Status recorded.")),
+    "risk": (RiskForm, services.risk_record, Side.LEGAL, gettext_lazy("Risk event recorded.")),
+    "document": (DocumentForm, services.document_record, Side.LEGAL, gettext_lazy("Saved.")),
+    "task": (TaskForm, services.task_add, Side.LEGAL, gettext_lazy("Task added.")),
+    "family": (FamilyForm, services.family_add, Side.CARE, gettext_lazy("Saved.")),
+    "need": (NeedForm, services.need_add, Side.CARE, gettext_lazy("Need noted.")),
+    "service": (ServiceForm, services.service_record, Side.CARE, gettext_lazy("Help recorded.")),
+    "note": (NoteForm, services.note_add, None, gettext_lazy("Note added.")),
+}
+
+
+def _case_list(request, *, mine: bool):
+    show_assignees = can(request.user, Perm.CASES_MANAGE)
+    form = CaseFilterForm(request.GET or None, show_assignees=show_assignees)
+    page = Paginator(cases_for(request.user, form.filters(mine=mine)), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "cases/case_list.html",
+        {
+            "form": form,
+            "page": page,
+            "params": params.urlencode(),
+            "mine": mine,
+            "can_manage": show_assignees,
+        },
+    )
+
+
+@requires(Perm.CASES_VIEW)
+def case_list(request):
+    return _case_list(request, mine=False)
+
+
+@requires(Perm.CASES_VIEW)
+def my_cases(request):
+    return _case_list(request, mine=True)
+
+
+@requires(Perm.CASES_VIEW)
+def my_tasks(request):
+    return render(
+        request,
+        "cases/tasks.html",
+        {
+            "tasks": tasks_for(request.user, limit=200),
+            "pressing": pressing_for(request.user),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@requires(Perm.CASES_MANAGE)
+def case_new(request):
+    form = CaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.case_create(actor=request.user, **form.cleaned_data)
+        except services.CaseError as problem:
+            form.add_error("codename", str(problem))
+        else:
+            messages.success(request, _("Case %(codename)s opened.") % {"codename": case.codename})
+            return redirect("cases:case", pk=case.pk)
+    return render(
+        request, "cases/case_form.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+def _forms_for(case, sides, bound: dict) -> dict:
+    team = team_for_tasks(case)
+    forms = {}
+    for name, (form_class, _service, side, _message) in SECTIONS.items():
+        if side is not None and side not in sides:
+            continue
+        if name in bound:
+            forms[name] = bound[name]
+        elif form_class is TaskForm:
+            forms[name] = TaskForm(prefix=name, team=team)
+        else:
+            forms[name] = form_class(prefix=name)
+    return forms
+
+
+def _case_page(request, case, *, status=200, bound=None, reveal_form=None, assign_form=None):
+    detail = case_detail(request.user, case)
+    sides = detail["sides"]
+    context = {
+        "case": case,
+        "detail": detail,
+        "forms": _forms_for(case, sides, bound or {}),
+        "can_manage": Side.MANAGE in sides,
+        "can_reveal": Side.IDENTITY in sides,
+        "care": Side.CARE in sides,
+        "legal": Side.LEGAL in sides,
+        "reveal_form": reveal_form or RevealForm(),
+        "export_form": ExportForm(),
+    }
+    if Side.MANAGE in sides:
+        context["assign_form"] = assign_form or AssignForm(
+            initial={"caseworker": case.caseworker_id, "lawyer": case.lawyer_id}
+        )
+    return render(request, "cases/case.html", context, status=status)
+
+
+@requires(Perm.CASES_VIEW)
+def case_page(request, pk):
+    return _case_page(request, case_for(request.user, pk))
+
+
+@require_POST
+@requires(Perm.CASES_VIEW)
+def case_add(request, pk, section):
+    case = case_for(request.user, pk)
+    if section not in SECTIONS:
+        raise Http404
+    form_class, service, side, message = SECTIONS[section]
+    if side is not None and side not in case_sides(request.user, case):
+        raise Http404
+    extra = {"team": team_for_tasks(case)} if form_class is TaskForm else {}
+    form = form_class(request.POST, prefix=section, **extra)
+    if form.is_valid():
+        try:
+            service(actor=request.user, case=case, **form.cleaned_data)
+        except services.CaseAccessDenied:
+            raise Http404 from None
+        except services.CaseError as problem:
+            form.add_error(None, str(problem))
+        else:
+            messages.success(request, message)
+            return redirect(f"{case_page_url(case)}#{section}")
+    return _case_page(request, case, status=400, bound={section: form})
+
+
+def case_page_url(case) -> str:
+    from django.urls import reverse
+
+    return reverse("cases:case", kwargs={"pk": case.pk})
+
+
+@require_POST
+@requires(Perm.CASES_VIEW)
+def need_met(request, pk):
+    need = get_for(request.user, Need.objects.select_related("case"), pk, Perm.CASES_VIEW)
+    try:
+        services.need_mark_met(actor=request.user, need=need)
+    except services.CaseAccessDenied:
+        raise Http404 from None
+    return redirect(f"{case_page_url(need.case)}#need")
+
+
+@require_POST
+@requires(Perm.CASES_VIEW)
+def task_done(request, pk):
+    task = get_for(request.user, Task.objects.select_related("case"), pk, Perm.CASES_VIEW)
+    try:
+        services.task_mark_done(actor=request.user, task=task)
+    except services.CaseAccessDenied:
+        raise Http404 from None
+    messages.success(request, _("Task done."))
+    if request.POST.get("next") == "tasks":
+        return redirect("cases:tasks")
+    return redirect(f"{case_page_url(task.case)}#task")
+
+
+@requires(Perm.CASES_MANAGE)
+def case_edit(request, pk):
+    case = case_for(request.user, pk)
+    if Side.MANAGE not in case_sides(request.user, case):
+        raise Http404
+    initial = {
+        "urgency": case.urgency,
+        "languages": case.languages,
+        "city": case.city,
+        "summary": case.summary,
+        "tags": [tag.name for tag in case.tags.all()],
+    }
+    form = CaseEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.case_update(actor=request.user, case=case, **form.cleaned_data)
+        messages.success(request, _("Saved."))
+        return redirect("cases:case", pk=case.pk)
+    return render(
+        request,
+        "cases/case_form.html",
+        {"form": form, "case": case},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@requires(Perm.CASES_MANAGE)
+def case_assign(request, pk):
+    case = case_for(request.user, pk)
+    form = AssignForm(request.POST)
+    if form.is_valid():
+        try:
+            services.case_assign(actor=request.user, case=case, **form.cleaned_data)
+        except services.CaseAccessDenied:
+            raise Http404 from None
+        except services.CaseError as problem:
+            form.add_error(None, str(problem))
+        else:
+            messages.success(request, _("Assignment saved."))
+            return redirect("cases:case", pk=case.pk)
+    return _case_page(request, case, status=400, assign_form=form)
+
+
+def _identity_page(request, case, identity, form, status=200):
+    response = render(
+        request,
+        "cases/identity.html",
+        {"case": case, "identity": identity, "form": form},
+        status=status,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@never_cache
+@require_POST
+@requires(Perm.CASES_VIEW)
+def identity_reveal(request, pk):
+    """A deliberate reveal: a POST with a reason, audited before anything is decrypted, answered
+    with a page that is never cached. There is no GET that shows the identity."""
+    case = case_for(request.user, pk)
+    if Side.IDENTITY not in case_sides(request.user, case):
+        raise Http404
+    reveal_form = RevealForm(request.POST)
+    if not reveal_form.is_valid():
+        return _case_page(request, case, status=400, reveal_form=reveal_form)
+    identity = services.identity_reveal(
+        actor=request.user, case=case, reason=reveal_form.cleaned_data["reason"]
+    )
+    form = IdentityForm(initial={name: getattr(identity, name) for name in Identity.FIELDS})
+    return _identity_page(request, case, identity, form)
+
+
+@never_cache
+@require_POST
+@requires(Perm.CASES_VIEW)
+def identity_save(request, pk):
+    case = case_for(request.user, pk)
+    if Side.IDENTITY not in case_sides(request.user, case):
+        raise Http404
+    form = IdentityForm(request.POST)
+    if not form.is_valid():
+        return _identity_page(request, case, None, form, status=400)
+    services.identity_save(actor=request.user, case=case, **form.cleaned_data)
+    messages.success(request, _("The identity was saved. It is hidden again."))
+    return redirect("cases:case", pk=case.pk)
+
+
+@never_cache
+@require_POST
+@requires(Perm.CASES_VIEW)
+def case_export_view(request, pk):
+    case = case_for(request.user, pk)
+    sides = case_sides(request.user, case)
+    form = ExportForm(request.POST)
+    if Side.LEGAL not in sides or not form.is_valid():
+        raise Http404
+    reason = form.cleaned_data["reason"]
+    if reason and Side.IDENTITY not in sides:
+        raise Http404
+    fmt = form.cleaned_data["format"]
+    data = case_export.case_export(actor=request.user, case=case, fmt=fmt, identity_reason=reason)
+    if fmt == "json":
+        response = HttpResponse(
+            json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{case.codename}.json"'
+    else:
+        response = render(request, "cases/export.html", {"case": case, "data": data})
+    response["Cache-Control"] = "no-store"
+    return response
