@@ -114,6 +114,13 @@ def case_sides(user, case) -> frozenset[Side]:
     return frozenset(held)
 
 
+def may_hold_side(user, side: Side) -> bool:
+    """Whether any case could show ``user`` this side: what lists and filters may mention."""
+    if not can(user, Perm.CASES_VIEW):
+        return False
+    return any(side in CASE_SIDES.get(role, ()) for role in user.roles)
+
+
 def _case_filter(user, prefix: str = "") -> Q | None:
     """The cases a user may open, as a filter; None for all of them."""
     if not can(user, Perm.CASES_VIEW):

@@ -66,8 +66,10 @@ class CaseFilterForm(forms.Form):
         ],
     )
 
-    def __init__(self, *args, show_assignees: bool = True, **kwargs):
+    def __init__(self, *args, show_assignees: bool = True, show_care: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
+        if not show_care:  # a lawyer's list says nothing about the care side
+            del self.fields["needs_open"]
         if show_assignees:
             people = assignable(Role.CASEWORKER) | assignable(Role.LAWYER)
             self.fields["assignee"].choices = [

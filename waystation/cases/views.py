@@ -10,7 +10,15 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from waystation.accounts.policy import Perm, Side, can, case_sides, get_for, requires
+from waystation.accounts.policy import (
+    Perm,
+    Side,
+    can,
+    case_sides,
+    get_for,
+    may_hold_side,
+    requires,
+)
 
 from . import export as case_export
 from . import services
@@ -52,7 +60,8 @@ SECTIONS = {
 
 def _case_list(request, *, mine: bool):
     show_assignees = can(request.user, Perm.CASES_MANAGE)
-    form = CaseFilterForm(request.GET or None, show_assignees=show_assignees)
+    show_care = may_hold_side(request.user, Side.CARE)
+    form = CaseFilterForm(request.GET or None, show_assignees=show_assignees, show_care=show_care)
     page = Paginator(cases_for(request.user, form.filters(mine=mine)), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -67,6 +76,7 @@ def _case_list(request, *, mine: bool):
             "params": params.urlencode(),
             "mine": mine,
             "can_manage": show_assignees,
+            "show_care": show_care,
         },
     )
 

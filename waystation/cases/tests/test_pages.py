@@ -48,6 +48,7 @@ def test_caseworker_gets_404_for_unassigned_case_same_as_missing(
     forbidden = client.get(reverse("cases:case", args=[other_case.pk]))
     missing = client.get(reverse("cases:case", args=[999_999]))
     assert forbidden.status_code == missing.status_code == 404
+
     # The same page, but for the path echoed into the language switch and the CSRF token.
     def page(response, path):
         body = response.content.decode().replace(path, "")
@@ -338,3 +339,12 @@ def test_query_counts_do_not_grow_with_cases_or_events(client_for, cast, name):
         "tasks": _queries(client, reverse("cases:tasks")),
     }
     assert many == few
+
+
+def test_lawyer_list_says_nothing_about_the_care_side(client_for, cast, client_case):
+    services.need_add(actor=cast["caseworker"], case=client_case, kind="housing")
+    lawyer_list = client_for("lawyer").get(reverse("cases:list")).content.decode()
+    assert "amber-falcon-7" in lawyer_list
+    assert "needs open" not in lawyer_list.lower() and 'name="needs_open"' not in lawyer_list
+    caseworker_list = client_for("caseworker").get(reverse("cases:list")).content.decode()
+    assert "needs open" in caseworker_list
