@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.db.models import Exists, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from waystation.accounts.policy import Perm, Side, case_sides, get_for, visible
+from waystation.accounts.policy import Perm, Side, can, case_sides, get_for, visible
 from waystation.accounts.roles import Role
 
 from . import search
@@ -111,6 +111,18 @@ def case_for(viewer, pk) -> Case:
     return get_for(viewer, Case.objects.select_related("caseworker", "lawyer"), pk, Perm.CASES_VIEW)
 
 
+def case_by_codename(viewer, text: str) -> Case | None:
+    """The case with this codename ("Amber Falcon 27" or "amber-falcon-27"), if the viewer may
+    open it; None for both a missing and a forbidden one."""
+    from .codenames import normalise
+
+    return (
+        visible(viewer, Case.objects.all(), Perm.CASES_VIEW)
+        .filter(codename=normalise(text))
+        .first()
+    )
+
+
 def case_detail(viewer, case: Case) -> dict:
     """Everything on a case page, by side: a lawyer gets the legal side only."""
     sides = case_sides(viewer, case)
@@ -124,6 +136,12 @@ def case_detail(viewer, case: Case) -> dict:
         detail["family"] = list(case.family.all())
         detail["needs"] = list(case.needs.all())
         detail["services"] = list(case.services.select_related("delivered_by"))
+        if can(viewer, Perm.OUTREACH_VIEW):
+            # Approaches made for this person: the reverse relation, so cases need not import
+            # the outreach app.
+            detail["approaches"] = list(
+                case.approaches.select_related("organisation").order_by("-date", "-pk")[:50]
+            )
     notes = visible(viewer, Note.objects.filter(case=case), Perm.CASES_VIEW)
     detail["notes"] = list(notes.select_related("author")[:NOTES_SHOWN])
     return detail

@@ -19,6 +19,7 @@ HEADERS = [
     "Country",
     "City",
     "Response kind",
+    "Case",
 ]
 
 
@@ -27,7 +28,7 @@ def export_rows(approaches) -> list[list]:
     latest = Response.objects.order_by("-date", "-pk")
     rows = []
     for approach in (
-        approaches.select_related("organisation", "contact")
+        approaches.select_related("organisation", "contact", "case")
         .prefetch_related(Prefetch("responses", queryset=latest))
         .order_by("date", "pk")
     ):
@@ -47,6 +48,7 @@ def export_rows(approaches) -> list[list]:
                 organisation.country.code or "",
                 organisation.city,
                 response.kind if response else "none",
+                approach.case.codename if approach.case else "",
             ]
         )
     return rows

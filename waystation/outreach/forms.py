@@ -36,6 +36,27 @@ class ApproachForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("For the group or a case — never escape routes or names of helpers."),
     )
+    case = forms.CharField(
+        label=_("On behalf of a case"),
+        required=False,
+        max_length=60,
+        help_text=_("The case's codename. Leave empty when you write for the group."),
+    )
+
+    def __init__(self, *args, viewer=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.viewer = viewer
+
+    def clean_case(self):
+        from waystation.cases.selectors import case_by_codename
+
+        text = self.cleaned_data["case"].strip()
+        if not text:
+            return None
+        case = case_by_codename(self.viewer, text)
+        if case is None:
+            raise forms.ValidationError(_("No case you may open has this codename."))
+        return case
 
     def clean_date(self):
         value = self.cleaned_data["date"]

@@ -46,7 +46,9 @@ def _plan(pending, table):
         mapping = column_mapping.mapping_from_choice(table.headers, pending["choice"])
     else:
         mapping = column_mapping.guess_mapping(table.headers)
-    return mapping, (None if mapping.missing else parse_rows(table, mapping))
+    if mapping.missing:
+        return mapping, None
+    return mapping, services.plan_check_cases(parse_rows(table, mapping))
 
 
 @requires(Perm.OUTREACH_EDIT)
@@ -105,7 +107,7 @@ def import_preview(request):
             "filename": pending["filename"],
             "headers": list(enumerate(table.headers)),
             "mapping": mapping,
-            "fields": column_mapping.FIELDS,
+            "fields": [(name, column_mapping.FIELD_LABELS[name]) for name in column_mapping.FIELDS],
             "plan": plan,
             "preview": [
                 (row, Channel(row.channel).label, ResponseKind(row.response_kind).label)

@@ -123,6 +123,15 @@ class Approach(models.Model):
     batch = models.ForeignKey(
         ImportBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="approaches"
     )
+    # Written for one person (by codename) or, when empty, for the group.
+    case = models.ForeignKey(
+        "cases.Case",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="approaches",
+        verbose_name=_("on behalf of"),
+    )
     # Kept by the services whenever a response is recorded, so that follow-ups and statistics
     # over 100,000 approaches are indexed reads, not a scan of every response.
     outcome = models.CharField(

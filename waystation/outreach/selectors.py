@@ -33,14 +33,29 @@ def organisation_for(viewer, pk):
     return get_for(viewer, Organisation.objects.all(), pk, Perm.OUTREACH_VIEW)
 
 
-def approaches_of(viewer, organisation):
+def approaches_of(viewer, organisation) -> list[Approach]:
+    """An organisation's approaches. Each says for which case it was made only to those who
+    may open that case (``shown_case``); others read "for a case"."""
+    from waystation.cases.models import Case
+
     qs = visible(viewer, Approach.objects.all(), Perm.OUTREACH_VIEW)
-    return (
+    approaches = list(
         qs.filter(organisation=organisation)
-        .select_related("contact")
+        .select_related("contact", "case")
         .prefetch_related("responses")
         .order_by("-date", "-pk")
     )
+    case_ids = {approach.case_id for approach in approaches if approach.case_id}
+    allowed = set(
+        visible(viewer, Case.objects.filter(pk__in=case_ids), Perm.CASES_VIEW).values_list(
+            "pk", flat=True
+        )
+        if case_ids
+        else ()
+    )
+    for approach in approaches:
+        approach.shown_case = approach.case if approach.case_id in allowed else None
+    return approaches
 
 
 def follow_ups_for(viewer, *, limit: int = 20):

@@ -135,6 +135,7 @@ def approach_create(
     summary: str = "",
     day_known: bool = True,
     batch: ImportBatch | None = None,
+    case=None,
 ) -> Approach:
     with transaction.atomic():
         return Approach.objects.create(
@@ -147,6 +148,7 @@ def approach_create(
             summary=summary,
             created_by=actor,
             batch=batch,
+            case=case,
         )
 
 
@@ -224,6 +226,7 @@ def outreach_import(*, actor, plan, filename: str) -> ImportResult:
         organisations, created = _organisations_for(plan.rows)
         contacts = _contacts_for(plan.rows, organisations)
         logged = _logged_approaches(organisations.values(), plan.rows)
+        cases = _cases_named({row.case for row in plan.rows if row.case})
         approaches, answers = [], []
         for row in plan.rows:
             organisation = organisations[row.organisation_key]
@@ -249,6 +252,7 @@ def outreach_import(*, actor, plan, filename: str) -> ImportResult:
                     summary=row.comment,
                     created_by=actor,
                     batch=batch,
+                    case_id=cases.get(row.case),
                     outcome=row.response_kind,
                     answered_on=row.response_date.value if answered and row.response_date else None,
                 )
@@ -277,6 +281,38 @@ def outreach_import(*, actor, plan, filename: str) -> ImportResult:
             data={"rows": batch.rows, "organisations_new": created, "already_logged": already},
         )
     return ImportResult(batch, batch.rows, len(responses), created, already)
+
+
+def _cases_named(codenames: set[str]) -> dict[str, int]:
+    from waystation.cases.models import Case
+
+    found: dict[str, int] = {}
+    for chunk in _chunks(sorted(codenames), 500):
+        found.update(Case.objects.filter(codename__in=chunk).values_list("codename", "id"))
+    return found
+
+
+def plan_check_cases(plan):
+    """Rows naming a case by a codename this instance does not know are rejected, with their
+    line, before anything is written (the dry run shows them)."""
+    from .spreadsheet.rows import RejectedRow
+
+    named = {row.case for row in plan.rows if row.case}
+    if not named:
+        return plan
+    known = _cases_named(named)
+    unknown = [row for row in plan.rows if row.case and row.case not in known]
+    if unknown:
+        plan.rows = [row for row in plan.rows if not (row.case and row.case not in known)]
+        plan.rejected.extend(
+            RejectedRow(
+                row.line,
+                _("no case has the codename “%(codename)s”") % {"codename": row.case[:40]},
+            )
+            for row in unknown
+        )
+        plan.rejected.sort(key=lambda rejected: rejected.line)
+    return plan
 
 
 def _spaced(text: str) -> str:

@@ -76,11 +76,11 @@ def organisation_new(request):
 @requires(Perm.OUTREACH_VIEW)
 def organisation(request, pk):
     organisation = organisation_for(request.user, pk)
-    return _organisation_page(request, organisation, ApproachForm(), None)
+    return _organisation_page(request, organisation, ApproachForm(viewer=request.user), None)
 
 
 def _organisation_page(request, organisation, approach_form, response_forms, status=200, **forms):
-    approaches = list(approaches_of(request.user, organisation))
+    approaches = approaches_of(request.user, organisation)
     response_forms = response_forms or {}
     rows = [(a, response_forms.get(a.pk) or ResponseForm(prefix=f"r{a.pk}")) for a in approaches]
     return render(
@@ -105,7 +105,7 @@ def _organisation_page(request, organisation, approach_form, response_forms, sta
 @requires(Perm.OUTREACH_EDIT)
 def approach_new(request, pk):
     organisation = organisation_for(request.user, pk)
-    form = ApproachForm(request.POST)
+    form = ApproachForm(request.POST, viewer=request.user)
     if form.is_valid():
         services.approach_create(actor=request.user, organisation=organisation, **form.cleaned_data)
         messages.success(request, _("The approach was recorded."))
@@ -127,7 +127,11 @@ def response_new(request, pk):
             messages.success(request, _("The response was recorded."))
             return redirect("outreach:organisation", pk=approach.organisation_id)
     return _organisation_page(
-        request, approach.organisation, ApproachForm(), {approach.pk: form}, status=400
+        request,
+        approach.organisation,
+        ApproachForm(viewer=request.user),
+        {approach.pk: form},
+        status=400,
     )
 
 
@@ -162,7 +166,9 @@ def organisation_alias(request, pk):
             form.add_error("name", str(problem))
         else:
             return redirect("outreach:organisation", pk=organisation.pk)
-    return _organisation_page(request, organisation, ApproachForm(), None, 400, alias_form=form)
+    return _organisation_page(
+        request, organisation, ApproachForm(viewer=request.user), None, 400, alias_form=form
+    )
 
 
 @require_POST
@@ -176,7 +182,9 @@ def organisation_merge(request, pk):
         )
         messages.success(request, _("The two entries are one now."))
         return redirect("outreach:organisation", pk=organisation.pk)
-    return _organisation_page(request, organisation, ApproachForm(), None, 400, merge_form=form)
+    return _organisation_page(
+        request, organisation, ApproachForm(viewer=request.user), None, 400, merge_form=form
+    )
 
 
 @require_POST
@@ -187,4 +195,6 @@ def contact_add(request, pk):
     if form.is_valid():
         services.contact_save(actor=request.user, organisation=organisation, **form.cleaned_data)
         return redirect("outreach:organisation", pk=organisation.pk)
-    return _organisation_page(request, organisation, ApproachForm(), None, 400, contact_form=form)
+    return _organisation_page(
+        request, organisation, ApproachForm(viewer=request.user), None, 400, contact_form=form
+    )

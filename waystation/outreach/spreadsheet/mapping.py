@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 FIELDS = [
     "date",
@@ -18,8 +19,23 @@ FIELDS = [
     "kind",
     "country",
     "city",
+    "case",
 ]
 REQUIRED = ["date", "organisation"]
+FIELD_LABELS = {
+    "date": gettext_lazy("Date"),
+    "organisation": gettext_lazy("Organisation"),
+    "contact": gettext_lazy("Contact person"),
+    "channel": gettext_lazy("Channel"),
+    "response": gettext_lazy("Response"),
+    "response_date": gettext_lazy("Response date"),
+    "comment": gettext_lazy("Comment"),
+    "subject": gettext_lazy("Subject"),
+    "kind": gettext_lazy("Kind"),
+    "country": gettext_lazy("Country"),
+    "city": gettext_lazy("City"),
+    "case": gettext_lazy("On behalf of a case (codename)"),
+}
 
 _SYNONYMS = {
     "date": ["дата", "date", "дата обращения", "date of approach", "when", "когда", "sent"],
@@ -58,6 +74,7 @@ _SYNONYMS = {
     "kind": ["тип", "kind", "type", "вид"],
     "country": ["страна", "country"],
     "city": ["город", "city"],
+    "case": ["case", "кейс", "codename", "кодовое имя", "для кого", "on behalf of", "за кого"],
     # Written by our own export, so that the kind survives a round trip exactly.
     "response_kind": ["response kind", "тип ответа"],
 }

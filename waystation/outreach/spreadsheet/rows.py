@@ -35,6 +35,7 @@ class ApproachRow:
     kind: str = ""
     country: str = ""
     city: str = ""
+    case: str = ""  # a case's codename, normalised; empty: for the group
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,14 @@ def _row(raw, mapping: Mapping) -> ApproachRow:
         kind=texts.get("kind", ""),
         country=texts.get("country", ""),
         city=texts.get("city", ""),
+        case=_codename(texts.get("case", "")),
     )
+
+
+def _codename(text: str) -> str:
+    from waystation.cases.codenames import normalise
+
+    return normalise(text) if text else ""
 
 
 def _kind_of_response(stated: str, text: str) -> str:

@@ -12,6 +12,7 @@ from python_calamine import CalamineWorkbook
 
 from waystation.audit.events import Event
 from waystation.audit.models import AuditEvent
+from waystation.cases.tests.factories import make_case
 from waystation.outreach import services
 from waystation.outreach.models import Approach, Organisation
 from waystation.outreach.spreadsheet.mapping import guess_mapping
@@ -35,6 +36,7 @@ def log(cast):
         channel="messenger",
         contact_name="+49 123",
         summary="-2 days late",
+        case=make_case(codename="amber-falcon-27"),
     )
     services.response_record(
         actor=None,
@@ -65,6 +67,7 @@ def _snapshot():
                 a.outcome,
                 a.answered_on,
                 latest.text if latest else "",
+                a.case.codename if a.case else "",
             )
         )
     return rows
@@ -77,7 +80,7 @@ def test_export_then_import_loses_nothing(client_for, log, fmt):
     Approach.objects.all().delete()
     Organisation.objects.all().delete()
     table = read_table(data, f"export.{fmt}")
-    plan = parse_rows(table, guess_mapping(table.headers))
+    plan = services.plan_check_cases(parse_rows(table, guess_mapping(table.headers)))
     assert plan.rejected == [] and len(plan.rows) == log
     services.outreach_import(actor=None, plan=plan, filename=f"export.{fmt}")
     assert _snapshot() == before

@@ -43,7 +43,7 @@ class Command(BaseCommand):
                 + ", ".join(mapping.missing)
                 + "; rename the headers (e.g. Date, Organisation) or import on the web page"
             )
-        plan = parse_rows(table, mapping)
+        plan = services.plan_check_cases(parse_rows(table, mapping))
         for rejected in plan.rejected:
             self.stderr.write(f"line {rejected.line}: {rejected.reason}")
         verb = "would import" if dry_run or plan.rejected else "imported"
