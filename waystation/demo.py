@@ -1,5 +1,6 @@
 """Demo data for `make run`: a cast of members, one per role, with realistic names in Russian
-and English. It is written through the same services as real use, so it is audited too."""
+and English, outreach, and cases. It is written through the same services as real use, so it is
+audited too — except the synthetic cases, written in bulk with one audit row."""
 
 from django.db import transaction
 
@@ -21,6 +22,7 @@ DEMO_MEMBERS = [
     ("oleg", "Олег (treasurer)", [Role.TREASURER]),
 ]
 DEMO_DEACTIVATED = ("pavel", "Павел (left the group)", [Role.CASEWORKER])
+DEMO_CASES = 24  # synthetic cases besides the few written by hand (`waystation demo --cases N`)
 
 
 # organisation, kind, country, city, [(days ago, channel, contact, response kind, answer after
@@ -128,13 +130,109 @@ def _demo_outreach() -> None:
                 )
 
 
-def demo_populate() -> None:
+def _demo_cases(coordinator) -> None:
+    """A few cases written by hand through the services, to open first in the demo."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from waystation.accounts.models import User
+    from waystation.cases import services as cases
+    from waystation.cases.models import NeedKind, RiskKind, Status, Urgency
+
+    people = {user.username: user for user in User.objects.filter(is_active=True)}
+    today = timezone.localdate()
+    detained = cases.case_create(
+        actor=coordinator,
+        codename="amber-falcon-27",
+        status=Status.DETAINED,
+        urgency=Urgency.CRITICAL,
+        languages="Russian, English",
+        city="Almaty",
+        summary="Отказался от мобилизации, объявлен в розыск. Задержан по запросу об экстрадиции.",
+        tags=["deserter", "wanted"],
+        caseworker=people["ilya"],
+        lawyer=people["vera"],
+    )
+    for status, days_ago in ((Status.IN_ORIGIN, 210), (Status.CROSSED, 160)):
+        cases.status_record(
+            actor=coordinator, case=detained, status=status, on=today - timedelta(days=days_ago)
+        )
+    cases.risk_record(
+        actor=coordinator,
+        case=detained,
+        kind=RiskKind.DETENTION,
+        on=today - timedelta(days=12),
+        place="Temporary detention facility, Almaty",
+        visits="Передачи по вторникам и пятницам, до 10 кг; свидания только с адвокатом.",
+    )
+    cases.risk_record(
+        actor=coordinator,
+        case=detained,
+        kind=RiskKind.HEARING,
+        on=today + timedelta(days=3),
+        place="Суд Бостандыкского района, Алматы",
+    )
+    cases.need_add(actor=coordinator, case=detained, kind=NeedKind.PARCELS)
+    cases.task_add(
+        actor=coordinator,
+        case=detained,
+        title="Передать посылку в ИВС",
+        due_on=today + timedelta(days=1),
+        assignee=people["ilya"],
+    )
+    cases.note_add(
+        actor=people["vera"],
+        case=detained,
+        text="Подала ходатайство о замене меры пресечения; прокурор против. Нужна справка о "
+        "месте жительства от арендодателя.",
+    )
+    family = cases.case_create(
+        actor=coordinator,
+        codename="quiet-harbor-8",
+        status=Status.IN_TRANSIT,
+        urgency=Urgency.URGENT,
+        languages="Russian",
+        city="Tbilisi",
+        summary="Family of four; the father received a call-up. Children need school places.",
+        tags=["family", "children"],
+        caseworker=people["marta"],
+    )
+    for relation, age in (("wife", 34), ("son", 9), ("daughter", 5)):
+        cases.family_add(actor=coordinator, case=family, relation=relation, age=age)
+    cases.need_add(actor=coordinator, case=family, kind=NeedKind.HOUSING, note="from next month")
+    cases.service_record(
+        actor=coordinator,
+        case=family,
+        kind=NeedKind.MONEY,
+        delivered_on=today - timedelta(days=6),
+        delivered_by=people["marta"],
+        note="first month's rent",
+    )
+    cases.task_add(
+        actor=coordinator,
+        case=family,
+        title="Find a school that teaches in Russian",
+        due_on=today - timedelta(days=2),
+        assignee=people["marta"],
+    )
+    cases.note_add(
+        actor=people["marta"],
+        case=family,
+        text="Met the family in Tbilisi. The landlord wants two months in advance; the children "
+        "are well, the younger one asks when they go home.",
+    )
+
+
+def demo_populate(cases: int = DEMO_CASES) -> bool:
+    """Fill a new demo instance; False (and nothing written) when it holds members already."""
     # Imported here so that the demo credentials can be read without a configured Django.
     from waystation.accounts.models import User
     from waystation.accounts.services import user_create, user_deactivate
+    from waystation.cases.demo import generate_cases
 
     if User.objects.exists():
-        return
+        return False
     with transaction.atomic():
         coordinator = None
         for username, display_name, roles in [*DEMO_MEMBERS, DEMO_DEACTIVATED]:
@@ -149,6 +247,9 @@ def demo_populate() -> None:
         former = User.objects.get(username=DEMO_DEACTIVATED[0])
         user_deactivate(actor=coordinator, user=former)
         _demo_outreach()
+        _demo_cases(coordinator)
+        generate_cases(cases)
+    return True
 
 
 def demo_logins() -> list[tuple[str, str]]:

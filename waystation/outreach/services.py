@@ -204,12 +204,16 @@ def outreach_export(*, actor, fmt: str) -> bytes:
     return write_table(HEADERS, rows, fmt)
 
 
-def outreach_import(*, actor, plan, filename: str) -> ImportResult:
+def outreach_import(*, actor, plan, filename: str, progress=None) -> ImportResult:
     """Write a checked import plan, all or nothing. A plan with any rejected row is refused
     whole: the user fixes the file and imports it again, so nothing is half in.
 
     Built for 100,000 rows: the names, contacts and already-logged approaches that matter are
-    read once up front, and approaches and responses are written in bulk."""
+    read once up front, and approaches and responses are written in bulk.
+
+    ``progress(done, total)``, if given, is called as rows are written (for a background
+    import's progress page); it runs inside the transaction, so it must not write to this
+    database connection."""
     if plan.rejected:
         raise OutreachError(
             ngettext(
@@ -258,7 +262,10 @@ def outreach_import(*, actor, plan, filename: str) -> ImportResult:
                 )
             )
             answers.append(row if answered else None)
-        Approach.objects.bulk_create(approaches, batch_size=1000)
+        for done, chunk in enumerate(_chunks(approaches, 1000), start=1):
+            Approach.objects.bulk_create(chunk)
+            if progress is not None:
+                progress(min(done * 1000, len(approaches)), len(approaches))
         responses = [
             Response(
                 approach=approach,

@@ -12,8 +12,21 @@ class Command(BaseCommand):
         "demo logins. Refuses a directory that holds a real instance."
     )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        from waystation.demo import DEMO_CASES
+
+        parser.add_argument(
+            "--cases",
+            type=int,
+            default=DEMO_CASES,
+            help=f"synthetic cases to generate in a new demo instance (default {DEMO_CASES})",
+        )
+
+    def handle(self, *args, cases, **options):
         from waystation.demo import DEMO_PASSPHRASE, DEMO_PASSWORD, demo_logins, demo_populate
+
+        if cases < 0:
+            raise CommandError("--cases must be 0 or more")
 
         data_dir = settings.DATA_DIR
         if not instance_exists(data_dir):
@@ -31,7 +44,8 @@ class Command(BaseCommand):
                     "remove the directory to start a new demo"
                 )
             call_command("migrate", interactive=False, verbosity=0)
-        demo_populate()
+        if demo_populate(cases=cases):
+            self.stdout.write(f"Wrote the demo members, outreach and {cases} synthetic cases")
         self.stdout.write(f"\n  Instance passphrase (unseal): {DEMO_PASSPHRASE}")
         self.stdout.write("\nDemo logins (every member has the password shown below):")
         for username, roles in demo_logins():
