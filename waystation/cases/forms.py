@@ -202,6 +202,16 @@ class RiskForm(forms.Form):
     outcome = forms.CharField(label=_("Outcome"), required=False, max_length=300)
 
 
+class RiskOutcomeForm(forms.Form):
+    outcome = forms.CharField(label=_("Outcome"), required=False, max_length=300)
+    visits = forms.CharField(
+        label=_("Visits"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Who may visit, when, what can be brought."),
+    )
+
+
 class FamilyForm(forms.Form):
     relation = forms.CharField(
         label=_("Relation"), max_length=60, help_text=_("Wife, son, mother… No names here.")

@@ -18,4 +18,5 @@ urlpatterns = [
     path("<int:pk>/export/", views.case_export_view, name="export"),
     path("need/<int:pk>/met/", views.need_met, name="need_met"),
     path("task/<int:pk>/done/", views.task_done, name="task_done"),
+    path("risk/<int:pk>/", views.risk_update, name="risk_update"),
 ]

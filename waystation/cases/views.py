@@ -35,11 +35,12 @@ from .forms import (
     NoteForm,
     RevealForm,
     RiskForm,
+    RiskOutcomeForm,
     ServiceForm,
     StatusForm,
     TaskForm,
 )
-from .models import Identity, Need, Task
+from .models import Identity, Need, RiskEvent, Task
 from .selectors import case_detail, case_for, cases_for, pressing_for, tasks_for, team_for_tasks
 
 PAGE_SIZE = 50
@@ -200,6 +201,23 @@ def need_met(request, pk):
     except services.CaseAccessDenied:
         raise Http404 from None
     return redirect(f"{case_page_url(need.case)}#need")
+
+
+@require_POST
+@requires(Perm.CASES_VIEW)
+def risk_update(request, pk):
+    """The outcome of a hearing, or what is known about visits to a detention, added later."""
+    event = get_for(request.user, RiskEvent.objects.select_related("case"), pk, Perm.CASES_VIEW)
+    form = RiskOutcomeForm(request.POST, prefix=f"risk{event.pk}")
+    if not form.is_valid():  # both fields are optional text: only over-long input gets here
+        messages.error(request, _("The outcome is too long: keep it under 300 characters."))
+        return redirect(f"{case_page_url(event.case)}#risk")
+    try:
+        services.risk_update_outcome(actor=request.user, event=event, **form.cleaned_data)
+    except services.CaseAccessDenied:
+        raise Http404 from None
+    messages.success(request, _("Saved."))
+    return redirect(f"{case_page_url(event.case)}#risk")
 
 
 @require_POST

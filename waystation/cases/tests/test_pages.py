@@ -348,3 +348,29 @@ def test_lawyer_list_says_nothing_about_the_care_side(client_for, cast, client_c
     assert "needs open" not in lawyer_list.lower() and 'name="needs_open"' not in lawyer_list
     caseworker_list = client_for("caseworker").get(reverse("cases:list")).content.decode()
     assert "needs open" in caseworker_list
+
+
+def test_hearing_outcome_is_added_later_by_the_lawyer_only_on_their_cases(
+    client_for, cast, client_case, other_case
+):
+    today = timezone.localdate()
+    hearing = services.risk_record(
+        actor=cast["coordinator"], case=client_case, kind="hearing", on=today, place="City court"
+    )
+    elsewhere = services.risk_record(
+        actor=cast["coordinator"], case=other_case, kind="hearing", on=today
+    )
+    lawyer = client_for("lawyer")
+    response = lawyer.post(
+        reverse("cases:risk_update", args=[hearing.pk]),
+        {f"risk{hearing.pk}-outcome": "Extradition refused", f"risk{hearing.pk}-visits": ""},
+    )
+    assert response.status_code == 302
+    hearing.refresh_from_db()
+    assert hearing.outcome == "Extradition refused"
+    refused = lawyer.post(
+        reverse("cases:risk_update", args=[elsewhere.pk]), {f"risk{elsewhere.pk}-outcome": "x"}
+    )
+    assert refused.status_code == 404
+    elsewhere.refresh_from_db()
+    assert elsewhere.outcome == ""
