@@ -55,7 +55,6 @@ def _case_data(actor, case: Case) -> dict:
         "urgency": case.get_urgency_display(),
         "languages": case.languages,
         "city": case.city,
-        "summary": case.summary,
         "tags": [tag.name for tag in detail["tags"]],
         "caseworker": _user(case.caseworker),
         "lawyer": _user(case.lawyer),
@@ -102,6 +101,7 @@ def _case_data(actor, case: Case) -> dict:
         ],
     }
     if Side.CARE in detail["sides"]:
+        data["summary"] = case.summary
         data["family"] = [
             {
                 "relation": member.relation,

@@ -374,3 +374,31 @@ def test_hearing_outcome_is_added_later_by_the_lawyer_only_on_their_cases(
     assert refused.status_code == 404
     elsewhere.refresh_from_db()
     assert elsewhere.outcome == ""
+
+
+def test_lawyer_export_holds_the_legal_side_only(client_for, cast, client_case):
+    services.case_update(
+        actor=cast["coordinator"],
+        case=client_case,
+        urgency=3,
+        languages="ru",
+        city="Astana",
+        summary="Sleeps at a friend's flat",
+        tags=[],
+    )
+    services.need_add(actor=cast["caseworker"], case=client_case, kind="psychological")
+    services.note_add(actor=cast["caseworker"], case=client_case, text="panic attacks")
+    services.note_add(actor=cast["caseworker"], case=client_case, text="appeal filed", legal=True)
+    data = (
+        client_for("lawyer")
+        .post(reverse("cases:export", args=[client_case.pk]), {"format": "json"})
+        .json()
+    )
+    assert [note["text"] for note in data["notes"]] == ["appeal filed"]
+    assert not {"summary", "needs", "family", "services"} & set(data)
+    full = (
+        client_for("caseworker")
+        .post(reverse("cases:export", args=[client_case.pk]), {"format": "json"})
+        .json()
+    )
+    assert full["summary"] == "Sleeps at a friend's flat" and len(full["notes"]) == 2
