@@ -1,0 +1,99 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from .models import HelpKind, Urgency
+
+NEVER_WRITE = _(
+    "Never write a route, a crossing point, or the names of people who helped you. "
+    "Write what you need, not how you travel."
+)
+
+
+class RequestForm(forms.Form):
+    urgency = forms.ChoiceField(
+        label=_("Your situation now"), choices=Urgency.choices, widget=forms.RadioSelect
+    )
+    country = forms.ChoiceField(label=_("Country you are in"), required=False)
+    city = forms.CharField(
+        label=_("City"),
+        required=False,
+        max_length=120,
+        help_text=_("The city only — never a street, an address or a place you hide."),
+    )
+    languages = forms.CharField(label=_("Languages you speak"), required=False, max_length=200)
+    help_needed = forms.MultipleChoiceField(
+        label=_("What help do you need?"),
+        required=False,
+        choices=HelpKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    people_with = forms.IntegerField(
+        label=_("How many people are with you?"),
+        required=False,
+        min_value=0,
+        max_value=20,
+        initial=0,
+        help_text=_("Family or others travelling with you. 0 if you are alone."),
+    )
+    text = forms.CharField(
+        label=_("Your message"),
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=NEVER_WRITE,
+    )
+    keep_originals = forms.BooleanField(
+        label=_("Keep my original photos as evidence"),
+        required=False,
+        help_text=_(
+            "Photos hold the place and time they were taken. We remove this from the copy the "
+            "group sees. Tick this only if you want the untouched original kept as evidence."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", "—"), *countries]
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(
+        label=_("Your answer"),
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=NEVER_WRITE,
+    )
+    keep_originals = RequestForm.base_fields["keep_originals"]
+
+
+class CodenameForm(forms.Form):
+    codename = forms.CharField(
+        label=_("Your codename"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text=_("The seven words you received, in any case, separated by spaces."),
+    )
+
+
+class StaffReplyForm(forms.Form):
+    text = forms.CharField(
+        label=_("Message to the requester"), widget=forms.Textarea(attrs={"rows": 5})
+    )
+    kind = forms.ChoiceField(
+        label=_("This is"),
+        choices=[
+            ("reply", _("A reply")),
+            ("question", _("A question")),
+            ("decline", _("A kind refusal (closes the request)")),
+        ],
+        initial="reply",
+    )
+
+
+class ConvertForm(forms.Form):
+    codename = forms.CharField(
+        label=_("Codename for the case"),
+        required=False,
+        max_length=40,
+        help_text=_("Leave empty for a new one."),
+    )

@@ -1,0 +1,84 @@
+"""Rate limits for the anonymous portal that store no addresses.
+
+Token buckets live in this process's memory only. A visitor's bucket is keyed by an HMAC of the
+connection's address under a random key that is made in memory and replaced every day, so even
+a memory dump cannot link today's buckets to an address without that day's key, and nothing
+reaches the disk. A global bucket per action bounds the total, which is what matters behind Tor
+(every visitor arrives from 127.0.0.1 there).
+"""
+
+import hashlib
+import hmac
+import os
+import threading
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+
+_DAY = 24 * 3600
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+@dataclass(frozen=True)
+class Limit:
+    per_visitor: int  # actions per hour for one visitor; 0 turns the per-visitor limit off
+    overall: int  # actions per hour for everyone together
+
+
+class RateLimiter:
+    def __init__(self, clock=time.monotonic):
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._key, self._key_made = os.urandom(32), clock()
+
+    def _visitor(self, address: str) -> str:
+        if self._clock() - self._key_made > _DAY:
+            self._key, self._key_made = os.urandom(32), self._clock()
+            self._buckets.clear()  # yesterday's keys mean nothing any more
+        return hmac.new(self._key, address.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def _take(self, key: tuple[str, str], per_hour: int, now: float) -> bool:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = _Bucket(tokens=float(per_hour), updated=now)
+        bucket.tokens = min(per_hour, bucket.tokens + (now - bucket.updated) * per_hour / 3600)
+        bucket.updated = now
+        if bucket.tokens < 1:
+            return False
+        bucket.tokens -= 1
+        return True
+
+    def allow(self, action: str, address: str, limit: Limit) -> bool:
+        """Whether one more ``action`` is allowed now; counts it if so."""
+        with self._lock:
+            now = self._clock()
+            if len(self._buckets) > 100_000:  # a flood of addresses must not eat the memory
+                self._buckets.clear()
+            if limit.per_visitor and not self._take(
+                (action, self._visitor(address)), limit.per_visitor, now
+            ):
+                return False
+            return self._take((action, "*"), limit.overall, now)
+
+
+LIMITER = RateLimiter()
+
+
+def limits() -> dict[str, Limit]:
+    return {
+        "submit": Limit(settings.INTAKE_SUBMITS_PER_VISITOR, settings.INTAKE_SUBMITS_OVERALL),
+        "codename": Limit(settings.INTAKE_LOGINS_PER_VISITOR, settings.INTAKE_LOGINS_OVERALL),
+        "reply": Limit(settings.INTAKE_SUBMITS_PER_VISITOR * 4, settings.INTAKE_SUBMITS_OVERALL),
+    }
+
+
+def allowed(request, action: str) -> bool:
+    # REMOTE_ADDR is read here and only here, hashed at once, and never stored or logged.
+    return LIMITER.allow(action, request.META.get("REMOTE_ADDR", ""), limits()[action])

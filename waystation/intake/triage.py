@@ -1,0 +1,127 @@
+"""The coordinators' triage queue: read, answer, ask, decline kindly, mark spam, or open a case."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from waystation.accounts.policy import Perm, requires
+from waystation.audit.events import Event
+from waystation.audit.services import record
+from waystation.cases.services import CaseError
+from waystation.core.blobstore import blob_store
+
+from . import services
+from .forms import ConvertForm, StaffReplyForm
+from .selectors import QUEUES, attachment_for, queue_for, request_for
+
+PAGE_SIZE = 50
+
+
+@requires(Perm.INTAKE_TRIAGE)
+def queue(request):
+    name = request.GET.get("queue", "open")
+    name = name if name in QUEUES else "open"
+    page = Paginator(queue_for(request.user, name), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "intake/queue.html",
+        {
+            "page": page,
+            "queue": name,
+            "params": f"queue={name}",
+            "today": timezone.localdate(),
+        },
+    )
+
+
+def _request_page(request, item, *, reply_form=None, convert_form=None, status=200):
+    return render(
+        request,
+        "intake/request.html",
+        {
+            "item": item,
+            "thread_messages": item.messages.select_related("author").prefetch_related(
+                "attachments"
+            ),
+            "reply_form": reply_form or StaffReplyForm(),
+            "convert_form": convert_form or ConvertForm(),
+        },
+        status=status,
+    )
+
+
+@never_cache
+@requires(Perm.INTAKE_TRIAGE)
+def request_page(request, pk):
+    item = request_for(request.user, pk)
+    services.request_open(actor=request.user, request=item)
+    return _request_page(request, item)
+
+
+@require_POST
+@requires(Perm.INTAKE_TRIAGE)
+def reply(request, pk):
+    item = request_for(request.user, pk)
+    form = StaffReplyForm(request.POST)
+    if not form.is_valid():
+        return _request_page(request, item, reply_form=form, status=400)
+    services.staff_reply(actor=request.user, request=item, **form.cleaned_data)
+    messages.success(request, _("Sent. The requester sees it after typing the codename."))
+    return redirect("triage:request", pk=item.pk)
+
+
+@require_POST
+@requires(Perm.INTAKE_TRIAGE)
+def mark_spam(request, pk):
+    item = request_for(request.user, pk)
+    services.request_mark_spam(actor=request.user, request=item)
+    messages.success(request, _("Marked as spam. It comes back if the sender writes again."))
+    return redirect("triage:queue")
+
+
+@require_POST
+@requires(Perm.INTAKE_TRIAGE)
+def convert(request, pk):
+    item = request_for(request.user, pk)
+    form = ConvertForm(request.POST)
+    if form.is_valid():
+        try:
+            case = services.request_convert_to_case(
+                actor=request.user, request=item, codename=form.cleaned_data["codename"] or None
+            )
+        except CaseError as problem:
+            form.add_error("codename", str(problem))
+        except services.IntakeError:
+            form.add_error(None, _("This request is already a case."))
+        else:
+            messages.success(
+                request,
+                _("Case %(codename)s opened from the request.") % {"codename": case.codename},
+            )
+            return redirect("cases:case", pk=case.pk)
+    return _request_page(request, item, convert_form=form, status=400)
+
+
+@never_cache
+@requires(Perm.INTAKE_TRIAGE)
+def attachment(request, pk):
+    """A file as the group sees it (images without their metadata), audited; the original only
+    with ?original=1 and only where the sender agreed to keep it."""
+    item = attachment_for(request.user, pk)
+    original = request.GET.get("original") == "1" and bool(item.original_blob)
+    name = item.original_blob if original else item.blob
+    record(
+        Event.INTAKE_FILE_READ,
+        actor=request.user,
+        obj=item,
+        data={"original": original},
+    )
+    response = StreamingHttpResponse(blob_store().open(name), content_type=item.media_type)
+    response["Content-Disposition"] = f'attachment; filename="file-{str(item.pk)[:8]}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
