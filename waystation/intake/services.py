@@ -22,8 +22,6 @@ class IntakeError(Exception):
 
 
 def _add_message(request: IntakeRequest, *, text: str, files=(), author=None, keep_originals=False):
-    from waystation.core.media import strip_metadata
-
     position = (request.messages.aggregate(last=Max("position"))["last"] or 0) + 1
     message = Message.objects.create(
         request=request,
@@ -33,6 +31,8 @@ def _add_message(request: IntakeRequest, *, text: str, files=(), author=None, ke
         position=position,
     )
     for received in files:
+        from waystation.core.media import strip_metadata
+
         clean = strip_metadata(received.blob, received.media_type)
         keep = keep_originals and clean.name != received.blob.name
         Attachment.objects.create(
