@@ -23,7 +23,7 @@ def test_only_a_slow_hash_of_the_codename_is_stored(cast):
     assert stored["lookup"] == codenames.lookup(codename) and len(stored["lookup"]) == 64
     # Any case and spacing open it; a single wrong word does not.
     assert services.request_for_codename("  " + codename.upper().replace(" ", "   ")) == request
-    wrong = " ".join(codename.split()[:-1] + ["zzzz"])
+    wrong = " ".join([*codename.split()[:-1], "zzzz"])
     assert services.request_for_codename(wrong) is None
     # The message is encrypted in the database, not only in the file.
     raw = Message.objects.filter(request=request).values_list("text", flat=True).get()
@@ -34,7 +34,7 @@ def test_only_a_slow_hash_of_the_codename_is_stored(cast):
 def test_wrong_and_missing_codenames_take_the_same_time(cast):
     """Both compute the same slow hash and make the same single query."""
     _request, codename = services.request_submit(urgency="stable", text="x")
-    wrong = " ".join(codename.split()[:-1] + ["abacus"])
+    wrong = " ".join([*codename.split()[:-1], "abacus"])
     never = "abacus " * 7
 
     def median(typed):
