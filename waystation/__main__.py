@@ -32,6 +32,14 @@ _GLOBAL_OPTIONS = {
 }
 
 
+def _take_intake_only(argv: list[str]) -> list[str]:
+    """`serve --intake-only` picks a different URL configuration, which is settled when the
+    settings load: it travels as WAYSTATION_INTAKE_ONLY, like the global options."""
+    if len(argv) > 1 and argv[1] == "serve" and "--intake-only" in argv:
+        os.environ["WAYSTATION_INTAKE_ONLY"] = "1"
+    return argv
+
+
 def _take_global_options(argv: list[str]) -> list[str]:
     """--data-dir and --passphrase-file work with every command and must be known before the
     settings load, so they travel as environment variables."""
@@ -57,7 +65,7 @@ def _fail(message: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     os.umask(0o077)  # whatever we create (database, WAL, blobs, backups) is ours alone
-    argv = _take_global_options(list(sys.argv if argv is None else argv))
+    argv = _take_intake_only(_take_global_options(list(sys.argv if argv is None else argv)))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "waystation.settings")
     command = argv[1] if len(argv) > 1 else "help"
 

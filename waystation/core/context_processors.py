@@ -18,6 +18,10 @@ def shell(request):
     user = getattr(request, "user", None)
     return {
         "demo_instance": settings.DEMO,
-        "nav_items": navigation_for(user, request.path) if user else [],
+        "nav_items": (
+            navigation_for(user, request.path)
+            if user is not None and user.is_authenticated and not settings.INTAKE_ONLY
+            else []
+        ),
         "language_choices": _languages(),
     }

@@ -38,7 +38,8 @@ class SealedMiddleware:
 
 def _sealed_response(request, get_response):
     path = request.path
-    if path == reverse("unseal"):
+    # An intake-only server has no unseal page: it is unsealed on its own terminal.
+    if not settings.INTAKE_ONLY and path == reverse("unseal"):
         return _unseal_page(request)
     if path == reverse("set_language"):
         # Only sets a cookie. Called directly: the session and message layers below need
@@ -47,7 +48,7 @@ def _sealed_response(request, get_response):
         csrf.process_request(request)
         refused = csrf.process_view(request, None, (), {})
         return refused or set_language(request)
-    if path == "/":
+    if path == "/" and not settings.INTAKE_ONLY:
         return redirect("unseal")
     return render(
         request, "core/unavailable.html", {"title": _("Temporarily unavailable")}, status=503

@@ -18,7 +18,10 @@ def dashboard(request):
 
 
 def _error_page(request, title, message, status):
-    return render(request, "core/error.html", {"title": title, "message": message}, status=status)
+    # The portal has its own frame, with no link to anything of the staff side.
+    intake = settings.INTAKE_ONLY or request.path.startswith("/intake/")
+    template = "intake/error.html" if intake else "core/error.html"
+    return render(request, template, {"title": title, "message": message}, status=status)
 
 
 def csrf_failure(request, reason=""):

@@ -210,7 +210,7 @@ def _free_port() -> int:
 
 
 class _Server:
-    def __init__(self, data_dir, env):
+    def __init__(self, data_dir, env, *extra_args):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
@@ -223,6 +223,7 @@ class _Server:
                 str(data_dir),
                 "--port",
                 str(self.port),
+                *extra_args,
             ],
             cwd=ROOT,
             env=env,
@@ -244,10 +245,10 @@ class _Server:
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers), error.read().decode()
 
-    def wait(self):
+    def wait(self, path="/unseal/"):
         for _ in range(150):
             try:
-                return self.request("/unseal/")
+                return self.request(path)
             except OSError:
                 time.sleep(0.2)
         raise AssertionError("the server did not answer")
@@ -319,3 +320,33 @@ def test_sealed_start_web_unseal_and_panic_from_another_process(instance, tmp_pa
         server.stop()
     cli = _audit_verify(instance, PASSPHRASE)
     assert cli.returncode == 2 and "wrong passphrase" in cli.stderr
+
+
+def test_intake_only_server_serves_the_portal_and_nothing_else(instance, tmp_path):
+    secret = tmp_path / "passphrase"
+    secret.write_text(PASSPHRASE + "\n")
+    server = _Server(
+        instance,
+        _env(WAYSTATION_SECURE_COOKIES="0"),
+        "--intake-only",
+        "--passphrase-file",
+        str(secret),
+    )
+    try:
+        status, headers, body = server.wait("/")
+        assert status == 200 and 'action="/language/"' in body
+        assert "default-src 'none'" in headers["Content-Security-Policy"]
+        for staff_path in ("/accounts/login/", "/unseal/", "/cases/", "/requests/"):
+            assert server.request(staff_path)[0] == 404, staff_path
+        assert server.request("/new/")[0] == 200
+    finally:
+        out, err = server.stop()
+    assert "intake portal alone" in out
+    assert "127.0.0.1" not in err
+
+
+def test_intake_only_server_refuses_to_start_sealed(instance):
+    started = _waystation(
+        "serve", "--intake-only", "--data-dir", str(instance), "--port", "0", stdin=""
+    )
+    assert started.returncode != 0
