@@ -1,5 +1,5 @@
-"""Run every benchmark, or the ones named: `python -m bench [web] [database] [keys] [blobs] [outreach]
-[cases]`.
+"""Run every benchmark, or the ones named: `python -m bench [web] [database] [keys] [blobs]
+[outreach] [cases]`.
 
 A benchmark is a module `bench/<name>.py` with a docstring (its first paragraph is printed as
 the heading) and a `run()` that prints its results; register it in BENCHMARKS. Results below a

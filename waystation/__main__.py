@@ -1,6 +1,6 @@
 """The ``waystation`` command line: Django's management commands plus Waystation's own
-(init, demo, serve, passphrase, panic, backup, restore, user, audit verify). Each command is
-thin and calls a service.
+(init, demo, serve, passphrase, panic, backup, restore, user, audit verify, tasks work). Each
+command is thin and calls a service.
 
 Every command that needs the keys follows one contract: ``--data-dir DIR`` (or
 WAYSTATION_DATA_DIR) and ``--passphrase-file PATH`` (or WAYSTATION_PASSPHRASE_FILE; "-" is

@@ -55,7 +55,10 @@ INSTALLED_APPS = [
     "waystation.audit",
     "waystation.accounts",
     "django_countries",
+    "django_tasks",
+    "django_tasks_db",
     "waystation.cases",
+    "waystation.intake",
     "waystation.outreach",
 ]
 
@@ -78,7 +81,10 @@ MIDDLEWARE = [
     "waystation.accounts.middleware.SecondFactorMiddleware",
 ]
 
-ROOT_URLCONF = "waystation.urls"
+# `waystation serve --intake-only`: this process serves the anonymous portal and nothing else
+# (no staff pages, no unseal page), e.g. as an onion service beside a staff server on localhost.
+INTAKE_ONLY = env_bool("WAYSTATION_INTAKE_ONLY", False)
+ROOT_URLCONF = "waystation.urls_intake" if INTAKE_ONLY else "waystation.urls"
 WSGI_APPLICATION = "waystation.wsgi.application"
 
 TEMPLATES = [
@@ -229,6 +235,44 @@ TOTP_ISSUER = env_str("WAYSTATION_TOTP_ISSUER", "Waystation")
 INVITE_VALID_HOURS = env_int("WAYSTATION_INVITE_VALID_HOURS", 72)
 # An approach without an answer after this many days becomes a follow-up.
 OUTREACH_FOLLOW_UP_DAYS = env_int("WAYSTATION_FOLLOW_UP_DAYS", 21)
+# The anonymous intake portal: per-hour limits (per visitor; for everyone together) and files.
+INTAKE_SUBMITS_PER_VISITOR = env_int("WAYSTATION_INTAKE_SUBMITS_PER_VISITOR", 5)
+INTAKE_SUBMITS_OVERALL = env_int("WAYSTATION_INTAKE_SUBMITS_OVERALL", 200)
+INTAKE_LOGINS_PER_VISITOR = env_int("WAYSTATION_INTAKE_LOGINS_PER_VISITOR", 20)
+INTAKE_LOGINS_OVERALL = env_int("WAYSTATION_INTAKE_LOGINS_OVERALL", 1000)
+INTAKE_MAX_FILE_MB = env_int("WAYSTATION_INTAKE_MAX_FILE_MB", 25)
+INTAKE_MAX_FILES = env_int("WAYSTATION_INTAKE_MAX_FILES", 5)
+# A confirmed import of more rows than this runs in the background, with a progress page;
+# 0 sends every import there.
+IMPORT_BACKGROUND_ROWS = env_int("WAYSTATION_IMPORT_BACKGROUND_ROWS", 2000)
+
+# Background work (the weekly digest, large imports): django-tasks with its database backend.
+# Tasks are rows in the instance's own database; a worker needs the keys, so it runs in the
+# unsealed `waystation serve` (a thread) or as `waystation tasks work`. Task arguments are ids,
+# never contents: on PostgreSQL they are stored unencrypted.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Seconds a worker waits when the queue is empty before it looks again.
+TASKS_POLL_SECONDS = float(env_str("WAYSTATION_TASKS_POLL_SECONDS", "1"))
+
+# E-mail is off unless WAYSTATION_EMAIL_HOST is set. It carries only a notice with counts and
+# a link (the weekly digest), never names: mail leaves the instance's protection. The SMTP
+# password is read from a file, like every other secret given to Waystation.
+EMAIL_HOST = env_str("WAYSTATION_EMAIL_HOST")
+EMAIL_PORT = env_int("WAYSTATION_EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("WAYSTATION_EMAIL_USER")
+EMAIL_HOST_PASSWORD = (
+    Path(env_str("WAYSTATION_EMAIL_PASSWORD_FILE")).read_text(encoding="utf-8").strip()
+    if env_str("WAYSTATION_EMAIL_PASSWORD_FILE")
+    else ""
+)
+EMAIL_USE_TLS = env_bool("WAYSTATION_EMAIL_STARTTLS", EMAIL_PORT == 587)
+EMAIL_USE_SSL = env_bool("WAYSTATION_EMAIL_SSL", EMAIL_PORT == 465)
+EMAIL_TIMEOUT = 30
+DEFAULT_FROM_EMAIL = env_str("WAYSTATION_EMAIL_FROM", "waystation@localhost")
+# Who gets the weekly notice (comma-separated addresses), and the address of this instance
+# that the notice links to (an onion or https address).
+DIGEST_EMAIL_TO = [a.strip() for a in env_str("WAYSTATION_DIGEST_EMAIL_TO").split(",") if a.strip()]
+BASE_URL = env_str("WAYSTATION_BASE_URL").rstrip("/")
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ru", "Русский"), ("de", "Deutsch"), ("uk", "Українська")]

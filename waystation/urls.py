@@ -9,6 +9,8 @@ urlpatterns = [
     path("accounts/", include("waystation.accounts.urls")),
     path("audit/", include("waystation.audit.urls")),
     path("cases/", include("waystation.cases.urls")),
+    path("intake/", include("waystation.intake.urls")),
+    path("requests/", include("waystation.intake.triage_urls")),
     path("outreach/", include("waystation.outreach.urls")),
     path("language/", public(set_language), name="set_language"),
     path("unseal/", core_views.unseal, name="unseal"),

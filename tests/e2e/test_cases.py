@@ -22,7 +22,9 @@ def test_case_is_opened_detention_recorded_identity_revealed_and_found(page_for,
     import pyotp
 
     coordinator = UserFactory(
-        username="anna", display_name="Анна", roles=[Role.COORDINATOR],
+        username="anna",
+        display_name="Анна",
+        roles=[Role.COORDINATOR],
         totp_secret=pyotp.random_base32(),
     )
     UserFactory(username="ilya", display_name="Илья Т.", roles=[Role.CASEWORKER])

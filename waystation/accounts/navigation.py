@@ -8,6 +8,7 @@ from .policy import Perm, permissions_of
 # (label, url name, permission) in the order they appear in the header.
 _ITEMS = [
     (_("Overview"), "core:dashboard", Perm.DASHBOARD_VIEW),
+    (_("Requests"), "triage:queue", Perm.INTAKE_TRIAGE),
     (_("Cases"), "cases:list", Perm.CASES_VIEW),
     (_("My tasks"), "cases:tasks", Perm.CASES_VIEW),
     (_("Outreach"), "outreach:directory", Perm.OUTREACH_VIEW),

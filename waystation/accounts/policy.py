@@ -28,8 +28,11 @@ class Perm(StrEnum):
     PANIC = "instance.panic"  # destroy the keys: all data becomes unreadable for ever
     OUTREACH_VIEW = "outreach.view"  # the directory, the log, the statistics
     OUTREACH_EDIT = "outreach.edit"  # record approaches and responses, import, export, merge
+    OUTREACH_DIGEST = "outreach.digest"  # the weekly digest of follow-ups
+    OUTREACH_IMPORTS_ALL = "outreach.imports_all"  # follow anyone's background import
     CASES_VIEW = "cases.view"  # open the cases the object rule lets through
     CASES_MANAGE = "cases.manage"  # open cases, assign caseworkers and lawyers, see every case
+    INTAKE_TRIAGE = "intake.triage"  # read anonymous requests, answer them, turn them into cases
 
 
 _MEMBER = frozenset({Perm.SIGNED_IN, Perm.DASHBOARD_VIEW})
@@ -42,8 +45,11 @@ PERMISSIONS: dict[str, frozenset[Perm]] = {
         Perm.PANIC,
         Perm.OUTREACH_VIEW,
         Perm.OUTREACH_EDIT,
+        Perm.OUTREACH_DIGEST,
+        Perm.OUTREACH_IMPORTS_ALL,
         Perm.CASES_VIEW,
         Perm.CASES_MANAGE,
+        Perm.INTAKE_TRIAGE,
     },
     Role.CASEWORKER: _MEMBER | {Perm.OUTREACH_VIEW, Perm.CASES_VIEW},
     Role.LAWYER: _MEMBER | {Perm.OUTREACH_VIEW, Perm.CASES_VIEW},
@@ -70,12 +76,27 @@ def _users_visible(user, queryset: QuerySet) -> QuerySet:
     return queryset if can(user, Perm.USERS_MANAGE) else queryset.none()
 
 
+def _intake_visible(user, queryset: QuerySet) -> QuerySet:
+    return queryset if can(user, Perm.INTAKE_TRIAGE) else queryset.none()
+
+
 def _audit_visible(user, queryset: QuerySet) -> QuerySet:
     return queryset if can(user, Perm.AUDIT_VIEW) else queryset.none()
 
 
 def _outreach_visible(user, queryset: QuerySet) -> QuerySet:
     return queryset if can(user, Perm.OUTREACH_VIEW) else queryset.none()
+
+
+def _digests_visible(user, queryset: QuerySet) -> QuerySet:
+    return queryset if can(user, Perm.OUTREACH_DIGEST) else queryset.none()
+
+
+def _import_jobs_visible(user, queryset: QuerySet) -> QuerySet:
+    """A background import's page: for whoever started it, and for coordinators."""
+    if can(user, Perm.OUTREACH_IMPORTS_ALL):
+        return queryset
+    return queryset.filter(started_by=user)
 
 
 class Side(StrEnum):
@@ -166,7 +187,11 @@ OBJECT_RULES: dict[str, Callable[[object, QuerySet], QuerySet]] = {
     "outreach.organisation": _outreach_visible,
     "outreach.approach": _outreach_visible,
     "outreach.organisationname": _outreach_visible,
+    "outreach.outreachdigest": _digests_visible,
+    "outreach.importjob": _import_jobs_visible,
     "cases.case": _cases_visible,
+    "intake.intakerequest": _intake_visible,
+    "intake.attachment": _intake_visible,
     "cases.task": _case_parts_visible,
     "cases.need": _case_parts_visible,
     "cases.note": _notes_visible,

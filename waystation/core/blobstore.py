@@ -6,6 +6,10 @@ is HMAC(blob-name key, SHA-256): the store can deduplicate, yet a copy of it doe
 which known files it holds. Each blob's chunks are bound to a random blob id kept in its
 header, so chunks cannot be moved between blobs.
 
+Data that arrives in pieces (an upload, read from the request as it comes) goes through a
+``BlobWriter``: ``write()`` each piece, then ``finish()``, or ``abort()``. ``put()`` is the same
+writer fed from a file. Only ciphertext reaches the disk, in the spool file.
+
 Backends: a local directory (default) and any S3-compatible object store.
 """
 
@@ -13,6 +17,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
+import weakref
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -47,41 +52,127 @@ def blob_name(sha256_hex: str) -> str:
     return crypto.hmac_sha256(KEYRING.subkey(Purpose.BLOB_NAMES), bytes.fromhex(sha256_hex)).hex()
 
 
-class _HashingReader:
-    """Reads the source in chunks and hashes them on the way through. The hashing of one chunk
-    runs on a second thread while this one encrypts and writes it (hashlib releases the GIL),
-    so a large file is read once and both jobs share the two cores."""
-
-    def __init__(self, source: BinaryIO, chunk_bytes: int):
-        self.source, self.chunk_bytes = source, chunk_bytes
-        self.sha256, self.size = hashlib.sha256(), 0
-
-    def __iter__(self) -> Iterator[bytes]:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="blob-hash") as hasher:
-            pending = None
-            while chunk := self.source.read(self.chunk_bytes):
-                if pending is not None:
-                    pending.result()  # in order, and at most one chunk being hashed
-                pending = hasher.submit(self.sha256.update, chunk)
-                self.size += len(chunk)
-                yield chunk
-            if pending is not None:
-                pending.result()
+def _discard_spool(spool: BinaryIO, path: Path) -> None:
+    spool.close()
+    path.unlink(missing_ok=True)
 
 
-def _encrypt_to_spool(source: BinaryIO, spool: BinaryIO, chunk_bytes: int):
-    blob_id = os.urandom(_ID_BYTES)
-    spool.write(MAGIC + blob_id)
-    reader = _HashingReader(source, chunk_bytes)
-    encryptor = aead_stream.StreamEncryptor(
-        KEYRING.subkey(Purpose.BLOBS), spool, MAGIC + blob_id, chunk_bytes
-    )
-    for chunk in reader:
-        encryptor.write(chunk)
-    encryptor.close()
-    spool.flush()
-    os.fsync(spool.fileno())
-    return reader.size, reader.sha256.hexdigest()
+class BlobWriter:
+    """A blob written piece by piece: ``write()`` what has arrived, then ``finish()`` for the
+    ``StoredBlob``, or ``abort()``. Each piece is encrypted into the spool file as it comes
+    (whole chunks: at most one chunk of plaintext is held, plus one waiting for its final
+    flag), and hashed on a second thread while the chunk before it is encrypted (hashlib
+    releases the GIL), so a large file is read once and both jobs share two cores.
+
+    The spool file holds ciphertext only and is removed by ``finish()`` (after it is installed
+    as the blob), by ``abort()``, by leaving a ``with`` block without ``finish()``, and when
+    an unfinished writer is garbage-collected.
+
+    ``created`` is set by ``finish()``: False when the store held the same content already
+    (blobs are named by content, so that blob may belong to someone else: do not delete it
+    on this upload's behalf)."""
+
+    def __init__(self, store: "BlobStore"):
+        self.store = store
+        self.chunk_bytes = store.chunk_bytes
+        spool_dir = store._spool_dir()
+        spool_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, spool_name = tempfile.mkstemp(dir=spool_dir, prefix=".incoming-")
+        self._spool_path = Path(spool_name)
+        self._spool = os.fdopen(fd, "wb")
+        self._discard = weakref.finalize(self, _discard_spool, self._spool, self._spool_path)
+        blob_id = os.urandom(_ID_BYTES)
+        self._spool.write(MAGIC + blob_id)
+        self._encryptor = aead_stream.StreamEncryptor(
+            KEYRING.subkey(Purpose.BLOBS), self._spool, MAGIC + blob_id, self.chunk_bytes
+        )
+        self._sha256 = hashlib.sha256()
+        self._hasher: ThreadPoolExecutor | None = None
+        self._hashing = None
+        self._buffer = bytearray()
+        self.size = 0
+        self.created: bool | None = None
+        self._state = "open"
+
+    def __enter__(self) -> "BlobWriter":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._state == "open":
+            self.abort()
+
+    def write(self, data: bytes) -> int:
+        if self._state != "open":
+            raise ValueError(f"write to a blob writer that is {self._state}")
+        self.size += len(data)
+        if not self._buffer and len(data) == self.chunk_bytes:  # whole chunks: no copying
+            self._ingest(bytes(data))
+            return len(data)
+        self._buffer += data
+        while len(self._buffer) >= self.chunk_bytes:
+            chunk = bytes(self._buffer[: self.chunk_bytes])
+            del self._buffer[: self.chunk_bytes]
+            self._ingest(chunk)
+        return len(data)
+
+    def _ingest(self, chunk: bytes) -> None:
+        if self._hasher is None:
+            self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="blob-hash")
+        self._wait_for_hash()  # in order, and at most one chunk being hashed
+        self._hashing = self._hasher.submit(self._sha256.update, chunk)
+        self._encryptor.write(chunk)
+
+    def _wait_for_hash(self) -> None:
+        if self._hashing is not None:
+            self._hashing.result()
+            self._hashing = None
+
+    def _stop_hashing(self) -> None:
+        if self._hasher is not None:
+            self._hasher.shutdown(wait=True)
+            self._hasher = None
+        self._hashing = None
+
+    def finish(self) -> StoredBlob:
+        if self._state != "open":
+            raise ValueError(f"finish a blob writer that is {self._state}")
+        self._state = "finishing"
+        try:
+            if self._buffer:
+                rest = bytes(self._buffer)
+                self._buffer.clear()
+                self._wait_for_hash()
+                self._sha256.update(rest)
+                self._encryptor.write(rest)
+            self._wait_for_hash()
+            self._encryptor.close()
+            self._spool.flush()
+            os.fsync(self._spool.fileno())
+            self._spool.close()
+            sha256 = self._sha256.hexdigest()
+            name = blob_name(sha256)
+            # Same content stored already: keep the first copy.
+            self.created = not self.store.exists(name)
+            if self.created:
+                self.store._install(self._spool_path, name)
+        except BaseException:
+            self._state = "aborted"
+            raise
+        finally:
+            self._stop_hashing()
+            self._discard()
+        self._state = "finished"
+        return StoredBlob(name, self.size, sha256)
+
+    def abort(self) -> None:
+        """Throw away what was written. Does nothing after ``finish()`` or a first ``abort()``
+        (a finished blob is deleted through the store, by whoever owns it)."""
+        if self._state != "open":
+            return
+        self._state = "aborted"
+        self._buffer.clear()
+        self._stop_hashing()
+        self._discard()
 
 
 def _decrypt(stored: BinaryIO) -> Iterator[bytes]:
@@ -114,20 +205,15 @@ class BlobStore:
     def delete(self, name: str) -> None:
         raise NotImplementedError
 
+    def writer(self) -> BlobWriter:
+        """A writer for data that arrives in pieces; see ``BlobWriter``."""
+        return BlobWriter(self)
+
     def put(self, source: BinaryIO) -> StoredBlob:
-        spool_dir = self._spool_dir()
-        spool_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, spool_name = tempfile.mkstemp(dir=spool_dir, prefix=".incoming-")
-        spool_path = Path(spool_name)
-        try:
-            with os.fdopen(fd, "wb") as spool:
-                size, sha256 = _encrypt_to_spool(source, spool, self.chunk_bytes)
-            name = blob_name(sha256)
-            if not self.exists(name):  # same content stored already: keep the first copy
-                self._install(spool_path, name)
-        finally:
-            spool_path.unlink(missing_ok=True)
-        return StoredBlob(name, size, sha256)
+        with self.writer() as writer:
+            while chunk := source.read(self.chunk_bytes):
+                writer.write(chunk)
+            return writer.finish()
 
     def open(self, name: str) -> Iterator[bytes]:
         """The plaintext, chunk by chunk, each verified before it is handed out; at the end

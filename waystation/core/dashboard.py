@@ -9,6 +9,7 @@ from waystation.accounts.roles import Role
 from waystation.accounts.selectors import team_summary_for
 from waystation.audit.selectors import recent_events_for
 from waystation.cases.selectors import PRESSING_DAYS, my_case_count, pressing_for, tasks_for
+from waystation.intake.selectors import unread_count
 from waystation.outreach.selectors import follow_ups_for
 
 _ROLE_GUIDANCE = {
@@ -58,6 +59,8 @@ def dashboard_panels(user) -> list[dict]:
                 "recent": recent_events_for(user, limit=8),
                 "follow_ups": follow_ups_for(user, limit=10),
                 "follow_up_days": settings.OUTREACH_FOLLOW_UP_DAYS,
+                "digest": can(user, Perm.OUTREACH_DIGEST),
+                "unread_requests": unread_count(user),
             }
         )
     assigned = None

@@ -33,6 +33,7 @@ class Purpose(StrEnum):
     LOGIN_THROTTLE = "waystation/login-throttle/v1"
     RECOVERY_CODES = "waystation/recovery-codes/v1"
     INVITE_TOKENS = "waystation/invite-tokens/v1"
+    INTAKE_CODENAMES = "waystation/intake-codenames/v1"
 
 
 class KeyRing:

@@ -45,8 +45,9 @@ def _add_message(request: IntakeRequest, *, text: str, files=(), author=None, ke
             original_blob=received.blob.name if keep else "",
             original_sha256=received.blob.sha256 if keep else "",
         )
-        if clean.name != received.blob.name and not keep:
-            blob_store().delete(received.blob.name)  # the metadata goes with the original
+        if clean.name == received.blob.name or keep:
+            received.keep()
+        # Otherwise the original, with its metadata, is deleted when the request ends.
     request.last_message_on = timezone.localdate()
     return message
 

@@ -1,11 +1,14 @@
 """The web import: upload → (column mapping) → dry run → confirm. The uploaded file waits in
 the encrypted blob store between the steps, never in the clear on disk, and is deleted when
-the import is confirmed or abandoned."""
+the import is confirmed or abandoned. A file of more than IMPORT_BACKGROUND_ROWS rows is
+written by the background worker; its job page shows the progress."""
 
 import io
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -14,7 +17,9 @@ from waystation.core.blobstore import BlobMissing, blob_store
 
 from . import services
 from .forms import ImportUploadForm
-from .models import Channel, ResponseKind
+from .jobs import import_job_start, live_progress
+from .models import Channel, ImportStatus, ResponseKind
+from .selectors import import_job_for, import_jobs_for, organisations_of_batch
 from .spreadsheet import mapping as column_mapping
 from .spreadsheet.reading import MAX_INPUT_BYTES, SpreadsheetError, read_table
 from .spreadsheet.rows import parse_rows
@@ -39,6 +44,10 @@ def _pending_table(request):
         request.session.pop(_PENDING, None)
         return None, None
     return pending, read_table(data, pending["filename"])
+
+
+def _in_background(table) -> bool:
+    return len(table.rows) > settings.IMPORT_BACKGROUND_ROWS
 
 
 def _plan(pending, table):
@@ -73,7 +82,11 @@ def import_upload(request):
                 stored = blob_store().put(io.BytesIO(data))
                 request.session[_PENDING] = {"blob": stored.name, "filename": upload.name[:200]}
                 return redirect("outreach:import_preview")
-    return render(request, "outreach/import_upload.html", {"form": form})
+    return render(
+        request,
+        "outreach/import_upload.html",
+        {"form": form, "jobs": import_jobs_for(request.user)},
+    )
 
 
 @requires(Perm.OUTREACH_EDIT)
@@ -109,6 +122,7 @@ def import_preview(request):
             "mapping": mapping,
             "fields": [(name, column_mapping.FIELD_LABELS[name]) for name in column_mapping.FIELDS],
             "plan": plan,
+            "background": _in_background(table),
             "preview": [
                 (row, Channel(row.channel).label, ResponseKind(row.response_kind).label)
                 for row in (plan.rows[:_PREVIEW_ROWS] if plan else [])
@@ -127,6 +141,17 @@ def import_confirm(request):
     if pending is None:
         messages.error(request, _("The uploaded file is gone; upload it again."))
         return redirect("outreach:import")
+    if _in_background(table):
+        job = import_job_start(
+            actor=request.user,
+            blob=pending["blob"],
+            filename=pending["filename"],
+            columns=pending.get("choice") or {},
+            rows=len(table.rows),
+            language=get_language() or settings.LANGUAGE_CODE,
+        )
+        request.session.pop(_PENDING, None)  # the job owns the upload now
+        return redirect("outreach:import_job", pk=job.pk)
     _mapping, plan = _plan(pending, table)
     try:
         result = services.outreach_import(
@@ -158,3 +183,22 @@ def import_cancel(request):
     _discard(request)
     messages.info(request, _("The import was cancelled; nothing was written."))
     return redirect("outreach:directory")
+
+
+@requires(Perm.SIGNED_IN)
+def import_job(request, pk):
+    """A background import: queued, running (rows written of all), done or failed. Refreshes
+    itself every few seconds with a meta tag until it is finished: no JavaScript."""
+    job = import_job_for(request.user, pk)
+    progress = live_progress(job) if job.status == ImportStatus.RUNNING else None
+    done = job.status == ImportStatus.DONE
+    return render(
+        request,
+        "outreach/import_job.html",
+        {
+            "job": job,
+            "progress": progress,
+            "percent": round(100 * progress[0] / progress[1]) if progress and progress[1] else 0,
+            "organisations": organisations_of_batch(request.user, job.batch) if done else [],
+        },
+    )

@@ -166,3 +166,75 @@ class Response(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.date}"
+
+
+class OutreachDigest(models.Model):
+    """One week's follow-ups, as built by the background worker: which approaches had no
+    answer after OUTREACH_FOLLOW_UP_DAYS. Ids and counts only; the page reads the rest from
+    the log, so nothing written in the log is copied here."""
+
+    week_start = models.DateField(unique=True)  # the Monday of the ISO week
+    built_on = models.DateField()  # days without an answer are counted to this day
+    created_at = models.DateTimeField(default=timezone.now)
+    follow_up_days = models.PositiveIntegerField()
+    approach_count = models.PositiveIntegerField()
+    organisation_count = models.PositiveIntegerField()
+    approach_ids = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-week_start"]
+
+    def __str__(self):
+        return self.week_label
+
+    @property
+    def week_label(self) -> str:
+        year, week, _day = self.week_start.isocalendar()
+        return f"{year}-W{week:02d}"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ImportJob(models.Model):
+    """A confirmed import too large to write during the request: the background worker writes
+    it. The uploaded file stays in the encrypted blob store (``blob``) until then; the task is
+    given this row's id only, never the file."""
+
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    filename = models.CharField(max_length=255)
+    blob = models.CharField(max_length=128, blank=True)
+    columns = models.JSONField(default=dict, blank=True)  # the user's column choice, if any
+    language = models.CharField(max_length=10, blank=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    task_id = models.CharField(max_length=64, blank=True)
+    batch = models.ForeignKey(
+        ImportBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approaches = models.PositiveIntegerField(default=0)
+    responses = models.PositiveIntegerField(default=0)
+    new_organisations = models.PositiveIntegerField(default=0)
+    already_logged = models.PositiveIntegerField(default=0)
+    reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.filename} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (ImportStatus.DONE, ImportStatus.FAILED)

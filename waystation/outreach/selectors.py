@@ -1,5 +1,6 @@
 """Reads of the outreach log, for those the policy lets see it."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -8,7 +9,7 @@ from django.utils import timezone
 
 from waystation.accounts.policy import Perm, visible
 
-from .models import Approach, Organisation, ResponseKind
+from .models import Approach, ImportJob, Organisation, OutreachDigest, ResponseKind
 
 
 def organisations_for(viewer, *, query: str = "", kind: str = ""):
@@ -58,12 +59,78 @@ def approaches_of(viewer, organisation) -> list[Approach]:
     return approaches
 
 
+def follow_up_due_date(today=None):
+    """Approaches on or before this date without an answer are follow-ups."""
+    today = today or timezone.localdate()
+    return today - timedelta(days=settings.OUTREACH_FOLLOW_UP_DAYS)
+
+
+def unanswered_since(due):
+    """Every approach on or before ``due`` still without an answer, oldest first (no viewer:
+    for the digest the worker builds; pages go through ``follow_ups_for``)."""
+    return Approach.objects.filter(outcome=ResponseKind.NONE, date__lte=due).order_by("date", "pk")
+
+
 def follow_ups_for(viewer, *, limit: int = 20):
     """Approaches still without an answer after WAYSTATION_FOLLOW_UP_DAYS, oldest first."""
-    due = timezone.localdate() - timedelta(days=settings.OUTREACH_FOLLOW_UP_DAYS)
-    qs = visible(viewer, Approach.objects.all(), Perm.OUTREACH_VIEW)
+    qs = visible(viewer, unanswered_since(follow_up_due_date()), Perm.OUTREACH_VIEW)
+    return list(qs.select_related("organisation")[:limit])
+
+
+def digests_for(viewer):
+    return visible(viewer, OutreachDigest.objects.all(), Perm.OUTREACH_DIGEST)
+
+
+def digest_for(viewer, pk=None) -> OutreachDigest | None:
+    """One digest (404 for one the viewer may not see), or without ``pk`` the latest."""
+    from waystation.accounts.policy import get_for
+
+    if pk is not None:
+        return get_for(viewer, OutreachDigest.objects.all(), pk, Perm.OUTREACH_DIGEST)
+    return digests_for(viewer).first()
+
+
+@dataclass
+class DigestLine:
+    approach: Approach
+    days_without_answer: int  # on the day the digest was built
+    answered_since: bool
+
+
+def digest_groups(viewer, digest: OutreachDigest) -> list[tuple[Organisation, list[DigestLine]]]:
+    """The digest's approaches as the log holds them now, grouped by organisation (the one
+    that waited longest first). Approaches answered since say so; deleted ones are gone."""
+    approaches = visible(
+        viewer, Approach.objects.filter(pk__in=digest.approach_ids), Perm.OUTREACH_DIGEST
+    )
+    groups: dict[int, tuple[Organisation, list[DigestLine]]] = {}
+    for approach in approaches.select_related("organisation", "contact").order_by("date", "pk"):
+        line = DigestLine(
+            approach,
+            (digest.built_on - approach.date).days,
+            approach.outcome != ResponseKind.NONE,
+        )
+        groups.setdefault(approach.organisation_id, (approach.organisation, []))[1].append(line)
+    return list(groups.values())
+
+
+def import_job_for(viewer, pk) -> ImportJob:
+    """A background import, for whoever started it and for coordinators; 404 for others."""
+    from waystation.accounts.policy import get_for
+
+    return get_for(viewer, ImportJob.objects.select_related("batch"), pk, Perm.SIGNED_IN)
+
+
+def import_jobs_for(viewer, *, limit: int = 5) -> list[ImportJob]:
+    """The latest background imports the viewer may follow (their own; all for coordinators)."""
+    return list(visible(viewer, ImportJob.objects.all(), Perm.SIGNED_IN)[:limit])
+
+
+def organisations_of_batch(viewer, batch, *, limit: int = 100):
+    """The organisations an import wrote approaches for, with how many each, most first."""
+    qs = visible(viewer, Organisation.objects.all(), Perm.OUTREACH_VIEW)
     return list(
-        qs.filter(outcome=ResponseKind.NONE, date__lte=due)
-        .select_related("organisation")
-        .order_by("date", "pk")[:limit]
+        qs.filter(approaches__batch=batch)
+        .annotate(imported=Count("approaches", filter=Q(approaches__batch=batch)))
+        .order_by("-imported", "name")[:limit]
     )

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -9,6 +10,7 @@ from django.views.decorators.http import require_POST
 from waystation.accounts.policy import Perm, can, get_for, requires
 
 from . import services
+from .digest import outreach_digest_build
 from .forms import (
     AliasForm,
     ApproachForm,
@@ -19,7 +21,14 @@ from .forms import (
     ResponseForm,
 )
 from .models import Approach
-from .selectors import approaches_of, organisation_for, organisations_for
+from .selectors import (
+    approaches_of,
+    digest_for,
+    digest_groups,
+    digests_for,
+    organisation_for,
+    organisations_for,
+)
 from .spreadsheet.writing import CONTENT_TYPES
 
 PAGE_SIZE = 50
@@ -44,8 +53,33 @@ def directory(request):
             "page": page,
             "params": params.urlencode(),
             "can_edit": can(request.user, Perm.OUTREACH_EDIT),
+            "can_see_digest": can(request.user, Perm.OUTREACH_DIGEST),
         },
     )
+
+
+@requires(Perm.OUTREACH_DIGEST)
+def digest(request, pk=None):
+    """The weekly digest of follow-ups (the latest, or an earlier week's), by organisation."""
+    shown = digest_for(request.user, pk)
+    return render(
+        request,
+        "outreach/digest.html",
+        {
+            "digest": shown,
+            "groups": digest_groups(request.user, shown) if shown else [],
+            "weeks": digests_for(request.user)[:12],
+            "follow_up_days": settings.OUTREACH_FOLLOW_UP_DAYS,
+        },
+    )
+
+
+@require_POST
+@requires(Perm.OUTREACH_DIGEST)
+def digest_build(request):
+    """Build this week's digest now instead of waiting for the worker (once a week)."""
+    built = outreach_digest_build(actor=request.user)
+    return redirect("outreach:digest_week", pk=built.pk)
 
 
 @requires(Perm.OUTREACH_EDIT)

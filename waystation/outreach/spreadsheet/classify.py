@@ -99,8 +99,11 @@ _CHANNEL_WORDS = [
 ]
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def _normal(text: str) -> str:
-    return re.sub(r"\s+", " ", str(text or "").casefold().replace("ё", "е")).strip()
+    return _SPACES.sub(" ", str(text or "").casefold().replace("ё", "е")).strip()
 
 
 def response_kind(text) -> str:

@@ -34,8 +34,8 @@ _TOO_COMPLEX = gettext_lazy(
 )
 
 
-def read_workbook(data: bytes, *, max_rows: int, max_columns: int) -> list[tuple[int, list]]:
-    """The non-empty rows of the first sheet as (line, cells), trailing empty cells dropped."""
+def read_workbook(data: bytes, *, max_rows: int, max_columns: int) -> list[list]:
+    """The non-empty rows of the first sheet as [line, cells], trailing empty cells dropped."""
     command = [
         sys.executable,
         "-I",
@@ -61,7 +61,14 @@ def read_workbook(data: bytes, *, max_rows: int, max_columns: int) -> list[tuple
         raise SpreadsheetError(_UNREADABLE)
     if done.returncode != 0:  # out of memory: killed by the cap, or aborted by calamine
         raise SpreadsheetError(_TOO_COMPLEX)
-    return [tuple(json.loads(line, object_hook=_decode)) for line in done.stdout.splitlines()]
+    decode = json.JSONDecoder(object_hook=_decode).decode
+    rows = []
+    # Split on b"\n" alone: text cells may hold U+2028 and the like, which str.splitlines
+    # would take for line ends; the encoder escapes "\n" and "\r" inside strings.
+    for line in done.stdout.split(b"\n"):
+        if line:
+            rows += decode(line.decode())
+    return rows
 
 
 def too_many_rows(limit: int) -> str:

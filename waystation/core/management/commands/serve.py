@@ -1,13 +1,16 @@
 import contextlib
 import ctypes
 import resource
+import signal
 import threading
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from waystation.core.keyring import KEYRING
 from waystation.core.unsealing import CannotUnseal, pending_migrations, unseal_for_command
+from waystation.core.worker import BackgroundWorker
 
 _PR_SET_DUMPABLE = 4
 
@@ -26,22 +29,48 @@ def _watch_key_slots() -> None:
         KEYRING.notice_shredding()
 
 
+def _stop_on_sigterm() -> None:
+    """A service manager stops the server with SIGTERM: end waitress's loop the way Ctrl+C
+    does, so that the background worker is stopped cleanly too."""
+
+    def stop(signum, frame):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 class Command(BaseCommand):
     help = (
         "Serve Waystation through the waitress WSGI server (one process, several threads, so "
         "one unseal serves every request). Unseals first with --passphrase-file or a terminal "
-        "prompt; with neither it starts sealed and waits for the unseal page."
+        "prompt; with neither it starts sealed and waits for the unseal page. Background tasks "
+        "run in a thread of this process once it is unsealed (--no-worker: run "
+        "`waystation tasks work` instead)."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument(
+            "--intake-only",
+            action="store_true",
+            help="serve only the anonymous intake portal, at the root of this port (for an "
+            "onion service); must be unsealed at start; runs no background tasks",
+        )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="run no background tasks here (run `waystation tasks work` separately)",
+        )
 
-    def handle(self, *args, host, port, threads, **options):
+    def handle(self, *args, host, port, threads, no_worker, intake_only, **options):
         _no_core_dumps()
+        if intake_only != settings.INTAKE_ONLY:
+            raise CommandError("--intake-only is read before the settings: use `waystation serve`")
         try:
-            unsealed = unseal_for_command(optional=True)
+            # No unseal page on the portal: an intake-only server is unsealed here or not at all.
+            unsealed = unseal_for_command(optional=not intake_only)
         except CannotUnseal as problem:
             raise CommandError(str(problem)) from None
         if unsealed and pending_migrations():
@@ -51,11 +80,20 @@ class Command(BaseCommand):
         from waystation.wsgi import application
 
         url = f"http://{host}:{port}/"
-        if unsealed:
+        if intake_only:
+            self.stdout.write(f"Waystation's intake portal alone is serving on {url}")
+        elif unsealed:
             self.stdout.write(f"Waystation is serving on {url} (Ctrl+C stops it)")
         else:
             self.stdout.write(f"Waystation is serving SEALED on {url}: unseal at {url}unseal/")
         self.stdout.flush()
         threading.Thread(target=_watch_key_slots, name="key-slot-watch", daemon=True).start()
-        # ident="" keeps the server name out of responses; waitress writes no access log.
-        waitress.serve(application, host=host, port=port, threads=threads, ident="")
+        # Waits for the keys (unseal page) by itself, and stops for good at panic.
+        worker = None if (no_worker or intake_only) else BackgroundWorker().start()
+        _stop_on_sigterm()
+        try:
+            # ident="" keeps the server name out of responses; waitress writes no access log.
+            waitress.serve(application, host=host, port=port, threads=threads, ident="")
+        finally:
+            if worker is not None and not worker.stop():
+                self.stderr.write("The background worker did not stop in time.")

@@ -1,0 +1,43 @@
+"""Outreach's background tasks (django-tasks, database backend) and the worker's weekly check
+for the digest. Task arguments are ids only."""
+
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
+
+from waystation.core.worker import every
+
+from .digest import digest_due, outreach_digest_build
+from .jobs import import_job_run
+from .models import ImportStatus
+
+DIGEST_CHECK_SECONDS = 3600
+
+
+class ImportJobFailed(Exception):
+    """The job page has the reason; the task's own record names only the job."""
+
+
+@task()
+def build_weekly_digest() -> int:
+    return outreach_digest_build().pk
+
+
+@task()
+def run_import_job(job_id: int) -> str:
+    job = import_job_run(job_id=job_id)
+    if job.status == ImportStatus.FAILED:
+        raise ImportJobFailed(f"import job {job_id} failed")
+    return job.status
+
+
+@every(DIGEST_CHECK_SECONDS)
+def queue_weekly_digest() -> None:
+    """Queue this week's digest unless it is built or queued already."""
+    if not digest_due():
+        return
+    queued = DBTaskResult.objects.filter(
+        task_path=build_weekly_digest.module_path,
+        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+    )
+    if not queued.exists():
+        build_weekly_digest.enqueue()
