@@ -61,6 +61,7 @@ def test_coordinator_signs_in_enrols_totp_and_works_in_russian(page_for, screens
     assert page.locator("h1").inner_text() == "Overview"
     assert page.locator(".main-nav").inner_text().split() == [
         "Overview",
+        "Requests",
         "Cases",
         "My",
         "tasks",
