@@ -61,13 +61,6 @@ def _accept_uploads(request, action: str) -> bool:
     return allowed
 
 
-def _discard(files) -> None:
-    from waystation.core.blobstore import blob_store
-
-    for received in files:
-        blob_store().delete(received.blob.name)
-
-
 @portal_view
 def start(request):
     return render(request, "intake/start.html", {"signed_in": _current_request(request)})
@@ -107,7 +100,6 @@ def _request_new(request, allowed: bool):
             request.session[_SESSION_KEY] = str(created.pk)
             request.session[_NEW_CODENAME] = codename
             return redirect("intake:codename")
-        _discard(files)
         for problem in problems:
             form.add_error(None, problem)
         return _request_form(request, form, status=400)
@@ -189,7 +181,6 @@ def _reply(request, allowed: bool):
     current = _current_request(request)
     files, refusals = received_files(request, "files")
     if current is None:
-        _discard(files)
         return redirect("intake:sign_in")
     form = ReplyForm(request.POST)
     problems = ([] if allowed else [_too_many()]) + list(refusals)
@@ -201,7 +192,6 @@ def _reply(request, allowed: bool):
             keep_originals=form.cleaned_data["keep_originals"],
         )
         return redirect("intake:thread")
-    _discard(files)
     for problem in problems:
         form.add_error(None, problem)
     return _thread_page(request, current, form, status=400)
