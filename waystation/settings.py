@@ -188,6 +188,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_NAME = "ws_csrf"
+# Not Django's one year: like the session, the token goes when the browser closes, so the
+# portal leaves nothing behind in a visitor's browser.
+CSRF_COOKIE_AGE = None
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Strict"
 CSRF_COOKIE_SECURE = SECURE_COOKIES

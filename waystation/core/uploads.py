@@ -173,8 +173,10 @@ class EncryptingUploadHandler(FileUploadHandler):
         store: BlobStore | None = None,
     ):
         super().__init__(request)
-        if max_bytes < 1 or max_files < 1:
-            raise ValueError("max_bytes and max_files must be positive")
+        # max_files=0 receives nothing (every file is refused, the rest of the form parses):
+        # a view that must refuse files, e.g. over a rate limit, still gets the typed text.
+        if max_bytes < 1 or max_files < 0:
+            raise ValueError("max_bytes must be positive and max_files not negative")
         self.max_bytes, self.max_files = max_bytes, max_files
         self.store = store or blob_store()
         self.received: list[ReceivedFile] = []

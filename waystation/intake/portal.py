@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from waystation.core.access import public
+from waystation.core.media import MediaRefused
 
 from . import ratelimit, services
 from .forms import CodenameForm, ReplyForm, RequestForm
@@ -80,26 +81,29 @@ def _request_new(request, allowed: bool):
         from waystation.core.uploads import received_files
 
         files, refusals = received_files(request, "files")
-        problems = list(refusals)
-        if not allowed:
-            problems.insert(0, _too_many())
+        # Over the limit no file was received; one message says why, not one per file.
+        problems = list(refusals) if allowed else [_too_many()]
         if form.is_valid() and not problems:
             data = form.cleaned_data
-            created, codename = services.request_submit(
-                urgency=data["urgency"],
-                text=data["text"],
-                country=data["country"],
-                city=data["city"],
-                languages=data["languages"],
-                help_needed=data["help_needed"],
-                people_with=data["people_with"] or 0,
-                files=files,
-                keep_originals=data["keep_originals"],
-            )
-            request.session.cycle_key()
-            request.session[_SESSION_KEY] = str(created.pk)
-            request.session[_NEW_CODENAME] = codename
-            return redirect("intake:codename")
+            try:
+                created, codename = services.request_submit(
+                    urgency=data["urgency"],
+                    text=data["text"],
+                    country=data["country"],
+                    city=data["city"],
+                    languages=data["languages"],
+                    help_needed=data["help_needed"],
+                    people_with=data["people_with"] or 0,
+                    files=files,
+                    keep_originals=data["keep_originals"],
+                )
+            except MediaRefused as refusal:
+                problems.append(refusal.message)
+            else:
+                request.session.cycle_key()
+                request.session[_SESSION_KEY] = str(created.pk)
+                request.session[_NEW_CODENAME] = codename
+                return redirect("intake:codename")
         for problem in problems:
             form.add_error(None, problem)
         return _request_form(request, form, status=400)
@@ -183,15 +187,19 @@ def _reply(request, allowed: bool):
     if current is None:
         return redirect("intake:sign_in")
     form = ReplyForm(request.POST)
-    problems = ([] if allowed else [_too_many()]) + list(refusals)
+    problems = list(refusals) if allowed else [_too_many()]
     if form.is_valid() and not problems:
-        services.requester_reply(
-            request=current,
-            text=form.cleaned_data["text"],
-            files=files,
-            keep_originals=form.cleaned_data["keep_originals"],
-        )
-        return redirect("intake:thread")
+        try:
+            services.requester_reply(
+                request=current,
+                text=form.cleaned_data["text"],
+                files=files,
+                keep_originals=form.cleaned_data["keep_originals"],
+            )
+        except MediaRefused as refusal:
+            problems.append(refusal.message)
+        else:
+            return redirect("intake:thread")
     for problem in problems:
         form.add_error(None, problem)
     return _thread_page(request, current, form, status=400)

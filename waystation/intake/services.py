@@ -4,14 +4,16 @@ The requester's side writes no audit rows (an audit row's exact time would help 
 to network logs); the members' side audits every action, naming the request by id only.
 """
 
+from dataclasses import dataclass
+
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from waystation.audit.events import Event
 from waystation.audit.services import record
-from waystation.core.blobstore import blob_store
+from waystation.core.blobstore import StoredBlob, blob_store
 
 from . import codenames
 from .models import URGENCY_RANK, Attachment, IntakeRequest, Message, RequestState, Urgency
@@ -19,6 +21,39 @@ from .models import URGENCY_RANK, Attachment, IntakeRequest, Message, RequestSta
 
 class IntakeError(Exception):
     """A refusal with a message for the person; nothing was written."""
+
+
+@dataclass(frozen=True)
+class PreparedFile:
+    """An upload ready to be attached: ``clean`` is what staff see (an image without its
+    metadata; any other file as received), ``received`` the upload as it came."""
+
+    received: object  # waystation.core.uploads.ReceivedFile
+    clean: StoredBlob
+
+
+def prepare_files(files) -> list[PreparedFile]:
+    """Clean every image before anything is written, so a damaged or oversized picture is
+    refused with a message (``MediaRefused``, naming the file) and the request is not sent
+    half. Clean copies already made for the files before it are deleted again."""
+    from waystation.core.media import MediaRefused, strip_metadata
+
+    prepared: list[PreparedFile] = []
+    for received in files:
+        try:
+            clean = strip_metadata(received.blob, received.media_type)
+        except MediaRefused as refusal:
+            _delete_unreferenced(
+                p.clean.name for p in prepared if p.clean.name != p.received.blob.name
+            )
+            raise MediaRefused(
+                _FILE_REFUSED, name=received.display_name, reason=refusal.message
+            ) from refusal
+        prepared.append(PreparedFile(received=received, clean=clean))
+    return prepared
+
+
+_FILE_REFUSED = gettext_lazy("“%(name)s” was not received: %(reason)s")
 
 
 def _add_message(request: IntakeRequest, *, text: str, files=(), author=None, keep_originals=False):
@@ -30,10 +65,8 @@ def _add_message(request: IntakeRequest, *, text: str, files=(), author=None, ke
         text=text.strip(),
         position=position,
     )
-    for received in files:
-        from waystation.core.media import strip_metadata
-
-        clean = strip_metadata(received.blob, received.media_type)
+    for item in files:
+        received, clean = item.received, item.clean
         keep = keep_originals and clean.name != received.blob.name
         Attachment.objects.create(
             message=message,
@@ -47,7 +80,7 @@ def _add_message(request: IntakeRequest, *, text: str, files=(), author=None, ke
         )
         if clean.name == received.blob.name or keep:
             received.keep()
-        # Otherwise the original, with its metadata, is deleted when the request ends.
+        # Otherwise the original, with its metadata, is deleted at the end of the request.
     request.last_message_on = timezone.localdate()
     return message
 
@@ -64,7 +97,9 @@ def request_submit(
     files=(),
     keep_originals: bool = False,
 ) -> tuple[IntakeRequest, str]:
-    """Record a new request; returns it and the codename, which is shown once and kept nowhere."""
+    """Record a new request; returns it and the codename, which is shown once and kept nowhere.
+    Raises ``MediaRefused`` (nothing written) when an image cannot be cleaned."""
+    prepared = prepare_files(files)
     for _attempt in range(5):
         codename = codenames.generate()
         try:
@@ -79,7 +114,7 @@ def request_submit(
                     help_needed=" ".join(sorted(set(help_needed))),
                     people_with=people_with or 0,
                 )
-                _add_message(request, text=text, files=files, keep_originals=keep_originals)
+                _add_message(request, text=text, files=prepared, keep_originals=keep_originals)
                 request.save(update_fields=["last_message_on"])
             return request, codename
         except IntegrityError:  # 90 bits make this practically impossible; never reuse one
@@ -97,8 +132,10 @@ def request_for_codename(typed: str) -> IntakeRequest | None:
 def requester_reply(
     *, request: IntakeRequest, text: str, files=(), keep_originals=False
 ) -> Message:
+    """Raises ``MediaRefused`` (nothing written) when an image cannot be cleaned."""
+    prepared = prepare_files(files)
     with transaction.atomic():
-        message = _add_message(request, text=text, files=files, keep_originals=keep_originals)
+        message = _add_message(request, text=text, files=prepared, keep_originals=keep_originals)
         request.unread = True
         if request.state == RequestState.SPAM:
             request.state = RequestState.NEW
@@ -114,6 +151,12 @@ def request_delete_by_requester(*, request: IntakeRequest) -> None:
         names += [attachment.blob, attachment.original_blob]
     with transaction.atomic():
         request.delete()
+    _delete_unreferenced(names)
+
+
+def _delete_unreferenced(names) -> None:
+    """Delete these blobs unless an attachment still refers to them (the same content sent
+    twice is one blob)."""
     store = blob_store()
     for name in filter(None, names):
         if (

@@ -520,3 +520,5 @@ def test_a_received_photo_is_cleaned_and_the_original_not_kept(blobs, db, rf_req
 def test_a_handler_refuses_nonsense_limits():
     with pytest.raises(ValueError):
         EncryptingUploadHandler(max_bytes=0, max_files=1)
+    with pytest.raises(ValueError):
+        EncryptingUploadHandler(max_bytes=1, max_files=-1)
