@@ -20,7 +20,6 @@ from .forms import CodenameForm, ReplyForm, RequestForm
 from .models import IntakeRequest
 
 _SESSION_KEY = "intake_request"
-_NEW_CODENAME = "intake_new_codename"
 
 # Stricter than the staff pages: no script, no images but our own, nothing to connect to.
 portal_csp = csp_replace(
@@ -102,8 +101,11 @@ def _request_new(request, allowed: bool):
             else:
                 request.session.cycle_key()
                 request.session[_SESSION_KEY] = str(created.pk)
-                request.session[_NEW_CODENAME] = codename
-                return redirect("intake:codename")
+                # The codename goes into this answer and nowhere else: not the session (its
+                # table is not encrypted on PostgreSQL, and a page never loaded would leave
+                # it there), not a redirect. Reloading asks to send the form again, which
+                # the browser warns about.
+                return render(request, "intake/codename.html", {"words": codename.split()})
         for problem in problems:
             form.add_error(None, problem)
         return _request_form(request, form, status=400)
@@ -120,15 +122,6 @@ def _too_many() -> str:
         "Too many requests are arriving right now. Wait an hour and send it again — your text "
         "is kept below; copy it somewhere safe if you must leave."
     )
-
-
-@portal_view
-def codename(request):
-    """The codename, shown once: it is removed from the session as this page is made."""
-    words = request.session.pop(_NEW_CODENAME, None)
-    if words is None:
-        return redirect("intake:thread" if _current_request(request) else "intake:start")
-    return render(request, "intake/codename.html", {"words": words.split()})
 
 
 @portal_view

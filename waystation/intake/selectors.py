@@ -1,3 +1,5 @@
+from django.db.models import Q
+
 from waystation.accounts.policy import Perm, get_for, visible
 
 from .models import Attachment, IntakeRequest, RequestState
@@ -10,12 +12,25 @@ QUEUES = {
 }
 
 
+def _in_queue(queue: str) -> Q:
+    """ "To answer" also holds declined requests and those that became cases when the requester
+    has written again since: a new message must not wait unseen in another tab."""
+    in_states = Q(state__in=QUEUES.get(queue, QUEUES["open"]))
+    if queue == "open":
+        return in_states | Q(unread=True, state__in=_WRITTEN_AGAIN)
+    if queue in ("declined", "cases"):
+        return in_states & Q(unread=False)
+    return in_states
+
+
+_WRITTEN_AGAIN = (RequestState.REJECTED, RequestState.CONVERTED)
+
+
 def queue_for(viewer, queue: str = "open"):
     """Requests in triage order: the most urgent situation first, then the oldest."""
-    states = QUEUES.get(queue, QUEUES["open"])
     return (
         visible(viewer, IntakeRequest.objects.all(), Perm.INTAKE_TRIAGE)
-        .filter(state__in=states)
+        .filter(_in_queue(queue if queue in QUEUES else "open"))
         .select_related("case")
         .order_by("urgency_rank", "received_on", "id")
     )
@@ -25,7 +40,7 @@ def unread_count(viewer) -> int | None:
     """For the dashboard's badge; None for those who do not triage."""
     requests = visible(viewer, IntakeRequest.objects.all(), Perm.INTAKE_TRIAGE)
     if not requests.query.is_empty():
-        return requests.filter(unread=True, state__in=QUEUES["open"]).count()
+        return requests.filter(_in_queue("open"), unread=True).count()
     return None
 
 

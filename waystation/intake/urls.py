@@ -9,7 +9,6 @@ app_name = "intake"
 urlpatterns = [
     path("", portal.start, name="start"),
     path("new/", portal.request_new, name="new"),
-    path("codename/", portal.codename, name="codename"),
     path("sign-in/", portal.sign_in, name="sign_in"),
     path("thread/", portal.thread, name="thread"),
     path("thread/reply/", portal.reply, name="reply"),

@@ -20,7 +20,6 @@ PUBLIC = {
     # The anonymous intake portal: no account by design.
     "intake:start",
     "intake:new",
-    "intake:codename",
     "intake:sign_in",
     "intake:thread",
     "intake:reply",

@@ -4,7 +4,6 @@ refusals that keep what was typed, the codename, replies, deletion, rate limits,
 
 import io
 import re
-import statistics
 import time
 
 import pytest
@@ -69,9 +68,8 @@ def _send(client: Client, *files, text=TYPED, **fields):
     return client.post(reverse("intake:new"), data)
 
 
-def _codename_from(client: Client) -> str:
-    page = client.get(reverse("intake:codename")).content.decode()
-    return " ".join(re.findall(r'<li lang="en">([a-z-]+)</li>', page))
+def _codename_in(response) -> str:
+    return " ".join(re.findall(r'<li lang="en">([a-z-]+)</li>', response.content.decode()))
 
 
 def _photo_with_gps() -> bytes:
@@ -102,14 +100,17 @@ def _gps(data: bytes) -> dict:
 def test_a_request_with_a_photo_gives_a_codename_once_and_staff_get_a_clean_copy(blobs):
     client = _visitor()
     response = _send(client, _file("IMG_2041.jpg", _photo_with_gps(), "image/jpeg"))
-    assert response.status_code == 302 and response["Location"] == reverse("intake:codename")
-
-    words = _codename_from(client).split()
+    assert response.status_code == 200 and "Sent. This is your codename" in (
+        response.content.decode()
+    )
+    words = _codename_in(response).split()
     assert len(words) == 7 and all(w in codenames.wordlist() for w in words)
-    # Shown once: the page no longer has them, and the session no longer holds them.
-    again = client.get(reverse("intake:codename"))
-    assert again.status_code == 302 and words[0] not in again.content.decode()
-    assert "intake_new_codename" not in client.session
+    # Shown in that answer only: not kept in the session, not on the thread page.
+    from django.contrib.sessions.models import Session
+
+    stored = " ".join(repr(s.get_decoded()) + s.session_data for s in Session.objects.all())
+    assert " ".join(words) not in stored and words[0] in codenames.wordlist()
+    assert " ".join(words) not in client.get(reverse("intake:thread")).content.decode()
 
     request = IntakeRequest.objects.get()
     assert request.lookup != " ".join(words) and " ".join(words) not in request.lookup
@@ -127,7 +128,7 @@ def test_a_request_with_a_photo_gives_a_codename_once_and_staff_get_a_clean_copy
 def test_the_original_photo_is_kept_only_when_the_requester_agrees(blobs):
     photo = _photo_with_gps()
     response = _send(_visitor(), _file("p.jpg", photo, "image/jpeg"), keep_originals="on")
-    assert response.status_code == 302
+    assert response.status_code == 200
     (attachment,) = Attachment.objects.all()
     assert _gps(_blob_bytes(attachment.blob)) == {}
     assert _blob_bytes(attachment.original_blob) == photo
@@ -223,8 +224,7 @@ def test_the_form_warns_never_to_write_routes():
 
 def test_the_whole_cycle_reply_answer_and_delete_everything(blobs, cast):
     requester = _visitor()
-    _send(requester, _file("note.txt", b"my statement\n", "text/plain"))
-    codename = _codename_from(requester)
+    codename = _codename_in(_send(requester, _file("note.txt", b"my statement\n", "text/plain")))
     request = IntakeRequest.objects.get()
     services.staff_reply(actor=cast["coordinator"], request=request, text="Где вы сейчас?")
 
@@ -269,7 +269,6 @@ def test_the_whole_cycle_reply_answer_and_delete_everything(blobs, cast):
 def test_a_refused_answer_keeps_its_text(blobs):
     client = _visitor()
     _send(client)
-    client.get(reverse("intake:codename"))
     token = _csrf(client, reverse("intake:thread"))
     response = client.post(
         reverse("intake:reply"),
@@ -310,16 +309,16 @@ def test_a_wrong_and_a_deleted_codename_look_and_take_the_same(blobs, monkeypatc
     real_lookup = codenames.lookup
     monkeypatch.setattr(codenames, "lookup", lambda typed: hashed.append(1) or real_lookup(typed))
     timings = {"wrong": [], "deleted": []}
-    for _round in range(5):
+    for _round in range(7):
         for label, typed in (("wrong", wrong), ("deleted", deleted)):
             started = time.perf_counter()
             assert services.request_for_codename(typed) is None
             timings[label].append(time.perf_counter() - started)
-    assert len(hashed) == 10
-    wrong_median = statistics.median(timings["wrong"])
-    deleted_median = statistics.median(timings["deleted"])
-    assert wrong_median > 0.005  # a real slow hash, not a dictionary lookup
-    assert abs(wrong_median - deleted_median) < 0.25 * max(wrong_median, deleted_median)
+    assert len(hashed) == 14
+    # The fastest of each: what the work costs, with the machine's other load filtered out.
+    wrong_best, deleted_best = min(timings["wrong"]), min(timings["deleted"])
+    assert wrong_best > 0.005  # a real slow hash, not a dictionary lookup
+    assert abs(wrong_best - deleted_best) < 0.3 * max(wrong_best, deleted_best)
 
 
 # -- rate limits ------------------------------------------------------------------------------
@@ -328,7 +327,7 @@ def test_a_wrong_and_a_deleted_codename_look_and_take_the_same(blobs, monkeypatc
 def test_submissions_over_the_visitor_limit_are_refused_keeping_the_text(blobs, settings):
     settings.INTAKE_SUBMITS_PER_VISITOR = 2
     client = _visitor()
-    assert [_send(client).status_code for _ in range(2)] == [302, 302]
+    assert [_send(client).status_code for _ in range(2)] == [200, 200]
     refused = _send(client, _file("a.txt", b"text\n", "text/plain"), text="третья просьба")
     assert refused.status_code == 400
     body = refused.content.decode()
@@ -337,14 +336,14 @@ def test_submissions_over_the_visitor_limit_are_refused_keeping_the_text(blobs, 
     assert Attachment.objects.count() == 0 and len(_stored(blobs)) == 0
     # Another visitor is not held back by this one.
     other = Client(REMOTE_ADDR="198.51.100.4")
-    assert _send(other).status_code == 302
+    assert _send(other).status_code == 200
 
 
 def test_the_overall_limit_holds_whatever_the_address(blobs, settings):
     settings.INTAKE_SUBMITS_PER_VISITOR = 0
     settings.INTAKE_SUBMITS_OVERALL = 3
     statuses = [_send(Client(REMOTE_ADDR=f"192.0.2.{n}")).status_code for n in range(4)]
-    assert statuses == [302, 302, 302, 400]
+    assert statuses == [200, 200, 200, 400]
 
 
 def test_codename_guessing_is_limited(settings):
@@ -379,8 +378,7 @@ def test_no_address_or_user_agent_is_kept_or_logged(blobs, cast, caplog, setting
     caplog.set_level("DEBUG")
     settings.INTAKE_SUBMITS_PER_VISITOR = 1
     requester = _visitor()
-    _send(requester, _file("p.jpg", _photo_with_gps(), "image/jpeg"))
-    codename = _codename_from(requester)
+    codename = _codename_in(_send(requester, _file("p.jpg", _photo_with_gps(), "image/jpeg")))
     _send(requester)  # over the limit: refused, which must not log the address either
     services.staff_reply(actor=cast["coordinator"], request=IntakeRequest.objects.get(), text="ok")
     later = _visitor()

@@ -119,3 +119,18 @@ def test_requester_deletes_everything(cast):
     from waystation.intake.models import Message
 
     assert not Message.objects.exists()
+
+
+def test_a_declined_request_written_again_comes_back_to_be_answered(client_for, cast):
+    item = _submit()
+    services.staff_reply(
+        actor=cast["coordinator"], request=item, text="We cannot help, sorry", kind="decline"
+    )
+    coordinator = client_for("coordinator")
+    queue = reverse("triage:queue")
+    assert str(item.pk) not in coordinator.get(queue).content.decode()
+    assert str(item.pk) in coordinator.get(queue + "?queue=declined").content.decode()
+    services.requester_reply(request=item, text="Please, one more thing")
+    assert str(item.pk) in coordinator.get(queue).content.decode()
+    assert str(item.pk) not in coordinator.get(queue + "?queue=declined").content.decode()
+    assert ">1</a>" in coordinator.get(reverse("core:dashboard")).content.decode()
