@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "waystation.cases",
     "waystation.intake",
+    "waystation.evidence",
     "waystation.outreach",
 ]
 
@@ -245,6 +246,12 @@ INTAKE_LOGINS_PER_VISITOR = env_int("WAYSTATION_INTAKE_LOGINS_PER_VISITOR", 20)
 INTAKE_LOGINS_OVERALL = env_int("WAYSTATION_INTAKE_LOGINS_OVERALL", 1000)
 INTAKE_MAX_FILE_MB = env_int("WAYSTATION_INTAKE_MAX_FILE_MB", 25)
 INTAKE_MAX_FILES = env_int("WAYSTATION_INTAKE_MAX_FILES", 5)
+
+# Evidence uploaded through the web pages, per file; larger files go through
+# `waystation evidence ingest`, which streams from disk. The WSGI server's request limit
+# follows the larger of this and the intake limits.
+EVIDENCE_MAX_UPLOAD_MB = env_int("WAYSTATION_EVIDENCE_MAX_UPLOAD_MB", 2048)
+EVIDENCE_MAX_FILES = env_int("WAYSTATION_EVIDENCE_MAX_FILES", 10)
 # A confirmed import of more rows than this runs in the background, with a progress page;
 # 0 sends every import there.
 IMPORT_BACKGROUND_ROWS = env_int("WAYSTATION_IMPORT_BACKGROUND_ROWS", 2000)

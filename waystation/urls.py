@@ -12,6 +12,7 @@ urlpatterns = [
     path("intake/", include("waystation.intake.urls")),
     path("requests/", include("waystation.intake.triage_urls")),
     path("outreach/", include("waystation.outreach.urls")),
+    path("evidence/", include("waystation.evidence.urls")),
     path("language/", public(set_language), name="set_language"),
     path("unseal/", core_views.unseal, name="unseal"),
 ]

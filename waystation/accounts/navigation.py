@@ -12,6 +12,7 @@ _ITEMS = [
     (_("Cases"), "cases:list", Perm.CASES_VIEW),
     (_("My tasks"), "cases:tasks", Perm.CASES_VIEW),
     (_("Outreach"), "outreach:directory", Perm.OUTREACH_VIEW),
+    (_("Evidence"), "evidence:index", Perm.EVIDENCE_VIEW),
     (_("Team"), "accounts:users", Perm.USERS_MANAGE),
     (_("Audit log"), "audit:events", Perm.AUDIT_VIEW),
     (_("My account"), "accounts:account", Perm.SIGNED_IN),

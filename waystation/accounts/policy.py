@@ -33,6 +33,9 @@ class Perm(StrEnum):
     CASES_VIEW = "cases.view"  # open the cases the object rule lets through
     CASES_MANAGE = "cases.manage"  # open cases, assign caseworkers and lawyers, see every case
     INTAKE_TRIAGE = "intake.triage"  # read anonymous requests, answer them, turn them into cases
+    EVIDENCE_VIEW = "evidence.view"  # testimonies and items of the cases the object rule lets through
+    EVIDENCE_EDIT = "evidence.edit"  # take testimonies, ingest items, record events, verify
+    EVIDENCE_EXPORT = "evidence.export"  # build packages for investigators
 
 
 _MEMBER = frozenset({Perm.SIGNED_IN, Perm.DASHBOARD_VIEW})
@@ -50,10 +53,14 @@ PERMISSIONS: dict[str, frozenset[Perm]] = {
         Perm.CASES_VIEW,
         Perm.CASES_MANAGE,
         Perm.INTAKE_TRIAGE,
+        Perm.EVIDENCE_VIEW,
+        Perm.EVIDENCE_EDIT,
+        Perm.EVIDENCE_EXPORT,
     },
-    Role.CASEWORKER: _MEMBER | {Perm.OUTREACH_VIEW, Perm.CASES_VIEW},
-    Role.LAWYER: _MEMBER | {Perm.OUTREACH_VIEW, Perm.CASES_VIEW},
-    Role.DOCUMENTATION_OFFICER: _MEMBER,
+    Role.CASEWORKER: _MEMBER | {Perm.OUTREACH_VIEW, Perm.CASES_VIEW, Perm.EVIDENCE_VIEW},
+    Role.LAWYER: _MEMBER | {Perm.OUTREACH_VIEW, Perm.CASES_VIEW, Perm.EVIDENCE_VIEW},
+    Role.DOCUMENTATION_OFFICER: _MEMBER
+    | {Perm.EVIDENCE_VIEW, Perm.EVIDENCE_EDIT, Perm.EVIDENCE_EXPORT},
     Role.SCREENER: _MEMBER,
     Role.TREASURER: _MEMBER,
 }
@@ -180,6 +187,32 @@ def _notes_visible(user, queryset: QuerySet) -> QuerySet:
     return queryset.filter(allowed)
 
 
+def _evidence_case_filter(user, prefix: str) -> Q | None:
+    """Documentation officers and coordinators see all testimonies and items; a caseworker or
+    lawyer only those of the cases assigned to them; everyone else none."""
+    if not can(user, Perm.EVIDENCE_VIEW):
+        return Q(pk__in=[])
+    if can(user, Perm.EVIDENCE_EDIT):
+        return None
+    return _case_filter(user, prefix)
+
+
+def _evidence_visible(user, queryset: QuerySet) -> QuerySet:
+    allowed = _evidence_case_filter(user, "case__")
+    return queryset if allowed is None else queryset.filter(allowed)
+
+
+def _evidence_parts_visible(user, queryset: QuerySet) -> QuerySet:
+    """Custody entries and chat messages follow their item."""
+    allowed = _evidence_case_filter(user, "item__case__")
+    return queryset if allowed is None else queryset.filter(allowed)
+
+
+def _events_visible(user, queryset: QuerySet) -> QuerySet:
+    """Events link testimonies across cases: only those who document see them."""
+    return queryset if can(user, Perm.EVIDENCE_EDIT) else queryset.none()
+
+
 # model label -> function(user, queryset) returning the rows that user may see.
 OBJECT_RULES: dict[str, Callable[[object, QuerySet], QuerySet]] = {
     "accounts.user": _users_visible,
@@ -196,6 +229,11 @@ OBJECT_RULES: dict[str, Callable[[object, QuerySet], QuerySet]] = {
     "cases.need": _case_parts_visible,
     "cases.note": _notes_visible,
     "cases.riskevent": _case_parts_visible,
+    "evidence.testimony": _evidence_visible,
+    "evidence.item": _evidence_visible,
+    "evidence.custodyentry": _evidence_parts_visible,
+    "evidence.chatmessage": _evidence_parts_visible,
+    "evidence.event": _events_visible,
 }
 
 

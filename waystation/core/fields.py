@@ -92,4 +92,10 @@ class EncryptedTextField(models.BinaryField):
     def formfield(self, **kwargs):
         from django import forms
 
-        return forms.CharField(widget=forms.Textarea, required=not self.blank, **kwargs)
+        kwargs.setdefault("widget", forms.Textarea)
+        kwargs.setdefault("required", not self.blank)
+        kwargs.setdefault("label", self.verbose_name[:1].upper() + self.verbose_name[1:])
+        kwargs.setdefault("help_text", self.help_text)
+        for model_only in ("form_class", "choices_form_class", "max_length"):
+            kwargs.pop(model_only, None)
+        return forms.CharField(**kwargs)

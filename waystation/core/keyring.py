@@ -34,6 +34,7 @@ class Purpose(StrEnum):
     RECOVERY_CODES = "waystation/recovery-codes/v1"
     INVITE_TOKENS = "waystation/invite-tokens/v1"
     INTAKE_CODENAMES = "waystation/intake-codenames/v1"
+    CUSTODY_MAC = "waystation/custody-mac/v1"
 
 
 class KeyRing:

@@ -136,6 +136,11 @@ class ReceivedFile:
     def name(self) -> str:
         return self.display_name
 
+    @property
+    def created(self) -> bool:
+        """Whether this upload put the blob in the store (False: the same content was there)."""
+        return self._created
+
     def __repr__(self) -> str:
         return f"<ReceivedFile {self.field_name}: {self.media_type}, {self.size} bytes>"
 
@@ -171,6 +176,7 @@ class EncryptingUploadHandler(FileUploadHandler):
         max_bytes: int,
         max_files: int,
         store: BlobStore | None = None,
+        any_type: bool = False,
     ):
         super().__init__(request)
         # max_files=0 receives nothing (every file is refused, the rest of the form parses):
@@ -178,6 +184,10 @@ class EncryptingUploadHandler(FileUploadHandler):
         if max_bytes < 1 or max_files < 0:
             raise ValueError("max_bytes must be positive and max_files not negative")
         self.max_bytes, self.max_files = max_bytes, max_files
+        # Evidence is kept whatever it is (a chat export, a document, a video in any
+        # container): any_type receives every non-empty file as it is, typed
+        # "application/octet-stream" where sniffing does not know it.
+        self.any_type = any_type
         self.store = store or blob_store()
         self.received: list[ReceivedFile] = []
         self.refusals: list[Refusal] = []
@@ -252,6 +262,9 @@ class EncryptingUploadHandler(FileUploadHandler):
 
     def _decide_type(self) -> None:
         self._media_type = sniff(bytes(self._head))
+        if self.any_type:
+            self._media_type = self._media_type or "application/octet-stream"
+            return
         if self._media_type is None:
             self._refuse(NOT_ACCEPTED)
         if self._media_type == "text/plain":  # the start is text: so must the rest be
@@ -280,14 +293,19 @@ class EncryptingUploadHandler(FileUploadHandler):
 
 
 def use_encrypting_uploads(
-    request: HttpRequest, *, max_bytes: int, max_files: int, store: BlobStore | None = None
+    request: HttpRequest,
+    *,
+    max_bytes: int,
+    max_files: int,
+    store: BlobStore | None = None,
+    any_type: bool = False,
 ) -> EncryptingUploadHandler:
     """Make this request's files go to the blob store through ``EncryptingUploadHandler``.
     Must run before anything reads ``request.POST`` or ``request.FILES``: CsrfViewMiddleware
     does, so the view is ``csrf_exempt`` and calls a ``csrf_protect`` inner view after this
     (see the module's docstring; Django's "Modifying upload handlers on the fly")."""
     handler = EncryptingUploadHandler(
-        request, max_bytes=max_bytes, max_files=max_files, store=store
+        request, max_bytes=max_bytes, max_files=max_files, store=store, any_type=any_type
     )
     try:
         request.upload_handlers = [handler]

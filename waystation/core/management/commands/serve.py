@@ -93,7 +93,25 @@ class Command(BaseCommand):
         _stop_on_sigterm()
         try:
             # ident="" keeps the server name out of responses; waitress writes no access log.
-            waitress.serve(application, host=host, port=port, threads=threads, ident="")
+            waitress.serve(
+                application,
+                host=host,
+                port=port,
+                threads=threads,
+                ident="",
+                max_request_body_size=_largest_request_body(intake_only=intake_only),
+            )
         finally:
             if worker is not None and not worker.stop():
                 self.stderr.write("The background worker did not stop in time.")
+
+
+def _largest_request_body(*, intake_only: bool) -> int:
+    """Bytes: the largest upload a page of this server accepts, plus room for the form around
+    it. Waitress refuses larger bodies itself (its default is 1 GiB)."""
+    from django.conf import settings
+
+    largest_mb = settings.INTAKE_MAX_FILE_MB * settings.INTAKE_MAX_FILES
+    if not intake_only:
+        largest_mb = max(largest_mb, settings.EVIDENCE_MAX_UPLOAD_MB)
+    return (largest_mb + 16) * 1024 * 1024

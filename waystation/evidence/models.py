@@ -1,0 +1,320 @@
+"""Testimonies, the events they describe, the evidence items that support them, and the chain
+of custody of every item.
+
+Practice followed: the Berkeley Protocol on Digital Open Source Investigations and the
+Eurojust–ICC guidelines for civil society organisations — informed consent with a scope, the
+original preserved bit for bit (the blob holds exactly the bytes received, its SHA-256 taken as
+they arrived), and every handling of an item written to its custody chain.
+
+What identifies or endangers a witness (statement text, names, places where someone was seen,
+metadata such as GPS) is encrypted field by field; the plain columns are the structure needed
+to list and filter (act type, dates, counts, status). Primary keys are UUIDs: encrypted fields
+bind their ciphertext to the row id, which must exist before the first save.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from waystation.core.fields import EncryptedTextField
+
+_USER = settings.AUTH_USER_MODEL
+
+
+class Recipient(models.TextChoices):
+    """Who may receive a testimony, as the witness consented to. A court or investigative body
+    is consented to by name; the other kinds as a whole."""
+
+    COURT = "court", _("A named court or investigative body")
+    UN = "un", _("UN mechanisms")
+    NGO = "ngo", _("Human rights organisations (NGOs)")
+    MEDIA = "media", _("Media")
+
+
+class WitnessRole(models.TextChoices):
+    DIRECT = "direct", _("Direct witness")
+    HEARSAY = "hearsay", _("Heard from others")
+    PARTICIPANT = "participant", _("Participant")
+
+
+class ActType(models.TextChoices):
+    EXECUTION_OF_PRISONERS = "execution_of_prisoners", _("Execution of prisoners")
+    KILLING_OF_CIVILIANS = "killing_of_civilians", _("Killing of civilians")
+    SEXUAL_VIOLENCE = "sexual_violence", _("Sexual violence")
+    TORTURE = "torture", _("Torture")
+    LOOTING = "looting", _("Looting")
+    ATTACK_ON_CIVILIAN_OBJECTS = "attack_on_civilian_objects", _("Attack on civilian objects")
+    INCENDIARY_WEAPONS = "incendiary_weapons", _("Use of incendiary weapons")
+    FORCED_DEPORTATION = "forced_deportation", _("Forced deportation")
+    OTHER = "other", _("Other")
+
+
+class DateCertainty(models.TextChoices):
+    EXACT = "exact", _("Exact")
+    APPROXIMATE = "approximate", _("Approximate")
+    ESTIMATED = "estimated", _("Estimated range")
+
+
+class ItemKind(models.TextChoices):
+    VIDEO = "video", _("Video")
+    PHOTO = "photo", _("Photo")
+    AUDIO = "audio", _("Audio")
+    CHAT_EXPORT = "chat_export", _("Chat export")
+    DOCUMENT = "document", _("Document")
+    ID_SCAN = "id_scan", _("Scan of an ID")
+    OTHER = "other", _("Other")
+
+
+class AcquiredHow(models.TextChoices):
+    IN_PERSON = "in_person", _("Handed over in person")
+    MESSENGER = "messenger", _("Sent through a messenger")
+    INTAKE = "intake", _("Sent through the intake portal")
+    STORAGE_MEDIUM = "storage_medium", _("Copied from a phone or storage medium")
+    PUBLIC_SOURCE = "public_source", _("Collected from a public source")
+    OTHER = "other", _("Other")
+
+
+class Verification(models.TextChoices):
+    UNVERIFIED = "unverified", _("Unverified")
+    CORROBORATED = "corroborated", _("Corroborated")
+    VERIFIED = "verified", _("Verified")
+    DISPUTED = "disputed", _("Disputed")
+
+
+class Testimony(models.Model):
+    __test__ = False  # not a test class, whatever pytest thinks of the name
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(
+        "cases.Case",
+        on_delete=models.PROTECT,
+        related_name="testimonies",
+        verbose_name=_("witness"),
+    )
+    interviewed_on = models.DateField(_("interview date"), default=timezone.localdate)
+    interviewer = models.ForeignKey(
+        _USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("interviewer")
+    )
+    interpreter = models.CharField(_("interpreter"), max_length=120, blank=True)
+    language = models.CharField(_("language of the statement"), max_length=60)
+    statement = EncryptedTextField(_("statement"))
+    # Informed consent: the recipient kinds the witness agreed to, and the court or body named.
+    consent_scope = models.JSONField(_("consent to share with"), default=list, blank=True)
+    consent_body = models.CharField(
+        _("named court or investigative body"), max_length=200, blank=True
+    )
+    consent_recorded_on = models.DateField(_("consent recorded on"), null=True, blank=True)
+    consent_withdrawn_on = models.DateField(_("consent withdrawn on"), null=True, blank=True)
+    recorded_by = models.ForeignKey(_USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-interviewed_on", "-recorded_at"]
+        indexes = [models.Index(fields=["case", "interviewed_on"])]
+
+    def __str__(self):
+        return f"testimony {str(self.id)[:8]}"
+
+    @property
+    def consent_withdrawn(self) -> bool:
+        return self.consent_withdrawn_on is not None
+
+    def consent_allows(self, kind: str, body: str = "") -> bool:
+        """Whether this testimony may go to a recipient of ``kind`` (and, for a court or
+        investigative body, the one named ``body``). Withdrawn consent allows nothing."""
+        if self.consent_withdrawn or kind not in self.consent_scope:
+            return False
+        if kind == Recipient.COURT:
+            return _same_name(body, self.consent_body)
+        return True
+
+    def consent_labels(self) -> list[str]:
+        labels = dict(Recipient.choices)
+        return [
+            f"{labels[k]}: {self.consent_body}" if k == Recipient.COURT else str(labels[k])
+            for k in self.consent_scope
+            if k in labels
+        ]
+
+
+def _same_name(a: str, b: str) -> bool:
+    return bool(a.strip()) and " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+
+
+class Event(models.Model):
+    """An incident, described HURIDOCS-style: what was done, when (with how certain that is),
+    where, to whom, by whom."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    act_type = models.CharField(_("act"), max_length=40, choices=ActType.choices)
+    title = models.CharField(
+        _("short title"),
+        max_length=160,
+        help_text=_("For the list, e.g. “Shelling of the market, Kherson”. No names of witnesses."),
+    )
+    date_from = models.DateField(_("date (or first day)"), null=True, blank=True)
+    date_to = models.DateField(_("last day"), null=True, blank=True)
+    date_certainty = models.CharField(
+        _("how certain the date is"),
+        max_length=20,
+        choices=DateCertainty.choices,
+        default=DateCertainty.APPROXIMATE,
+    )
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    victims_count = models.PositiveIntegerField(_("number of victims"), null=True, blank=True)
+    victims_kind = models.CharField(
+        _("victims"), max_length=200, blank=True, help_text=_("e.g. prisoners of war, civilians")
+    )
+    perpetrator_unit = models.CharField(_("perpetrator's unit"), max_length=200, blank=True)
+    perpetrator_rank = models.CharField(_("perpetrator's rank"), max_length=100, blank=True)
+    perpetrator_names = EncryptedTextField(_("perpetrators' names, if known"))
+    description = EncryptedTextField(_("description"))
+    recorded_by = models.ForeignKey(_USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-date_from", "title"]
+        indexes = [models.Index(fields=["act_type", "date_from"])]
+
+    def __str__(self):
+        return self.title
+
+
+class TestimonyEvent(models.Model):
+    """What a testimony says about an event, and the witness's own role in it."""
+
+    __test__ = False
+
+    testimony = models.ForeignKey(Testimony, on_delete=models.CASCADE, related_name="event_links")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="testimony_links")
+    role = models.CharField(_("witness's role"), max_length=20, choices=WitnessRole.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["testimony", "event"], name="evidence_testimony_event")
+        ]
+
+    def __str__(self):
+        return f"{self.testimony_id} — {self.event_id} ({self.role})"
+
+
+class Item(models.Model):
+    """A file kept exactly as received. ``sha256`` is of the bytes as they arrived, computed in
+    the same pass that encrypted them into the blob store."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(
+        "cases.Case",
+        on_delete=models.PROTECT,
+        related_name="evidence_items",
+        verbose_name=_("from the case"),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=ItemKind.choices)
+    blob = models.CharField(max_length=64)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    size = models.BigIntegerField(_("size"))
+    media_type = models.CharField(_("media type (from the content)"), max_length=100)
+    original_name = EncryptedTextField(_("original file name"))
+    original_modified = models.DateTimeField(_("file time as received"), null=True, blank=True)
+    # JSON of what the file says about itself (EXIF and GPS, container tags, PDF info): can
+    # place a witness, so encrypted.
+    extracted_metadata = EncryptedTextField(_("metadata found in the file"))
+    acquired_on = models.DateField(_("acquired on"), default=timezone.localdate)
+    acquired_how = models.CharField(
+        _("acquired how"), max_length=20, choices=AcquiredHow.choices, default=AcquiredHow.IN_PERSON
+    )
+    acquired_from = EncryptedTextField(
+        _("acquired from"), help_text=_("Who handed it over: a codename, or a role.")
+    )
+    description = EncryptedTextField(_("description"))
+    verification = models.CharField(
+        _("verification"),
+        max_length=20,
+        choices=Verification.choices,
+        default=Verification.UNVERIFIED,
+    )
+    verified_by = models.ForeignKey(
+        _USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verification_reason = EncryptedTextField(_("why"))
+    verified_at = models.DateTimeField(null=True, blank=True)
+    events = models.ManyToManyField(Event, blank=True, related_name="items")
+    ingested_by = models.ForeignKey(
+        _USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ingested_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-ingested_at"]
+        indexes = [models.Index(fields=["case", "ingested_at"])]
+
+    def __str__(self):
+        return f"item {str(self.id)[:8]}"
+
+
+class ChatMessage(models.Model):
+    """One message of a chat export item (Telegram Desktop's result.json), to list and search
+    it; the export itself stays the item's blob, untouched."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="chat_messages")
+    position = models.PositiveIntegerField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sender = EncryptedTextField()
+    text = EncryptedTextField()
+    media = EncryptedTextField()  # the path of a photo or file inside the export, if any
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "position"], name="evidence_chat_order")
+        ]
+
+    def __str__(self):
+        return f"chat message {self.position}"
+
+
+class CustodyAction(models.TextChoices):
+    ACQUIRED = "acquired", _("Acquired")
+    HASHED = "hashed", _("Hashed")
+    VIEWED = "viewed", _("Viewed")
+    COPIED = "copied", _("Copied (downloaded)")
+    EXPORTED = "exported", _("Exported")
+    TRANSFERRED = "transferred", _("Transferred")
+    VERIFIED = "verified", _("Verification recorded")
+
+
+class CustodyEntry(models.Model):
+    """One link of an item's chain of custody. ``entry_hash`` is SHA-256 over the previous
+    entry's hash and this entry's canonical JSON, so anyone holding an export can check the
+    chain; ``mac`` is an HMAC of it under the instance's key, so a chain recomputed by someone
+    without the key is caught too. Rows are only ever added (services.custody_append)."""
+
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="custody")
+    seq = models.PositiveIntegerField()
+    action = models.CharField(max_length=20, choices=CustodyAction.choices)
+    actor = models.ForeignKey(
+        _USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField()
+    details = models.JSONField(default=dict, blank=True)  # ids, hashes, recipient kinds
+    previous_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64)
+    mac = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["item", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "seq"], name="evidence_custody_order")
+        ]
+
+    def __str__(self):
+        return f"custody {self.item_id} #{self.seq}"

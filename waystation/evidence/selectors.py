@@ -1,0 +1,72 @@
+"""Reads for testimonies, events and items: each takes the viewer and returns only what the
+policy lets them see."""
+
+from django.db.models import Count, Prefetch
+
+from waystation.accounts.policy import Perm, visible
+
+from .models import CustodyEntry, Event, Item, Testimony, TestimonyEvent
+
+
+def testimonies_for(viewer, *, case=None):
+    rows = visible(viewer, Testimony.objects.all(), Perm.EVIDENCE_VIEW)
+    if case is not None:
+        rows = rows.filter(case=case)
+    return rows.select_related("case", "interviewer").order_by("-interviewed_on", "-recorded_at")
+
+
+def items_for(viewer, *, case=None):
+    rows = visible(viewer, Item.objects.all(), Perm.EVIDENCE_VIEW)
+    if case is not None:
+        rows = rows.filter(case=case)
+    return rows.select_related("case").defer(
+        "extracted_metadata", "description", "verification_reason", "acquired_from"
+    )
+
+
+def events_for(viewer):
+    rows = visible(viewer, Event.objects.all(), Perm.EVIDENCE_VIEW)
+    return rows.annotate(
+        testimony_count=Count("testimony_links", distinct=True),
+        item_count=Count("items", distinct=True),
+    ).order_by("-date_from", "title")
+
+
+def event_links(viewer, event: Event):
+    """The testimonies and items of an event that the viewer may see."""
+    testimonies = visible(viewer, Testimony.objects.all(), Perm.EVIDENCE_VIEW)
+    links = (
+        TestimonyEvent.objects.filter(event=event, testimony__in=testimonies)
+        .select_related("testimony__case")
+        .order_by("testimony__interviewed_on")
+    )
+    items = items_for(viewer).filter(events=event)
+    return list(links), list(items)
+
+
+def testimony_events(testimony: Testimony):
+    return list(
+        TestimonyEvent.objects.filter(testimony=testimony)
+        .select_related("event")
+        .order_by("event__date_from")
+    )
+
+
+def custody_of(viewer, item: Item):
+    rows = visible(viewer, CustodyEntry.objects.all(), Perm.EVIDENCE_VIEW)
+    return rows.filter(item=item).select_related("actor").order_by("seq")
+
+
+def item_with_events(item: Item) -> Item:
+    return Item.objects.prefetch_related(Prefetch("events", Event.objects.order_by("title"))).get(
+        pk=item.pk
+    )
+
+
+def cases_to_document(viewer):
+    """The cases a person may attach testimonies and items to, by codename: every case for
+    those who document (they see codenames only, never identities), none for anyone else."""
+    from waystation.accounts.policy import can
+    from waystation.cases.models import Case
+
+    return Case.objects.all() if can(viewer, Perm.EVIDENCE_EDIT) else Case.objects.none()

@@ -1,0 +1,281 @@
+"""Writes for testimonies, events and evidence items. Each service checks nothing about who
+may call it (views and the command line use the policy first) but records its own audit row,
+and for an item its custody entry, in the same transaction."""
+
+import json
+from datetime import date, datetime
+from typing import BinaryIO
+
+from django.db import transaction
+from django.utils import timezone
+
+from waystation.audit.events import Event as AuditEvent
+from waystation.audit.services import record
+from waystation.core.blobstore import StoredBlob, blob_store
+
+from . import custody, metadata, telegram
+from .models import (
+    AcquiredHow,
+    ChatMessage,
+    CustodyAction,
+    Event,
+    Item,
+    Recipient,
+    Testimony,
+    TestimonyEvent,
+    Verification,
+)
+
+READ_BYTES = 1 << 20  # what a stream is read in while it is ingested
+
+
+class EvidenceError(Exception):
+    """A refusal with a message for the person; nothing was written."""
+
+
+# -- items ------------------------------------------------------------------------------------
+
+
+def item_ingest_stream(*, actor, case, source: BinaryIO, original_name: str, **details) -> Item:
+    """Ingest a file from an open binary stream (the command line), bit for bit: the bytes
+    are encrypted into the blob store and hashed in the same single pass."""
+    writer = blob_store().writer()
+    with writer:
+        while piece := source.read(READ_BYTES):
+            writer.write(piece)
+        stored = writer.finish()
+    return item_ingest_stored(
+        actor=actor,
+        case=case,
+        blob=stored,
+        created=bool(writer.created),
+        original_name=original_name,
+        **details,
+    )
+
+
+def item_ingest_stored(
+    *,
+    actor,
+    case,
+    blob: StoredBlob,
+    created: bool,
+    original_name: str,
+    original_modified: datetime | None = None,
+    kind: str = "",
+    acquired_on: date | None = None,
+    acquired_how: str = AcquiredHow.IN_PERSON,
+    acquired_from: str = "",
+    description: str = "",
+) -> Item:
+    """Record an item for a blob already in the store (an upload streamed there, or
+    ``item_ingest_stream``). If the file cannot be taken (a malformed chat export), the blob
+    is deleted again when this ingest created it, and ``EvidenceError`` says why."""
+    try:
+        media_type = metadata.detect_media_type(metadata.head_of(blob))
+        found = metadata.extract(blob, media_type)
+        chat = telegram.parse(blob) if telegram.is_chat_export(blob, media_type) else None
+    except telegram.ChatExportError as error:
+        if created:
+            blob_store().delete(blob.name)
+        raise EvidenceError(str(error)) from error
+    if chat is not None:
+        kind = "chat_export"
+    with transaction.atomic():
+        item = Item.objects.create(
+            case=case,
+            kind=kind or metadata.kind_for(media_type),
+            blob=blob.name,
+            sha256=blob.sha256,
+            size=blob.size,
+            media_type=media_type,
+            original_name=original_name,
+            original_modified=original_modified,
+            extracted_metadata=json.dumps(found, ensure_ascii=False, default=str) if found else "",
+            acquired_on=acquired_on or timezone.localdate(),
+            acquired_how=acquired_how,
+            acquired_from=acquired_from,
+            description=description,
+            ingested_by=actor,
+        )
+        if chat:
+            ChatMessage.objects.bulk_create(
+                [
+                    ChatMessage(
+                        item=item,
+                        position=line.position,
+                        sent_at=line.sent_at,
+                        sender=line.sender,
+                        text=line.text,
+                        media=line.media,
+                    )
+                    for line in chat
+                ],
+                batch_size=500,
+            )
+        custody.append(
+            item=item,
+            action=CustodyAction.ACQUIRED,
+            actor=actor,
+            details={"how": acquired_how, "on": item.acquired_on.isoformat()},
+        )
+        custody.append(
+            item=item,
+            action=CustodyAction.HASHED,
+            actor=actor,
+            details={"sha256": blob.sha256, "size": blob.size},
+        )
+        record(AuditEvent.EVIDENCE_INGESTED, actor=actor, obj=item, data={"case": case.pk})
+    return item
+
+
+def item_read(*, actor, item: Item, download: bool = False) -> None:
+    """A member opened an item's page (viewed) or took a copy of the file (copied)."""
+    with transaction.atomic():
+        custody.append(
+            item=item,
+            action=CustodyAction.COPIED if download else CustodyAction.VIEWED,
+            actor=actor,
+        )
+        record(
+            AuditEvent.EVIDENCE_ITEM_READ,
+            actor=actor,
+            obj=item,
+            data={"download": download},
+        )
+
+
+def item_set_verification(*, actor, item: Item, status: str, reason: str) -> None:
+    if status not in Verification.values:
+        raise EvidenceError("unknown verification status")
+    if not reason.strip():
+        raise EvidenceError("say why")
+    with transaction.atomic():
+        item.verification = status
+        item.verification_reason = reason.strip()
+        item.verified_by = actor
+        item.verified_at = timezone.now()
+        item.save(
+            update_fields=["verification", "verification_reason", "verified_by", "verified_at"]
+        )
+        custody.append(
+            item=item, action=CustodyAction.VERIFIED, actor=actor, details={"status": status}
+        )
+        record(AuditEvent.EVIDENCE_VERIFICATION, actor=actor, obj=item, data={"status": status})
+
+
+def item_link_events(*, actor, item: Item, events) -> None:
+    with transaction.atomic():
+        item.events.set(events)
+        record(
+            AuditEvent.EVIDENCE_EVENT_RECORDED,
+            actor=actor,
+            obj=item,
+            data={"events": sorted(str(e.pk) for e in events)},
+        )
+
+
+# -- testimonies ------------------------------------------------------------------------------
+
+
+def _clean_scope(scope, body: str) -> tuple[list[str], str]:
+    scope = sorted(set(scope))
+    unknown = set(scope) - set(Recipient.values)
+    if unknown:
+        raise EvidenceError(f"unknown recipients: {', '.join(sorted(unknown))}")
+    if Recipient.COURT in scope and not body.strip():
+        raise EvidenceError("name the court or investigative body")
+    return scope, body.strip() if Recipient.COURT in scope else ""
+
+
+def testimony_record(
+    *,
+    actor,
+    case,
+    statement: str,
+    language: str,
+    interviewer=None,
+    interviewed_on: date | None = None,
+    interpreter: str = "",
+    consent_scope=(),
+    consent_body: str = "",
+    events=(),
+) -> Testimony:
+    """``events``: (event, witness role) pairs."""
+    if not statement.strip():
+        raise EvidenceError("the statement is empty")
+    scope, body = _clean_scope(consent_scope, consent_body)
+    with transaction.atomic():
+        testimony = Testimony.objects.create(
+            case=case,
+            statement=statement.strip(),
+            language=language.strip(),
+            interviewer=interviewer or actor,
+            interviewed_on=interviewed_on or timezone.localdate(),
+            interpreter=interpreter.strip(),
+            consent_scope=scope,
+            consent_body=body,
+            consent_recorded_on=timezone.localdate() if scope else None,
+            recorded_by=actor,
+        )
+        TestimonyEvent.objects.bulk_create(
+            [TestimonyEvent(testimony=testimony, event=e, role=role) for e, role in events]
+        )
+        record(AuditEvent.TESTIMONY_RECORDED, actor=actor, obj=testimony, data={"case": case.pk})
+    return testimony
+
+
+def testimony_read(*, actor, testimony: Testimony) -> None:
+    record(AuditEvent.TESTIMONY_READ, actor=actor, obj=testimony)
+
+
+def testimony_consent_update(
+    *, actor, testimony: Testimony, scope, body: str = "", withdraw: bool = False
+) -> None:
+    """Change what the witness consents to; withdrawing keeps the scope on record but allows
+    nothing any more."""
+    scope, body = _clean_scope(scope, body)
+    with transaction.atomic():
+        testimony.consent_scope, testimony.consent_body = scope, body
+        testimony.consent_recorded_on = timezone.localdate()
+        testimony.consent_withdrawn_on = timezone.localdate() if withdraw else None
+        testimony.save(
+            update_fields=[
+                "consent_scope",
+                "consent_body",
+                "consent_recorded_on",
+                "consent_withdrawn_on",
+            ]
+        )
+        record(
+            AuditEvent.TESTIMONY_CONSENT_CHANGED,
+            actor=actor,
+            obj=testimony,
+            data={"scope": scope, "withdrawn": withdraw},
+        )
+
+
+def testimony_link_event(*, actor, testimony: Testimony, event: Event, role: str) -> None:
+    with transaction.atomic():
+        TestimonyEvent.objects.update_or_create(
+            testimony=testimony, event=event, defaults={"role": role}
+        )
+        record(
+            AuditEvent.EVIDENCE_EVENT_RECORDED,
+            actor=actor,
+            obj=testimony,
+            data={"event": str(event.pk), "role": role},
+        )
+
+
+# -- events -----------------------------------------------------------------------------------
+
+
+def event_record(*, actor, **fields) -> Event:
+    date_from, date_to = fields.get("date_from"), fields.get("date_to")
+    if date_from and date_to and date_to < date_from:
+        raise EvidenceError("the last day is before the first")
+    with transaction.atomic():
+        event = Event.objects.create(recorded_by=actor, **fields)
+        record(AuditEvent.EVIDENCE_EVENT_RECORDED, actor=actor, obj=event)
+    return event

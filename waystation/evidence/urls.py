@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import views
+
+app_name = "evidence"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("items/new/", views.item_new, name="item_new"),
+    path("items/<uuid:pk>/", views.item, name="item"),
+    path("items/<uuid:pk>/download/", views.item_download, name="item_download"),
+    path("items/<uuid:pk>/verification/", views.item_verification, name="item_verification"),
+    path("items/<uuid:pk>/events/", views.item_events, name="item_events"),
+    path("testimonies/new/", views.testimony_new, name="testimony_new"),
+    path("testimonies/<uuid:pk>/", views.testimony, name="testimony"),
+    path("testimonies/<uuid:pk>/consent/", views.testimony_consent, name="testimony_consent"),
+    path("testimonies/<uuid:pk>/event/", views.testimony_event, name="testimony_event"),
+    path("events/new/", views.event_new, name="event_new"),
+    path("events/<uuid:pk>/", views.event, name="event"),
+]

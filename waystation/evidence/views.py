@@ -1,0 +1,377 @@
+"""Pages for testimonies, events and evidence items. Every page that shows a statement or an
+item writes its audit row (and for an item, its custody entry) before the answer is made."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_POST
+
+from waystation.accounts.policy import Perm, can, get_for, requires
+from waystation.core.blobstore import blob_store
+from waystation.core.uploads import display_name, received_files, use_encrypting_uploads
+
+from . import selectors, services
+from .forms import (
+    ConsentForm,
+    EventForm,
+    EventLinkForm,
+    ItemUploadForm,
+    TestimonyEventForm,
+    TestimonyForm,
+    VerificationForm,
+)
+from .models import Event, Item, Testimony
+
+PAGE_SIZE = 50
+TABS = ("items", "testimonies", "events")
+
+
+@requires(Perm.EVIDENCE_VIEW)
+def index(request):
+    tab = request.GET.get("tab", "items")
+    tab = tab if tab in TABS else "items"
+    if tab == "events" and not can(request.user, Perm.EVIDENCE_EDIT):
+        tab = "items"
+    codename = request.GET.get("case", "").strip()
+    if tab == "items":
+        rows = selectors.items_for(request.user).order_by("-ingested_at", "pk")
+    elif tab == "testimonies":
+        rows = selectors.testimonies_for(request.user)
+    else:
+        rows = selectors.events_for(request.user)
+    if codename and tab != "events":
+        rows = rows.filter(case__codename__iexact=codename)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "evidence/index.html",
+        {
+            "tab": tab,
+            "page": page,
+            "case_filter": codename,
+            "params": f"tab={tab}&case={codename}",
+            "may_edit": can(request.user, Perm.EVIDENCE_EDIT),
+            "may_export": can(request.user, Perm.EVIDENCE_EXPORT),
+        },
+    )
+
+
+# -- items ------------------------------------------------------------------------------------
+
+
+@requires(Perm.EVIDENCE_EDIT)
+@csrf_exempt  # the upload handler must be in place before CSRF reads the body
+def item_new(request):
+    if request.method == "POST":
+        use_encrypting_uploads(
+            request,
+            max_bytes=settings.EVIDENCE_MAX_UPLOAD_MB * 1024 * 1024,
+            max_files=settings.EVIDENCE_MAX_FILES,
+            any_type=True,
+        )
+    return _item_new(request)
+
+
+@csrf_protect
+def _item_new(request):
+    cases = selectors.cases_to_document(request.user)
+    initial = {"acquired_on": timezone.localdate(), "case": request.GET.get("case", "")}
+    form = ItemUploadForm(request.POST or None, cases=cases, initial=initial)
+    if request.method == "POST":
+        files, refusals = received_files(request, "files")
+        for refusal in refusals:
+            form.add_error(None, refusal)
+        if not files and not refusals:
+            form.add_error(None, _("Choose at least one file."))
+        if form.is_valid() and not refusals:
+            data = form.cleaned_data
+            ingested, problems = [], []
+            for received in files:
+                try:
+                    ingested.append(
+                        services.item_ingest_stored(
+                            actor=request.user,
+                            blob=received.blob,
+                            created=received.created,
+                            original_name=received.display_name,
+                            **data,
+                        )
+                    )
+                    received.keep()
+                except services.EvidenceError as problem:
+                    problems.append(f"“{received.display_name}”: {problem}")
+            for problem in problems:
+                messages.error(request, problem)
+            if ingested:
+                messages.success(
+                    request,
+                    _("%(count)s item(s) received and hashed.") % {"count": len(ingested)},
+                )
+                return redirect("evidence:item", pk=ingested[0].pk)
+            return redirect(f"{request.path}?case={data['case'].codename}")
+        status = 400
+    else:
+        status = 200
+    return render(
+        request,
+        "evidence/item_form.html",
+        {"form": form, "max_mb": settings.EVIDENCE_MAX_UPLOAD_MB},
+        status=status,
+    )
+
+
+def _item_for(request, pk) -> Item:
+    return get_for(request.user, Item.objects.select_related("case"), pk, Perm.EVIDENCE_VIEW)
+
+
+def _item_page(request, item, *, verification_form=None, events_form=None, status=200):
+    query = request.GET.get("q", "").strip()
+    chat = None
+    if item.kind == "chat_export":
+        from .selectors import chat_lines
+
+        try:
+            page_number = max(1, int(request.GET.get("page", 1)))
+        except ValueError:
+            page_number = 1
+        lines, total = chat_lines(
+            item, query=query, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE
+        )
+        chat = {
+            "lines": lines,
+            "total": total,
+            "page": page_number,
+            "query": query,
+            "has_next": page_number * PAGE_SIZE < total,
+        }
+    may_edit = can(request.user, Perm.EVIDENCE_EDIT)
+    events = selectors.events_for(request.user)
+    return render(
+        request,
+        "evidence/item.html",
+        {
+            "item": selectors.item_with_events(item),
+            "metadata": _metadata_rows(item),
+            "custody": selectors.custody_of(request.user, item),
+            "chat": chat,
+            "may_edit": may_edit,
+            "verification_form": verification_form
+            or VerificationForm(initial={"status": item.verification}),
+            "events_form": events_form
+            or EventLinkForm(events=events, initial={"events": list(item.events.all())}),
+        },
+        status=status,
+    )
+
+
+def _metadata_rows(item: Item) -> list[tuple[str, str]]:
+    import json
+
+    if not item.extracted_metadata:
+        return []
+    try:
+        found = json.loads(item.extracted_metadata)
+    except ValueError:
+        return []
+    rows = []
+
+    def walk(prefix, value):
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}{key} · " if prefix or isinstance(inner, dict) else key, inner)
+        else:
+            rows.append(
+                (
+                    prefix.rstrip(" ·"),
+                    value if isinstance(value, str) else json.dumps(value, ensure_ascii=False),
+                )
+            )
+
+    walk("", found)
+    return rows
+
+
+@never_cache
+@requires(Perm.EVIDENCE_VIEW)
+def item(request, pk):
+    found = _item_for(request, pk)
+    services.item_read(actor=request.user, item=found)
+    return _item_page(request, found)
+
+
+@never_cache
+@requires(Perm.EVIDENCE_VIEW)
+def item_download(request, pk):
+    found = _item_for(request, pk)
+    services.item_read(actor=request.user, item=found, download=True)
+    response = StreamingHttpResponse(blob_store().open(found.blob), content_type=found.media_type)
+    name = display_name(found.original_name) or f"item-{str(found.pk)[:8]}"
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    response["Content-Length"] = str(found.size)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_POST
+@requires(Perm.EVIDENCE_EDIT)
+def item_verification(request, pk):
+    found = _item_for(request, pk)
+    form = VerificationForm(request.POST)
+    if not form.is_valid():
+        return _item_page(request, found, verification_form=form, status=400)
+    services.item_set_verification(
+        actor=request.user,
+        item=found,
+        status=form.cleaned_data["status"],
+        reason=form.cleaned_data["reason"],
+    )
+    messages.success(request, _("Verification recorded in the chain of custody."))
+    return redirect("evidence:item", pk=found.pk)
+
+
+@require_POST
+@requires(Perm.EVIDENCE_EDIT)
+def item_events(request, pk):
+    found = _item_for(request, pk)
+    form = EventLinkForm(request.POST, events=selectors.events_for(request.user))
+    if not form.is_valid():
+        return _item_page(request, found, events_form=form, status=400)
+    services.item_link_events(actor=request.user, item=found, events=form.cleaned_data["events"])
+    messages.success(request, _("Events saved."))
+    return redirect("evidence:item", pk=found.pk)
+
+
+# -- testimonies ------------------------------------------------------------------------------
+
+
+@requires(Perm.EVIDENCE_EDIT)
+def testimony_new(request):
+    cases = selectors.cases_to_document(request.user)
+    events = selectors.events_for(request.user)
+    initial = {
+        "interviewed_on": timezone.localdate(),
+        "interviewer": request.user.pk,
+        "case": request.GET.get("case", ""),
+    }
+    form = TestimonyForm(request.POST or None, cases=cases, events=events, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        event, role = data.pop("event"), data.pop("role")
+        if event is not None and not role:
+            form.add_error("role", _("Say what the witness's role in this event was."))
+        else:
+            testimony = services.testimony_record(
+                actor=request.user, events=[(event, role)] if event else [], **data
+            )
+            messages.success(request, _("Testimony recorded."))
+            return redirect("evidence:testimony", pk=testimony.pk)
+    return render(
+        request,
+        "evidence/testimony_form.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+def _testimony_for(request, pk) -> Testimony:
+    return get_for(
+        request.user,
+        Testimony.objects.select_related("case", "interviewer"),
+        pk,
+        Perm.EVIDENCE_VIEW,
+    )
+
+
+def _testimony_page(request, testimony, *, consent_form=None, event_form=None, status=200):
+    events = selectors.events_for(request.user)
+    return render(
+        request,
+        "evidence/testimony.html",
+        {
+            "testimony": testimony,
+            "links": selectors.testimony_events(testimony),
+            "may_edit": can(request.user, Perm.EVIDENCE_EDIT),
+            "consent_form": consent_form
+            or ConsentForm(
+                initial={
+                    "consent_scope": testimony.consent_scope,
+                    "consent_body": testimony.consent_body,
+                    "withdraw": testimony.consent_withdrawn,
+                }
+            ),
+            "event_form": event_form or TestimonyEventForm(events=events),
+        },
+        status=status,
+    )
+
+
+@never_cache
+@requires(Perm.EVIDENCE_VIEW)
+def testimony(request, pk):
+    found = _testimony_for(request, pk)
+    services.testimony_read(actor=request.user, testimony=found)
+    return _testimony_page(request, found)
+
+
+@require_POST
+@requires(Perm.EVIDENCE_EDIT)
+def testimony_consent(request, pk):
+    found = _testimony_for(request, pk)
+    form = ConsentForm(request.POST)
+    if not form.is_valid():
+        return _testimony_page(request, found, consent_form=form, status=400)
+    services.testimony_consent_update(
+        actor=request.user,
+        testimony=found,
+        scope=form.cleaned_data["consent_scope"],
+        body=form.cleaned_data["consent_body"],
+        withdraw=form.cleaned_data["withdraw"],
+    )
+    messages.success(request, _("Consent recorded."))
+    return redirect("evidence:testimony", pk=found.pk)
+
+
+@require_POST
+@requires(Perm.EVIDENCE_EDIT)
+def testimony_event(request, pk):
+    found = _testimony_for(request, pk)
+    form = TestimonyEventForm(request.POST, events=selectors.events_for(request.user))
+    if not form.is_valid():
+        return _testimony_page(request, found, event_form=form, status=400)
+    services.testimony_link_event(actor=request.user, testimony=found, **form.cleaned_data)
+    messages.success(request, _("Event linked."))
+    return redirect("evidence:testimony", pk=found.pk)
+
+
+# -- events -----------------------------------------------------------------------------------
+
+
+@requires(Perm.EVIDENCE_EDIT)
+def event_new(request):
+    form = EventForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            event = services.event_record(actor=request.user, **form.cleaned_data)
+        except services.EvidenceError as problem:
+            form.add_error(None, str(problem))
+        else:
+            messages.success(request, _("Event recorded."))
+            return redirect("evidence:event", pk=event.pk)
+    return render(
+        request, "evidence/event_form.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@never_cache
+@requires(Perm.EVIDENCE_EDIT)
+def event(request, pk):
+    found = get_for(request.user, Event.objects.all(), pk, Perm.EVIDENCE_EDIT)
+    links, items = selectors.event_links(request.user, found)
+    return render(request, "evidence/event.html", {"event": found, "links": links, "items": items})
