@@ -1,9 +1,9 @@
 """Printing results the same way in every benchmark."""
 
 
-def ratio_line(label: str, ratio: float, goal: float) -> str:
+def ratio_line(label: str, ratio: float, goal: float, digits: int = 2) -> str:
     verdict = "PASS" if ratio >= goal else "BELOW GOAL"
-    return f"  {label}: {ratio:.2f} (goal >= {goal}) {verdict}"
+    return f"  {label}: {ratio:.{digits}f} (goal >= {goal}) {verdict}"
 
 
 def table(rows: list[tuple[str, str]]) -> None:

@@ -4,8 +4,13 @@ form, and requests/s from keep-alive client threads.
 
     with DemoServer() as server:
         cookie = server.sign_in("ilya", DEMO_PASSWORD)
-        result = server.measure("/", cookie=cookie, expect="Overview", seconds=5)
+        server.check("/", cookie, expect="Overview")
+        result = server.measure("/", cookie=cookie, seconds=5)
         print(result.per_second)
+
+A measurement that POSTs gives `measure` a `prepare` function: each client thread calls it
+once on its own connection before the clock starts (to GET a form for its CSRF token, say)
+and then sends the `Request` it returned again and again.
 """
 
 import http.client
@@ -19,7 +24,8 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,20 +47,29 @@ class Measurement:
         return self.ok / self.seconds
 
 
+@dataclass(frozen=True)
+class Request:
+    """What a client thread of `DemoServer.measure` sends, again and again."""
+
+    method: str = "GET"
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
         return sock.getsockname()[1]
 
 
-def _cookies_from(response: http.client.HTTPResponse) -> dict[str, str]:
+def cookies_from(response: http.client.HTTPResponse) -> dict[str, str]:
     jar = http.cookies.SimpleCookie()
     for header in response.headers.get_all("Set-Cookie") or []:
         jar.load(header)
     return {name: morsel.value for name, morsel in jar.items()}
 
 
-def _cookie_header(cookies: dict[str, str]) -> str:
+def cookie_header(cookies: dict[str, str]) -> str:
     return "; ".join(f"{name}={value}" for name, value in cookies.items())
 
 
@@ -67,6 +82,7 @@ class DemoServer:
         self.settings_module = settings_module
         self.threads = threads
         self.port = 0
+        self.data_dir: Path | None = None
         self.process: subprocess.Popen | None = None
         self._folder: tempfile.TemporaryDirectory | None = None
 
@@ -99,7 +115,7 @@ class DemoServer:
         return [sys.executable, "-m", "waystation", *args, "--data-dir", str(data_dir)]
 
     def _start(self, folder: Path) -> None:
-        data_dir = folder / "instance"
+        data_dir = self.data_dir = folder / "instance"
         env = self._env(data_dir)
         demo = subprocess.run(
             self._command(data_dir, "demo"),
@@ -151,6 +167,25 @@ class DemoServer:
             raise RuntimeError(f"the login page answered {status}:\n{self.log()}")
         raise RuntimeError(f"the server did not answer within {START_TIMEOUT:.0f} s:\n{self.log()}")
 
+    def manage(self, *args: str, timeout: float = 120.0) -> str:
+        """Run a `waystation` command against the running instance (its data directory and
+        settings, the demo passphrase); returns its standard output."""
+        done = subprocess.run(
+            self._command(self.data_dir, *args),
+            cwd=ROOT,
+            env=self._env(self.data_dir),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"`waystation {args[0]}` failed:\n{done.stdout}{done.stderr}")
+        return done.stdout
+
+    def origin(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
     def log(self, last: int = 4000) -> str:
         try:
             return self.log_path.read_text(errors="replace")[-last:]
@@ -194,7 +229,7 @@ class DemoServer:
             conn.request("GET", "/accounts/login/")
             response = conn.getresponse()
             page = response.read().decode()
-            cookies = _cookies_from(response)
+            cookies = cookies_from(response)
             token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
             if response.status != 200 or token is None:
                 raise RuntimeError(f"login page answered {response.status} without a CSRF token")
@@ -210,19 +245,19 @@ class DemoServer:
                 ),
                 headers={
                     "Content-Type": "application/x-www-form-urlencoded",
-                    "Cookie": _cookie_header(cookies),
-                    "Origin": f"http://{HOST}:{self.port}",
-                    "Referer": f"http://{HOST}:{self.port}/accounts/login/",
+                    "Cookie": cookie_header(cookies),
+                    "Origin": self.origin(),
+                    "Referer": f"{self.origin()}/accounts/login/",
                 },
             )
             response = conn.getresponse()
             response.read()
-            cookies.update(_cookies_from(response))
+            cookies.update(cookies_from(response))
         finally:
             conn.close()
         if response.status != 302 or "ws_session" not in cookies:
             raise RuntimeError(f"signing in as {username} failed: status {response.status}")
-        return _cookie_header(cookies)
+        return cookie_header(cookies)
 
     def check(self, path: str, cookie: str = "", expect: str = "") -> None:
         """Fail loudly, before any timing, if the page is not what the benchmark means to
@@ -238,29 +273,49 @@ class DemoServer:
         seconds: float = 5.0,
         threads: int = 4,
         expect_status: int = 200,
+        prepare: Callable[[http.client.HTTPConnection], Request] | None = None,
+        expect_text: str = "",
     ) -> Measurement:
-        """GETs from `threads` client threads, each on its own keep-alive connection, for
-        `seconds`; counts the answers with `expect_status` and everything else as errors."""
-        headers = {"Cookie": cookie} if cookie else {}
+        """Requests from `threads` client threads, each on its own keep-alive connection, for
+        `seconds`; counts the answers with `expect_status` (and `expect_text` in the body, if
+        given) and everything else as errors. Without `prepare` every thread GETs `path`
+        with `cookie`; with it, each thread first calls `prepare(connection)` (not timed) and
+        then sends the `Request` it returned."""
+        plain = Request(headers={"Cookie": cookie} if cookie else {})
+        expected = expect_text.encode()
         ok = [0] * threads
         errors = [0] * threads
-        start = threading.Barrier(threads + 1)
+        failures: list[BaseException] = []
+        ready = threading.Barrier(threads + 1)
+        go = threading.Event()
         deadline = 0.0
 
         def worker(slot: int) -> None:
             conn = self.connection()
-            start.wait()
             try:
+                try:
+                    request = prepare(conn) if prepare is not None else plain
+                except BaseException as problem:
+                    failures.append(problem)
+                    ready.abort()
+                    return
+                try:
+                    ready.wait()
+                except threading.BrokenBarrierError:
+                    return
+                go.wait()
                 while time.perf_counter() < deadline:
                     try:
-                        conn.request("GET", path, headers=headers)
+                        conn.request(
+                            request.method, path, body=request.body, headers=request.headers
+                        )
                         response = conn.getresponse()
-                        response.read()
+                        body = response.read()
                     except (OSError, http.client.HTTPException):
                         errors[slot] += 1
                         conn.close()  # the next request opens a new connection
                         continue
-                    if response.status == expect_status:
+                    if response.status == expect_status and expected in body:
                         ok[slot] += 1
                     else:
                         errors[slot] += 1
@@ -270,9 +325,17 @@ class DemoServer:
         pool = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(threads)]
         for thread in pool:
             thread.start()
+        try:
+            ready.wait()  # every thread prepared
+        except threading.BrokenBarrierError:
+            for thread in pool:
+                thread.join(timeout=2 * REQUEST_TIMEOUT)
+            raise RuntimeError(f"preparing to measure {path} failed") from (
+                failures[0] if failures else None
+            )
         started = time.perf_counter()
         deadline = started + seconds
-        start.wait()
+        go.set()
         for thread in pool:
             thread.join(timeout=seconds + 2 * REQUEST_TIMEOUT)
         elapsed = time.perf_counter() - started

@@ -102,10 +102,13 @@ def request_submit(
     prepared = prepare_files(files)
     for _attempt in range(5):
         codename = codenames.generate()
+        # The slow hash before the transaction: SQLite's write lock is taken when it begins,
+        # and every other write of the instance would wait out the hash behind it.
+        lookup = codenames.lookup(codename)
         try:
             with transaction.atomic():
                 request = IntakeRequest.objects.create(
-                    lookup=codenames.lookup(codename),
+                    lookup=lookup,
                     urgency=urgency,
                     urgency_rank=URGENCY_RANK[Urgency(urgency)],
                     country=country,

@@ -350,3 +350,27 @@ def test_intake_only_server_refuses_to_start_sealed(instance):
         "serve", "--intake-only", "--data-dir", str(instance), "--port", "0", stdin=""
     )
     assert started.returncode != 0
+
+
+def test_request_bodies_are_spooled_in_memory_not_in_the_system_temp_dir(
+    tmp_path, monkeypatch
+):
+    """Waitress writes large request bodies to a temporary file before the app sees them: the
+    server points temporary files at a private directory in RAM."""
+    import os
+    import tempfile
+
+    from waystation.core.management.commands import serve
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    monkeypatch.delenv("WAYSTATION_REQUEST_SPOOL_DIR", raising=False)
+    chosen = serve._request_spool_in_memory()
+    assert chosen is not None and chosen.startswith("/dev/shm/waystation-")
+    assert tempfile.gettempdir() == chosen
+    assert os.stat(chosen).st_mode & 0o777 == 0o700
+    with tempfile.TemporaryFile() as spooled:  # as waitress makes them
+        assert os.readlink(f"/proc/self/fd/{spooled.fileno()}").startswith(chosen)
+    os.rmdir(chosen)
+
+    monkeypatch.setenv("WAYSTATION_REQUEST_SPOOL_DIR", str(tmp_path / "ram"))
+    assert serve._request_spool_in_memory() == str(tmp_path / "ram")

@@ -79,6 +79,14 @@ class Command(BaseCommand):
 
         from waystation.wsgi import application
 
+        spool = _request_spool_in_memory()
+        if spool is None:
+            self.stderr.write(
+                "Warning: no memory-backed directory for request bodies (/dev/shm, or "
+                "WAYSTATION_REQUEST_SPOOL_DIR): uploads over 512 KiB pass through the system "
+                "temporary directory unencrypted before they are encrypted."
+            )
+
         url = f"http://{host}:{port}/"
         if intake_only:
             self.stdout.write(f"Waystation's intake portal alone is serving on {url}")
@@ -115,3 +123,30 @@ def _largest_request_body(*, intake_only: bool) -> int:
     if not intake_only:
         largest_mb = max(largest_mb, settings.EVIDENCE_MAX_UPLOAD_MB)
     return (largest_mb + 16) * 1024 * 1024
+
+
+_SHM = "/dev/shm"  # noqa: S108 (only a private directory made by mkdtemp is used in it)
+
+
+def _request_spool_in_memory() -> str | None:
+    """Waitress keeps a request body over 512 KiB in an unnamed temporary file until the whole
+    body has arrived, before Django's encrypting upload handler sees a byte of it. Point this
+    process's temporary files at a private directory in memory (tmpfs), so no upload touches
+    the disk in the clear. The directory is the operator's WAYSTATION_REQUEST_SPOOL_DIR or a
+    new one under /dev/shm; None when neither exists."""
+    import os
+    import tempfile
+
+    chosen = os.environ.get("WAYSTATION_REQUEST_SPOOL_DIR")
+    if chosen:
+        os.makedirs(chosen, mode=0o700, exist_ok=True)
+    elif os.path.isdir(_SHM) and os.access(_SHM, os.W_OK):
+        import atexit
+        import shutil
+
+        chosen = tempfile.mkdtemp(prefix="waystation-", dir=_SHM)  # private: mode 0700
+        atexit.register(shutil.rmtree, chosen, ignore_errors=True)
+    else:
+        return None
+    tempfile.tempdir = chosen
+    return chosen
