@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -122,6 +123,9 @@ def attachment(request, pk):
         data={"original": original},
     )
     response = StreamingHttpResponse(blob_store().open(name), content_type=item.media_type)
-    response["Content-Disposition"] = f'attachment; filename="file-{str(item.pk)[:8]}"'
+    # The sender's name, made safe to show when it was received (core/uploads.display_name).
+    response["Content-Disposition"] = content_disposition_header(
+        True, item.name or f"file-{str(item.pk)[:8]}"
+    )
     response["X-Content-Type-Options"] = "nosniff"
     return response
