@@ -11,6 +11,8 @@ import os
 import sys
 
 # Commands that create an instance, destroy its keys, or only read code: no unseal first.
+# An investigator checks a package on a machine with no Waystation instance.
+_NO_KEYS_NEEDED_SUBCOMMANDS = {("evidence", "verify-export")}
 _NO_KEYS_NEEDED = {
     "init",
     "demo",
@@ -73,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import execute_from_command_line
 
     django.setup()
-    if command not in _NO_KEYS_NEEDED:
+    if command not in _NO_KEYS_NEEDED and tuple(argv[1:3]) not in _NO_KEYS_NEEDED_SUBCOMMANDS:
         from waystation.core.unsealing import CannotUnseal, unseal_for_command
 
         try:

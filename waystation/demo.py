@@ -224,6 +224,17 @@ def _demo_cases(coordinator) -> None:
     )
 
 
+def _demo_evidence() -> None:
+    from waystation.accounts.models import User
+    from waystation.cases.models import Case
+    from waystation.evidence.demo import demo_evidence
+
+    demo_evidence(
+        officer=User.objects.get(username="sam"),
+        case=Case.objects.get(codename="amber-falcon-27"),
+    )
+
+
 def demo_populate(cases: int = DEMO_CASES) -> bool:
     """Fill a new demo instance; False (and nothing written) when it holds members already."""
     # Imported here so that the demo credentials can be read without a configured Django.
@@ -248,6 +259,7 @@ def demo_populate(cases: int = DEMO_CASES) -> bool:
         user_deactivate(actor=coordinator, user=former)
         _demo_outreach()
         _demo_cases(coordinator)
+        _demo_evidence()
         generate_cases(cases)
     return True
 

@@ -252,6 +252,9 @@ INTAKE_MAX_FILES = env_int("WAYSTATION_INTAKE_MAX_FILES", 5)
 # follows the larger of this and the intake limits.
 EVIDENCE_MAX_UPLOAD_MB = env_int("WAYSTATION_EVIDENCE_MAX_UPLOAD_MB", 2048)
 EVIDENCE_MAX_FILES = env_int("WAYSTATION_EVIDENCE_MAX_FILES", 10)
+# Printed in every evidence package as BagIt's Source-Organization (e.g. the group's public
+# name, or nothing that identifies it).
+EVIDENCE_SOURCE_ORGANIZATION = env_str("WAYSTATION_ORGANISATION", "")
 # A confirmed import of more rows than this runs in the background, with a progress page;
 # 0 sends every import there.
 IMPORT_BACKGROUND_ROWS = env_int("WAYSTATION_IMPORT_BACKGROUND_ROWS", 2000)

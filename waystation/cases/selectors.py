@@ -4,7 +4,18 @@ stay fixed however many cases, notes or events there are (asserted in tests)."""
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Exists, Min, OuterRef, Q, Subquery
+from django.db.models import (
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from waystation.accounts.policy import Perm, Side, can, case_sides, get_for, visible
@@ -68,7 +79,7 @@ def cases_for(viewer, filters: CaseFilters = CaseFilters()):
     if filters.tasks_overdue:
         cases = cases.filter(Exists(overdue))
     if filters.query.strip():
-        cases = cases.filter(_matching(viewer, filters.query.strip()))
+        cases = _matching(viewer, cases, filters.query.strip())
     start, end = _pressing_window()
     next_pressing = (
         RiskEvent.objects.filter(
@@ -91,19 +102,47 @@ def cases_for(viewer, filters: CaseFilters = CaseFilters()):
     )
 
 
-def _matching(viewer, query: str) -> Q:
-    """Codename, city or tag containing the text, or a note the viewer may read containing
-    every word of it. Notes the viewer may not read never make a case match."""
-    condition = (
-        Q(codename__icontains=query)
-        | Q(city__icontains=query)
-        | Exists(Tag.cases.through.objects.filter(case=OuterRef("pk"), tag__name__icontains=query))
-    )
-    note_ids = search.note_ids_matching(query)
-    if note_ids is not None:
-        notes = visible(viewer, Note.objects.filter(id__in=note_ids), Perm.CASES_VIEW)
-        condition |= Q(pk__in=notes.values("case_id"))
-    return condition
+def _matching(viewer, cases, query: str):
+    """The cases with a codename, city or tag containing the text, or a note the viewer may
+    read containing every word of it. Notes the viewer may not read never make a case match.
+
+    Each part is a set of case ids, gathered once per query from its own index, and the cases
+    are tested against the sets by id alone (``_SEARCH_ID``): the database then reads the list's
+    index in order and fetches only the cases shown, instead of fetching every match (tens of
+    thousands for a common word) to sort them, or every case to compare its codename."""
+    tags = Tag.objects.filter(name__icontains=query).values("pk")
+    parts = [
+        Case.objects.filter(codename__icontains=query).values("pk"),
+        Case.objects.filter(city__icontains=query).values("pk"),
+        Tag.cases.through.objects.filter(tag__in=tags).values("case_id"),
+    ]
+    notes = _cases_with_notes_matching(viewer, query)
+    if notes is not None:
+        parts.append(notes)
+    condition = Q()
+    for ids in parts:
+        condition |= Q(search_id__in=ids)
+    return cases.alias(search_id=_SEARCH_ID).filter(condition)
+
+
+# The case id as an expression, which no index can serve: SQLite would otherwise look up every
+# case of a set by its id (reading each row) and sort them all before taking one page.
+_SEARCH_ID = ExpressionWrapper(F("pk") + 0, output_field=IntegerField())
+
+
+def _cases_with_notes_matching(viewer, query: str):
+    readable = visible(viewer, Note.objects.all(), Perm.CASES_VIEW)
+    if readable.query.is_empty():
+        return None
+    if not readable.query.where:
+        # The viewer may read every note: the cases come from the full-text index alone.
+        return search.case_ids_matching(query)
+    # Only the matches within the viewer's cases are looked at, each through the note policy.
+    cases = visible(viewer, Case.objects.all(), Perm.CASES_VIEW).values("pk")
+    note_ids = search.note_ids_matching(query, cases=cases)
+    if note_ids is None:
+        return None
+    return readable.filter(id__in=note_ids).values("case_id")
 
 
 def case_for(viewer, pk) -> Case:
@@ -151,9 +190,16 @@ def pressing_for(viewer, *, limit: int = 30) -> list[RiskEvent]:
     """Detentions and hearings dated from today to seven days ahead, soonest first, then the
     most urgent case: what puts a case on top of the dashboard."""
     start, end = _pressing_window()
-    events = visible(viewer, RiskEvent.objects.all(), Perm.CASES_VIEW)
+    events = visible(viewer, RiskEvent.objects.all(), Perm.CASES_VIEW).filter(
+        kind__in=PRESSING_KINDS
+    )
+    # The day of the limit-th event, from the (kind, on) index alone: only the events up to
+    # that day are joined to their cases and sorted, not every one in the week (thousands
+    # among 100,000 cases). Later days cannot reach the first `limit`; the whole last day is
+    # kept, as urgency and codename order the events within a day.
+    last_day = events.filter(on__range=(start, end)).order_by("on").values("on")[limit - 1 : limit]
     return list(
-        events.filter(kind__in=PRESSING_KINDS, on__range=(start, end))
+        events.filter(on__gte=start, on__lte=Coalesce(Subquery(last_day), Value(end)))
         .select_related("case")
         .order_by("on", "-case__urgency", "case__codename")[:limit]
     )

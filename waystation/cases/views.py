@@ -149,6 +149,7 @@ def _case_page(request, case, *, status=200, bound=None, reveal_form=None, assig
         "legal": Side.LEGAL in sides,
         "reveal_form": reveal_form or RevealForm(),
         "export_form": ExportForm(),
+        "may_see_evidence": can(request.user, Perm.EVIDENCE_VIEW),
     }
     if Side.MANAGE in sides:
         context["assign_form"] = assign_form or AssignForm(

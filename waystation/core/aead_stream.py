@@ -109,6 +109,16 @@ def decrypt_from(key: bytes, source: BinaryIO, context: bytes) -> Iterator[bytes
         index += 1
 
 
+def open_chunk(key: bytes, sealed: bytes, context: bytes, index: int, final: bool) -> bytes:
+    """One chunk, read on its own (random access): ``sealed`` is its ``nonce ‖ ciphertext ‖
+    tag``, which must authenticate as chunk ``index`` of this stream, and as its final chunk
+    exactly when ``final`` says so."""
+    try:
+        return crypto.unseal(key, sealed, _aad(context, index, final))
+    except crypto.DecryptionError:
+        raise StreamDamaged(f"chunk {index} is damaged or out of place") from None
+
+
 class ChunkReader:
     """A read()-able file object over decrypted chunks, for tarfile's streaming mode."""
 

@@ -226,3 +226,11 @@ class ExportForm(forms.Form):
     def __init__(self, *args, cases=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["case"].cases = cases if cases is not None else Case.objects.none()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("recipient") == Recipient.COURT and not data.get("body", "").strip():
+            self.add_error("body", _("Name the court or investigative body."))
+        if data.get("recipient") != Recipient.COURT:
+            data["body"] = ""
+        return data

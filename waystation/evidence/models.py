@@ -6,10 +6,12 @@ Eurojust–ICC guidelines for civil society organisations — informed consent w
 original preserved bit for bit (the blob holds exactly the bytes received, its SHA-256 taken as
 they arrived), and every handling of an item written to its custody chain.
 
-What identifies or endangers a witness (statement text, names, places where someone was seen,
-metadata such as GPS) is encrypted field by field; the plain columns are the structure needed
-to list and filter (act type, dates, counts, status). Primary keys are UUIDs: encrypted fields
-bind their ciphertext to the row id, which must exist before the first save.
+Encrypted field by field: statements, perpetrators' names, descriptions, file names, what a
+file says about itself (EXIF, GPS), who handed an item over, chat messages. Plain, to list and
+filter: act types, dates, event titles and places, victim counts, units and ranks, sizes,
+hashes, consent scopes and custody actions. docs/evidence.md says what a seized database shows.
+Primary keys are UUIDs: encrypted fields bind their ciphertext to the row id, which must
+exist before the first save.
 """
 
 import uuid

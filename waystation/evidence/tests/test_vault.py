@@ -332,3 +332,29 @@ def test_an_event_links_testimonies_and_items(client_for, cast, testimony, blobs
     page = client.get(reverse("evidence:event", args=[event.pk])).content.decode()
     assert testimony.case.codename in page and "Direct witness" in page
     assert str(item.pk)[:8] in page
+
+
+def test_the_web_package_holds_only_testimonies_within_consent(
+    client_for, cast, testimony, blobs, tmp_path
+):
+    import zipfile
+
+    import bagit
+
+    _ingest(cast, testimony.case, b"a scan\n", "scan.txt")
+    client = client_for("documentation_officer")
+    url = reverse("evidence:export")
+    refused = client.post(url, {"case": testimony.case.codename, "recipient": "court"})
+    assert refused.status_code == 400 and "Name the court" in refused.content.decode()
+    response = client.post(url, {"case": testimony.case.codename, "recipient": "media"})
+    assert response["Content-Type"] == "application/zip"
+    archive = tmp_path / "package.zip"
+    archive.write_bytes(b"".join(response.streaming_content))
+    with zipfile.ZipFile(archive) as bundle:
+        bundle.extractall(tmp_path / "out")
+    (bag_dir,) = (tmp_path / "out").iterdir()
+    bagit.Bag(str(bag_dir)).validate()
+    assert STATEMENT not in (bag_dir / "data" / "testimonies.json").read_text()
+    exported = AuditEvent.objects.get(event=Audit.EVIDENCE_EXPORTED)
+    assert exported.data["recipient"] == "media"
+    assert client_for("caseworker").get(url).status_code == 403
