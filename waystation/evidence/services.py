@@ -27,6 +27,7 @@ from .models import (
 )
 
 READ_BYTES = 1 << 20  # what a stream is read in while it is ingested
+CHAT_BATCH = 500  # chat messages encrypted and inserted at a time
 
 
 class EvidenceError(Exception):
@@ -76,11 +77,56 @@ def item_ingest_stored(
         found = metadata.extract(blob, media_type)
         chat = telegram.parse(blob) if telegram.is_chat_export(blob, media_type) else None
     except telegram.ChatExportError as error:
-        if created:
-            blob_store().delete(blob.name)
+        _forget(blob, created)
         raise EvidenceError(str(error)) from error
+    except Exception:
+        _forget(blob, created)
+        raise
     if chat is not None:
         kind = "chat_export"
+    try:
+        return _item_record(
+            actor=actor,
+            case=case,
+            blob=blob,
+            media_type=media_type,
+            found=found,
+            chat=chat,
+            kind=kind,
+            original_name=original_name,
+            original_modified=original_modified,
+            acquired_on=acquired_on,
+            acquired_how=acquired_how,
+            acquired_from=acquired_from,
+            description=description,
+        )
+    except Exception:
+        _forget(blob, created)
+        raise
+
+
+def _forget(blob: StoredBlob, created: bool) -> None:
+    """Nothing half-ingested: the blob goes again when this ingest put it there."""
+    if created:
+        blob_store().delete(blob.name)
+
+
+def _item_record(
+    *,
+    actor,
+    case,
+    blob: StoredBlob,
+    media_type: str,
+    found: dict,
+    chat,
+    kind: str,
+    original_name: str,
+    original_modified,
+    acquired_on,
+    acquired_how: str,
+    acquired_from: str,
+    description: str,
+) -> Item:
     with transaction.atomic():
         item = Item.objects.create(
             case=case,
@@ -98,7 +144,7 @@ def item_ingest_stored(
             description=description,
             ingested_by=actor,
         )
-        if chat:
+        for start in range(0, len(chat or ()), CHAT_BATCH):  # never all rows built at once
             ChatMessage.objects.bulk_create(
                 [
                     ChatMessage(
@@ -109,9 +155,8 @@ def item_ingest_stored(
                         text=line.text,
                         media=line.media,
                     )
-                    for line in chat
-                ],
-                batch_size=500,
+                    for line in chat[start : start + CHAT_BATCH]
+                ]
             )
         custody.append(
             item=item,

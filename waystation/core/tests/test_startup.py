@@ -365,7 +365,7 @@ def test_request_bodies_are_spooled_in_memory_not_in_the_system_temp_dir(
     monkeypatch.setattr(tempfile, "tempdir", None)
     monkeypatch.delenv("WAYSTATION_REQUEST_SPOOL_DIR", raising=False)
     chosen = serve._request_spool_in_memory()
-    assert chosen is not None and chosen.startswith("/dev/shm/waystation-")
+    assert chosen is not None and chosen.startswith("/dev/shm/waystation-")  # noqa: S108
     assert tempfile.gettempdir() == chosen
     assert os.stat(chosen).st_mode & 0o777 == 0o700
     with tempfile.TemporaryFile() as spooled:  # as waitress makes them
