@@ -358,3 +358,41 @@ def test_the_web_package_holds_only_testimonies_within_consent(
     exported = AuditEvent.objects.get(event=Audit.EVIDENCE_EXPORTED)
     assert exported.data["recipient"] == "media"
     assert client_for("caseworker").get(url).status_code == 403
+
+
+def test_ingest_from_the_command_line_prints_ids_and_hashes(cast, witness, blobs, tmp_path, capsys):
+    first, second = tmp_path / "VID_1.mp4", tmp_path / "notes.txt"
+    first.write_bytes(os.urandom(70_000))
+    second.write_bytes("записи\n".encode())
+    with pytest.raises(CommandError, match="missing.txt: not a readable file"):
+        call_command(
+            "evidence",
+            "ingest",
+            str(first),
+            str(tmp_path / "missing.txt"),
+            "--case",
+            witness.codename,
+        )
+    assert Item.objects.count() == 0  # every path is checked before the first is read
+    call_command(
+        "evidence",
+        "ingest",
+        str(first),
+        str(second),
+        "--case",
+        witness.codename.upper(),
+        "--how",
+        "storage_medium",
+        "--by",
+        cast["documentation_officer"].username,
+    )
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    for line, path in zip(lines, (first, second), strict=True):
+        item = Item.objects.get(pk=line.split()[0])
+        assert f"sha256:{hashlib.sha256(path.read_bytes()).hexdigest()}" in line
+        assert item.original_name == path.name and item.acquired_how == "storage_medium"
+        assert item.ingested_by == cast["documentation_officer"]
+        assert item.original_modified is not None
+    with pytest.raises(CommandError, match="no case has the codename"):
+        call_command("evidence", "ingest", str(first), "--case", "nobody-here-1")
