@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
@@ -113,7 +114,12 @@ def _item_new(request):
             if ingested:
                 messages.success(
                     request,
-                    _("%(count)s item(s) received and hashed.") % {"count": len(ingested)},
+                    ngettext(
+                        "%(count)s item received and hashed.",
+                        "%(count)s items received and hashed.",
+                        len(ingested),
+                    )
+                    % {"count": len(ingested)},
                 )
                 return redirect("evidence:item", pk=ingested[0].pk)
             return redirect(f"{request.path}?case={data['case'].codename}")

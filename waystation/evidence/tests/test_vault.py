@@ -364,7 +364,7 @@ def test_ingest_from_the_command_line_prints_ids_and_hashes(cast, witness, blobs
     first, second = tmp_path / "VID_1.mp4", tmp_path / "notes.txt"
     first.write_bytes(os.urandom(70_000))
     second.write_bytes("записи\n".encode())
-    with pytest.raises(CommandError, match="missing.txt: not a readable file"):
+    with pytest.raises(CommandError, match=r"missing\.txt: not a readable file"):
         call_command(
             "evidence",
             "ingest",
