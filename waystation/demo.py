@@ -236,12 +236,16 @@ def _demo_evidence() -> None:
 
 
 def demo_populate(cases: int = DEMO_CASES) -> bool:
-    """Fill a new demo instance; False (and nothing written) when it holds members already."""
+    """Fill a new demo instance; False (and no members, outreach or cases written) when it
+    holds members already. The safety pages that come with Waystation are added either way
+    (only those missing), so an older demo gets them too."""
     # Imported here so that the demo credentials can be read without a configured Django.
     from waystation.accounts.models import User
     from waystation.accounts.services import user_create, user_deactivate
     from waystation.cases.demo import generate_cases
+    from waystation.knowledge.defaults import load_defaults
 
+    load_defaults()
     if User.objects.exists():
         return False
     with transaction.atomic():

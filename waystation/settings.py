@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "waystation.intake",
     "waystation.evidence",
     "waystation.outreach",
+    "waystation.pathways",
+    "waystation.knowledge",
 ]
 
 MIDDLEWARE = [
@@ -255,9 +257,13 @@ EVIDENCE_MAX_FILES = env_int("WAYSTATION_EVIDENCE_MAX_FILES", 10)
 # Printed in every evidence package as BagIt's Source-Organization (e.g. the group's public
 # name, or nothing that identifies it).
 EVIDENCE_SOURCE_ORGANIZATION = env_str("WAYSTATION_ORGANISATION", "")
+# Pathway catalogue entries last reviewed longer ago than this are flagged as possibly outdated.
+PATHWAYS_REVIEW_MAX_DAYS = env_int("WAYSTATION_PATHWAYS_REVIEW_MAX_DAYS", 365)
 # A confirmed import of more rows than this runs in the background, with a progress page;
 # 0 sends every import there.
 IMPORT_BACKGROUND_ROWS = env_int("WAYSTATION_IMPORT_BACKGROUND_ROWS", 2000)
+# A safety page not reviewed for this many days is flagged "review overdue" to members.
+KNOWLEDGE_REVIEW_MAX_DAYS = env_int("WAYSTATION_KNOWLEDGE_REVIEW_MAX_DAYS", 180)
 
 # Background work (the weekly digest, large imports): django-tasks with its database backend.
 # Tasks are rows in the instance's own database; a worker needs the keys, so it runs in the

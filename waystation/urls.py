@@ -13,6 +13,8 @@ urlpatterns = [
     path("requests/", include("waystation.intake.triage_urls")),
     path("outreach/", include("waystation.outreach.urls")),
     path("evidence/", include("waystation.evidence.urls")),
+    path("knowledge/", include("waystation.knowledge.urls")),
+    path("pathways/", include("waystation.pathways.urls")),
     path("language/", public(set_language), name="set_language"),
     path("unseal/", core_views.unseal, name="unseal"),
 ]

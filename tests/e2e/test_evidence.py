@@ -48,7 +48,7 @@ def _photo(path):
 
 def test_event_testimony_and_a_large_upload(page_for, screenshots, tmp_path, blobs):
     officer = UserFactory(username="olga", roles=[Role.DOCUMENTATION_OFFICER])
-    case = make_case(codename="quiet-heron-41")
+    make_case(codename="quiet-heron-41")
     page = page_for()
     _sign_in(page, officer.username)
     page.click(".main-nav >> text=Evidence")

@@ -121,7 +121,7 @@ def test_request_reply_answer_and_delete(
     # -- the requester comes back with the codename ----------------------------------------
     requester.goto("/intake/")
     requester.click("text=Ввести кодовое имя")
-    requester.fill("#id_codename", " ".join(words[:-1] + ["nonsense"]))
+    requester.fill("#id_codename", " ".join([*words[:-1], "nonsense"]))
     requester.click("button.primary")
     assert "заявка не найдена" in requester.locator(".has-error").inner_text()
     requester.fill("#id_codename", "  ".join(w.upper() for w in words))

@@ -33,12 +33,16 @@ class Perm(StrEnum):
     CASES_VIEW = "cases.view"  # open the cases the object rule lets through
     CASES_MANAGE = "cases.manage"  # open cases, assign caseworkers and lawyers, see every case
     INTAKE_TRIAGE = "intake.triage"  # read anonymous requests, answer them, turn them into cases
-    EVIDENCE_VIEW = "evidence.view"  # testimonies and items of the cases the object rule lets through
+    EVIDENCE_VIEW = "evidence.view"  # testimonies and items of the cases the rule lets through
     EVIDENCE_EDIT = "evidence.edit"  # take testimonies, ingest items, record events, verify
     EVIDENCE_EXPORT = "evidence.export"  # build packages for investigators
+    PATHWAYS_VIEW = "pathways.view"  # read the pathway catalogue, propose corrections to it
+    PATHWAYS_REVIEW = "pathways.review"  # accept or decline proposed corrections
+    KNOWLEDGE_VIEW = "knowledge.view"  # read safety pages and country notes, export them offline
+    KNOWLEDGE_EDIT = "knowledge.edit"  # write and revise them, make them public, mark reviewed
 
 
-_MEMBER = frozenset({Perm.SIGNED_IN, Perm.DASHBOARD_VIEW})
+_MEMBER = frozenset({Perm.SIGNED_IN, Perm.DASHBOARD_VIEW, Perm.KNOWLEDGE_VIEW})
 
 PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.COORDINATOR: _MEMBER
@@ -56,11 +60,16 @@ PERMISSIONS: dict[str, frozenset[Perm]] = {
         Perm.EVIDENCE_VIEW,
         Perm.EVIDENCE_EDIT,
         Perm.EVIDENCE_EXPORT,
+        Perm.PATHWAYS_VIEW,
+        Perm.PATHWAYS_REVIEW,
+        Perm.KNOWLEDGE_EDIT,
     },
-    Role.CASEWORKER: _MEMBER | {Perm.OUTREACH_VIEW, Perm.CASES_VIEW, Perm.EVIDENCE_VIEW},
-    Role.LAWYER: _MEMBER | {Perm.OUTREACH_VIEW, Perm.CASES_VIEW, Perm.EVIDENCE_VIEW},
+    Role.CASEWORKER: _MEMBER
+    | {Perm.OUTREACH_VIEW, Perm.CASES_VIEW, Perm.EVIDENCE_VIEW, Perm.PATHWAYS_VIEW},
+    Role.LAWYER: _MEMBER
+    | {Perm.OUTREACH_VIEW, Perm.CASES_VIEW, Perm.EVIDENCE_VIEW, Perm.PATHWAYS_VIEW},
     Role.DOCUMENTATION_OFFICER: _MEMBER
-    | {Perm.EVIDENCE_VIEW, Perm.EVIDENCE_EDIT, Perm.EVIDENCE_EXPORT},
+    | {Perm.EVIDENCE_VIEW, Perm.EVIDENCE_EDIT, Perm.EVIDENCE_EXPORT, Perm.PATHWAYS_VIEW},
     Role.SCREENER: _MEMBER,
     Role.TREASURER: _MEMBER,
 }
@@ -213,6 +222,19 @@ def _events_visible(user, queryset: QuerySet) -> QuerySet:
     return queryset if can(user, Perm.EVIDENCE_EDIT) else queryset.none()
 
 
+def _knowledge_visible(user, queryset: QuerySet) -> QuerySet:
+    """Every member reads every safety page, public or not; the anonymous portal reads the
+    public ones through its own selector, never through this rule."""
+    return queryset if can(user, Perm.KNOWLEDGE_VIEW) else queryset.none()
+
+
+def _pathway_proposals_visible(user, queryset: QuerySet) -> QuerySet:
+    """Coordinators review every proposed correction; everyone else sees their own."""
+    if can(user, Perm.PATHWAYS_REVIEW):
+        return queryset
+    return queryset.filter(author=user)
+
+
 # model label -> function(user, queryset) returning the rows that user may see.
 OBJECT_RULES: dict[str, Callable[[object, QuerySet], QuerySet]] = {
     "accounts.user": _users_visible,
@@ -234,6 +256,9 @@ OBJECT_RULES: dict[str, Callable[[object, QuerySet], QuerySet]] = {
     "evidence.custodyentry": _evidence_parts_visible,
     "evidence.chatmessage": _evidence_parts_visible,
     "evidence.event": _events_visible,
+    "pathways.proposal": _pathway_proposals_visible,
+    "knowledge.page": _knowledge_visible,
+    "knowledge.revision": _knowledge_visible,
 }
 
 

@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from waystation.knowledge import portal as guide
+
 from . import portal
 
 app_name = "intake"
@@ -14,4 +16,7 @@ urlpatterns = [
     path("thread/reply/", portal.reply, name="reply"),
     path("delete/", portal.delete, name="delete"),
     path("sign-out/", portal.sign_out, name="sign_out"),
+    # Public safety pages (waystation.knowledge), readable without a codename.
+    path("guide/", guide.guide, name="guide"),
+    path("guide/<slug:topic>/", guide.guide_page, name="guide_page"),
 ]

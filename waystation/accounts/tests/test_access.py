@@ -25,6 +25,9 @@ PUBLIC = {
     "intake:reply",
     "intake:delete",
     "intake:sign_out",
+    # Safety pages marked public, in the portal (a private one answers 404 there).
+    "intake:guide",
+    "intake:guide_page",
 }
 SAMPLE_KWARGS = {
     "pk": 1,
@@ -32,6 +35,10 @@ SAMPLE_KWARGS = {
     "action": "deactivate",
     "name": "kind",
     "section": "note",
+    "topic": "if-detained",
+    "lang": "en",
+    "number": 1,
+    "pathway": "de-asylum",
 }
 
 

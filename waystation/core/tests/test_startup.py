@@ -352,9 +352,7 @@ def test_intake_only_server_refuses_to_start_sealed(instance):
     assert started.returncode != 0
 
 
-def test_request_bodies_are_spooled_in_memory_not_in_the_system_temp_dir(
-    tmp_path, monkeypatch
-):
+def test_request_bodies_are_spooled_in_memory_not_in_the_system_temp_dir(tmp_path, monkeypatch):
     """Waitress writes large request bodies to a temporary file before the app sees them: the
     server points temporary files at a private directory in RAM."""
     import os

@@ -121,9 +121,7 @@ def _largest_request_body(*, intake_only: bool) -> int:
 
     largest_mb = settings.INTAKE_MAX_FILE_MB * settings.INTAKE_MAX_FILES
     if not intake_only:
-        largest_mb = max(
-            largest_mb, settings.EVIDENCE_MAX_UPLOAD_MB * settings.EVIDENCE_MAX_FILES
-        )
+        largest_mb = max(largest_mb, settings.EVIDENCE_MAX_UPLOAD_MB * settings.EVIDENCE_MAX_FILES)
     return (largest_mb + 16) * 1024 * 1024
 
 

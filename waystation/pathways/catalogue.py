@@ -1,0 +1,359 @@
+"""The pathway catalogue: reviewed YAML files in ``catalogue/``, checked against ``schema.json``.
+
+The files are the source. Nothing in the database changes them: a proposal made in the web
+pages only records that someone must edit a file. Every problem is reported with the file,
+the line and the reason, so that ``waystation pathways check`` and the tests can say what to
+fix. A file with problems is left out of the catalogue; the others are still served, and the
+pages tell coordinators which files were left out and why.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import yaml
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import get_language
+from jsonschema import Draft202012Validator, FormatChecker
+
+CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
+SCHEMA_PATH = Path(__file__).resolve().parent / "schema.json"
+FALLBACK_LANGUAGE = "en"
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Localized:
+    """One text in the language asked for, or in English where it has none; ``lang`` says
+    which, for the page's lang attribute."""
+
+    text: str
+    lang: str
+
+
+def localized(texts: dict[str, str] | None, language: str | None = None) -> Localized | None:
+    if not texts:
+        return None
+    language = (language or get_language() or FALLBACK_LANGUAGE).split("-")[0]
+    if texts.get(language):
+        return Localized(texts[language], language)
+    return Localized(texts[FALLBACK_LANGUAGE], FALLBACK_LANGUAGE)
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    text: dict[str, str]
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LegalSource:
+    citation: str
+    article: str
+    link: str
+    note: dict[str, str] | None
+
+
+@dataclass(frozen=True)
+class Pathway:
+    id: str
+    kind: str
+    country: str  # ISO 3166-1 alpha-2, or "" for a body such as UNHCR
+    issuer: dict[str, str]
+    names: dict[str, str]
+    summary: dict[str, str]
+    for_whom: dict[str, str]
+    criteria: tuple[Criterion, ...]
+    legal_sources: tuple[LegalSource, ...]
+    practical: dict[str, dict[str, str]]
+    last_reviewed: date
+    reviewed_by: str
+    draft: bool
+    file: str
+
+    def age_days(self, today: date | None = None) -> int:
+        return ((today or timezone.localdate()) - self.last_reviewed).days
+
+    def is_stale(self, max_days: int | None = None, today: date | None = None) -> bool:
+        if max_days is None:
+            max_days = settings.PATHWAYS_REVIEW_MAX_DAYS
+        return self.age_days(today) > max_days
+
+    @classmethod
+    def from_data(cls, data: dict, file: str) -> "Pathway":
+        return cls(
+            id=data["id"],
+            kind=data["kind"],
+            country=data["issuer"].get("country", ""),
+            issuer=data["issuer"]["name"],
+            names=data["names"],
+            summary=data["summary"],
+            for_whom=data["for_whom"],
+            criteria=tuple(
+                Criterion(c["id"], c["text"], tuple(c["evidence"])) for c in data["criteria"]
+            ),
+            legal_sources=tuple(
+                LegalSource(s["citation"], s.get("article", ""), s.get("link", ""), s.get("note"))
+                for s in data["legal_sources"]
+            ),
+            practical=data["practical"],
+            last_reviewed=date.fromisoformat(data["last_reviewed"]),
+            reviewed_by=data["reviewed_by"],
+            draft=data.get("draft", False),
+            file=file,
+        )
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    pathways: tuple[Pathway, ...]
+    problems: tuple[Problem, ...]
+
+    def get(self, pathway_id: str) -> Pathway | None:
+        return next((p for p in self.pathways if p.id == pathway_id), None)
+
+
+# -- reading YAML with line numbers -----------------------------------------------------------
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that keeps dates as text (the schema checks them, with a line number, rather
+    than the parser failing on 2025-02-30) and refuses a key given twice in one mapping,
+    which plain YAML would silently resolve to the last one."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str, line: int):
+        self.key, self.line = key, line
+
+
+def _construct_mapping(loader, node, deep=False):
+    seen: set = set()
+    for key_node, _value in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            raise _DuplicateKey(str(key), key_node.start_mark.line + 1)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _parse(text: str) -> tuple[object, yaml.Node | None]:
+    """The data and the node tree it came from (the nodes carry the line numbers)."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+    return data, node
+
+
+def _line_of(root: yaml.Node, path) -> int:
+    """The line of the value at ``path``, or of its key where it has one: the line to edit."""
+    node, line = root, root.start_mark.line + 1
+    for step in path:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == str(step)), None)
+            if match is None:
+                break
+            node, line = match[1], match[0].start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
+            if step >= len(node.value):
+                break
+            node = node.value[step]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+# -- checking ---------------------------------------------------------------------------------
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=FormatChecker())
+
+
+def _where(path) -> str:
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out
+
+
+_TYPE_WORDS = {
+    "string": "text",
+    "array": "a list",
+    "object": "a mapping of fields",
+    "boolean": "true or false",
+}
+
+
+def _found(value) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if value is None:
+        return "nothing"
+    return f"text {value!r}"
+
+
+def _reason(error) -> tuple[list, str]:
+    """The path whose line to point at, and the reason in words a maintainer of the file can
+    act on."""
+    path = list(error.absolute_path)
+    kind = error.validator
+    if kind == "required":
+        missing = re.match(r"'(.+)' is a required property", error.message)
+        return path, f"missing field '{missing.group(1) if missing else error.message}'"
+    if kind == "additionalProperties":
+        known = error.schema.get("properties", {})
+        extra = sorted(str(key) for key in error.instance if key not in known)
+        return path + extra[:1], f"unknown field '{extra[0]}'" if extra else error.message
+    if kind == "enum":
+        options = ", ".join(str(option) for option in error.validator_value)
+        return path, f"{error.instance!r} is not one of: {options}"
+    if kind == "type":
+        wanted = _TYPE_WORDS.get(error.validator_value, error.validator_value)
+        return path, f"expected {wanted}, found {_found(error.instance)}"
+    if kind in {"format", "pattern"} and path and path[-1] == "last_reviewed":
+        return path, f"{error.instance!r} is not a date written YYYY-MM-DD"
+    if kind == "pattern":
+        return path, f"{error.instance!r} does not have the expected form ({error.validator_value})"
+    if kind == "minItems":
+        return path, "needs at least one entry"
+    if kind == "minLength":
+        return path, "must not be empty"
+    if kind == "uniqueItems":
+        return path, "lists the same entry twice"
+    return path, error.message
+
+
+def _display_name(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(settings.BASE_DIR))
+    except ValueError:
+        return str(path)
+
+
+def check_file(path: Path, today: date | None = None) -> tuple[dict | None, list[Problem]]:
+    """The file's data if it is valid, and every problem found in it."""
+    name = _display_name(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as problem:
+        return None, [Problem(name, 1, f"cannot read the file: {problem}")]
+    try:
+        data, root = _parse(text)
+    except _DuplicateKey as duplicate:
+        return None, [Problem(name, duplicate.line, f"field '{duplicate.key}' is given twice")]
+    except yaml.YAMLError as problem:
+        mark = getattr(problem, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        what = getattr(problem, "problem", None) or str(problem)
+        return None, [Problem(name, line, f"YAML syntax error: {what}")]
+    if root is None:
+        return None, [Problem(name, 1, "the file is empty")]
+
+    problems = []
+    for error in _validator().iter_errors(data):
+        path_to, reason = _reason(error)
+        where = _where(error.absolute_path)
+        problems.append(
+            Problem(name, _line_of(root, path_to), f"{where}: {reason}" if where else reason)
+        )
+    if problems:
+        # A value can break two rules with one reason (a date's pattern and its format).
+        return None, sorted(dict.fromkeys(problems), key=lambda problem: problem.line)
+
+    if data["id"] != path.stem:
+        problems.append(
+            Problem(
+                name,
+                _line_of(root, ["id"]),
+                f"id: {data['id']!r} differs from the file name; name the file {data['id']}.yaml"
+                " or change the id",
+            )
+        )
+    seen: set[str] = set()
+    for index, criterion in enumerate(data["criteria"]):
+        if criterion["id"] in seen:
+            problems.append(
+                Problem(
+                    name,
+                    _line_of(root, ["criteria", index, "id"]),
+                    f"criteria[{index}].id: duplicate criterion id {criterion['id']!r}",
+                )
+            )
+        seen.add(criterion["id"])
+    if date.fromisoformat(data["last_reviewed"]) > (today or timezone.localdate()):
+        problems.append(
+            Problem(
+                name,
+                _line_of(root, ["last_reviewed"]),
+                f"last_reviewed: {data['last_reviewed']} is in the future",
+            )
+        )
+    return (None if problems else data), problems
+
+
+def load_catalogue(directory: Path | None = None, today: date | None = None) -> Catalogue:
+    directory = CATALOGUE_DIR if directory is None else directory
+    pathways, problems = [], []
+    if not directory.is_dir():
+        return Catalogue((), (Problem(_display_name(directory), 1, "no catalogue folder"),))
+    for path in sorted(directory.iterdir()):
+        if path.suffix == ".yml":
+            problems.append(
+                Problem(_display_name(path), 1, "catalogue files end in .yaml; rename it")
+            )
+        if path.suffix != ".yaml":
+            continue
+        data, found = check_file(path, today=today)
+        problems.extend(found)
+        if data is not None:
+            pathways.append(Pathway.from_data(data, _display_name(path)))
+    return Catalogue(tuple(pathways), tuple(problems))
+
+
+@cache
+def current() -> Catalogue:
+    """The shipped catalogue, read once per process: a changed file is served after a restart
+    (deploying a change restarts the server)."""
+    return load_catalogue()
+
+
+def pathways_stale(age_days: int | None = None, today: date | None = None) -> list[Pathway]:
+    """Pathways last reviewed more than ``age_days`` ago (PATHWAYS_REVIEW_MAX_DAYS by default)."""
+    return [p for p in current().pathways if p.is_stale(age_days, today)]
