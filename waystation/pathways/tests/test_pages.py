@@ -55,10 +55,11 @@ def test_who_may_read_the_catalogue(client_for, shipped_catalogue, name):
     assert ('href="/pathways/"' in navigation) is (name in READERS)
 
 
-def test_the_menu_lists_pathways_right_after_cases(client_for):
+def test_the_menu_lists_pathways_after_the_case_work(client_for):
     navigation = page(client_for("caseworker").get(reverse("core:dashboard")))
     links = re.findall(r'<li><a href="([^"]+)"', navigation)
-    assert links[links.index("/cases/") + 1] == "/pathways/"
+    assert links[links.index("/cases/tasks/") + 1] == "/pathways/"
+    assert "/pathways/" not in page(client_for("treasurer").get(reverse("core:dashboard")))
 
 
 def test_the_list_shows_every_pathway_and_filters(client_for, shipped_catalogue):
