@@ -12,7 +12,6 @@ too), and images are left out (only their descriptions stay): nothing is ever lo
 anywhere.
 """
 
-import io
 import time
 import zipfile
 from collections.abc import Iterator
@@ -21,6 +20,8 @@ from pathlib import Path
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+
+from waystation.core.streaming import StreamedWrites
 
 from .markdown import render_markdown
 from .models import Category, Language, Page
@@ -121,33 +122,9 @@ def write_directory(pages: list[Page], target: Path) -> int:
     return count
 
 
-class _Sink(io.RawIOBase):
-    """Where zipfile writes a ZIP that is sent as it is made (not seekable)."""
-
-    def __init__(self):
-        self._parts: list[bytes] = []
-        self._offset = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:
-        self._parts.append(bytes(data))
-        self._offset += len(data)
-        return len(data)
-
-    def tell(self) -> int:
-        return self._offset
-
-    def take(self) -> bytes:
-        data = b"".join(self._parts)
-        self._parts.clear()
-        return data
-
-
 def zip_chunks(pages: list[Page], root: str) -> Iterator[bytes]:
     """The folder as a ZIP, one file at a time as it is made."""
-    sink = _Sink()
+    sink = StreamedWrites()
     when = time.localtime()[:6]
     with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in export_files(pages):

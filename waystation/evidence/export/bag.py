@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 
 from waystation.core import crypto, signing
 from waystation.core.blobstore import BlobDamaged, BlobMissing, blob_name, blob_store
+from waystation.core.streaming import StreamedWrites
 
 from ..models import Item, Recipient
 from ..services import EvidenceError
@@ -311,33 +312,8 @@ def bag_root_name(out: Path) -> str:
     return name.strip(" .") or "package"
 
 
-class _Collector(io.RawIOBase):
-    """Where zipfile writes a ZIP that is sent as it is made (not seekable: zipfile then
-    puts each file's size and CRC after its data)."""
-
-    def __init__(self):
-        self._parts: list[bytes] = []
-        self._offset = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:
-        self._parts.append(bytes(data))
-        self._offset += len(data)
-        return len(data)
-
-    def tell(self) -> int:
-        return self._offset
-
-    def take(self) -> bytes:
-        data = b"".join(self._parts)
-        self._parts.clear()
-        return data
-
-
 def zip_stream(files, root: str) -> Iterator[bytes]:
-    sink = _Collector()
+    sink = StreamedWrites()
     when = time.localtime()[:6]
     with zipfile.ZipFile(sink, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
         for path, _size, chunks in files:
