@@ -186,6 +186,13 @@ class DocumentKind(models.TextChoices):
     BIRTH_CERTIFICATE = "birth_certificate", _("Birth certificate")
     RESIDENCE_PERMIT = "residence_permit", _("Residence permit or visa")
     DRIVING_LICENCE = "driving_licence", _("Driving licence")
+    # Papers that protection pathways ask for (see waystation/pathways/readiness.py).
+    CALL_UP_NOTICE = "call_up_notice", _("Call-up or mobilisation notice")
+    CRIMINAL_CASE = "criminal_case", _("Criminal case papers")
+    ANTI_WAR_ACTIVITY = "anti_war_activity", _("Proof of anti-war activity")
+    FAMILY_PAPERS = "family_papers", _("Marriage or children's birth certificates")
+    MEDICAL_RECORD = "medical_record", _("Medical records")
+    UNHCR_REGISTRATION = "unhcr_registration", _("UNHCR registration")
     OTHER = "other", _("Other document")
 
 
