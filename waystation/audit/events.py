@@ -54,6 +54,15 @@ class Event(models.TextChoices):
     PATHWAY_CHOSEN = "pathway.chosen", _("Pathway chosen for a case")
     PATHWAY_REMOVED = "pathway.removed", _("Pathway removed from a case")
     PATHWAY_GAP_TASK = "pathway.gap_task", _("Task made from a pathway gap")
+    SCREENING_READ = "screening.read", _("Screening record read")
+    SCREENING_RECORDED = "screening.recorded", _("Screening interview recorded")
+    SCREENING_CONCERN = "screening.concern", _("Exclusion concern recorded")
+    SCREENING_CORROBORATION = "screening.corroboration", _("Corroboration linked to a screening")
+    SCREENING_ASSESSMENT = "screening.assessment", _("Psychological assessment recorded")
+    SCREENING_DECISION = "screening.decision", _("Screening decision recorded")
+    SCREENING_EXPORT_CLEARED = "screening.export_cleared", _(
+        "Evidence export confirmed by a coordinator despite exclusion concerns"
+    )
     KNOWLEDGE_PAGE_CREATED = "knowledge.created", _("Safety page created")
     KNOWLEDGE_PAGE_REVISED = "knowledge.revised", _("Safety page changed")
     KNOWLEDGE_PAGE_REVIEWED = "knowledge.reviewed", _("Safety page marked as reviewed")
