@@ -5,6 +5,8 @@ Who a person is (legal name, birth date, phone, document numbers, address) lives
 Nothing here records routes, crossing plans or helpers on a route.
 """
 
+import functools
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -31,6 +33,18 @@ class Urgency(models.IntegerChoices):
     WATCH = 2, _("Watch")
     URGENT = 3, _("Urgent")
     CRITICAL = 4, _("In danger now")
+
+
+@functools.cache
+def _labels(choices: type[models.Choices]) -> dict:
+    return dict(choices.choices)  # lazy labels: translated when shown, in the language then
+
+
+def choice_label(choices: type[models.Choices], value):
+    """What ``get_<field>_display()`` gives, at a fraction of its cost: Django makes every
+    label of the field's choices hashable on each call, translating them all, which a list of
+    thirty dashboard rows felt (2 ms of the page)."""
+    return _labels(choices).get(value, value)
 
 
 class Tag(models.Model):
@@ -102,6 +116,10 @@ class Case(models.Model):
     def __str__(self):
         return self.codename
 
+    @property
+    def urgency_label(self):
+        return choice_label(Urgency, self.urgency)
+
 
 class StatusChange(models.Model):
     """One dated step of the status timeline. The case's current status is the newest step."""
@@ -160,6 +178,10 @@ class RiskEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.on}"
+
+    @property
+    def kind_label(self):
+        return choice_label(RiskKind, self.kind)
 
 
 class FamilyMember(models.Model):

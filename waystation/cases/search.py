@@ -33,29 +33,21 @@ def _tsquery(found: list[str]) -> str:
     return " & ".join(f"{word}:*" for word in found)
 
 
-def note_ids_matching(query: str, *, cases=None) -> RawSQL | None:
-    """A subquery of the ids of the notes containing every word of ``query`` (None: no words);
-    with ``cases`` (a queryset of cases) only the notes of those cases."""
+def note_ids_matching(query: str) -> RawSQL | None:
+    """A subquery of the ids of the notes containing every word of ``query`` (None: no words)."""
     found = words(query)
     if not found:
         return None
-    postgresql = connection.vendor == "postgresql"
-    if postgresql:
-        sql = (
+    if connection.vendor == "postgresql":
+        return RawSQL(
             "SELECT id FROM cases_note WHERE to_tsvector('simple', text) "
-            "@@ to_tsquery('simple', %s)"
+            "@@ to_tsquery('simple', %s)",
+            [_tsquery(found)],
         )
-        within = " AND case_id IN ({})"
-    else:
-        sql = "SELECT rowid & 4294967295 FROM cases_note_fts WHERE cases_note_fts MATCH %s"
-        within = " AND (rowid >> 32) IN ({})"
-    params = [_tsquery(found) if postgresql else _match(found)]
-    if cases is not None:
-        subquery, subquery_params = cases.order_by().values("pk").query.sql_with_params()
-        sql += within.format(subquery)
-        params.extend(subquery_params)
-    # Constant text and Django's own SQL for a queryset; every value travels as a parameter.
-    return RawSQL(sql, params)  # noqa: S611
+    return RawSQL(
+        "SELECT rowid & 4294967295 FROM cases_note_fts WHERE cases_note_fts MATCH %s",
+        [_match(found)],
+    )
 
 
 def case_ids_matching(query: str) -> RawSQL | None:

@@ -107,7 +107,7 @@ def _matching(viewer, cases, query: str):
     read containing every word of it. Notes the viewer may not read never make a case match.
 
     Each part is a set of case ids, gathered once per query from its own index, and the cases
-    are tested against the sets by id alone (``_SEARCH_ID``): the database then reads the list's
+    are tested against the sets by id alone (``_id_for_search``): the database then reads the list's
     index in order and fetches only the cases shown, instead of fetching every match (tens of
     thousands for a common word) to sort them, or every case to compare its codename."""
     tags = Tag.objects.filter(name__icontains=query).values("pk")
@@ -122,12 +122,14 @@ def _matching(viewer, cases, query: str):
     condition = Q()
     for ids in parts:
         condition |= Q(search_id__in=ids)
-    return cases.alias(search_id=_SEARCH_ID).filter(condition)
+    return cases.alias(search_id=_id_for_search()).filter(condition)
 
 
-# The case id as an expression, which no index can serve: SQLite would otherwise look up every
-# case of a set by its id (reading each row) and sort them all before taking one page.
-_SEARCH_ID = ExpressionWrapper(F("pk") + 0, output_field=IntegerField())
+# An id as an expression, which no index can serve. SQLite would otherwise look up every case
+# of a set by its id (reading each row) and sort them all before taking one page, or look for
+# every matching note in each of the viewer's cases.
+def _id_for_search():
+    return ExpressionWrapper(F("pk") + 0, output_field=IntegerField())
 
 
 def _cases_with_notes_matching(viewer, query: str):
@@ -137,12 +139,13 @@ def _cases_with_notes_matching(viewer, query: str):
     if not readable.query.where:
         # The viewer may read every note: the cases come from the full-text index alone.
         return search.case_ids_matching(query)
-    # Only the matches within the viewer's cases are looked at, each through the note policy.
-    cases = visible(viewer, Case.objects.all(), Perm.CASES_VIEW).values("pk")
-    note_ids = search.note_ids_matching(query, cases=cases)
+    note_ids = search.note_ids_matching(query)
     if note_ids is None:
         return None
-    return readable.filter(id__in=note_ids).values("case_id")
+    # The notes of the viewer's cases are tested against the matches, each through the policy.
+    return (
+        readable.alias(search_id=_id_for_search()).filter(search_id__in=note_ids).values("case_id")
+    )
 
 
 def case_for(viewer, pk) -> Case:
@@ -189,6 +192,8 @@ def case_detail(viewer, case: Case) -> dict:
 def pressing_for(viewer, *, limit: int = 30) -> list[RiskEvent]:
     """Detentions and hearings dated from today to seven days ahead, soonest first, then the
     most urgent case: what puts a case on top of the dashboard."""
+    if limit < 1:
+        return []
     start, end = _pressing_window()
     events = visible(viewer, RiskEvent.objects.all(), Perm.CASES_VIEW).filter(
         kind__in=PRESSING_KINDS
@@ -201,6 +206,8 @@ def pressing_for(viewer, *, limit: int = 30) -> list[RiskEvent]:
     return list(
         events.filter(on__gte=start, on__lte=Coalesce(Subquery(last_day), Value(end)))
         .select_related("case")
+        # What the list shows (cases/_pressing.html); any other field would cost a query.
+        .only("on", "kind", "place", "case__codename", "case__urgency")
         .order_by("on", "-case__urgency", "case__codename")[:limit]
     )
 

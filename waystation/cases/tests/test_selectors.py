@@ -1,0 +1,105 @@
+"""The selectors' shortcuts give what the plain queries give: the dashboard's pressing events
+and the search through the full-text index, kept in step with the notes."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone, translation
+
+from waystation.cases import selectors, services
+from waystation.cases.models import Case, Note, RiskEvent, RiskKind, Urgency
+from waystation.cases.selectors import CaseFilters
+
+from .factories import make_case
+
+
+def _found(viewer, query: str) -> list[str]:
+    return [case.codename for case in selectors.cases_for(viewer, CaseFilters(query=query))]
+
+
+def test_pressing_events_are_the_first_of_all_in_the_window_for_any_limit(cast):
+    today = timezone.localdate()
+    boss = cast["coordinator"]
+    for index in range(24):
+        case = make_case(
+            codename=f"window-{index:02d}",
+            urgency=1 + index % 4,
+            caseworker=cast["caseworker"] if index % 3 else None,
+        )
+        kind = "hearing" if index % 2 else "detention"
+        for days in {index % 9, (index * 5) % 11 - 1}:  # some before, some after the week
+            services.risk_record(actor=boss, case=case, kind=kind, on=today + timedelta(days=days))
+        services.risk_record(actor=boss, case=case, kind="wanted", on=today)
+    for viewer in (boss, cast["caseworker"], cast["lawyer"]):
+        window = [
+            event
+            for event in RiskEvent.objects.select_related("case")
+            if event.kind in ("hearing", "detention")
+            and today <= event.on <= today + timedelta(days=7)
+            and (viewer is boss or event.case.caseworker_id == viewer.pk)
+        ]
+        window.sort(key=lambda e: (e.on, -e.case.urgency, e.case.codename))
+        for limit in (1, 2, 5, 9, 10, 17, 30, len(window), len(window) + 3):
+            pressing = selectors.pressing_for(viewer, limit=limit)
+            assert [e.pk for e in pressing] == [e.pk for e in window[:limit]], (viewer, limit)
+
+
+def test_search_follows_notes_written_changed_moved_and_deleted(cast):
+    boss = cast["coordinator"]
+    first = make_case(codename="first-case-1")
+    second = make_case(codename="second-case-2")
+    note = services.note_add(actor=boss, case=first, text="Встреча с адвокатом в четверг")
+    assert _found(boss, "адвокат") == ["first-case-1"]
+    Note.objects.filter(pk=note.pk).update(text="Meeting the embassy on Thursday")
+    assert _found(boss, "адвокат") == []
+    assert _found(boss, "embassy") == ["first-case-1"]
+    Note.objects.filter(pk=note.pk).update(case=second)
+    assert _found(boss, "embassy") == ["second-case-2"]
+    Note.objects.filter(pk=note.pk).delete()
+    assert _found(boss, "embassy") == []
+    services.note_add(actor=boss, case=second, text="embassy again")
+    Case.objects.filter(pk=second.pk).delete()
+    assert _found(boss, "embassy") == []
+
+
+def test_search_order_and_count_are_those_of_the_list(cast):
+    boss = cast["coordinator"]
+    for index in range(12):
+        case = make_case(codename=f"listed-{index:02d}", urgency=1 + index % 4)
+        if index % 3:
+            services.note_add(actor=boss, case=case, text=f"parcel number {index}")
+    listed = [case.codename for case in selectors.cases_for(boss, CaseFilters())]
+    found = _found(boss, "parcel")
+    assert found == [name for name in listed if int(name[-2:]) % 3]
+    assert selectors.cases_for(boss, CaseFilters(query="parcel")).count() == 8
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("coordinator", {"legal-note-1", "care-note-2", "elsewhere-3"}),
+        ("caseworker", {"legal-note-1", "care-note-2"}),
+        ("lawyer", {"legal-note-1"}),
+    ],
+)
+def test_search_through_notes_follows_the_note_policy(cast, name, expected):
+    boss = cast["coordinator"]
+    assigned = {"caseworker": cast["caseworker"], "lawyer": cast["lawyer"]}
+    legal = make_case(codename="legal-note-1", **assigned)
+    care = make_case(codename="care-note-2", **assigned)
+    elsewhere = make_case(codename="elsewhere-3")
+    services.note_add(actor=boss, case=legal, text="hearing moved", legal=True)
+    services.note_add(actor=boss, case=care, text="hearing nerves, sleeps badly")
+    services.note_add(actor=boss, case=elsewhere, text="hearing in May")
+    assert set(_found(cast[name], "hearing")) == expected
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_labels_on_the_pressing_list_are_the_display_values(language):
+    with translation.override(language):
+        for kind in [*RiskKind.values, "unknown"]:
+            event = RiskEvent(kind=kind)
+            assert str(event.kind_label) == str(event.get_kind_display())
+        for urgency in [*Urgency.values, 9]:
+            case = Case(urgency=urgency)
+            assert str(case.urgency_label) == str(case.get_urgency_display())
