@@ -235,6 +235,47 @@ def _demo_evidence() -> None:
     )
 
 
+def _demo_pathways(coordinator) -> None:
+    """Two pathways chosen for the detained man, whose papers make their checklists show a
+    criterion met, one partly met and one missing, and one gap already made a task."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from waystation.cases import services as cases
+    from waystation.cases.models import Case, DocumentKind, DocumentState, RiskKind
+    from waystation.pathways import readiness
+    from waystation.pathways.catalogue import current
+    from waystation.pathways.services import case_pathway_choose, gap_task_create
+
+    case = Case.objects.get(codename="amber-falcon-27")
+    cases.risk_record(
+        actor=coordinator,
+        case=case,
+        kind=RiskKind.WANTED,
+        on=timezone.localdate() - timedelta(days=150),
+        place="Розыск МВД",
+    )
+    for kind, state in (
+        (DocumentKind.INTERNAL_PASSPORT, DocumentState.HELD),
+        (DocumentKind.FOREIGN_PASSPORT, DocumentState.MISSING),
+        (DocumentKind.MILITARY_ID, DocumentState.CONFISCATED),
+    ):
+        cases.document_record(actor=coordinator, case=case, kind=kind, state=state)
+    catalogue = current()
+    for pathway_id in ("unhcr-resettlement", "de-aufenthg-22"):
+        pathway = catalogue.get(pathway_id)
+        if pathway is None:  # a catalogue file with problems is left out; so is its demo
+            continue
+        case_pathway_choose(actor=coordinator, case=case, pathway=pathway)
+    pathway = catalogue.get("unhcr-resettlement")
+    if pathway is not None:
+        result = readiness.assess(pathway, readiness.gather(case))
+        gap = next(c for c in result.criteria if c.criterion.id == "refugee_recognition")
+        if gap.state != readiness.State.MET:
+            gap_task_create(actor=coordinator, case=case, pathway=pathway, gap=gap)
+
+
 def demo_populate(cases: int = DEMO_CASES) -> bool:
     """Fill a new demo instance; False (and no members, outreach or cases written) when it
     holds members already. The safety pages that come with Waystation are added either way
@@ -264,6 +305,7 @@ def demo_populate(cases: int = DEMO_CASES) -> bool:
         _demo_outreach()
         _demo_cases(coordinator)
         _demo_evidence()
+        _demo_pathways(coordinator)
         generate_cases(cases)
     return True
 

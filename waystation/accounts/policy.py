@@ -257,6 +257,8 @@ OBJECT_RULES: dict[str, Callable[[object, QuerySet], QuerySet]] = {
     "evidence.chatmessage": _evidence_parts_visible,
     "evidence.event": _events_visible,
     "pathways.proposal": _pathway_proposals_visible,
+    "pathways.casepathway": _case_parts_visible,  # exactly when the case is visible
+    "pathways.gaptask": _case_parts_visible,
     "knowledge.page": _knowledge_visible,
     "knowledge.revision": _knowledge_visible,
 }

@@ -23,3 +23,17 @@ class DecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Why, and for an accepted proposal: who edits the file."),
     )
+
+
+class ChooseForm(forms.Form):
+    pathway = forms.ChoiceField(label=_("Pathway"))
+    note = forms.CharField(
+        label=_("Why this pathway (optional)"),
+        required=False,
+        max_length=300,
+        help_text=_("A few words. Never routes, crossing plans or helpers' names."),
+    )
+
+    def __init__(self, *args, choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["pathway"].choices = list(choices)

@@ -52,3 +52,55 @@ class Proposal(models.Model):
 
     def __str__(self):
         return f"{self.pathway_id} ({self.get_status_display()})"
+
+
+class CasePathway(models.Model):
+    """A pathway the team works towards for one case. The pathway is named by its catalogue id:
+    the catalogue is files, not rows, and a pathway taken out of it stays listed here so that
+    nobody loses sight of the choice."""
+
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, related_name="pathways", verbose_name=_("case")
+    )
+    pathway_id = models.CharField(_("pathway"), max_length=60)
+    chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("chosen by"),
+    )
+    chosen_at = models.DateTimeField(_("chosen on"), default=timezone.now)
+    note = models.CharField(
+        _("note"),
+        max_length=300,
+        blank=True,
+        help_text=_("Why this pathway, in a few words. Never routes or helpers' names."),
+    )
+
+    class Meta:
+        ordering = ["chosen_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "pathway_id"], name="pathways_case_pathway")
+        ]
+
+    def __str__(self):
+        return f"{self.case_id}: {self.pathway_id}"
+
+
+class GapTask(models.Model):
+    """Links a case task to the pathway criterion it was made for, so that a second click on
+    the same gap finds the open task instead of making another."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
+    pathway_id = models.CharField(max_length=60)
+    criterion_id = models.CharField(max_length=60)
+    task = models.OneToOneField("cases.Task", on_delete=models.CASCADE, related_name="pathway_gap")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["case", "pathway_id", "criterion_id"], name="pathways_gap_task")
+        ]
+
+    def __str__(self):
+        return f"{self.pathway_id}/{self.criterion_id} → task {self.task_id}"

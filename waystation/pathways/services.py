@@ -1,15 +1,22 @@
-"""Writes: proposing a correction to a pathway and deciding on it, each with its audit row."""
+"""Writes: proposing a correction to a pathway and deciding on it; choosing pathways for a
+case and turning a readiness gap into a task. Each with its audit row."""
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
-from waystation.accounts.policy import Perm, can
+from waystation.accounts.policy import Perm, Side, can
 from waystation.audit.events import Event
 from waystation.audit.services import record
+from waystation.cases import services as case_services
+from waystation.cases.models import Case, Task
+from waystation.cases.services import require_side
 
-from .models import Proposal, ProposalStatus
+from .catalogue import Pathway, localized
+from .models import CasePathway, GapTask, Proposal, ProposalStatus
+from .readiness import CriterionReadiness, State
 
 
 class ProposalError(Exception):
@@ -45,3 +52,84 @@ def proposal_decide(*, actor, proposal: Proposal, accept: bool, note: str = "") 
             data={"pathway": proposal.pathway_id, "decision": proposal.status},
         )
     return proposal
+
+
+# -- pathways chosen for a case ---------------------------------------------------------------
+# Choosing, removing and making tasks change the case's legal work: they need the legal side of
+# the case (its caseworker, its lawyer, a coordinator), checked here as in the cases' services.
+
+
+class CasePathwayError(Exception):
+    """A refusal with a message for the user; nothing was written."""
+
+
+def case_pathway_choose(*, actor, case: Case, pathway: Pathway, note: str = "") -> CasePathway:
+    require_side(actor, case, Side.LEGAL)
+    if CasePathway.objects.filter(case=case, pathway_id=pathway.id).exists():
+        raise CasePathwayError(_("This pathway is already chosen for this case."))
+    try:
+        with transaction.atomic():
+            chosen = CasePathway.objects.create(
+                case=case, pathway_id=pathway.id, chosen_by=actor, note=note.strip()
+            )
+            record(Event.PATHWAY_CHOSEN, actor=actor, obj=case, data={"pathway": pathway.id})
+    except IntegrityError:  # the same choice made at the same moment elsewhere
+        raise CasePathwayError(_("This pathway is already chosen for this case.")) from None
+    return chosen
+
+
+def case_pathway_remove(*, actor, case: Case, pathway_id: str) -> None:
+    """Tasks made for its gaps stay on the case: they are the team's work, not the choice's."""
+    require_side(actor, case, Side.LEGAL)
+    with transaction.atomic():
+        deleted, _rows = CasePathway.objects.filter(case=case, pathway_id=pathway_id).delete()
+        if deleted:
+            record(Event.PATHWAY_REMOVED, actor=actor, obj=case, data={"pathway": pathway_id})
+
+
+def gap_task_title(pathway: Pathway, gap: CriterionReadiness) -> str:
+    evidence = _(" or ").join(str(kind.label) for kind in gap.wanted) or _("evidence")
+    title = _("Obtain: %(evidence)s — for %(pathway)s, criterion “%(criterion)s”") % {
+        "evidence": evidence,
+        "pathway": localized(pathway.names).text,
+        "criterion": gap.criterion.id.replace("_", " "),
+    }
+    return Truncator(title).chars(Task._meta.get_field("title").max_length)
+
+
+def gap_task_create(
+    *, actor, case: Case, pathway: Pathway, gap: CriterionReadiness
+) -> tuple[Task, bool]:
+    """A task to obtain what a criterion lacks, made through the cases' service, and whether it
+    is new: while a task made for the same gap is open, it is returned instead of a second."""
+    require_side(actor, case, Side.LEGAL)
+    if gap.state == State.MET:
+        raise CasePathwayError(_("This criterion is met: there is nothing to obtain."))
+    with transaction.atomic():
+        # Serialise clicks on the same case so that two at once make one task.
+        Case.objects.select_for_update().filter(pk=case.pk).first()
+        if not CasePathway.objects.filter(case=case, pathway_id=pathway.id).exists():
+            raise CasePathwayError(_("Choose the pathway for this case first."))
+        open_gap = (
+            GapTask.objects.select_related("task")
+            .filter(
+                case=case,
+                pathway_id=pathway.id,
+                criterion_id=gap.criterion.id,
+                task__done_at__isnull=True,
+            )
+            .first()
+        )
+        if open_gap is not None:
+            return open_gap.task, False
+        task = case_services.task_add(actor=actor, case=case, title=gap_task_title(pathway, gap))
+        GapTask.objects.create(
+            case=case, pathway_id=pathway.id, criterion_id=gap.criterion.id, task=task
+        )
+        record(
+            Event.PATHWAY_GAP_TASK,
+            actor=actor,
+            obj=case,
+            data={"pathway": pathway.id, "criterion": gap.criterion.id, "task": task.pk},
+        )
+    return task, True

@@ -4,11 +4,22 @@ from . import views
 
 app_name = "pathways"
 
-# Pathway ids always hold a hyphen (schema.json), so none can be taken for "proposals".
+# Pathway ids always hold a hyphen (schema.json), so none can be taken for "proposals" or
+# "case".
 urlpatterns = [
     path("", views.catalogue_list, name="list"),
     path("proposals/", views.proposals, name="proposals"),
     path("proposals/<uuid:pk>/decide/", views.decide, name="decide"),
+    path("case/<int:case>/", views.case_comparison, name="case_comparison"),
+    path("case/<int:case>/choose/", views.case_choose, name="case_choose"),
+    path("case/<int:case>/<slug:pathway>/", views.case_readiness, name="case_readiness"),
+    path("case/<int:case>/<slug:pathway>/remove/", views.case_remove, name="case_remove"),
+    path(
+        "case/<int:case>/<slug:pathway>/<slug:criterion>/task/",
+        views.gap_task,
+        name="gap_task",
+    ),
     path("<slug:pathway>/", views.pathway_detail, name="detail"),
     path("<slug:pathway>/propose/", views.propose, name="propose"),
+    path("<slug:pathway>/case/", views.case_lookup, name="case_lookup"),
 ]

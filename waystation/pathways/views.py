@@ -5,16 +5,19 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_countries import countries
 
-from waystation.accounts.policy import Perm, can, get_for, requires
+from waystation.accounts.policy import Perm, Side, can, case_sides, get_for, requires
+from waystation.cases.selectors import case_by_codename, case_for
+from waystation.cases.services import CaseAccessDenied
 
-from . import catalogue, selectors, services
+from . import catalogue, readiness, selectors, services
 from .catalogue import Pathway, localized
-from .forms import DecisionForm, ProposalForm
+from .forms import ChooseForm, DecisionForm, ProposalForm
 from .models import Proposal, ProposalStatus
 from .vocabulary import EvidenceKind, PathwayKind
 
@@ -137,6 +140,7 @@ def pathway_detail(request, pathway):
             ],
             "stale": found.is_stale(max_days),
             "age_days": found.age_days(),
+            "may_see_cases": can(request.user, Perm.CASES_VIEW),
         },
     )
 
@@ -228,3 +232,172 @@ def decide(request, pk):
     else:
         messages.success(request, _("Declined."))
     return redirect("pathways:proposals")
+
+
+# -- readiness of a case ----------------------------------------------------------------------
+# Who may open the case may read its readiness (the object rule behind ``case_for``); who holds
+# its legal side may choose pathways and turn gaps into tasks (checked again by the services).
+
+
+def _pathway_name(pathway: Pathway) -> str:
+    return localized(pathway.names).text
+
+
+def _choose_form(current, chosen_ids, data=None) -> ChooseForm:
+    choices = sorted(
+        ((p.id, _pathway_name(p)) for p in current.pathways if p.id not in chosen_ids),
+        key=lambda pair: pair[1].casefold(),
+    )
+    return ChooseForm(data, choices=choices, prefix="choose")
+
+
+def _comparison(request, case, *, form=None, status=200):
+    current = catalogue.current()
+    chosen = selectors.chosen_for(request.user, case)
+    chosen_ids = {row.pathway_id for row in chosen}
+    held = readiness.gather(case)
+    ranked_chosen, ranked_others = selectors.readiness_compared(current, held, chosen_ids)
+    may_change = Side.LEGAL in case_sides(request.user, case)
+    return render(
+        request,
+        "pathways/comparison.html",
+        {
+            **_common(request, current),
+            "case": case,
+            "chosen": [
+                {"readiness": r, "name": localized(r.pathway.names), "draft": r.pathway.draft}
+                for r in ranked_chosen
+            ],
+            "others": [
+                {"readiness": r, "name": localized(r.pathway.names), "draft": r.pathway.draft}
+                for r in ranked_others
+            ],
+            # A pathway chosen earlier and since taken out of the catalogue.
+            "gone": [row for row in chosen if current.get(row.pathway_id) is None],
+            "may_change": may_change,
+            "choose_form": (form or _choose_form(current, chosen_ids)) if may_change else None,
+        },
+        status=status,
+    )
+
+
+@requires(Perm.CASES_VIEW)
+def case_comparison(request, case):
+    return _comparison(request, case_for(request.user, case))
+
+
+@require_POST
+@requires(Perm.CASES_VIEW)
+def case_choose(request, case):
+    case = case_for(request.user, case)
+    if Side.LEGAL not in case_sides(request.user, case):
+        raise Http404
+    current = catalogue.current()
+    chosen_ids = {row.pathway_id for row in selectors.chosen_for(request.user, case)}
+    form = _choose_form(current, chosen_ids, request.POST)
+    if form.is_valid():
+        pathway = _pathway_or_404(current, form.cleaned_data["pathway"])
+        try:
+            services.case_pathway_choose(
+                actor=request.user, case=case, pathway=pathway, note=form.cleaned_data["note"]
+            )
+        except CaseAccessDenied:
+            raise Http404 from None
+        except services.CasePathwayError as problem:
+            form.add_error("pathway", str(problem))
+        else:
+            messages.success(request, _("Pathway chosen for this case."))
+            return redirect("pathways:case_readiness", case=case.pk, pathway=pathway.id)
+    return _comparison(request, case, form=form, status=400)
+
+
+@require_POST
+@requires(Perm.CASES_VIEW)
+def case_remove(request, case, pathway):
+    case = case_for(request.user, case)
+    try:
+        services.case_pathway_remove(actor=request.user, case=case, pathway_id=pathway)
+    except CaseAccessDenied:
+        raise Http404 from None
+    messages.success(request, _("The pathway is no longer chosen for this case."))
+    return redirect("pathways:case_comparison", case=case.pk)
+
+
+def _criterion_rows(result, gap_tasks) -> list[dict]:
+    return [
+        {
+            "id": c.criterion.id,
+            "text": localized(c.criterion.text),
+            "state": c.state,
+            "supports": c.supports,
+            "wanted": [kind.label for kind in c.wanted],
+            "unrecorded": [kind.label for kind in c.unrecorded],
+            "task": gap_tasks.get(c.criterion.id),
+        }
+        for c in result.criteria
+    ]
+
+
+@requires(Perm.CASES_VIEW)
+def case_readiness(request, case, pathway):
+    case = case_for(request.user, case)
+    current = catalogue.current()
+    found = _pathway_or_404(current, pathway)
+    chosen = next(
+        (row for row in selectors.chosen_for(request.user, case) if row.pathway_id == found.id),
+        None,
+    )
+    result = readiness.assess(found, readiness.gather(case))
+    gap_tasks = selectors.open_gap_tasks(request.user, case, found.id) if chosen else {}
+    return render(
+        request,
+        "pathways/readiness.html",
+        {
+            **_common(request, current),
+            "case": case,
+            "pathway": found,
+            "name": localized(found.names),
+            "chosen": chosen,
+            "result": result,
+            "rows": _criterion_rows(result, gap_tasks),
+            "may_change": Side.LEGAL in case_sides(request.user, case),
+            "stale": found.is_stale(settings.PATHWAYS_REVIEW_MAX_DAYS),
+        },
+    )
+
+
+@require_POST
+@requires(Perm.CASES_VIEW)
+def gap_task(request, case, pathway, criterion):
+    case = case_for(request.user, case)
+    found = _pathway_or_404(catalogue.current(), pathway)
+    result = readiness.assess(found, readiness.gather(case))
+    gap = next((c for c in result.criteria if c.criterion.id == criterion), None)
+    if gap is None:
+        raise Http404
+    try:
+        task, new = services.gap_task_create(actor=request.user, case=case, pathway=found, gap=gap)
+    except CaseAccessDenied:
+        raise Http404 from None
+    except services.CasePathwayError as problem:
+        messages.error(request, str(problem))
+    else:
+        if new:
+            messages.success(request, _("Task added: %(title)s") % {"title": task.title})
+        else:
+            messages.info(request, _("An open task for this gap exists already."))
+    return redirect(
+        reverse("pathways:case_readiness", kwargs={"case": case.pk, "pathway": found.id})
+        + f"#criterion-{criterion}"
+    )
+
+
+@requires(Perm.CASES_VIEW)
+def case_lookup(request, pathway):
+    """From a pathway's page to one case's readiness for it, by codename."""
+    found = _pathway_or_404(catalogue.current(), pathway)
+    case = case_by_codename(request.user, request.GET.get("codename", ""))
+    if case is None:
+        messages.error(request, _("No case you may open has this codename."))
+        return redirect("pathways:detail", pathway=found.id)
+    return redirect("pathways:case_readiness", case=case.pk, pathway=found.id)

@@ -39,6 +39,8 @@ SAMPLE_KWARGS = {
     "lang": "en",
     "number": 1,
     "pathway": "de-asylum",
+    "case": 1,
+    "criterion": "identity",
 }
 
 

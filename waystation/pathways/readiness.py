@@ -1,0 +1,280 @@
+"""Readiness: each criterion of a pathway checked against what a case holds.
+
+A criterion in the catalogue lists the kinds of evidence (``EvidenceKind``) that can show it;
+any one of them is enough. This module says, in the tables below, which records of a case
+count as which kind of evidence, and how strongly:
+
+* **strong** — a form that an application can rely on: a paper held by the person (a
+  ``Document`` in the state "held"), a fact the team recorded with its date (a ``RiskEvent``),
+  a chat export that was verified or corroborated.
+* **weak** — a sign that the evidence exists or can be had, but not the proof itself: a paper
+  that is expired or was confiscated, a scan of an ID, an unverified chat export, a family
+  member recorded without papers, and the person's own statement (a ``Testimony``) where the
+  criterion also names other kinds of proof.
+
+A criterion is then
+
+* **met** when at least one of its evidence kinds is held in a strong form;
+* **partly met** when none is strong but at least one is held in a weak form;
+* **missing** when the case holds nothing for any of its kinds.
+
+The person's own statement is strong only for a criterion that asks for nothing else (its
+evidence is ``testimony`` alone); elsewhere a statement alone leaves the criterion partly met,
+because an authority expects it corroborated. A testimony whose consent was withdrawn counts
+for nothing. A ``Document`` recorded as "missing" counts for nothing either: it is a known gap.
+
+Some kinds are never held by a case in Waystation (``NOT_RECORDED``): country information is
+the group's general material, and sponsors and job offers live outside the case. They never
+make a criterion met; the checklist says to check them by hand.
+
+To extend the mapping: add a row to ``DOCUMENTS``, ``RISKS`` or ``ITEMS`` (a new kind of
+document is added to ``cases.models.DocumentKind`` first), or take the kind out of
+``NOT_RECORDED`` once something records it; a test asserts that every ``EvidenceKind`` is either
+mapped or listed there.
+
+Reading is deterministic and costs a fixed number of queries (one per kind of record, five in
+all) whatever the case holds; only codes, dates and counts are read — never identity fields,
+file names or testimony text.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from waystation.cases.models import (
+    Document,
+    DocumentKind,
+    DocumentState,
+    FamilyMember,
+    RiskEvent,
+    RiskKind,
+)
+from waystation.evidence.models import Item, ItemKind, Testimony, Verification
+
+from .catalogue import Criterion, Pathway
+from .vocabulary import EvidenceKind as E
+
+STRONG, WEAK = True, False
+
+# A document held by the person: which evidence it is, and whether holding it is strong.
+DOCUMENTS: dict[str, tuple[tuple[E, bool], ...]] = {
+    DocumentKind.FOREIGN_PASSPORT: ((E.IDENTITY_DOCUMENT, STRONG),),
+    DocumentKind.INTERNAL_PASSPORT: ((E.IDENTITY_DOCUMENT, STRONG),),
+    # Neither shows nationality with a photograph as a passport does.
+    DocumentKind.BIRTH_CERTIFICATE: ((E.IDENTITY_DOCUMENT, WEAK),),
+    DocumentKind.DRIVING_LICENCE: ((E.IDENTITY_DOCUMENT, WEAK),),
+    DocumentKind.MILITARY_ID: ((E.MILITARY_ID, STRONG),),
+    # A permit proves the stay in the host country; the application may be made elsewhere.
+    DocumentKind.RESIDENCE_PERMIT: (
+        (E.RESIDENCE_IN_COUNTRY, STRONG),
+        (E.PRESENCE_ON_TERRITORY, WEAK),
+    ),
+    DocumentKind.CALL_UP_NOTICE: ((E.CALL_UP_NOTICE, STRONG),),
+    DocumentKind.CRIMINAL_CASE: ((E.CRIMINAL_CASE, STRONG),),
+    DocumentKind.ANTI_WAR_ACTIVITY: ((E.ANTI_WAR_ACTIVITY, STRONG),),
+    DocumentKind.FAMILY_PAPERS: ((E.FAMILY_TIE, STRONG),),
+    DocumentKind.MEDICAL_RECORD: ((E.MEDICAL_RECORD, STRONG),),
+    DocumentKind.UNHCR_REGISTRATION: ((E.UNHCR_REGISTRATION, STRONG),),
+    DocumentKind.OTHER: ((E.OTHER, STRONG),),
+}
+# A paper that is expired or was confiscated still shows what it showed, but only weakly.
+DOCUMENT_STATES_WEAK = frozenset({DocumentState.EXPIRED, DocumentState.CONFISCATED})
+
+# A risk event recorded by the team (a dated fact the lawyer can document).
+RISKS: dict[str, tuple[tuple[E, bool], ...]] = {
+    RiskKind.WANTED: ((E.WANTED_LISTING, STRONG), (E.THREAT_EVIDENCE, WEAK)),
+    RiskKind.DETENTION: ((E.DETENTION_RECORD, STRONG), (E.THREAT_EVIDENCE, WEAK)),
+    # A request to extradite names the charge at home: the papers of that case must follow.
+    RiskKind.EXTRADITION_REQUEST: ((E.THREAT_EVIDENCE, STRONG), (E.CRIMINAL_CASE, WEAK)),
+    RiskKind.DEPORTATION_ORDER: ((E.THREAT_EVIDENCE, STRONG),),
+    RiskKind.HEARING: ((E.CRIMINAL_CASE, WEAK),),
+    RiskKind.RELEASE: ((E.DETENTION_RECORD, WEAK),),
+}
+
+# An evidence item (a file). What most files show is in their content, which readiness does
+# not read; only these kinds say something by themselves. A disputed item counts for nothing.
+ITEMS: dict[str, tuple[tuple[E, bool], ...]] = {
+    ItemKind.ID_SCAN: ((E.IDENTITY_DOCUMENT, WEAK), (E.MILITARY_ID, WEAK)),
+    ItemKind.CHAT_EXPORT: ((E.THREAT_EVIDENCE, WEAK),),
+}
+# A verified or corroborated chat export of threats is strong.
+ITEMS_STRONG_WHEN_CHECKED = frozenset({(ItemKind.CHAT_EXPORT, E.THREAT_EVIDENCE)})
+CHECKED = frozenset({Verification.VERIFIED, Verification.CORROBORATED})
+
+# Family members recorded with the person show a tie, weakly; papers (FAMILY_PAPERS) prove it.
+# Testimonies give E.TESTIMONY (see the module's docstring for when it is strong).
+
+NOT_RECORDED = frozenset({E.COUNTRY_INFORMATION, E.SPONSOR, E.JOB_OR_STUDY_OFFER})
+
+
+class State(StrEnum):
+    MET = "met"
+    PARTIAL = "partial"
+    MISSING = "missing"
+
+    @property
+    def label(self):
+        return {
+            State.MET: gettext_lazy("Met"),
+            State.PARTIAL: gettext_lazy("Partly met"),
+            State.MISSING: gettext_lazy("Missing"),
+        }[self]
+
+
+@dataclass(frozen=True)
+class Support:
+    """One thing the case holds, as shown in a checklist: a label without personal details."""
+
+    label: str
+    strong: bool
+
+
+@dataclass
+class Holdings:
+    """What a case holds, by evidence kind. ``own_statements`` are kept apart: whether they are
+    strong depends on the criterion."""
+
+    by_kind: dict[str, list[Support]] = field(default_factory=lambda: defaultdict(list))
+    own_statements: list[Support] = field(default_factory=list)
+
+
+def gather(case) -> Holdings:
+    """Read what ``case`` holds: five queries, whatever it holds. The caller has checked that
+    the viewer may open the case."""
+    held = Holdings()
+    documents = dict(DocumentKind.choices)
+    for kind, state in Document.objects.filter(case=case).values_list("kind", "state"):
+        if state == DocumentState.MISSING:
+            continue
+        weak_state = state in DOCUMENT_STATES_WEAK
+        label = _("Document: %(kind)s (%(state)s)") % {
+            "kind": documents.get(kind, kind),
+            "state": dict(DocumentState.choices).get(state, state),
+        }
+        for evidence, strong in DOCUMENTS.get(kind, ()):
+            held.by_kind[evidence].append(Support(label, strong and not weak_state))
+
+    risk_labels = dict(RiskKind.choices)
+    for kind, on in RiskEvent.objects.filter(case=case).values_list("kind", "on"):
+        label = _("Risk event: %(kind)s, %(date)s") % {
+            "kind": risk_labels.get(kind, kind),
+            "date": date_format(on, "SHORT_DATE_FORMAT"),
+        }
+        for evidence, strong in RISKS.get(kind, ()):
+            held.by_kind[evidence].append(Support(label, strong))
+
+    item_labels = dict(ItemKind.choices)
+    items = (
+        Item.objects.filter(case=case, kind__in=list(ITEMS))
+        .exclude(verification=Verification.DISPUTED)
+        .values_list("kind", "verification", "acquired_on")
+        .order_by("acquired_on", "id")
+    )
+    for kind, verification, acquired_on in items:
+        label = _("Evidence item: %(kind)s, %(verification)s, acquired %(date)s") % {
+            "kind": item_labels.get(kind, kind),
+            "verification": dict(Verification.choices).get(verification, verification),
+            "date": date_format(acquired_on, "SHORT_DATE_FORMAT"),
+        }
+        for evidence, strong in ITEMS[kind]:
+            strong = strong or (
+                (kind, evidence) in ITEMS_STRONG_WHEN_CHECKED and verification in CHECKED
+            )
+            held.by_kind[evidence].append(Support(label, strong))
+
+    family = FamilyMember.objects.filter(case=case).count()
+    if family:
+        label = _("Family members recorded: %(count)s") % {"count": family}
+        held.by_kind[E.FAMILY_TIE].append(Support(label, WEAK))
+
+    statements = (
+        Testimony.objects.filter(case=case, consent_withdrawn_on__isnull=True)
+        .values_list("interviewed_on", flat=True)
+        .order_by("interviewed_on")
+    )
+    for interviewed_on in statements:
+        label = _("Testimony taken %(date)s") % {
+            "date": date_format(interviewed_on, "SHORT_DATE_FORMAT")
+        }
+        held.own_statements.append(Support(label, WEAK))
+    return held
+
+
+@dataclass(frozen=True)
+class CriterionReadiness:
+    criterion: Criterion
+    state: State
+    supports: tuple[Support, ...]  # what the case holds for it, strong first
+    wanted: tuple[E, ...]  # kinds that would make it met, recordable in Waystation
+    unrecorded: tuple[E, ...]  # kinds of it that Waystation does not record: check by hand
+
+
+@dataclass(frozen=True)
+class PathwayReadiness:
+    pathway: Pathway
+    criteria: tuple[CriterionReadiness, ...]
+
+    def count(self, state: State) -> int:
+        return sum(1 for c in self.criteria if c.state == state)
+
+    @property
+    def met(self) -> int:
+        return self.count(State.MET)
+
+    @property
+    def partial(self) -> int:
+        return self.count(State.PARTIAL)
+
+    @property
+    def missing(self) -> int:
+        return self.count(State.MISSING)
+
+    def rank_key(self, name: str = "") -> tuple:
+        """Most criteria met first, then most partly met, then fewest missing; ties by name."""
+        return (-self.met, -self.partial, self.missing, name.casefold(), self.pathway.id)
+
+
+def _kind(value: str) -> E | None:
+    try:
+        return E(value)
+    except ValueError:  # the schema allows only known kinds; stay safe if it ever does not
+        return None
+
+
+def assess_criterion(criterion: Criterion, held: Holdings) -> CriterionReadiness:
+    kinds = [k for k in (_kind(v) for v in criterion.evidence) if k is not None]
+    statement_strong = kinds == [E.TESTIMONY]
+    supports: list[Support] = []
+    for kind in kinds:
+        if kind == E.TESTIMONY:
+            supports += [Support(s.label, statement_strong) for s in held.own_statements]
+        else:
+            supports += held.by_kind.get(kind, [])
+    # One record can show two kinds of one criterion (a wanted listing: the listing, weakly a
+    # threat): list it once, as strongly as it counts.
+    strongest: dict[str, bool] = {}
+    for support in supports:
+        strongest[support.label] = strongest.get(support.label, False) or support.strong
+    supports = sorted(
+        (Support(label, strong) for label, strong in strongest.items()),
+        key=lambda s: not s.strong,
+    )
+    if any(s.strong for s in supports):
+        state = State.MET
+    elif supports:
+        state = State.PARTIAL
+    else:
+        state = State.MISSING
+    wanted = tuple(k for k in kinds if k not in NOT_RECORDED)
+    unrecorded = tuple(k for k in kinds if k in NOT_RECORDED)
+    return CriterionReadiness(criterion, state, tuple(supports), wanted, unrecorded)
+
+
+def assess(pathway: Pathway, held: Holdings) -> PathwayReadiness:
+    return PathwayReadiness(
+        pathway, tuple(assess_criterion(criterion, held) for criterion in pathway.criteria)
+    )
