@@ -209,7 +209,7 @@ class CriterionReadiness:
     criterion: Criterion
     state: State
     supports: tuple[Support, ...]  # what the case holds for it, strong first
-    wanted: tuple[E, ...]  # kinds that would make it met, recordable in Waystation
+    wanted: tuple[E, ...]  # kinds recordable in Waystation that would make it met
     unrecorded: tuple[E, ...]  # kinds of it that Waystation does not record: check by hand
 
 
@@ -269,7 +269,10 @@ def assess_criterion(criterion: Criterion, held: Holdings) -> CriterionReadiness
         state = State.PARTIAL
     else:
         state = State.MISSING
-    wanted = tuple(k for k in kinds if k not in NOT_RECORDED)
+    # What would make it met: a statement only where it alone suffices.
+    wanted = tuple(
+        k for k in kinds if k not in NOT_RECORDED and (k != E.TESTIMONY or statement_strong)
+    )
     unrecorded = tuple(k for k in kinds if k in NOT_RECORDED)
     return CriterionReadiness(criterion, state, tuple(supports), wanted, unrecorded)
 

@@ -88,7 +88,7 @@ def case_pathway_remove(*, actor, case: Case, pathway_id: str) -> None:
 
 
 def gap_task_title(pathway: Pathway, gap: CriterionReadiness) -> str:
-    evidence = _(" or ").join(str(kind.label) for kind in gap.wanted) or _("evidence")
+    evidence = _(" or ").join(str(kind.label) for kind in gap.wanted or gap.unrecorded)
     title = _("Obtain: %(evidence)s — for %(pathway)s, criterion “%(criterion)s”") % {
         "evidence": evidence,
         "pathway": localized(pathway.names).text,
