@@ -15,6 +15,7 @@ urlpatterns = [
     path("evidence/", include("waystation.evidence.urls")),
     path("knowledge/", include("waystation.knowledge.urls")),
     path("pathways/", include("waystation.pathways.urls")),
+    path("dossiers/", include("waystation.pathways.dossier.urls")),
     path("language/", public(set_language), name="set_language"),
     path("unseal/", core_views.unseal, name="unseal"),
 ]

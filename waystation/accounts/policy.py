@@ -38,6 +38,8 @@ class Perm(StrEnum):
     EVIDENCE_EXPORT = "evidence.export"  # build packages for investigators
     PATHWAYS_VIEW = "pathways.view"  # read the pathway catalogue, propose corrections to it
     PATHWAYS_REVIEW = "pathways.review"  # accept or decline proposed corrections
+    DOSSIER_BUILD = "dossier.build"  # a case's dossier for an application, as PDF or ZIP
+    DOSSIER_IDENTITY = "dossier.identity"  # put the identity (legal name…) into such a dossier
     KNOWLEDGE_VIEW = "knowledge.view"  # read safety pages and country notes, export them offline
     KNOWLEDGE_EDIT = "knowledge.edit"  # write and revise them, make them public, mark reviewed
 
@@ -62,12 +64,29 @@ PERMISSIONS: dict[str, frozenset[Perm]] = {
         Perm.EVIDENCE_EXPORT,
         Perm.PATHWAYS_VIEW,
         Perm.PATHWAYS_REVIEW,
+        Perm.DOSSIER_BUILD,
+        Perm.DOSSIER_IDENTITY,
         Perm.KNOWLEDGE_EDIT,
     },
     Role.CASEWORKER: _MEMBER
-    | {Perm.OUTREACH_VIEW, Perm.CASES_VIEW, Perm.EVIDENCE_VIEW, Perm.PATHWAYS_VIEW},
+    | {
+        Perm.OUTREACH_VIEW,
+        Perm.CASES_VIEW,
+        Perm.EVIDENCE_VIEW,
+        Perm.PATHWAYS_VIEW,
+        Perm.DOSSIER_BUILD,
+    },
+    # A dossier with the identity goes to an authority: the lawyer who files the application,
+    # or a coordinator, decides that; a caseworker's dossier carries the codename only.
     Role.LAWYER: _MEMBER
-    | {Perm.OUTREACH_VIEW, Perm.CASES_VIEW, Perm.EVIDENCE_VIEW, Perm.PATHWAYS_VIEW},
+    | {
+        Perm.OUTREACH_VIEW,
+        Perm.CASES_VIEW,
+        Perm.EVIDENCE_VIEW,
+        Perm.PATHWAYS_VIEW,
+        Perm.DOSSIER_BUILD,
+        Perm.DOSSIER_IDENTITY,
+    },
     Role.DOCUMENTATION_OFFICER: _MEMBER
     | {Perm.EVIDENCE_VIEW, Perm.EVIDENCE_EDIT, Perm.EVIDENCE_EXPORT, Perm.PATHWAYS_VIEW},
     Role.SCREENER: _MEMBER,

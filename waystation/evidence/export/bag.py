@@ -30,7 +30,7 @@ KEY_TAG = "Waystation-Signing-Key"
 _TAR_BLOCK, _TAR_RECORD = 512, 512 * 20
 
 
-def _item_chunks(item: Item) -> Iterator[bytes]:
+def item_chunks(item: Item) -> Iterator[bytes]:
     """The item's bytes from the blob store. They are not hashed again here: at the end of
     ``open`` the store checks that they hash to the blob's name, and the name is made from
     the SHA-256 taken at ingest, which is checked first."""
@@ -55,7 +55,7 @@ class _Counted:
         self.item, self.count = item, 0
 
     def __iter__(self) -> Iterator[bytes]:
-        for chunk in _item_chunks(self.item):
+        for chunk in item_chunks(self.item):
             self.count += len(chunk)
             if self.count > self.item.size:
                 break

@@ -1,0 +1,110 @@
+from django import forms
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+
+from waystation.evidence.models import Recipient
+
+from ..catalogue import localized
+from .contents import LANGUAGES, Choices, clean_text
+
+OUTPUTS = (
+    ("pdf", _("PDF")),
+    ("zip", _("ZIP: the PDF, the chosen evidence files and a SHA-256 manifest")),
+)
+
+
+class DossierForm(forms.Form):
+    """What goes into the dossier. The identity field exists only for users the policy lets
+    include it: a tampered form asking for it is not even read."""
+
+    language = forms.ChoiceField(label=_("Language of the dossier"), choices=LANGUAGES)
+    pathway = forms.ChoiceField(label=_("Pathway applied for"), required=False)
+    identity = forms.BooleanField(
+        label=_(
+            "Include the identity (legal name, name in Latin letters, birth date, document numbers)"
+        ),
+        required=False,
+        help_text=_("Never the phone or the address. The audit log records that you included it."),
+    )
+    recipient = forms.ChoiceField(
+        label=_("Recipient"),
+        required=False,
+        choices=[("", _("Not named (no testimony can be included)")), *Recipient.choices],
+        help_text=_("Testimonies go in only when their witness consented to this recipient."),
+    )
+    recipient_body = forms.CharField(
+        label=_("Name of the court or investigative body"), required=False, max_length=200
+    )
+    testimonies = forms.MultipleChoiceField(
+        label=_("Testimonies"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    items = forms.MultipleChoiceField(
+        label=_("Evidence items"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Listed with their SHA-256; in a ZIP, the files themselves too."),
+    )
+    output = forms.ChoiceField(label=_("Format"), choices=OUTPUTS, initial="pdf")
+
+    def __init__(self, *args, pathways=(), testimonies=(), items=(), identity=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["pathway"].choices = [("", _("None"))] + [
+            (p.id, localized(p.names).text) for p in pathways
+        ]
+        self._testimonies = {str(t.pk): t for t in testimonies}
+        self.fields["testimonies"].choices = [(str(t.pk), _testimony_label(t)) for t in testimonies]
+        self.fields["items"].choices = [(str(item.pk), _item_label(item)) for item in items]
+        if not identity:
+            del self.fields["identity"]
+        if not testimonies:
+            for name in ("recipient", "recipient_body", "testimonies"):
+                del self.fields[name]
+        if not items:
+            del self.fields["items"]
+
+    def clean(self):
+        data = super().clean()
+        chosen = [self._testimonies[pk] for pk in data.get("testimonies", ())]
+        recipient, body = data.get("recipient", ""), data.get("recipient_body", "").strip()
+        if chosen and not recipient:
+            self.add_error("recipient", _("Choose who receives the dossier, to check consent."))
+        elif recipient == Recipient.COURT and not body:
+            self.add_error("recipient_body", _("Name the court or investigative body."))
+        elif recipient:
+            refused = [t for t in chosen if not t.consent_allows(recipient, body)]
+            if refused:
+                self.add_error(
+                    "testimonies",
+                    _("The witness did not consent to this recipient for: %(which)s")
+                    % {"which": "; ".join(_testimony_label(t) for t in refused)},
+                )
+        return data
+
+    def choices(self) -> Choices:
+        data = self.cleaned_data
+        return Choices(
+            language=data["language"],
+            pathway_id=data.get("pathway", ""),
+            identity=bool(data.get("identity")),
+            recipient=data.get("recipient", ""),
+            recipient_body=data.get("recipient_body", "").strip(),
+            testimony_ids=tuple(data.get("testimonies", ())),
+            item_ids=tuple(data.get("items", ())),
+            output=data["output"],
+        )
+
+
+def _testimony_label(testimony) -> str:
+    consent = ", ".join(testimony.consent_labels()) if not testimony.consent_withdrawn else ""
+    return _("%(date)s, in %(language)s — consent: %(consent)s") % {
+        "date": testimony.interviewed_on.isoformat(),
+        "language": testimony.language,
+        "consent": consent or _("none"),
+    }
+
+
+def _item_label(item) -> str:
+    return (
+        f"{clean_text(item.original_name)} · {item.get_kind_display()} · "
+        f"{filesizeformat(item.size)} · {item.acquired_on.isoformat()} · {item.sha256[:12]}…"
+    )
