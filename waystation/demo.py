@@ -276,6 +276,19 @@ def _demo_pathways(coordinator) -> None:
             gap_task_create(actor=coordinator, case=case, pathway=pathway, gap=gap)
 
 
+def _demo_screening() -> None:
+    from waystation.accounts.models import User
+    from waystation.cases.models import Case
+    from waystation.screening.demo import demo_screening
+
+    demo_screening(
+        first=User.objects.get(username="timur"),
+        second=User.objects.get(username="lena"),
+        in_progress=Case.objects.get(codename="amber-falcon-27"),
+        decided=Case.objects.get(codename="quiet-harbor-8"),
+    )
+
+
 def demo_populate(cases: int = DEMO_CASES) -> bool:
     """Fill a new demo instance; False (and no members, outreach or cases written) when it
     holds members already. The safety pages that come with Waystation are added either way
@@ -305,6 +318,7 @@ def demo_populate(cases: int = DEMO_CASES) -> bool:
         _demo_outreach()
         _demo_cases(coordinator)
         _demo_evidence()
+        _demo_screening()
         _demo_pathways(coordinator)
         generate_cases(cases)
     return True

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "waystation.evidence",
     "waystation.outreach",
     "waystation.pathways",
+    "waystation.screening",
     "waystation.knowledge",
 ]
 

@@ -13,6 +13,7 @@ _ITEMS = [
     (_("My tasks"), "cases:tasks", Perm.CASES_VIEW),
     (_("Pathways"), "pathways:list", Perm.PATHWAYS_VIEW),
     (_("Evidence"), "evidence:index", Perm.EVIDENCE_VIEW),
+    (_("Screening"), "screening:queue", Perm.SCREENING_VIEW),
     (_("Outreach"), "outreach:directory", Perm.OUTREACH_VIEW),
     (_("Safety"), "knowledge:index", Perm.KNOWLEDGE_VIEW),
     (_("Team"), "accounts:users", Perm.USERS_MANAGE),

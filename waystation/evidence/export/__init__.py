@@ -60,7 +60,8 @@ __all__ = [
 
 
 class ExportRefused(EvidenceError):
-    """The export would give a testimony to a recipient its witness did not consent to."""
+    """The export would give a testimony to a recipient its witness did not consent to, or
+    the evidence of a person with exclusion concerns that no coordinator has cleared."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,24 @@ def _clean_body(body: str) -> str:
     return " ".join("".join(c for c in body if c.isprintable() or c.isspace()).split())
 
 
+def _check_screening(*, actor, case, kind) -> None:
+    """A witness can also be a perpetrator: with exclusion concerns recorded in his screening,
+    his evidence goes out only after a coordinator has confirmed it there (a recorded, audited
+    act of a signed-in coordinator; the command line has no way to prove who types, so it
+    follows that confirmation too). Refused and audited otherwise, nothing written."""
+    from waystation.screening.selectors import export_clearance_problem
+
+    problem = export_clearance_problem(case)
+    if problem:
+        record(
+            AuditEvent.EVIDENCE_EXPORT_REFUSED,
+            actor=actor,
+            obj=case,
+            data={"case": case.pk, "recipient": kind, "screening": "concerns_not_cleared"},
+        )
+        raise ExportRefused(problem)
+
+
 def _select(*, actor, case, kind, body, item_ids, testimony_ids) -> Selection:
     kind = str(kind)  # a Recipient member prints as its name in messages
     if kind not in Recipient.values:
@@ -118,6 +137,7 @@ def _select(*, actor, case, kind, body, item_ids, testimony_ids) -> Selection:
     body = _clean_body(body) if kind == Recipient.COURT else ""
     if kind == Recipient.COURT and not body:
         raise EvidenceError("name the court or investigative body that receives the package")
+    _check_screening(actor=actor, case=case, kind=kind)
     items = _pick(
         Item.objects.filter(case=case)
         .select_related("verified_by")
