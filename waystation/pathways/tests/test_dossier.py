@@ -178,6 +178,7 @@ def test_the_zip_holds_the_files_bit_for_bit_and_a_matching_manifest(client_for,
         )
         assert response.status_code == 200
         assert response["Content-Type"] == "application/zip"
+        assert response.streaming  # the files go out as they are read from the blob store
         archive = zipfile.ZipFile(io.BytesIO(body(response)))
         assert archive.testzip() is None
         names = archive.namelist()
@@ -282,3 +283,16 @@ def test_the_case_page_links_to_the_dossier(client_for, case):
         .get(reverse("cases:case", kwargs={"pk": case.pk}))
         .content.decode()
     )
+
+
+def test_an_item_of_another_case_cannot_be_slipped_in(client_for, cast, case, items):
+    other = make_case(caseworker=cast["caseworker"])
+    foreign = evidence.item_ingest_stream(
+        actor=cast["documentation_officer"],
+        case=other,
+        source=io.BytesIO(b"not for this dossier"),
+        original_name="other.txt",
+    )
+    response = make(client_for("caseworker"), case, output="zip", items=[str(foreign.pk)])
+    assert response.status_code == 400
+    assert not AuditEvent.objects.filter(event=Event.CASE_EXPORTED).exists()
