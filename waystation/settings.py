@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "waystation.pathways",
     "waystation.screening",
     "waystation.knowledge",
+    "waystation.ledger",
 ]
 
 MIDDLEWARE = [
@@ -263,6 +264,20 @@ PATHWAYS_REVIEW_MAX_DAYS = env_int("WAYSTATION_PATHWAYS_REVIEW_MAX_DAYS", 365)
 # A confirmed import of more rows than this runs in the background, with a progress page;
 # 0 sends every import there.
 IMPORT_BACKGROUND_ROWS = env_int("WAYSTATION_IMPORT_BACKGROUND_ROWS", 2000)
+# Disbursements above these amounts (per currency, "EUR=500,RUB=50000") wait for a second
+# approver; in a currency not listed here every disbursement does (fail closed).
+LEDGER_APPROVAL_THRESHOLDS = {
+    code.strip().upper(): amount.strip()
+    for code, _sep, amount in (
+        item.partition("=")
+        for item in env_str(
+            "WAYSTATION_LEDGER_APPROVAL_THRESHOLDS",
+            "EUR=500,USD=500,GBP=400,CHF=500,RUB=50000,KZT=250000,KGS=45000,AMD=200000,"
+            "GEL=1500,TRY=17000,UAH=20000",
+        ).split(",")
+        if item.strip()
+    )
+}
 # A safety page not reviewed for this many days is flagged "review overdue" to members.
 KNOWLEDGE_REVIEW_MAX_DAYS = env_int("WAYSTATION_KNOWLEDGE_REVIEW_MAX_DAYS", 180)
 

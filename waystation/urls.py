@@ -14,6 +14,7 @@ urlpatterns = [
     path("outreach/", include("waystation.outreach.urls")),
     path("evidence/", include("waystation.evidence.urls")),
     path("knowledge/", include("waystation.knowledge.urls")),
+    path("ledger/", include("waystation.ledger.urls")),
     path("pathways/", include("waystation.pathways.urls")),
     path("dossiers/", include("waystation.pathways.dossier.urls")),
     path("language/", public(set_language), name="set_language"),

@@ -68,6 +68,7 @@ def test_coordinator_signs_in_enrols_totp_and_works_in_russian(page_for, screens
         "Pathways",
         "Evidence",
         "Outreach",
+        "Ledger",
         "Safety",
         "Team",
         "Audit",

@@ -15,6 +15,7 @@ _ITEMS = [
     (_("Evidence"), "evidence:index", Perm.EVIDENCE_VIEW),
     (_("Screening"), "screening:queue", Perm.SCREENING_VIEW),
     (_("Outreach"), "outreach:directory", Perm.OUTREACH_VIEW),
+    (_("Ledger"), "ledger:overview", Perm.LEDGER_VIEW),
     (_("Safety"), "knowledge:index", Perm.KNOWLEDGE_VIEW),
     (_("Team"), "accounts:users", Perm.USERS_MANAGE),
     (_("Audit log"), "audit:events", Perm.AUDIT_VIEW),

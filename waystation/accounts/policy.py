@@ -40,6 +40,9 @@ class Perm(StrEnum):
     PATHWAYS_REVIEW = "pathways.review"  # accept or decline proposed corrections
     DOSSIER_BUILD = "dossier.build"  # a case's dossier for an application, as PDF or ZIP
     DOSSIER_IDENTITY = "dossier.identity"  # put the identity (legal name…) into such a dossier
+    LEDGER_VIEW = "ledger.view"  # balances, the journal, reports, receipts, exports
+    LEDGER_RECORD = "ledger.record"  # funds, accounts, donations, disbursements, rates, counts
+    LEDGER_APPROVE = "ledger.approve"  # approve others' disbursements above the threshold
     KNOWLEDGE_VIEW = "knowledge.view"  # read safety pages and country notes, export them offline
     KNOWLEDGE_EDIT = "knowledge.edit"  # write and revise them, make them public, mark reviewed
 
@@ -67,6 +70,8 @@ PERMISSIONS: dict[str, frozenset[Perm]] = {
         Perm.DOSSIER_BUILD,
         Perm.DOSSIER_IDENTITY,
         Perm.KNOWLEDGE_EDIT,
+        Perm.LEDGER_VIEW,
+        Perm.LEDGER_APPROVE,
     },
     Role.CASEWORKER: _MEMBER
     | {
@@ -90,7 +95,7 @@ PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.DOCUMENTATION_OFFICER: _MEMBER
     | {Perm.EVIDENCE_VIEW, Perm.EVIDENCE_EDIT, Perm.EVIDENCE_EXPORT, Perm.PATHWAYS_VIEW},
     Role.SCREENER: _MEMBER,
-    Role.TREASURER: _MEMBER,
+    Role.TREASURER: _MEMBER | {Perm.LEDGER_VIEW, Perm.LEDGER_RECORD, Perm.LEDGER_APPROVE},
 }
 
 
@@ -254,6 +259,11 @@ def _pathway_proposals_visible(user, queryset: QuerySet) -> QuerySet:
     return queryset.filter(author=user)
 
 
+def _ledger_visible(user, queryset: QuerySet) -> QuerySet:
+    """Treasurers and coordinators see the whole ledger; it names cases by codename only."""
+    return queryset if can(user, Perm.LEDGER_VIEW) else queryset.none()
+
+
 # model label -> function(user, queryset) returning the rows that user may see.
 OBJECT_RULES: dict[str, Callable[[object, QuerySet], QuerySet]] = {
     "accounts.user": _users_visible,
@@ -279,6 +289,14 @@ OBJECT_RULES: dict[str, Callable[[object, QuerySet], QuerySet]] = {
     "pathways.casepathway": _case_parts_visible,  # exactly when the case is visible
     "pathways.gaptask": _case_parts_visible,
     "knowledge.page": _knowledge_visible,
+    "ledger.fund": _ledger_visible,
+    "ledger.account": _ledger_visible,
+    "ledger.donor": _ledger_visible,
+    "ledger.pledge": _ledger_visible,
+    "ledger.transaction": _ledger_visible,
+    "ledger.posting": _ledger_visible,
+    "ledger.receipt": _ledger_visible,
+    "ledger.rate": _ledger_visible,
     "knowledge.revision": _knowledge_visible,
 }
 

@@ -15,7 +15,7 @@ def safe_cell(value):
     return value
 
 
-def _csv(headers: list[str], rows: list[list]) -> bytes:
+def _csv(headers: list[str], rows: list[list], sheet: str) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     writer.writerow(headers)
@@ -31,38 +31,38 @@ def _csv(headers: list[str], rows: list[list]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def _xlsx(headers: list[str], rows: list[list]) -> bytes:
+def _xlsx(headers: list[str], rows: list[list], sheet: str) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Outreach")
-    sheet.append(headers)
+    worksheet = workbook.create_sheet(sheet)
+    worksheet.append(headers)
     for row in rows:
         cells = []
         for value in row:
             if isinstance(value, str):  # control characters are not allowed in XLSX
                 value = ILLEGAL_CHARACTERS_RE.sub("", value)
-            cell = WriteOnlyCell(sheet, value=safe_cell(value))
+            cell = WriteOnlyCell(worksheet, value=safe_cell(value))
             if isinstance(value, date):
                 cell.number_format = "DD.MM.YYYY"
             elif isinstance(value, str):
                 cell.data_type = "s"  # never a formula, whatever the text
             cells.append(cell)
-        sheet.append(cells)
+        worksheet.append(cells)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def _ods(headers: list[str], rows: list[list]) -> bytes:
+def _ods(headers: list[str], rows: list[list], sheet: str) -> bytes:
     from odf.opendocument import OpenDocumentSpreadsheet
     from odf.table import Table, TableCell, TableRow
     from odf.text import P
 
     document = OpenDocumentSpreadsheet()
-    table = Table(name="Outreach")
+    table = Table(name=sheet)
     for values in [headers, *rows]:
         row = TableRow()
         for value in values:
@@ -89,5 +89,5 @@ CONTENT_TYPES = {
 }
 
 
-def write_table(headers: list[str], rows: list[list], fmt: str) -> bytes:
-    return WRITERS[fmt](headers, rows)
+def write_table(headers: list[str], rows: list[list], fmt: str, sheet: str = "Outreach") -> bytes:
+    return WRITERS[fmt](headers, rows, sheet)
