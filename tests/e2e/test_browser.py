@@ -67,6 +67,7 @@ def test_coordinator_signs_in_enrols_totp_and_works_in_russian(page_for, screens
         "tasks",
         "Pathways",
         "Evidence",
+        "Screening",
         "Outreach",
         "Ledger",
         "Safety",
