@@ -17,6 +17,7 @@ urlpatterns = [
     path("ledger/", include("waystation.ledger.urls")),
     path("pathways/", include("waystation.pathways.urls")),
     path("dossiers/", include("waystation.pathways.dossier.urls")),
+    path("screening/", include("waystation.screening.urls")),
     path("language/", public(set_language), name="set_language"),
     path("unseal/", core_views.unseal, name="unseal"),
 ]

@@ -45,6 +45,10 @@ class Perm(StrEnum):
     LEDGER_APPROVE = "ledger.approve"  # approve others' disbursements above the threshold
     KNOWLEDGE_VIEW = "knowledge.view"  # read safety pages and country notes, export them offline
     KNOWLEDGE_EDIT = "knowledge.edit"  # write and revise them, make them public, mark reviewed
+    SCREENING_STATE = "screening.state"  # a case's screening state and outcome, nothing more
+    SCREENING_VIEW = "screening.view"  # the whole screening record: interview, concerns, notes
+    SCREENING_EDIT = "screening.edit"  # interview, concerns, assessment; propose and confirm
+    SCREENING_RESOLVE = "screening.resolve"  # settle disagreements, reopen, clear an export
 
 
 _MEMBER = frozenset({Perm.SIGNED_IN, Perm.DASHBOARD_VIEW, Perm.KNOWLEDGE_VIEW})
@@ -72,6 +76,9 @@ PERMISSIONS: dict[str, frozenset[Perm]] = {
         Perm.KNOWLEDGE_EDIT,
         Perm.LEDGER_VIEW,
         Perm.LEDGER_APPROVE,
+        Perm.SCREENING_STATE,
+        Perm.SCREENING_VIEW,
+        Perm.SCREENING_RESOLVE,
     },
     Role.CASEWORKER: _MEMBER
     | {
@@ -80,6 +87,7 @@ PERMISSIONS: dict[str, frozenset[Perm]] = {
         Perm.EVIDENCE_VIEW,
         Perm.PATHWAYS_VIEW,
         Perm.DOSSIER_BUILD,
+        Perm.SCREENING_STATE,
     },
     # A dossier with the identity goes to an authority: the lawyer who files the application,
     # or a coordinator, decides that; a caseworker's dossier carries the codename only.
@@ -91,10 +99,13 @@ PERMISSIONS: dict[str, frozenset[Perm]] = {
         Perm.PATHWAYS_VIEW,
         Perm.DOSSIER_BUILD,
         Perm.DOSSIER_IDENTITY,
+        Perm.SCREENING_STATE,
     },
     Role.DOCUMENTATION_OFFICER: _MEMBER
     | {Perm.EVIDENCE_VIEW, Perm.EVIDENCE_EDIT, Perm.EVIDENCE_EXPORT, Perm.PATHWAYS_VIEW},
-    Role.SCREENER: _MEMBER,
+    # Screeners interview and decide, always two of them; coordinators read the record,
+    # settle disagreements and confirm exports. Those who see a case see its screening state.
+    Role.SCREENER: _MEMBER | {Perm.SCREENING_STATE, Perm.SCREENING_VIEW, Perm.SCREENING_EDIT},
     Role.TREASURER: _MEMBER | {Perm.LEDGER_VIEW, Perm.LEDGER_RECORD, Perm.LEDGER_APPROVE},
 }
 
@@ -246,6 +257,12 @@ def _events_visible(user, queryset: QuerySet) -> QuerySet:
     return queryset if can(user, Perm.EVIDENCE_EDIT) else queryset.none()
 
 
+def _screening_visible(user, queryset: QuerySet) -> QuerySet:
+    """The screening record (interview, concerns, notes, decisions) is for screeners and
+    coordinators only; the case page shows the others the state through its own selector."""
+    return queryset if can(user, Perm.SCREENING_VIEW) else queryset.none()
+
+
 def _knowledge_visible(user, queryset: QuerySet) -> QuerySet:
     """Every member reads every safety page, public or not; the anonymous portal reads the
     public ones through its own selector, never through this rule."""
@@ -288,6 +305,11 @@ OBJECT_RULES: dict[str, Callable[[object, QuerySet], QuerySet]] = {
     "pathways.proposal": _pathway_proposals_visible,
     "pathways.casepathway": _case_parts_visible,  # exactly when the case is visible
     "pathways.gaptask": _case_parts_visible,
+    "screening.screening": _screening_visible,
+    "screening.concern": _screening_visible,
+    "screening.corroboration": _screening_visible,
+    "screening.decision": _screening_visible,
+    "screening.exportclearance": _screening_visible,
     "knowledge.page": _knowledge_visible,
     "ledger.fund": _ledger_visible,
     "ledger.account": _ledger_visible,
