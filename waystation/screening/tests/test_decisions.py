@@ -187,3 +187,23 @@ def test_queue_shows_what_awaits_a_second_screener(client_for, cast, case, scree
     page = client_for("screener").get(reverse("screening:queue")).content.decode()
     assert case.codename in page and "by you: another screener must confirm" in page
     assert other.codename in page  # not screened yet
+
+
+def test_a_coordinator_who_took_part_cannot_resolve(cast, screening):
+    from waystation.accounts.roles import Role
+    from waystation.accounts.tests.factories import UserFactory
+
+    both = UserFactory(username="both", roles=[Role.SCREENER, Role.COORDINATOR])
+    proposed(screening, both)
+    services.decision_review(
+        actor=cast["screener"], screening=screening, agree=False, reasons="No.", no_conflict=True
+    )
+    with pytest.raises(services.ScreeningError, match="another coordinator must resolve"):
+        services.decision_resolve(
+            actor=both,
+            screening=screening,
+            outcome=Outcome.PROCEED,
+            reasons="Mine.",
+            no_conflict=True,
+        )
+    assert selectors.status_of(screening).stage == Stage.DISAGREEMENT

@@ -105,3 +105,17 @@ def test_writes_are_audited_without_their_text(screening):
     for row in AuditEvent.objects.filter(event__startswith="screening."):
         for secret in SECRETS:
             assert secret not in repr(row.data)
+
+
+@pytest.mark.parametrize("name", [*OTHERS, "deactivated"])
+def test_others_cannot_open_the_queue_or_write(client_for, cast, case, screening, name):
+    client = client_for("screener")
+    client.force_login(cast[name])
+    assert client.get(reverse("screening:queue")).status_code in (302, 403)
+    before = AuditEvent.objects.count()
+    for action in ("interview", "concern", "propose", "review", "reopen", "clearance"):
+        response = client.post(
+            reverse(f"screening:{action}", args=[case.pk]), {f"{action}-reasons": "x"}
+        )
+        assert response.status_code in (302, 403, 404), action
+    assert AuditEvent.objects.count() == before
