@@ -289,6 +289,21 @@ def _demo_screening() -> None:
     )
 
 
+def _demo_ledger(coordinator) -> None:
+    from waystation.accounts.models import User
+    from waystation.cases.models import Case
+    from waystation.ledger.demo import demo_ledger
+
+    demo_ledger(
+        treasurer=User.objects.get(username="oleg"),
+        approver=coordinator,
+        cases=(
+            Case.objects.get(codename="amber-falcon-27"),
+            Case.objects.get(codename="quiet-harbor-8"),
+        ),
+    )
+
+
 def demo_populate(cases: int = DEMO_CASES) -> bool:
     """Fill a new demo instance; False (and no members, outreach or cases written) when it
     holds members already. The safety pages that come with Waystation are added either way
@@ -320,6 +335,7 @@ def demo_populate(cases: int = DEMO_CASES) -> bool:
         _demo_evidence()
         _demo_screening()
         _demo_pathways(coordinator)
+        _demo_ledger(coordinator)
         generate_cases(cases)
     return True
 
