@@ -22,6 +22,7 @@ from waystation.evidence.export import consent_problem
 from waystation.evidence.export.bag import item_chunks, zip_stream
 from waystation.evidence.models import CustodyAction, Recipient
 from waystation.evidence.selectors import items_for, testimonies_for
+from waystation.screening.selectors import export_clearance_problem
 
 from .. import catalogue
 from . import contents as gather
@@ -90,6 +91,21 @@ def _check(actor, case: Case, choices: Choices):
         testimonies_for(actor, case=case), choices.testimony_ids, _("testimonies")
     )
     testimonies.sort(key=lambda t: (t.interviewed_on, t.recorded_at, str(t.pk)))
+    # As for an evidence export: a person with exclusion concerns may be a perpetrator as well
+    # as a witness, so his evidence leaves only once a coordinator has confirmed it.
+    if (items or testimonies) and (problem := export_clearance_problem(case)):
+        with transaction.atomic():
+            record(
+                Event.EVIDENCE_EXPORT_REFUSED,
+                actor=actor,
+                obj=case,
+                data={
+                    "case": case.pk,
+                    "format": "dossier",
+                    "screening": "concerns_not_cleared",
+                },
+            )
+        raise DossierError(problem)
     if testimonies:
         if choices.recipient not in Recipient.values:
             raise DossierError(

@@ -114,3 +114,21 @@ def test_clearance_needs_a_concern(case, cast):
     screening = interviewed(case, cast["screener"])
     with pytest.raises(services.ScreeningError, match="No exclusion concern"):
         services.export_clear(actor=cast["coordinator"], screening=screening, reasons="x")
+
+
+def test_a_dossier_with_his_evidence_waits_for_the_same_confirmation(
+    client_for, case, concern, cast
+):
+    item = case.evidence_items.get()
+    url = reverse("dossier:case", kwargs={"pk": case.pk})
+    chosen = {"language": "en", "output": "zip", "items": [str(item.pk)]}
+    refused = client_for("caseworker").post(url, chosen)
+    assert refused.status_code == 400
+    assert "exclusion concerns are recorded" in refused.content.decode()
+    assert not AuditEvent.objects.filter(event=Audit.CASE_EXPORTED).exists()
+    assert AuditEvent.objects.filter(event=Audit.EVIDENCE_EXPORT_REFUSED).count() == 1
+    # Without evidence or testimonies the dossier is only the case's own summary.
+    summary = client_for("caseworker").post(url, {"language": "en", "output": "pdf"})
+    assert summary.status_code == 200
+    services.export_clear(actor=cast["coordinator"], screening=concern.screening, reasons="ok")
+    assert client_for("caseworker").post(url, chosen)["Content-Type"] == "application/zip"
