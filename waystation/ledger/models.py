@@ -182,6 +182,12 @@ class Transaction(models.Model):
         indexes = [
             models.Index(fields=["-date", "-id"], name="ledger_tx_date"),
             models.Index(fields=["state", "-date"], name="ledger_tx_state"),
+            # Spending per case: disbursements for a case only, grouped in index order.
+            models.Index(
+                fields=["kind", "state", "case", "currency", "date", "amount"],
+                condition=models.Q(case__isnull=False),
+                name="ledger_tx_case_spending",
+            ),
         ]
 
     def __str__(self):
@@ -204,16 +210,21 @@ class Posting(models.Model):
     category = models.CharField(max_length=10, choices=Category.choices, blank=True)
 
     class Meta:
-        # Both indexes cover their queries (every column read is in the index): balances per
-        # account, fund and currency; income and spending per month and category.
+        # Both indexes cover their queries (every column read is in the index; SQLite wants
+        # "posted" in it too, although the condition implies it) and hold posted
+        # postings only (what every report reads): balances per account, fund and currency (one
+        # scan, grouped in index order); income and spending per month and category in one
+        # currency (a range of the index).
         indexes = [
             models.Index(
-                fields=["book", "posted", "account", "fund", "currency", "date", "amount"],
-                name="ledger_posting_balance",
+                fields=["book", "account", "fund", "currency", "date", "amount", "posted"],
+                condition=models.Q(posted=True),
+                name="ledger_posted_balance",
             ),
             models.Index(
-                fields=["book", "posted", "date", "category", "currency", "amount"],
-                name="ledger_posting_month",
+                fields=["book", "currency", "date", "category", "amount", "posted"],
+                condition=models.Q(posted=True),
+                name="ledger_posted_month",
             ),
         ]
 

@@ -75,20 +75,25 @@ class Balances:
 def balances(viewer, *, until: date | None = None) -> Balances:
     """What each account, fund and currency holds (posted transactions up to ``until``)."""
     held = _period(_postings(viewer).filter(book=Book.HOLDING), None, until)
-    per_account = {
-        row["account"]: as_money(row["total"])
-        for row in held.values("account").annotate(total=minor_total()).order_by()
-    }
+    # One scan, grouped in the order of the covering index; the few groups (accounts × funds)
+    # are then added up per account, per fund and per currency here.
+    per_account: dict[int, Decimal] = defaultdict(Decimal)
+    per_fund: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    currencies: dict[str, Decimal] = defaultdict(Decimal)
+    grouped = held.values("account", "fund", "currency").annotate(total=minor_total())
+    for row in grouped.order_by("account", "fund", "currency"):
+        total = as_money(row["total"])
+        per_account[row["account"]] += total
+        per_fund[(row["fund"], row["currency"])] += total
+        currencies[row["currency"]] += total
     result = Balances()
     for account in accounts_for(viewer):
         result.accounts.append((account, per_account.get(account.pk, Decimal(0))))
     funds = {fund.pk: fund for fund in funds_for(viewer)}
-    currencies: dict[str, Decimal] = defaultdict(Decimal)
-    for row in held.values("fund", "currency").annotate(total=minor_total()).order_by():
-        total = as_money(row["total"])
-        result.funds.append((funds[row["fund"]], row["currency"], total))
-        currencies[row["currency"]] += total
-    result.funds.sort(key=lambda item: (item[0].name, item[1]))
+    result.funds = sorted(
+        ((funds[fund], code, total) for (fund, code), total in per_fund.items()),
+        key=lambda item: (item[0].name, item[1]),
+    )
     result.currencies = sorted(currencies.items())
     result.pending = pending_for(viewer).count()
     return result
@@ -171,18 +176,25 @@ def category_totals(months: list[MonthRow]) -> list[tuple[str, str, Decimal]]:
 
 
 def spending_per_case(viewer, *, since=None, until=None) -> list[tuple[str, str, Decimal, int]]:
-    """(codename, currency, total, disbursements): the case is only ever named by codename."""
+    """(codename, currency, total, disbursements): the case is only ever named by codename.
+    Posted disbursements for a case, from their headline amount (the expense leg's)."""
+    from waystation.cases.models import Case
+
     rows = (
-        _period(_postings(viewer), since, until)
-        .filter(book=Book.EXPENSE, transaction__case__isnull=False)
-        .values("transaction__case__codename", "currency")
-        .annotate(total=minor_total(), count=Count("transaction", distinct=True))
-        .order_by("transaction__case__codename", "currency")
+        _period(transactions_for(viewer), since, until)
+        .filter(kind=Kind.DISBURSEMENT, state=State.POSTED, case__isnull=False)
+        .values("case", "currency")
+        .annotate(total=minor_total(), count=Count("pk"))
+        .order_by("case", "currency")
     )
-    return [
-        (row["transaction__case__codename"], row["currency"], as_money(row["total"]), row["count"])
+    rows = list(rows)
+    codenames = dict(
+        Case.objects.filter(pk__in={row["case"] for row in rows}).values_list("pk", "codename")
+    )
+    return sorted(
+        (codenames[row["case"]], row["currency"], as_money(row["total"]), row["count"])
         for row in rows
-    ]
+    )
 
 
 def currencies_in_use(viewer) -> list[str]:
