@@ -3,6 +3,7 @@ from urllib.parse import urlencode
 from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -335,7 +336,7 @@ def pledges(request):
                 messages.success(request, _("Pledge recorded."))
                 return redirect("ledger:pledges")
     elif request.method == "POST":
-        raise Http404
+        raise PermissionDenied
     return render(request, "ledger/pledges.html", {"page": page, "rows": rows, "form": form})
 
 
@@ -384,7 +385,7 @@ def setup(request):
                 messages.success(request, _("Saved."))
                 return redirect("ledger:setup")
     elif request.method == "POST":
-        raise Http404
+        raise PermissionDenied
     return render(
         request,
         "ledger/setup.html",
@@ -411,7 +412,7 @@ def rates(request):
                 messages.success(request, _("Rate saved."))
                 return redirect("ledger:rates")
     elif request.method == "POST":
-        raise Http404
+        raise PermissionDenied
     return render(
         request, "ledger/rates.html", {"rates": selectors.rates_for(request.user), "form": form}
     )

@@ -166,6 +166,8 @@ def test_coordinator_sees_and_approves_but_does_not_record(client_for, cast, boo
     coordinator = client_for("coordinator")
     assert coordinator.get(reverse("ledger:overview")).status_code == 200
     assert coordinator.get(reverse("ledger:donation_new")).status_code == 403
+    for name in ("setup", "rates", "pledges"):
+        assert coordinator.post(reverse(f"ledger:{name}"), {"form": "fund"}).status_code == 403
     page = coordinator.get(reverse("ledger:transaction", args=[entry.pk])).content.decode()
     assert 'value="approve"' in page
     coordinator.post(reverse("ledger:decide", args=[entry.pk]), {"decision": "approve"})
