@@ -6,7 +6,7 @@ the books balance by construction, not by habit."""
 
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import transaction as db
@@ -276,8 +276,13 @@ def donation_record(
 
 
 def needs_second_approver(amount: Decimal, currency: str) -> bool:
-    threshold = settings.LEDGER_APPROVAL_THRESHOLDS.get(currency)
-    return threshold is None or amount > Decimal(threshold)
+    """Above the currency's threshold; with no threshold, or one that is not a number, always
+    (fail closed)."""
+    try:
+        threshold = Decimal(str(settings.LEDGER_APPROVAL_THRESHOLDS[currency]))
+    except (KeyError, InvalidOperation):
+        return True
+    return not threshold.is_finite() or amount > threshold
 
 
 def disbursement_record(

@@ -202,6 +202,15 @@ def test_a_currency_without_threshold_always_needs_approval(cast, books, setting
     assert entry.state == State.PENDING
 
 
+def test_a_threshold_that_is_not_a_number_fails_closed(settings):
+    settings.LEDGER_APPROVAL_THRESHOLDS = {"EUR": "five hundred", "USD": "NaN"}
+    assert services.needs_second_approver(D("1"), "EUR")
+    assert services.needs_second_approver(D("1"), "USD")
+    settings.LEDGER_APPROVAL_THRESHOLDS = {"EUR": "500"}
+    assert not services.needs_second_approver(D("500"), "EUR")
+    assert services.needs_second_approver(D("500.01"), "EUR")
+
+
 def test_rejected_disbursement_never_reaches_the_balances(cast, books, settings):
     settings.LEDGER_APPROVAL_THRESHOLDS = {"EUR": "10"}
     entry = services.disbursement_record(
