@@ -44,13 +44,13 @@ class _Document(FPDF):
     def heading(self, text: str, size: int = 14):
         self.ln(3)
         self.set_font(FONT, "B", size)
-        self.multi_cell(0, size * 0.5, clean_text(text), new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(0, size * 0.5, clean_text(text), new_x="LMARGIN", new_y="NEXT", align="L")
         self.ln(1.5)
         self.set_font(FONT, "", 10)
 
     def paragraph(self, text: str, size: int = 10):
         self.set_font(FONT, "", size)
-        self.multi_cell(0, LINE, clean_text(text), new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(0, LINE, clean_text(text), new_x="LMARGIN", new_y="NEXT", align="L")
 
     def pair(self, label: str, value: str, *, width: float = LABEL_WIDTH, size: int = 10):
         """A label and its value side by side, each wrapping in its own column."""
@@ -58,11 +58,13 @@ class _Document(FPDF):
             self.add_page()
         top = self.get_y()
         self.set_font(FONT, "B", 10)
-        self.multi_cell(width - 2, LINE, clean_text(label), new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(
+            width - 2, LINE, clean_text(label), new_x="LMARGIN", new_y="NEXT", align="L"
+        )
         below_label, page = self.get_y(), self.page
         self.set_xy(self.l_margin + width, top)
         self.set_font(FONT, "", size)
-        self.multi_cell(0, LINE, clean_text(value) or "—", new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(0, LINE, clean_text(value) or "—", new_x="LMARGIN", new_y="NEXT", align="L")
         if self.page == page:
             self.set_y(max(below_label, self.get_y()))
 
@@ -139,7 +141,7 @@ def _testimonies(pdf: _Document, testimonies: list[tuple[str, Testimony]]):
     pdf.heading(_("Testimonies"))
     for label, testimony in testimonies:
         pdf.set_font(FONT, "B", 10)
-        pdf.multi_cell(0, LINE, label, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, LINE, label, new_x="LMARGIN", new_y="NEXT", align="L")
         pdf.pair(_label(Testimony, "interviewed_on"), testimony.interviewed_on.isoformat())
         pdf.pair(_label(Testimony, "language"), testimony.language)
         pdf.ln(1)
