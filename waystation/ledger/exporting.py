@@ -3,6 +3,7 @@ by codename only; donors by kind only (never a donor's name); every text cell go
 outreach writer's formula-injection guard."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from waystation.accounts.policy import Perm, visible
 
@@ -15,7 +16,7 @@ HEADERS = [
     _("Kind"),
     _("State"),
     _("Fund"),
-    _("Account"),
+    pgettext_lazy("money", "Account"),
     _("Book"),
     _("Category"),
     _("Case"),

@@ -43,7 +43,7 @@ from enum import StrEnum
 
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from waystation.cases.models import (
     Document,
@@ -119,9 +119,9 @@ class State(StrEnum):
     @property
     def label(self):
         return {
-            State.MET: gettext_lazy("Met"),
-            State.PARTIAL: gettext_lazy("Partly met"),
-            State.MISSING: gettext_lazy("Missing"),
+            State.MET: pgettext_lazy("criterion", "Met"),
+            State.PARTIAL: pgettext_lazy("criterion", "Partly met"),
+            State.MISSING: pgettext_lazy("criterion", "Missing"),
         }[self]
 
 

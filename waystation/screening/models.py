@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from waystation.core.fields import EncryptedTextField
 
@@ -67,7 +68,7 @@ class AssessmentResult(models.TextChoices):
 class Outcome(models.TextChoices):
     PROCEED = "proceed", _("Proceed")
     PROCEED_WITH_CONDITIONS = "conditions", _("Proceed with conditions")
-    DECLINE = "decline", _("Decline")
+    DECLINE = "decline", pgettext_lazy("screening outcome", "Decline")
     REFER = "refer", _("Refer elsewhere")
 
 
