@@ -1,11 +1,12 @@
 """Currencies and amounts: ISO 4217 codes and minor units from py-moneyed's registry, amounts
 as ``Decimal`` checked against the currency's minor unit (never float)."""
 
-import re
 from decimal import Decimal, InvalidOperation
 from functools import cache
 
 import moneyed
+from django.conf import settings
+from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext as _
 
 # Amounts are stored with this many decimal places: the most any ISO 4217 currency uses
@@ -18,17 +19,32 @@ class AmountError(ValueError):
     pass
 
 
-_WITHDRAWN = re.compile(r"\(\d{4}")  # "Azerbaijani Manat (1993–2006)": no longer issued
+@cache
+def _in_use() -> frozenset[str]:
+    """The registered codes that are legal tender somewhere today (CLDR, through Babel):
+    without the pesetas, schillings and units of account the registry also knows."""
+    from babel.core import get_global
+    from babel.numbers import get_territory_currencies
+
+    tender = set()
+    for territory in get_global("territory_currencies"):
+        tender.update(get_territory_currencies(territory, tender=True))
+    return frozenset(code for code in tender if is_currency(code))
 
 
 @cache
-def currency_choices() -> list[tuple[str, str]]:
-    """Currencies in use today, for choosing; any registered code is still accepted."""
+def _choices(locale: str) -> list[tuple[str, str]]:
+    from babel.numbers import get_currency_name
+
     return sorted(
-        (code, f"{code} — {currency.name}")
-        for code, currency in moneyed.CURRENCIES.items()
-        if currency.numeric and len(code) == 3 and not _WITHDRAWN.search(currency.name)
+        (code, f"{code} — {get_currency_name(code, locale=locale)}") for code in _in_use()
     )
+
+
+def currency_choices() -> list[tuple[str, str]]:
+    """Currencies in use today, named in the reader's language; any registered code is still
+    accepted where one is typed (an old account, an import)."""
+    return _choices(to_locale(get_language() or settings.LANGUAGE_CODE))
 
 
 def is_currency(code: str) -> bool:

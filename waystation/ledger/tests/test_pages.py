@@ -380,3 +380,14 @@ def test_setup_pages_create_funds_accounts_and_rates(client_for):
         {"currency": "USD", "quote": "EUR", "rate": "0.9", "as_of": "2026-03-01"},
     )
     assert "0.9 EUR" in client.get(reverse("ledger:rates")).content.decode()
+
+
+def test_currencies_offered_are_those_in_use_named_in_the_readers_language(client_for):
+    client = client_for("treasurer")
+    english = client.get(reverse("ledger:reports")).content.decode()
+    assert '<option value="KZT">KZT — Kazakhstani Tenge</option>' in english
+    # Pesetas and schillings are in the ISO registry, but nobody keeps money in them now.
+    assert 'value="ADP"' not in english and 'value="ATS"' not in english
+    client.cookies["ws_language"] = "ru"
+    russian = client.get(reverse("ledger:reports")).content.decode()
+    assert '<option value="KZT">KZT — казахский тенге</option>' in russian
