@@ -7,6 +7,7 @@ from datetime import date
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from waystation.accounts.policy import Perm, Side, can, case_sides
 from waystation.accounts.roles import Role
@@ -47,12 +48,13 @@ class RevealReason:
     SAFETY = "safety"
     RECORD = "record"
 
+    # Lazy: a class body runs once, at import, in no reader's language.
     CHOICES = (
-        (CONTACT, _("To contact or visit the person")),
-        (LEGAL, _("For a court, lawyer or authority")),
-        (DOCUMENTS, _("For a document or visa application")),
-        (SAFETY, _("To check the person's safety")),
-        (RECORD, _("To correct the identity record")),
+        (CONTACT, gettext_lazy("To contact or visit the person")),
+        (LEGAL, gettext_lazy("For a court, lawyer or authority")),
+        (DOCUMENTS, gettext_lazy("For a document or visa application")),
+        (SAFETY, gettext_lazy("To check the person's safety")),
+        (RECORD, gettext_lazy("To correct the identity record")),
     )
     CODES = frozenset(code for code, _label in CHOICES)
 

@@ -98,6 +98,14 @@ def test_identity_is_hidden_until_a_reasoned_reveal_which_is_audited(client_for,
     assert row.data == {"reason": "contact"}
 
 
+def test_reasons_to_reveal_are_offered_in_the_readers_language(client_for, client_case):
+    client = client_for("caseworker")
+    client.cookies["ws_language"] = "ru"
+    page = client.get(reverse("cases:case", args=[client_case.pk])).content.decode()
+    assert "Чтобы связаться с человеком или навестить его" in page
+    assert "To contact or visit the person" not in page
+
+
 def test_lawyer_reveals_but_sees_no_care_side(client_for, cast, client_case):
     services.need_add(actor=cast["caseworker"], case=client_case, kind="housing", note="flat")
     services.family_add(actor=cast["caseworker"], case=client_case, relation="wife", age=31)
