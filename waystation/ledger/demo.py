@@ -73,7 +73,7 @@ def demo_ledger(*, treasurer, approver, cases) -> None:
     services.donation_record(
         actor=treasurer, account=iban_eur, fund=legal, amount=D("750"), date=ago(12), pledge=pledge
     )
-    services.exchange_record(
+    exchange = services.exchange_record(
         actor=treasurer,
         source=iban_eur,
         target=kaspi,
@@ -83,6 +83,7 @@ def demo_ledger(*, treasurer, approver, cases) -> None:
         date=ago(60),
         memo="обмен через Kaspi, курс 515,3",
     )
+    services.disbursement_approve(actor=approver, entry=exchange)  # above the EUR threshold
     services.transfer_record(
         actor=treasurer,
         source=kaspi,

@@ -327,7 +327,7 @@ def _decide(*, actor, entry: Transaction, state: State) -> Transaction:
     with db.atomic():
         entry = Transaction.objects.select_for_update().get(pk=entry.pk)
         if entry.state != State.PENDING:
-            raise LedgerError(_("This disbursement is not waiting for approval."))
+            raise LedgerError(_("This transaction is not waiting for approval."))
         if entry.created_by_id == actor.pk:
             raise LedgerError(_("Someone other than the person who recorded it must decide."))
         entry.state, entry.decided_by, entry.decided_at = state, actor, timezone.now()
@@ -337,6 +337,8 @@ def _decide(*, actor, entry: Transaction, state: State) -> Transaction:
     return entry
 
 
+# Named for disbursements, the usual case; exchanges and cash counts above the threshold wait
+# and are decided the same way.
 def disbursement_approve(*, actor, entry: Transaction) -> Transaction:
     return _decide(actor=actor, entry=entry, state=State.POSTED)
 
@@ -392,9 +394,13 @@ def exchange_record(
     sold = _amount(sold, source.currency)
     bought = _amount(bought, target.currency)
     exchange = system_account(Book.EXCHANGE)
+    # What leaves the account is judged as a disbursement is: a poor rate loses money as surely
+    # as a payment does, so a large exchange waits for a second person too.
+    pending = needs_second_approver(sold, source.currency)
     return _post(
         actor=actor,
         kind=Kind.EXCHANGE,
+        state=State.PENDING if pending else State.POSTED,
         date=date,
         fund=fund,
         amount=sold,
@@ -426,9 +432,13 @@ def cash_count_record(
             Posting.objects.filter(account=account, posted=True, book=Book.HOLDING, date__lte=date)
         )
         difference = counted - expected
+        # A large difference either way waits for a second person: a shortfall written off
+        # alone would be a way round the approval of disbursements.
+        pending = difference != 0 and needs_second_approver(abs(difference), account.currency)
         return _post(
             actor=actor,
             kind=Kind.CASH_COUNT,
+            state=State.PENDING if pending else State.POSTED,
             date=date,
             fund=fund,
             amount=difference,

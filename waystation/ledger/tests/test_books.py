@@ -182,6 +182,43 @@ def test_large_disbursement_waits_for_a_second_approver(cast, books, settings):
         services.disbursement_reject(actor=coordinator, entry=large)
 
 
+def test_no_way_round_the_second_approver_by_exchange_or_cash_count(cast, books, settings):
+    """Money leaving through a poor exchange, or written off as a cash shortfall, is judged as a
+    disbursement is: above the threshold it waits for someone else."""
+    settings.LEDGER_APPROVAL_THRESHOLDS = {"EUR": "100", "KZT": "50000"}
+    t, coordinator = cast["treasurer"], cast["coordinator"]
+    services.donation_record(
+        actor=t, account=books["cash_eur"], fund=books["general"], amount=D("1000"), date=DAY
+    )
+    selling_cheap = services.exchange_record(
+        actor=t,
+        source=books["cash_eur"],
+        target=books["card_kzt"],
+        fund=books["general"],
+        sold=D("900"),
+        bought=D("1"),
+        date=DAY,
+    )
+    assert selling_cheap.state == State.PENDING
+    assert balance(books["cash_eur"]) == D("1000") and balance(books["card_kzt"]) == 0
+    shortfall = services.cash_count_record(
+        actor=t, account=books["cash_eur"], fund=books["general"], counted=D("100"), date=DAY
+    )
+    assert shortfall.state == State.PENDING and shortfall.amount == D("-900")
+    assert balance(books["cash_eur"]) == D("1000")
+    with pytest.raises(services.LedgerError, match="Someone other than"):
+        services.disbursement_approve(actor=t, entry=shortfall)
+    services.disbursement_reject(actor=coordinator, entry=selling_cheap)
+    services.disbursement_approve(actor=coordinator, entry=shortfall)
+    assert balance(books["cash_eur"]) == D("100")
+    # Small ones go straight into the books, as small disbursements do.
+    small = services.cash_count_record(
+        actor=t, account=books["cash_eur"], fund=books["general"], counted=D("90"), date=DAY
+    )
+    assert small.state == State.POSTED and balance(books["cash_eur"]) == D("90")
+    assert_balanced()
+
+
 def test_a_currency_without_threshold_always_needs_approval(cast, books, settings):
     settings.LEDGER_APPROVAL_THRESHOLDS = {"EUR": "100"}
     services.donation_record(

@@ -150,7 +150,7 @@ def _run(cast, ops):
                 _money(sold_minor, source.currency),
                 _money(bought_minor, target.currency),
             )
-            services.exchange_record(
+            entry = services.exchange_record(
                 actor=treasurer,
                 source=source,
                 target=target,
@@ -159,6 +159,9 @@ def _run(cast, ops):
                 bought=bought,
                 date=day,
             )
+            assert (entry.state == State.PENDING) == (sold_minor > THRESHOLD_MINOR)
+            if entry.state == State.PENDING:
+                services.disbursement_approve(actor=coordinator, entry=entry)
             move(source, funds[fund_index], -sold)
             move(target, funds[fund_index], bought)
 
