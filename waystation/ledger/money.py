@@ -74,6 +74,9 @@ def check_amount(amount, code: str, *, positive: bool = True) -> Decimal:
         raise AmountError(_("Enter an amount, e.g. 1250.50.")) from None
     if not value.is_finite():
         raise AmountError(_("Enter an amount, e.g. 1250.50."))
+    # Before quantize, which cannot give 1e30 two decimal places and raises.
+    if abs(value) >= Decimal(10) ** (MAX_DIGITS - STORED_PLACES):
+        raise AmountError(_("This amount is too large."))
     digits = minor_digits(code)
     if value != value.quantize(quantum(code)):
         if digits == 0:
@@ -85,8 +88,6 @@ def check_amount(amount, code: str, *, positive: bool = True) -> Decimal:
         raise AmountError(message % {"code": code, "digits": digits, "amount": value})
     if positive and value <= 0:
         raise AmountError(_("Enter an amount above zero."))
-    if abs(value) >= Decimal(10) ** (MAX_DIGITS - STORED_PLACES):
-        raise AmountError(_("This amount is too large."))
     return value.quantize(quantum(code))
 
 

@@ -393,6 +393,9 @@ def exchange_record(
         )
     sold = _amount(sold, source.currency)
     bought = _amount(bought, target.currency)
+    rate = (bought / sold).quantize(Decimal("1e-10"))
+    if not Decimal("1e-10") <= rate < Decimal("1e14"):  # what Transaction.rate can hold
+        raise LedgerError(_("Check the two amounts: they give no believable rate."))
     exchange = system_account(Book.EXCHANGE)
     # What leaves the account is judged as a disbursement is: a poor rate loses money as surely
     # as a payment does, so a large exchange waits for a second person too.
@@ -405,7 +408,7 @@ def exchange_record(
         fund=fund,
         amount=sold,
         currency=source.currency,
-        rate=(bought / sold).quantize(Decimal("1e-10")),
+        rate=rate,
         memo=memo.strip(),
         legs=[
             Leg(source, -sold, source.currency),

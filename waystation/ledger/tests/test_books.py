@@ -135,6 +135,24 @@ def test_amount_with_too_many_decimals_is_refused(cast, books):
             amount=10.5,
             date=DAY,
         )
+    with pytest.raises(services.LedgerError, match="too large"):
+        services.donation_record(
+            actor=cast["treasurer"],
+            account=books["cash_eur"],
+            fund=books["general"],
+            amount=D("1e30"),
+            date=DAY,
+        )
+    with pytest.raises(services.LedgerError, match="no believable rate"):
+        services.exchange_record(
+            actor=cast["treasurer"],
+            source=books["card_kzt"],
+            target=books["cash_eur"],
+            fund=books["general"],
+            sold=D("99999999999"),
+            bought=D("0.01"),
+            date=DAY,
+        )
     # trailing zeros are not more precision
     services.donation_record(
         actor=cast["treasurer"],
