@@ -142,9 +142,10 @@ class Holdings:
     own_statements: list[Support] = field(default_factory=list)
 
 
-def gather(case) -> Holdings:
+def gather(case, *, family: bool = True) -> Holdings:
     """Read what ``case`` holds: five queries, whatever it holds. The caller has checked that
-    the viewer may open the case."""
+    the viewer may open the case; ``family`` says whether he may see its care side, where the
+    family is (a lawyer does not: even how many relatives are recorded is not his to see)."""
     held = Holdings()
     documents = dict(DocumentKind.choices)
     for kind, state in Document.objects.filter(case=case).values_list("kind", "state"):
@@ -186,7 +187,7 @@ def gather(case) -> Holdings:
             )
             held.by_kind[evidence].append(Support(label, strong))
 
-    family = FamilyMember.objects.filter(case=case).count()
+    family = FamilyMember.objects.filter(case=case).count() if family else 0
     if family:
         label = _("Family members recorded: %(count)s") % {"count": family}
         held.by_kind[E.FAMILY_TIE].append(Support(label, WEAK))

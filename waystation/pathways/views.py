@@ -251,11 +251,16 @@ def _choose_form(current, chosen_ids, data=None) -> ChooseForm:
     return ChooseForm(data, choices=choices, prefix="choose")
 
 
+def _holdings(request, case):
+    """What the case holds, as far as this viewer may see its sides."""
+    return readiness.gather(case, family=Side.CARE in case_sides(request.user, case))
+
+
 def _comparison(request, case, *, form=None, status=200):
     current = catalogue.current()
     chosen = selectors.chosen_for(request.user, case)
     chosen_ids = {row.pathway_id for row in chosen}
-    held = readiness.gather(case)
+    held = _holdings(request, case)
     ranked_chosen, ranked_others = selectors.readiness_compared(current, held, chosen_ids)
     may_change = Side.LEGAL in case_sides(request.user, case)
     return render(
@@ -347,7 +352,7 @@ def case_readiness(request, case, pathway):
         (row for row in selectors.chosen_for(request.user, case) if row.pathway_id == found.id),
         None,
     )
-    result = readiness.assess(found, readiness.gather(case))
+    result = readiness.assess(found, _holdings(request, case))
     gap_tasks = selectors.open_gap_tasks(request.user, case, found.id) if chosen else {}
     return render(
         request,
@@ -371,7 +376,7 @@ def case_readiness(request, case, pathway):
 def gap_task(request, case, pathway, criterion):
     case = case_for(request.user, case)
     found = _pathway_or_404(catalogue.current(), pathway)
-    result = readiness.assess(found, readiness.gather(case))
+    result = readiness.assess(found, _holdings(request, case))
     gap = next((c for c in result.criteria if c.criterion.id == criterion), None)
     if gap is None:
         raise Http404

@@ -174,7 +174,9 @@ def export_clearance_problem(case) -> str | None:
         return None
     if ExportClearance.objects.filter(screening__case=case, cleared_at__gt=latest).exists():
         return None
+    # Read by people who may not see the screening (documentation officers, caseworkers): it
+    # says what to do, not what the screening holds.
     return _(
-        "Refused, nothing was exported: exclusion concerns are recorded in the screening of "
-        "%(codename)s. A coordinator must first confirm the export on the screening page."
+        "Refused, nothing was exported: the evidence of %(codename)s may leave only after a "
+        "coordinator has confirmed it. Ask a coordinator."
     ) % {"codename": case.codename}

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from waystation.accounts.policy import Perm, can
 from waystation.audit.events import Event as AuditEvent
 from waystation.audit.services import record
 
@@ -107,7 +108,8 @@ def concern_record(*, actor, screening, ground: str, standard: str, description:
             AuditEvent.SCREENING_CONCERN,
             actor=actor,
             obj=concern,
-            data={"case": screening.case_id, "ground": ground, "standard": standard},
+            # The ground and the standard stay in the encrypted record, not in the log.
+            data={"case": screening.case_id},
         )
     return concern
 
@@ -175,7 +177,7 @@ def assessment_record(*, actor, screening, assessed_on, result: str, assessment:
             AuditEvent.SCREENING_ASSESSMENT,
             actor=actor,
             obj=locked,
-            data={"case": screening.case_id, "step": "result", "result": result},
+            data={"case": screening.case_id, "step": "result"},  # the result: not in the log
         )
 
 
@@ -323,7 +325,10 @@ def decision_resolve(
 
 def decision_reopen(*, actor, screening, reasons: str) -> Decision:
     """Reopen a final decision: it stays in the history, and the screening is in progress
-    again until two screeners decide anew."""
+    again until two screeners decide anew. Only a coordinator may: a screener who could reopen
+    alone could undo two people's decision, or a coordinator's resolution, and propose again."""
+    if not can(actor, Perm.SCREENING_RESOLVE):
+        raise ScreeningError(_("Only a coordinator may reopen a decision."))
     reasons = reasons.strip()
     if not reasons:
         raise ScreeningError(_("Say why the decision is reopened."))

@@ -3,7 +3,6 @@ the interview, the concerns, corroboration, the psychological assessment and the
 Every showing of a screening record is audited before the answer is made."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -112,7 +111,7 @@ def _page(request, case, *, bound=None, refusal="", status=200):
             "sources": sources,
             "may_edit": may_edit,
             "may_resolve": may_resolve,
-            "may_reopen": may_edit or may_resolve,
+            "may_reopen": may_resolve,
             "proposal": proposal,
             "own_proposal": proposal is not None and proposal.actor_id == user.pk,
             "disagreement": disagreement,
@@ -255,11 +254,8 @@ def resolve(request, pk):
 
 
 @require_POST
-@requires(Perm.SCREENING_VIEW)
+@requires(Perm.SCREENING_RESOLVE)
 def reopen(request, pk):
-    if not (can(request.user, Perm.SCREENING_EDIT) or can(request.user, Perm.SCREENING_RESOLVE)):
-        raise PermissionDenied
-
     def act(_case, screening, data):
         services.decision_reopen(actor=request.user, screening=screening, **data)
 

@@ -290,6 +290,14 @@ def test_assigned_members_see_and_change_their_cases(client_for, cast, held_case
     assert response.status_code == 302
 
 
+def test_the_family_counts_only_for_those_who_see_the_care_side(client_for, held_case):
+    url = reverse(
+        "pathways:case_readiness", kwargs={"case": held_case.pk, "pathway": "de-aufenthg-22"}
+    )
+    assert "Family members recorded: 1" in client_for("caseworker").get(url).content.decode()
+    assert "Family members recorded" not in client_for("lawyer").get(url).content.decode()
+
+
 def test_readiness_pages_reveal_no_identity_and_need_no_script(client_for, cast, held_case):
     case_services.identity_save(
         actor=cast["coordinator"], case=held_case, legal_name="Ivan Zabolotny", phone="+7999"

@@ -173,8 +173,20 @@ def test_reopening_keeps_the_history(client_for, cast, case, screening):
     assert reopened.count() == 1
 
 
-def test_reopening_needs_reasons_and_a_final_decision(client_for, case, screening):
+def test_a_screener_cannot_reopen_what_two_people_decided(client_for, cast, case, screening):
+    decided(screening, cast["screener"], second_screener(), Outcome.PROCEED)
     client = client_for("screener")
+    assert "Reopen the decision" not in client.get(_url("case", case)).content.decode()
+    refused = client.post(_url("reopen", case), {"reopen-reasons": "I changed my mind."})
+    assert refused.status_code == 403
+    with pytest.raises(services.ScreeningError, match="Only a coordinator"):
+        services.decision_reopen(actor=cast["screener"], screening=screening, reasons="Mine.")
+    assert selectors.status_of(screening).stage == Stage.DECIDED
+    assert not Decision.objects.filter(kind=DecisionKind.REOPENED).exists()
+
+
+def test_reopening_needs_reasons_and_a_final_decision(client_for, case, screening):
+    client = client_for("coordinator")
     refused = client.post(_url("reopen", case), {"reopen-reasons": "Why not"})
     assert refused.status_code == 400 and "no longer at that step" in refused.content.decode()
     assert client.post(_url("reopen", case), {"reopen-reasons": ""}).status_code == 400

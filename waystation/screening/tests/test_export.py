@@ -75,7 +75,8 @@ def test_export_without_concerns_goes_ahead(client_for, case, cast):
 def test_web_export_is_refused_until_a_coordinator_confirms(client_for, case, concern):
     refused = _web_export(client_for, case)
     assert refused.status_code == 400
-    assert "exclusion concerns are recorded" in refused.content.decode()
+    assert "may leave only after a coordinator has confirmed it" in refused.content.decode()
+    assert "concern" not in refused.content.decode().lower()
     assert not AuditEvent.objects.filter(event=Audit.EVIDENCE_EXPORTED).exists()
     row = AuditEvent.objects.get(event=Audit.EVIDENCE_EXPORT_REFUSED)
     assert row.data["screening"] == "concerns_not_cleared"
@@ -99,7 +100,7 @@ def test_a_later_concern_needs_a_new_confirmation(client_for, case, concern, cas
 
 
 def test_cli_export_is_refused_until_a_coordinator_confirms(case, concern, cast, tmp_path):
-    with pytest.raises(CommandError, match="exclusion concerns are recorded") as refused:
+    with pytest.raises(CommandError, match="only after a coordinator has confirmed") as refused:
         _cli_export(case, tmp_path / "pkg")
     assert "\n" not in str(refused.value)
     assert not (tmp_path / "pkg").exists()
@@ -124,7 +125,8 @@ def test_a_dossier_with_his_evidence_waits_for_the_same_confirmation(
     chosen = {"language": "en", "output": "zip", "items": [str(item.pk)]}
     refused = client_for("caseworker").post(url, chosen)
     assert refused.status_code == 400
-    assert "exclusion concerns are recorded" in refused.content.decode()
+    assert "may leave only after a coordinator has confirmed it" in refused.content.decode()
+    assert "concern" not in refused.content.decode().lower()
     assert not AuditEvent.objects.filter(event=Audit.CASE_EXPORTED).exists()
     assert AuditEvent.objects.filter(event=Audit.EVIDENCE_EXPORT_REFUSED).count() == 1
     # Without evidence or testimonies the dossier is only the case's own summary.

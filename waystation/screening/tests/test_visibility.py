@@ -119,3 +119,23 @@ def test_others_cannot_open_the_queue_or_write(client_for, cast, case, screening
         )
         assert response.status_code in (302, 403, 404), action
     assert AuditEvent.objects.count() == before
+
+
+def test_the_audit_log_names_steps_not_what_the_screening_found(cast, screening):
+    from datetime import date
+
+    from waystation.screening import services
+    from waystation.screening.models import AssessmentResult
+
+    with_concern(screening, cast["screener"])
+    services.assessment_record(
+        actor=cast["screener"],
+        screening=screening,
+        assessed_on=date(2026, 3, 1),
+        result=AssessmentResult.CONCERN,
+        assessment="Signs of trauma; account shifts under stress.",
+    )
+    logged = str(list(AuditEvent.objects.values_list("data", flat=True)))
+    for value in ("war_crime", "to_examine", AssessmentResult.CONCERN.value):
+        assert f"'{value}'" not in logged  # as a value; "concerns" is a key elsewhere
+    assert "trauma" not in logged and CONCERN not in logged
