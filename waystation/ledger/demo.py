@@ -114,7 +114,7 @@ def demo_ledger(*, treasurer, approver, cases) -> None:
             case=case,
             memo=memo,
         )
-        if entry.state == "pending" and days > 20:
+        if entry.state == "pending":  # large, or over the day's total: approved long ago
             services.disbursement_approve(actor=approver, entry=entry)
     # waits for the second approver in the demo: above the KZT threshold
     services.disbursement_record(

@@ -6,6 +6,7 @@ the books balance by construction, not by habit."""
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -285,6 +286,21 @@ def needs_second_approver(amount: Decimal, currency: str) -> bool:
     return not threshold.is_finite() or amount > threshold
 
 
+def _recorded_by_in_a_day(actor, currency: str) -> Decimal:
+    """What ``actor`` paid out alone (no second person decided it) in ``currency`` over the
+    last 24 hours, by when it was recorded, not the date typed: ten payments just under the
+    threshold add up as one above it, and the one that crosses it waits for a second person."""
+    recent = Transaction.objects.filter(
+        kind=Kind.DISBURSEMENT,
+        created_by=actor,
+        currency=currency,
+        created_at__gte=timezone.now() - timedelta(days=1),
+        state=State.POSTED,
+        decided_by__isnull=True,
+    )
+    return money_sum(recent)
+
+
 def disbursement_record(
     *,
     actor,
@@ -303,7 +319,9 @@ def disbursement_record(
     amount = _amount(amount, account.currency)
     if category not in Category.values:
         raise LedgerError(_("Choose what the money was for."))
-    pending = needs_second_approver(amount, account.currency)
+    pending = needs_second_approver(amount, account.currency) or needs_second_approver(
+        _recorded_by_in_a_day(actor, account.currency) + amount, account.currency
+    )
     return _post(
         actor=actor,
         kind=Kind.DISBURSEMENT,

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from waystation.accounts.roles import Role
+from waystation.accounts.tests.factories import UserFactory
 from waystation.audit.models import AuditEvent
 from waystation.ledger import selectors, services
 from waystation.ledger.models import Book, Category, Posting, State, Transaction
@@ -235,6 +237,36 @@ def test_no_way_round_the_second_approver_by_exchange_or_cash_count(cast, books,
     )
     assert small.state == State.POSTED and balance(books["cash_eur"]) == D("90")
     assert_balanced()
+
+
+def test_payments_split_under_the_threshold_add_up(cast, books, settings):
+    """One person's payments over 24 hours count together: the one that takes them above the
+    threshold waits, whatever date was typed; another person's do not count."""
+    settings.LEDGER_APPROVAL_THRESHOLDS = {"EUR": "100"}
+    t = cast["treasurer"]
+    services.donation_record(
+        actor=t, account=books["cash_eur"], fund=books["general"], amount=D("1000"), date=DAY
+    )
+
+    def pay(actor, amount, on=DAY):
+        return services.disbursement_record(
+            actor=actor,
+            account=books["cash_eur"],
+            fund=books["general"],
+            amount=D(amount),
+            date=on,
+            category=Category.FOOD,
+        )
+
+    states = [pay(t, "40").state, pay(t, "40", date(2026, 1, 5)).state, pay(t, "40").state]
+    assert states == [State.POSTED, State.POSTED, State.PENDING]
+    assert balance(books["cash_eur"]) == D("920")
+    other = UserFactory(username="treasurer2", roles=[Role.TREASURER])
+    assert pay(other, "40").state == State.POSTED
+    # What a second person approved was seen: it does not count against the next one.
+    waiting = Transaction.objects.get(state=State.PENDING)
+    services.disbursement_approve(actor=cast["coordinator"], entry=waiting)
+    assert pay(t, "20").state == State.POSTED
 
 
 def test_a_currency_without_threshold_always_needs_approval(cast, books, settings):
