@@ -12,15 +12,14 @@ WAYSTATION_BENCH_CASES=N scales the large stage down (notes stay ten per case).
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from bench.report import ratio_line, table
+from bench.workers import run_worker
 
-ROOT = Path(__file__).resolve().parent.parent
 LARGE_CASES = int(os.environ.get("WAYSTATION_BENCH_CASES", "100000"))
 NOTES_PER_CASE = 10  # on average, in the large stage
 SMALL_CASES, SMALL_NOTES = 100, 10_000
@@ -55,33 +54,13 @@ QUERIES = (
 )
 
 
-def _worker_env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WAYSTATION_")}
-    env.update(
-        WAYSTATION_DATA_DIR=str(data_dir),
-        WAYSTATION_INSECURE_TEST_KDF="1",
-        PYTHONPATH=str(ROOT),
-        DJANGO_SETTINGS_MODULE="waystation.settings",
-    )
-    return env
-
-
 def run() -> None:
     with tempfile.TemporaryDirectory(prefix="waystation-bench-") as folder:
-        result = subprocess.run(
-            [sys.executable, "-m", "bench.cases", str(LARGE_CASES)],
-            env=_worker_env(Path(folder) / "instance"),
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=3600,
+        progress, figures = run_worker(
+            "bench.cases", LARGE_CASES, data_dir=Path(folder) / "instance"
         )
-    if result.returncode != 0:
-        raise RuntimeError(result.stderr[-3000:])
-    lines = result.stdout.strip().splitlines()
-    for line in lines[:-1]:
+    for line in progress:
         print(f"  {line}", flush=True)
-    figures = json.loads(lines[-1])
     small, large = figures["small"], figures["large"]
     size = f"{figures['cases']:,} cases"
     print(

@@ -25,8 +25,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bench.report import ratio_line, table
+from bench.workers import run_worker
 
-ROOT = Path(__file__).resolve().parent.parent
 MIB = 1 << 20
 PIECE = MIB  # what the hash baseline reads in; item_ingest_stream reads 1 MiB too
 LARGE = 2 << 30
@@ -192,31 +192,12 @@ def _filesystem(path: Path) -> tuple[str, str]:
     return best[:2]
 
 
-def _worker_env(folder: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WAYSTATION_")}
-    env.update(
-        WAYSTATION_DATA_DIR=str(folder / "instance"),
-        WAYSTATION_BLOB_STORE="local",
-        WAYSTATION_BLOB_DIR=str(folder / "blobs"),
-        WAYSTATION_INSECURE_TEST_KDF="1",
-        PYTHONPATH=str(ROOT),
-        DJANGO_SETTINGS_MODULE="waystation.settings",
-    )
-    return env
-
-
 def _worker(folder: Path, *args) -> dict:
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.evidence", *map(str, args)],
-        env=_worker_env(folder),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=3600,
+    blobs = {"WAYSTATION_BLOB_STORE": "local", "WAYSTATION_BLOB_DIR": str(folder / "blobs")}
+    _progress, figures = run_worker(
+        "bench.evidence", *args, data_dir=folder / "instance", env=blobs
     )
-    if result.returncode != 0:
-        raise RuntimeError(f"worker {' '.join(map(str, args))} failed:\n{result.stderr[-3000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return figures
 
 
 class _Steps:

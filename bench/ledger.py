@@ -12,7 +12,6 @@ proportion to the postings they add up. WAYSTATION_BENCH_POSTINGS=N scales the l
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,8 +20,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from bench.report import ratio_line, table
+from bench.workers import run_worker
 
-ROOT = Path(__file__).resolve().parent.parent
 LARGE = int(os.environ.get("WAYSTATION_BENCH_POSTINGS", "1000000"))
 SMALL = 10_000
 # Requests/s with the large set ÷ with the small set. A balance is a sum over every posting, so
@@ -33,33 +32,11 @@ ROUNDS = 3
 BATCH = 5_000
 
 
-def _worker_env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WAYSTATION_")}
-    env.update(
-        WAYSTATION_DATA_DIR=str(data_dir),
-        WAYSTATION_INSECURE_TEST_KDF="1",
-        PYTHONPATH=str(ROOT),
-        DJANGO_SETTINGS_MODULE="waystation.settings",
-    )
-    return env
-
-
 def run() -> None:
     with tempfile.TemporaryDirectory(prefix="waystation-bench-") as folder:
-        result = subprocess.run(
-            [sys.executable, "-m", "bench.ledger", str(LARGE)],
-            env=_worker_env(Path(folder) / "instance"),
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=3600,
-        )
-    if result.returncode != 0:
-        raise RuntimeError(result.stderr[-3000:])
-    lines = result.stdout.strip().splitlines()
-    for line in lines[:-1]:
+        progress, figures = run_worker("bench.ledger", LARGE, data_dir=Path(folder) / "instance")
+    for line in progress:
         print(f"  {line}", flush=True)
-    figures = json.loads(lines[-1])
     small, large = figures["small"], figures["large"]
     rows = []
     for page in ("balances", "report"):

@@ -2,20 +2,16 @@
 against reading the same file with python-calamine alone; peak memory; the statistics page
 over those 100,000 approaches against the same page over 1,000."""
 
-import json
-import os
 import random
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
 from bench.report import ratio_line, table
+from bench.workers import run_worker
 
 ROWS = 100_000
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _write_xlsx(path: Path, rows: int) -> None:
@@ -65,24 +61,8 @@ def _calamine_alone(path: Path) -> float:
 
 
 def _worker(path: Path, data_dir: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WAYSTATION_")}
-    env.update(
-        WAYSTATION_DATA_DIR=str(data_dir),
-        WAYSTATION_INSECURE_TEST_KDF="1",
-        PYTHONPATH=str(ROOT),
-        DJANGO_SETTINGS_MODULE="waystation.settings",
-    )
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.outreach_worker", str(path)],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(result.stderr[-2000:])
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    _progress, figures = run_worker("bench.outreach_worker", path, data_dir=data_dir, timeout=1800)
+    return figures
 
 
 def run() -> None:
