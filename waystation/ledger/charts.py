@@ -5,7 +5,7 @@ tables beside the charts give the exact figures."""
 import pygal
 from django.utils.translation import gettext as _
 
-from waystation.outreach.statistics import _style, _svg
+from waystation.core.charts import chart_style, svg
 
 from .models import Category
 
@@ -17,7 +17,7 @@ def _months(rows) -> list[str]:
 def income_chart(rows, currency: str) -> bytes:
     chart = pygal.Bar(
         js=[],
-        style=_style(),
+        style=chart_style(),
         width=720,
         height=320,
         x_label_rotation=45,
@@ -26,11 +26,11 @@ def income_chart(rows, currency: str) -> bytes:
     chart.x_labels = _months(rows)
     chart.add(_("Donations"), [float(row.income) for row in rows])
     chart.add(_("Spending"), [float(row.spent) for row in rows])
-    return _svg(chart)
+    return svg(chart)
 
 
 def category_chart(rows, currency: str) -> bytes:
-    style = _style()
+    style = chart_style()
     style.colors = (
         "#2f5d62",
         "#e8b44f",
@@ -53,4 +53,4 @@ def category_chart(rows, currency: str) -> bytes:
     for code, label in Category.choices:
         if any(code in row.spending for row in rows):
             chart.add(str(label), [float(row.spending.get(code, 0)) for row in rows])
-    return _svg(chart)
+    return svg(chart)

@@ -1,7 +1,6 @@
 """Response rates and times to answer, per organisation kind, country and channel, per month,
 and the organisations that never answered — as numbers and as server-side SVG charts."""
 
-import re
 import statistics as stats
 from collections import defaultdict
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ import pygal
 from django.utils.translation import gettext as _
 
 from waystation.accounts.policy import Perm, visible
+from waystation.core.charts import chart_style, svg
 
 from .models import Approach, Channel, Organisation, OrganisationKind, ResponseKind
 
@@ -98,31 +98,10 @@ def outreach_statistics(viewer, *, since: date | None = None, until: date | None
     }
 
 
-_SCRIPT = re.compile(rb"<script.*?</script>", re.S)
-
-
-def _svg(chart) -> bytes:
-    """pygal's SVG without its inline script: the chart is shown as an image, where nothing
-    runs anyway, and the page's policy allows no inline script at all."""
-    return _SCRIPT.sub(b"", chart.render())
-
-
-def _style():
-    return pygal.style.Style(
-        background="#ffffff",
-        plot_background="#ffffff",
-        foreground="#1d2a33",
-        foreground_strong="#1d2a33",
-        foreground_subtle="#5b6770",
-        colors=("#2f5d62", "#e8b44f"),
-        font_family="system-ui, sans-serif",
-    )
-
-
 def rate_chart(figures: list[GroupFigures], title: str) -> bytes:
     chart = pygal.HorizontalBar(
         js=[],
-        style=_style(),
+        style=chart_style(),
         width=640,
         height=60 + 36 * max(1, len(figures)),
         show_legend=False,
@@ -132,13 +111,13 @@ def rate_chart(figures: list[GroupFigures], title: str) -> bytes:
     )
     chart.x_labels = [f.label for f in figures]
     chart.add(_("Answered"), [round(100 * f.rate, 1) for f in figures])
-    return _svg(chart)
+    return svg(chart)
 
 
 def months_chart(months: list[tuple[str, int, int]]) -> bytes:
     chart = pygal.Bar(
         js=[],
-        style=_style(),
+        style=chart_style(),
         width=720,
         height=320,
         x_label_rotation=45,
@@ -147,4 +126,4 @@ def months_chart(months: list[tuple[str, int, int]]) -> bytes:
     chart.x_labels = [m for m, _sent, _answered in months]
     chart.add(_("Approaches"), [sent for _m, sent, _a in months])
     chart.add(_("Answers"), [answered for _m, _s, answered in months])
-    return _svg(chart)
+    return svg(chart)
