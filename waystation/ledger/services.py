@@ -319,9 +319,9 @@ def disbursement_record(
     amount = _amount(amount, account.currency)
     if category not in Category.values:
         raise LedgerError(_("Choose what the money was for."))
-    pending = needs_second_approver(amount, account.currency) or needs_second_approver(
-        _recorded_by_in_a_day(actor, account.currency) + amount, account.currency
-    )
+    # The day's earlier payments are never negative: this covers the payment on its own too.
+    paid_today = _recorded_by_in_a_day(actor, account.currency)
+    pending = needs_second_approver(paid_today + amount, account.currency)
     return _post(
         actor=actor,
         kind=Kind.DISBURSEMENT,
