@@ -52,6 +52,7 @@ from waystation.cases.models import (
     FamilyMember,
     RiskEvent,
     RiskKind,
+    choice_label,
 )
 from waystation.evidence.models import Item, ItemKind, Testimony, Verification
 
@@ -147,28 +148,25 @@ def gather(case, *, family: bool = True) -> Holdings:
     the viewer may open the case; ``family`` says whether he may see its care side, where the
     family is (a lawyer does not: even how many relatives are recorded is not his to see)."""
     held = Holdings()
-    documents = dict(DocumentKind.choices)
     for kind, state in Document.objects.filter(case=case).values_list("kind", "state"):
         if state == DocumentState.MISSING:
             continue
         weak_state = state in DOCUMENT_STATES_WEAK
         label = _("Document: %(kind)s (%(state)s)") % {
-            "kind": documents.get(kind, kind),
-            "state": dict(DocumentState.choices).get(state, state),
+            "kind": choice_label(DocumentKind, kind),
+            "state": choice_label(DocumentState, state),
         }
         for evidence, strong in DOCUMENTS.get(kind, ()):
             held.by_kind[evidence].append(Support(label, strong and not weak_state))
 
-    risk_labels = dict(RiskKind.choices)
     for kind, on in RiskEvent.objects.filter(case=case).values_list("kind", "on"):
         label = _("Risk event: %(kind)s, %(date)s") % {
-            "kind": risk_labels.get(kind, kind),
+            "kind": choice_label(RiskKind, kind),
             "date": date_format(on, "SHORT_DATE_FORMAT"),
         }
         for evidence, strong in RISKS.get(kind, ()):
             held.by_kind[evidence].append(Support(label, strong))
 
-    item_labels = dict(ItemKind.choices)
     items = (
         Item.objects.filter(case=case, kind__in=list(ITEMS))
         .exclude(verification=Verification.DISPUTED)
@@ -177,8 +175,8 @@ def gather(case, *, family: bool = True) -> Holdings:
     )
     for kind, verification, acquired_on in items:
         label = _("Evidence item: %(kind)s, %(verification)s, acquired %(date)s") % {
-            "kind": item_labels.get(kind, kind),
-            "verification": dict(Verification.choices).get(verification, verification),
+            "kind": choice_label(ItemKind, kind),
+            "verification": choice_label(Verification, verification),
             "date": date_format(acquired_on, "SHORT_DATE_FORMAT"),
         }
         for evidence, strong in ITEMS[kind]:

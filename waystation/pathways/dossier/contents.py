@@ -8,7 +8,7 @@ from datetime import date
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from waystation.cases.models import Case, Identity
+from waystation.cases.models import Case, Identity, choice_label
 from waystation.core.uploads import display_name
 from waystation.evidence.models import Item, ItemKind, Testimony
 
@@ -104,7 +104,7 @@ def chronology(case: Case, items, testimonies) -> list[Entry]:
     for label, testimony in testimonies:
         entries.append(Entry(testimony.interviewed_on, 2, f"{_('Testimony')} {label}"))
     for label, item in items:
-        kind = dict(ItemKind.choices).get(item.kind, item.kind)
+        kind = choice_label(ItemKind, item.kind)
         entries.append(Entry(item.acquired_on, 3, f"{_('Evidence')} {label}: {kind}"))
     return sorted(entries, key=lambda entry: (entry.on, entry.order))
 
