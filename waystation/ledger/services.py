@@ -502,7 +502,7 @@ def receipt_open(*, actor, receipt: Receipt):
 
 
 def ledger_export(*, actor, fmt: str, since=None, until=None) -> bytes:
-    from waystation.outreach.spreadsheet.writing import write_table
+    from waystation.core.spreadsheets.writing import write_table
 
     from .exporting import HEADERS, export_rows
 

@@ -13,8 +13,8 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from waystation.accounts.policy import Perm, can, get_for, requires
+from waystation.core.spreadsheets.writing import CONTENT_TYPES
 from waystation.core.uploads import received_files, use_encrypting_uploads
-from waystation.outreach.spreadsheet.writing import CONTENT_TYPES
 
 from . import charts, selectors, services
 from .forms import (

@@ -14,6 +14,7 @@ from django_countries import countries
 
 from waystation.audit.events import Event
 from waystation.audit.services import record
+from waystation.core.spreadsheets.bulk import collector_paused
 
 from .models import (
     Approach,
@@ -25,7 +26,6 @@ from .models import (
     Response,
     ResponseKind,
 )
-from .spreadsheet.bulk import collector_paused
 from .spreadsheet.names import organisation_key
 
 
@@ -199,8 +199,9 @@ def _known_country(text: str) -> str:
 
 def outreach_export(*, actor, fmt: str) -> bytes:
     """The whole log as a spreadsheet, audited: an export leaves the instance's protection."""
+    from waystation.core.spreadsheets.writing import write_table
+
     from .exporting import HEADERS, all_approaches, export_rows
-    from .spreadsheet.writing import write_table
 
     rows = export_rows(all_approaches())
     record(Event.OUTREACH_EXPORTED, actor=actor, data={"format": fmt, "rows": len(rows)})

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from waystation.accounts.policy import Perm, can, get_for, requires
+from waystation.core.spreadsheets.writing import CONTENT_TYPES
 
 from . import services
 from .digest import outreach_digest_build
@@ -29,7 +30,6 @@ from .selectors import (
     organisation_for,
     organisations_for,
 )
-from .spreadsheet.writing import CONTENT_TYPES
 
 PAGE_SIZE = 50
 

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
-from .bulk import collector_paused
+from waystation.core.spreadsheets.bulk import collector_paused
 
 MAX_INPUT_BYTES = 20 << 20
 MAX_ROWS = 200_000
@@ -122,9 +122,11 @@ def _csv_rows(data: bytes) -> list[list]:
 
 def _workbook_rows(data: bytes) -> Iterator[list]:
     # Imported here because the worker's parent side raises this module's SpreadsheetError.
-    from .workbook import read_workbook
+    from waystation.core.spreadsheets.workbook import read_workbook
 
-    return read_workbook(data, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
+    rows = read_workbook(data, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
+    next(rows, None)  # the note of the sheet read
+    return rows
 
 
 def _filled(cells: list) -> bool:

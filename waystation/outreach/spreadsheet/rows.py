@@ -13,7 +13,8 @@ from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
-from .bulk import collector_paused
+from waystation.core.spreadsheets.bulk import collector_paused
+
 from .classify import RESPONSE_KINDS, channel, response_kind
 from .dates import CellError, ParsedDate, parse_date
 from .mapping import Mapping

@@ -10,9 +10,9 @@ from django.db import models
 from openpyxl import Workbook
 
 from waystation.cases.tests.factories import make_case
+from waystation.core.spreadsheets import workbook
 from waystation.outreach import services
 from waystation.outreach.models import Approach, Response
-from waystation.outreach.spreadsheet import workbook
 from waystation.outreach.spreadsheet.mapping import guess_mapping
 from waystation.outreach.spreadsheet.reading import SpreadsheetError, read_table
 from waystation.outreach.spreadsheet.rows import parse_rows

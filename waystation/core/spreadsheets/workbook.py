@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import workbook_worker as worker
-from .reading import SpreadsheetError
+from .errors import SpreadsheetError
 
 PARSER_MEMORY_BYTES = 2 * 1024 * 1024 * 1024
 PARSER_SECONDS = 60
@@ -38,7 +38,8 @@ _TOO_COMPLEX = gettext_lazy(
 
 
 def read_workbook(data: bytes, *, max_rows: int, max_columns: int) -> Iterator[list]:
-    """The non-empty rows of the first sheet as [line, cells], trailing empty cells dropped,
+    """First the worker's note of the sheet it read (``{"sheet": …, "passed_over": […]}``),
+    then the non-empty rows of that sheet as [line, cells], trailing empty cells dropped,
     given as the worker writes them: the caller's work on them overlaps the worker's reading
     (for 100,000 rows, a quarter of the time read_table takes). A file that cannot be read
     raises SpreadsheetError after the rows given so far."""
@@ -75,7 +76,11 @@ def read_workbook(data: bytes, *, max_rows: int, max_columns: int) -> Iterator[l
             for line in child.stdout:
                 if not line.endswith(b"\n"):
                     break  # cut off: the worker was stopped (memory cap or time limit)
-                yield from decode(line.decode())
+                decoded = decode(line.decode())
+                if isinstance(decoded, dict):
+                    yield decoded
+                else:
+                    yield from decoded
             read_all = True
         finally:
             # Disarmed, and a kill under way finished, before the worker is waited for: a
@@ -113,6 +118,8 @@ def too_many_columns(limit: int) -> str:
 
 
 def _decode(tagged: dict):
+    if len(tagged) != 1:  # the worker's note of the sheet, not a tagged value
+        return tagged
     [(kind, value)] = tagged.items()
     if kind == "datetime":
         return datetime.datetime.fromisoformat(value)

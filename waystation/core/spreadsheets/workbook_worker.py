@@ -1,10 +1,12 @@
-"""Reads the first sheet of an XLSX or ODS file with python-calamine in a separate process.
+"""Reads the first visible worksheet of an XLSX or ODS file with python-calamine in a separate
+process.
 
 Run by ``workbook.read_workbook`` as ``python -I workbook_worker.py MAX_ROWS MAX_COLUMNS
-MEMORY_BYTES`` with the file on stdin; writes the non-empty rows as JSON lines, each a list of
-up to ``CHUNK_ROWS`` ``[line, cells]`` pairs (one line per row made the encoding and the
-parent's decoding cost more than calamine's reading). It imports nothing from Waystation, so a
-crash here cannot take the server with it.
+MEMORY_BYTES`` with the file on stdin. Writes first one JSON line ``{"sheet": NAME,
+"passed_over": [NAMES]}`` (the sheet read, and the hidden or empty sheets before it), then the
+non-empty rows as JSON lines, each a list of up to ``CHUNK_ROWS`` ``[line, cells]`` pairs (one
+line per row made the encoding and the parent's decoding cost more than calamine's reading).
+It imports nothing from Waystation, so a crash here cannot take the server with it.
 """
 
 import contextlib
@@ -49,12 +51,28 @@ class _Tags(dict):
 
 
 def _write_rows(data: bytes, max_rows: int, max_columns: int, out) -> int:
-    from python_calamine import CalamineWorkbook
+    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
-    sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
+    workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     encode = json.JSONEncoder(
         default=_Tags().__getitem__, ensure_ascii=False, check_circular=False
     ).encode
+    # People hide a sheet of lists or instructions in front of the log, or keep a chart
+    # sheet there: the log is the first visible worksheet that holds anything.
+    passed_over = []
+    sheet = None
+    for index, meta in enumerate(workbook.sheets_metadata):
+        if meta.visible == SheetVisibleEnum.Visible and meta.typ == SheetTypeEnum.WorkSheet:
+            candidate = workbook.get_sheet_by_index(index)
+            if candidate.height:
+                sheet = candidate
+                break
+        passed_over.append(meta.name)
+    if sheet is None:
+        sheet = workbook.get_sheet_by_index(0)
+        passed_over = []
+    out.write(encode({"sheet": sheet.name, "passed_over": passed_over}).encode())
+    out.write(b"\n")
     filled = 0
     chunk = []
     # iter_rows numbers rows from the top of the sheet, so the index gives the user's line.

@@ -1,0 +1,26 @@
+"""What goes wrong in an import, each with a message the user can act on."""
+
+
+class SpreadsheetError(Exception):
+    """The file as a whole cannot be read; the message says what to do."""
+
+
+class MappingError(Exception):
+    """The chosen columns cannot be used (one column for two fields, a column that is not
+    there, a required field without a column); the message says which."""
+
+
+class CellError(Exception):
+    """This cell cannot be used; the message is the reason shown for its row.
+
+    ``safe`` is the same reason without the cell's text, shown instead when the field is
+    sensitive (a name, a phone number): such a value is never printed."""
+
+    def __init__(self, message, *, safe=None):
+        super().__init__(message)
+        self.safe = safe
+
+
+class ImportRefused(Exception):
+    """Nothing was written: rows were refused and the import is all or nothing, or the file
+    had no rows to import. The message says so with the count."""
