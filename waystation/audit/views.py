@@ -3,6 +3,7 @@ from django.shortcuts import render
 from waystation.accounts.policy import Perm, requires
 from waystation.accounts.selectors import users_for
 
+from .details import describe
 from .forms import AuditFilterForm
 from .selectors import AuditFilter, audit_page_for
 
@@ -31,5 +32,10 @@ def events(request):
     return render(
         request,
         "audit/events.html",
-        {"form": form, "rows": rows, "next_before": next_before, "query": query.urlencode()},
+        {
+            "form": form,
+            "rows": describe(rows),
+            "next_before": next_before,
+            "query": query.urlencode(),
+        },
     )

@@ -1,0 +1,59 @@
+"""Dates and times as the reader writes them: the CLDR patterns of the active language, through
+Babel. English is British ("9 Dec 2026", a 24-hour clock), never the American month first.
+
+Templates keep Django's named formats — ``{{ on|date:"SHORT_DATE_FORMAT" }}`` — and the site's
+``date`` filter (core/templatetags/cldr_dates.py) sends those names here; any other format
+string ('Y-m-d', 'c') is a machine format and stays Django's. Date *inputs* are a separate
+matter: their values are ISO whatever the language (core/formats/).
+"""
+
+from datetime import date, datetime
+
+from babel.dates import format_date, format_skeleton, format_time, get_datetime_format
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import get_language
+
+# Babel's locale for each interface language where the two differ.
+_LOCALES = {"en": "en_GB"}
+
+# Django's format names → (CLDR date width or skeleton, with the time of day).
+_DATE_WIDTHS = {
+    "DATE_FORMAT": ("long", False),
+    "SHORT_DATE_FORMAT": ("medium", False),
+    "DATETIME_FORMAT": ("long", True),
+    "SHORT_DATETIME_FORMAT": ("medium", True),
+}
+_SKELETONS = {
+    "YEAR_MONTH_FORMAT": "yMMMM",  # "декабрь 2026 г." (the month in the nominative)
+    "MONTH_DAY_FORMAT": "MMMMd",  # "9 декабря"
+    "WEEKDAY_DAY_FORMAT": "MMMEd",  # "ср, 9 дек.", "Wed 9 Dec" (not Django's "Ср 9 Дек")
+}
+NAMED_FORMATS = frozenset(_DATE_WIDTHS) | frozenset(_SKELETONS)
+
+
+def babel_locale(language: str | None = None) -> str:
+    language = (language or get_language() or settings.LANGUAGE_CODE).replace("-", "_")
+    return _LOCALES.get(language, language)
+
+
+def format_named(value: date | datetime, name: str, *, language: str | None = None) -> str:
+    """``value`` in one of ``NAMED_FORMATS``. An aware datetime is shown in the current time
+    zone; a date asked for with a time of day is shown without one."""
+    locale = babel_locale(language)
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    if name in _SKELETONS:
+        return format_skeleton(_SKELETONS[name], value, locale=locale)
+    width, with_time = _DATE_WIDTHS[name]
+    day = value.date() if isinstance(value, datetime) else value
+    shown = format_date(day, width, locale=locale)
+    if with_time and isinstance(value, datetime):
+        clock = format_time(value.time(), "short", locale=locale)
+        return get_datetime_format(width, locale=locale).replace("'", "").format(clock, shown)
+    return shown
+
+
+def short_date(value: date | datetime, *, language: str | None = None) -> str:
+    """The form used in lists and sentences ("9 дек. 2026 г.", "9 Dec 2026")."""
+    return format_named(value, "SHORT_DATE_FORMAT", language=language)
