@@ -246,16 +246,25 @@ class KeySlotFile:
         ]
 
 
-def create(data_dir: Path, passphrase: str, label: str, kdf: KdfParams | None = None) -> bytes:
-    """Write a new key-slot file with one passphrase; returns the new master key."""
+def create(
+    data_dir: Path,
+    passphrase: str,
+    label: str,
+    kdf: KdfParams | None = None,
+    *,
+    master: bytes | None = None,
+    instance: bytes | None = None,
+) -> bytes:
+    """Write a new key-slot file with one passphrase; returns the master key: a new one, or
+    ``master`` of instance ``instance`` (a backup restored with its offline age key)."""
     check_passphrase(passphrase)
     kdf = kdf or default_kdf()
     _check_kdf(kdf)
     path = Path(data_dir) / FILENAME
     if path.exists():
         raise KeySlotError(f"{path} exists already")
-    master = crypto.random_bytes(crypto.KEY_BYTES)
-    slots = KeySlotFile(path, crypto.random_bytes(16), kdf, [], b"")
+    master = master or crypto.random_bytes(crypto.KEY_BYTES)
+    slots = KeySlotFile(path, instance or crypto.random_bytes(16), kdf, [], b"")
     slots.slots.append(slots._wrap(passphrase, _KIND_NORMAL, master))
     slots._set_label_table(master, [{"label": label, "duress": False}])
     slots.save()

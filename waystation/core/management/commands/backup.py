@@ -6,17 +6,34 @@ from waystation.core.backup import BackupError, backup_create
 class Command(BaseCommand):
     help = (
         "Write one encrypted backup file (database taken online, stored files, key slots). "
-        "Restoring it needs an instance passphrase valid at the time of the backup."
+        "Restoring it needs an instance passphrase valid at the time of the backup, or, with "
+        "--age-recipient, the matching age identity and no passphrase at all."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--out", required=True, help="the backup file to write (must not exist)"
         )
+        parser.add_argument(
+            "--age-recipient",
+            action="append",
+            default=[],
+            metavar="AGE1…",
+            help="encrypt to this age public key (its identity kept offline) instead of the "
+            "instance passphrases; no passphrase opens such a backup, and a panic does not "
+            "reach it; may be given several times",
+        )
 
-    def handle(self, *args, out, **options):
+    def handle(self, *args, out, age_recipient, **options):
         try:
-            info = backup_create(out)
+            info = backup_create(out, age_recipients=age_recipient)
         except (BackupError, OSError) as problem:
             raise CommandError(str(problem)) from None
-        self.stdout.write(f"Backup written: {info.path} ({info.size} bytes, {info.database})")
+        if info.leftovers_removed:
+            self.stdout.write(
+                f"Removed {info.leftovers_removed} folder(s) left by an interrupted backup."
+            )
+        opens = "the age identity" if info.protection == "age" else "an instance passphrase"
+        self.stdout.write(
+            f"Backup written: {info.path} ({info.size} bytes, {info.database}; opens with {opens})"
+        )

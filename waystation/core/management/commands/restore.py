@@ -1,14 +1,19 @@
+from pathlib import Path
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from waystation.core.backup import BackupError, backup_restore
+from waystation.core.backup import BackupError, backup_protection, backup_restore
+from waystation.core.keyslots import FILENAME
 from waystation.core.passphrases import NoPassphrase, read_passphrase
 
 
 class Command(BaseCommand):
     help = (
         "Restore a backup into the data directory (--data-dir). The whole file is decrypted and "
-        "checked before anything is replaced; a damaged, cut-off or foreign file is refused."
+        "checked before anything is replaced; a damaged, cut-off or foreign file is refused. "
+        "A backup made with --age-recipient needs --age-identity, and a new passphrase for the "
+        "restored instance."
     )
 
     def add_arguments(self, parser):
@@ -16,11 +21,29 @@ class Command(BaseCommand):
         parser.add_argument(
             "--replace", action="store_true", help="overwrite this same instance's current data"
         )
+        parser.add_argument(
+            "--age-identity",
+            metavar="FILE",
+            help="the age identity file (AGE-SECRET-KEY-1…) for a backup made with "
+            "--age-recipient",
+        )
 
-    def handle(self, *args, file, replace, **options):
+    def handle(self, *args, file, replace, age_identity, **options):
         try:
-            passphrase = read_passphrase(prompt="Passphrase valid when the backup was made: ")
-            header = backup_restore(file, settings.DATA_DIR, passphrase, replace=replace)
+            if backup_protection(file) == "age" and age_identity:
+                keeps_slots = (settings.DATA_DIR / FILENAME).exists()
+                passphrase = "" if keeps_slots else read_passphrase(
+                    prompt="A passphrase for the restored instance: ", confirm=True
+                )
+            else:
+                passphrase = read_passphrase(prompt="Passphrase valid when the backup was made: ")
+            header = backup_restore(
+                file,
+                settings.DATA_DIR,
+                passphrase,
+                replace=replace,
+                age_identity=Path(age_identity) if age_identity else None,
+            )
         except (BackupError, NoPassphrase) as problem:
             raise CommandError(str(problem)) from None
         except OSError as problem:
