@@ -35,6 +35,7 @@ class Event(models.TextChoices):
     IDENTITY_REVEALED = "identity.revealed", _("Identity revealed")
     IDENTITY_CHANGED = "identity.changed", _("Identity changed")
     CASE_EXPORTED = "case.exported", _("Case exported")
+    CASES_IMPORTED = "cases.imported", _("Cases imported from a spreadsheet")
     INTAKE_OPENED = "intake.opened", _("Intake request read")
     INTAKE_REPLIED = "intake.replied", _("Intake request answered")
     INTAKE_SPAM = "intake.spam", _("Intake request marked as spam")

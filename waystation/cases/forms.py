@@ -288,6 +288,12 @@ class IdentityForm(forms.Form):
         max_length=300,
         help_text=_("As in the foreign passport, if there is one."),
     )
+    callsign = forms.CharField(
+        label=_("Callsign or nickname"),
+        required=False,
+        max_length=200,
+        help_text=_("A military call sign or a nickname identifies a person too."),
+    )
     birth_date = forms.CharField(
         label=_("Birth date"),
         required=False,

@@ -340,6 +340,8 @@ class Identity(models.Model):
     )
     legal_name = EncryptedTextField(_("legal name"))
     transliteration = EncryptedTextField(_("name in Latin letters"))
+    # A military call sign or a nickname identifies a person to his unit as well as a name.
+    callsign = EncryptedTextField(_("callsign or nickname"))
     birth_date = EncryptedTextField(_("birth date"))
     phone = EncryptedTextField(_("phone"))
     document_numbers = EncryptedTextField(_("document numbers"))
@@ -349,6 +351,7 @@ class Identity(models.Model):
     FIELDS = (
         "legal_name",
         "transliteration",
+        "callsign",
         "birth_date",
         "phone",
         "document_numbers",

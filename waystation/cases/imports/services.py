@@ -1,0 +1,111 @@
+"""Importing a group's list of people as cases: check it (``people_plan``), then write it
+(``cases_import``), all or nothing, or the good rows with the refused ones given back as a
+file to fix and import again.
+
+Who may: opening cases is a coordinator's work (``Perm.CASES_MANAGE``), and columns that name
+the person go into the identity vault only for someone who holds the identity side of a new,
+unassigned case — a coordinator, or the command line, run by whoever unsealed the instance.
+Anyone else is refused whole, before anything is read into the database: a careful user would
+rather hear "ask a coordinator" than find the names silently dropped or stored.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from waystation.accounts.policy import Perm, Side, can, case_sides
+from waystation.core import spreadsheets as sheets
+
+from ..models import Case
+from ..services import CaseAccessDenied, CaseError
+from .schema import IDENTITY_NAMES, PEOPLE
+from .writing import taken_codenames, write_people
+
+ALL_OR_NOTHING, GOOD_ROWS = sheets.ALL_OR_NOTHING, sheets.GOOD_ROWS
+
+
+@dataclass(frozen=True)
+class Imported:
+    cases: int
+    identities: int
+    rejected: int
+    rejected_file: tuple[bytes, str, str] | None  # (content, extension, content type)
+
+
+def may_import(actor) -> bool:
+    return actor is None or can(actor, Perm.CASES_MANAGE)
+
+
+def may_fill_vault(actor) -> bool:
+    """Whether ``actor`` holds the identity side of a case no one is assigned to yet."""
+    return actor is None or Side.IDENTITY in case_sides(actor, Case())
+
+
+def identity_columns(plan_or_mapping) -> list[str]:
+    """The schema fields mapped to a column that name the person, in the schema's order."""
+    mapping = getattr(plan_or_mapping, "mapping", plan_or_mapping)
+    return [name for name in mapping.columns if name in IDENTITY_NAMES]
+
+
+def people_plan(table: sheets.Table, mapping: sheets.Mapping) -> sheets.Plan:
+    """Every row checked: its cells, then codenames that repeat in the file or belong to a
+    case already (the dry run and the preview show those rows with their reasons)."""
+    plan = sheets.check(table, PEOPLE, mapping)
+    first: dict[str, int] = {}
+    problems: dict[int, list[str]] = {}
+    for record in plan.records:
+        name = record.values.get("codename")
+        if not name:
+            continue
+        if name in first:
+            problems[record.line] = [
+                _("the codename %(codename)s is on line %(line)d too")
+                % {"codename": name, "line": first[name]}
+            ]
+        else:
+            first[name] = record.line
+    for name in taken_codenames(set(first)):
+        problems.setdefault(first[name], []).append(
+            _("a case with the codename %(codename)s exists already") % {"codename": name}
+        )
+    plan.reject(problems)
+    return plan
+
+
+def cases_import(*, actor, plan: sheets.Plan, filename: str, mode: str = ALL_OR_NOTHING):
+    """Write the plan's good rows as new cases. ``mode`` ALL_OR_NOTHING (the default) writes
+    nothing while any row is refused; GOOD_ROWS writes the others and returns the refused
+    rows as a file in the format they came in. Raises CaseAccessDenied, CaseError or
+    ``sheets.ImportRefused``; nothing is written then."""
+    if not may_import(actor):
+        raise CaseAccessDenied("import")
+    named = identity_columns(plan)
+    if named and not may_fill_vault(actor):
+        raise CaseError(
+            _(
+                "The list has columns that name people (%(columns)s). Only a coordinator may "
+                "put them into the identity vault: ask a coordinator to import it."
+            )
+            % {"columns": ", ".join(str(PEOPLE.field(name).label) for name in named)}
+        )
+    # Checked again now: a case may have taken one of the codenames since the preview.
+    taken = taken_codenames({r.values["codename"] for r in plan.records if r.values["codename"]})
+    plan.reject(
+        {
+            record.line: [
+                _("a case with the codename %(codename)s exists already")
+                % {"codename": record.values["codename"]}
+            ]
+            for record in plan.records
+            if record.values["codename"] in taken
+        }
+    )
+    plan.refuse_unless_importable(mode)
+    written = write_people(
+        actor=actor,
+        people=[record.values for record in plan.records],
+        rejected=len(plan.rejected),
+        filename=filename,
+    )
+    refused = sheets.rejected_file(plan) if mode == GOOD_ROWS and plan.rejected else None
+    return Imported(written.cases, written.identities, len(plan.rejected), refused)
