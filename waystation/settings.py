@@ -104,6 +104,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "waystation.core.context_processors.shell",
             ],
+            # After Django's own: its `date` filter gives way to CLDR dates (core/dates.py).
+            "builtins": ["waystation.core.templatetags.cldr_dates"],
         },
     },
 ]
@@ -232,7 +234,9 @@ CONTENT_SECURITY_POLICY = {
 }
 
 LOGIN_THROTTLE_FAILURES = env_int("WAYSTATION_LOGIN_THROTTLE_FAILURES", 5)
-LOGIN_THROTTLE_MINUTES = env_int("WAYSTATION_LOGIN_THROTTLE_MINUTES", 15)
+LOGIN_THROTTLE_MINUTES = env_int("WAYSTATION_LOGIN_THROTTLE_MINUTES", 15)  # longest wait
+LOGIN_BACKOFF_SECONDS = env_int("WAYSTATION_LOGIN_BACKOFF_SECONDS", 30)  # first wait, doubling
+LOGIN_THROTTLE_GLOBAL_PER_HOUR = env_int("WAYSTATION_LOGIN_THROTTLE_GLOBAL_PER_HOUR", 100)
 # Roles that must enrol a TOTP second factor; coordinators always must.
 TOTP_REQUIRED_ROLES = {
     r.strip()
@@ -312,6 +316,8 @@ BASE_URL = env_str("WAYSTATION_BASE_URL").rstrip("/")
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ru", "Русский"), ("de", "Deutsch"), ("uk", "Українська")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# ISO values in date inputs in every language, British English (core/formats/).
+FORMAT_MODULE_PATH = ["waystation.core.formats"]
 USE_I18N = True
 TIME_ZONE = env_str("WAYSTATION_TIME_ZONE", "UTC")
 USE_TZ = True

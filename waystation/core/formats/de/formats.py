@@ -1,0 +1,6 @@
+from django.conf.locale.de import formats as _django
+
+from waystation.core.formats import ISO_DATE, ISO_DATETIME, iso_first
+
+DATE_INPUT_FORMATS = iso_first(_django.DATE_INPUT_FORMATS, ISO_DATE)
+DATETIME_INPUT_FORMATS = iso_first(_django.DATETIME_INPUT_FORMATS, ISO_DATETIME)

@@ -1,0 +1,21 @@
+"""The site's ``date`` filter, loaded as a template builtin after Django's (settings.TEMPLATES):
+the named formats (DATE_FORMAT, SHORT_DATE_FORMAT, SHORT_DATETIME_FORMAT …) follow CLDR in the
+reader's language through Babel (core/dates.py); any other format string is Django's filter."""
+
+from django import template
+from django.template import defaultfilters
+
+from waystation.core.dates import NAMED_FORMATS, format_named
+
+register = template.Library()
+
+
+@register.filter(expects_localtime=True, is_safe=False)
+def date(value, arg=None):
+    arg = arg or "DATE_FORMAT"
+    if arg in NAMED_FORMATS and value not in (None, ""):
+        try:
+            return format_named(value, arg)
+        except (AttributeError, TypeError, ValueError):
+            return ""
+    return defaultfilters.date(value, arg)
