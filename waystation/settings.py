@@ -10,6 +10,8 @@ turns on demo mode (a banner, a passphrase file, cookies over plain http on 127.
 import os
 from pathlib import Path
 
+from waystation.core import countries as _countries
+
 
 def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
@@ -318,6 +320,9 @@ LANGUAGES = [("en", "English"), ("ru", "Русский"), ("de", "Deutsch"), ("u
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # ISO values in date inputs in every language, British English (core/formats/).
 FORMAT_MODULE_PATH = ["waystation.core.formats"]
+
+# Country names from CLDR, in the nominative, on every page and in every list (core/countries.py).
+COUNTRIES_OVERRIDE = _countries.countries_override()
 USE_I18N = True
 TIME_ZONE = env_str("WAYSTATION_TIME_ZONE", "UTC")
 USE_TZ = True
