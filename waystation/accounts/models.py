@@ -130,13 +130,17 @@ class RecoveryCode(models.Model):
 
 
 class LoginThrottle(models.Model):
-    """Failed sign-in attempts per account name. The name is kept only as a keyed digest and no
-    client address is stored, so the table says nothing about who tried."""
+    """Failed sign-in attempts per name and browser, per name, per browser and overall
+    (accounts/throttle.py). Names and browsers are kept only inside keyed digests and no client
+    address is stored, so the table says nothing about who tried."""
 
     key_digest = models.CharField(max_length=64, unique=True)
     failures = models.PositiveIntegerField(default=0)
+    # The latest failure (back-off rows) or the start of the hour (the overall row).
     window_started_at = models.DateTimeField(default=timezone.now)
     locked_until = models.DateTimeField(null=True, blank=True)
+    # A name + browser row whose browser has signed in as that name.
+    known = models.BooleanField(default=False)
 
     def __str__(self):
         return f"throttle {self.pk}"

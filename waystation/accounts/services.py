@@ -20,7 +20,7 @@ from waystation.core.keys import Purpose, keyed_digest
 
 from .models import Invite, User
 from .roles import Role
-from .throttle import throttle_clear, throttle_register_failure, throttle_state
+from .throttle import throttle_register_failure, throttle_register_success, throttle_state
 
 
 class SignIn(Enum):
@@ -36,10 +36,11 @@ class SignInResult:
     minutes_left: int = 0
 
 
-def password_sign_in(*, username: str, password: str) -> SignInResult:
-    """Check a name and password under the throttle. The session is not yet signed in: the
-    caller asks for the second factor first when the user has one."""
-    state = throttle_state(username)
+def password_sign_in(*, username: str, password: str, browser: str = "") -> SignInResult:
+    """Check a name and password under the throttle (``browser``: the sign-in cookie's token).
+    The session is not yet signed in: the caller asks for the second factor first when the
+    user has one."""
+    state = throttle_state(username, browser)
     if state.locked:
         record(Event.LOGIN_THROTTLED)
         return SignInResult(SignIn.THROTTLED, minutes_left=state.minutes_left)
@@ -48,22 +49,22 @@ def password_sign_in(*, username: str, password: str) -> SignInResult:
         known = User.objects.filter(username__iexact=username.strip()).first()
         # An unknown name is recorded without it: the audit log holds no typed-in text.
         record(Event.LOGIN_FAILED, obj=known)  # about that account, not done by it
-        state = throttle_register_failure(username)
+        state = throttle_register_failure(username, browser)
         if state.locked:
             return SignInResult(SignIn.THROTTLED, minutes_left=state.minutes_left)
         return SignInResult(SignIn.WRONG)
     return SignInResult(SignIn.OK, user=user)
 
 
-def second_factor_failed(*, username: str) -> SignInResult:
-    state = throttle_register_failure(username)
+def second_factor_failed(*, username: str, browser: str = "") -> SignInResult:
+    state = throttle_register_failure(username, browser)
     if state.locked:
         return SignInResult(SignIn.THROTTLED, minutes_left=state.minutes_left)
     return SignInResult(SignIn.WRONG)
 
 
-def sign_in_completed(*, user: User, second_factor: bool) -> None:
-    throttle_clear(user.username)
+def sign_in_completed(*, user: User, second_factor: bool, browser: str = "") -> None:
+    throttle_register_success(user.username, browser)
     record(Event.LOGIN_SUCCEEDED, actor=user, obj=user, data={"second_factor": second_factor})
 
 

@@ -27,7 +27,12 @@ from .forms import (
 from .models import Invite, User
 from .policy import Perm, can, get_for, requires
 from .selectors import open_invites_for, users_for
-from .throttle import throttle_state
+from .throttle import (
+    BROWSER_COOKIE,
+    new_browser_token,
+    throttle_state,
+    valid_browser_token,
+)
 
 _BACKEND = "django.contrib.auth.backends.ModelBackend"
 _PENDING_SECONDS = 300
@@ -48,21 +53,55 @@ def _throttled_message(minutes: int) -> str:
     ) % {"minutes": minutes}
 
 
+def _browser(request) -> str:
+    """This browser's sign-in token (accounts/throttle.py): the cookie's, or a new one that
+    ``_keep_browser`` sends back."""
+    token = valid_browser_token(request.COOKIES.get(BROWSER_COOKIE))
+    if not token:
+        token = getattr(request, "_new_browser", "") or new_browser_token()
+        request._new_browser = token
+    return token
+
+
+def _keep_browser(request, response):
+    token = getattr(request, "_new_browser", "")
+    if token:
+        response.set_cookie(
+            BROWSER_COOKIE,
+            token,
+            max_age=365 * 24 * 3600,
+            path=reverse("accounts:login"),  # sent to the sign-in pages and nowhere else
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Strict",
+        )
+    return response
+
+
 def _finish_sign_in(request, user, *, second_factor: bool):
     next_url = request.session.get("pending_next") or _safe_next(request)
     login(request, user, backend=_BACKEND)
-    services.sign_in_completed(user=user, second_factor=second_factor)
-    return redirect(next_url)
+    services.sign_in_completed(
+        user=user, second_factor=second_factor, browser=_browser(request)
+    )
+    return _keep_browser(request, redirect(next_url))
 
 
 @public
 def sign_in(request):
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
+    _browser(request)
+    return _keep_browser(request, _sign_in(request))
+
+
+def _sign_in(request):
     form = SignInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         result = services.password_sign_in(
-            username=form.cleaned_data["username"], password=form.cleaned_data["password"]
+            username=form.cleaned_data["username"],
+            password=form.cleaned_data["password"],
+            browser=_browser(request),
         )
         if result.outcome is services.SignIn.THROTTLED:
             form.add_error(None, _throttled_message(result.minutes_left))
@@ -96,7 +135,7 @@ def sign_in_code(request):
         return redirect("accounts:login")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        throttled = throttle_state(user.username)
+        throttled = throttle_state(user.username, _browser(request))
         if not throttled.locked and sf.second_factor_check(
             user=user, code=form.cleaned_data["code"]
         ):
@@ -108,7 +147,7 @@ def sign_in_code(request):
         result = (
             services.SignInResult(services.SignIn.THROTTLED, minutes_left=throttled.minutes_left)
             if throttled.locked
-            else services.second_factor_failed(username=user.username)
+            else services.second_factor_failed(username=user.username, browser=_browser(request))
         )
         if result.outcome is services.SignIn.THROTTLED:
             request.session.flush()
@@ -256,9 +295,9 @@ def invite_accept(request, token):
             form.add_error("password1", error)
         else:
             login(request, user, backend=_BACKEND)
-            services.sign_in_completed(user=user, second_factor=False)
+            services.sign_in_completed(user=user, second_factor=False, browser=_browser(request))
             messages.success(request, _("Welcome to Waystation. Your account is ready."))
-            return redirect(settings.LOGIN_REDIRECT_URL)
+            return _keep_browser(request, redirect(settings.LOGIN_REDIRECT_URL))
     return render(request, "accounts/invite_accept.html", {"form": form, "invite": invite})
 
 
