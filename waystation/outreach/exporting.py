@@ -3,8 +3,9 @@ import reads back."""
 
 from django.db.models import Prefetch
 
+from waystation.core.spreadsheets import month_year
+
 from .models import Approach, Response
-from .spreadsheet.dates import month_year
 
 HEADERS = [
     "Date",

@@ -1,131 +1,93 @@
-"""The web import: upload → (column mapping) → dry run → confirm. The uploaded file waits in
-the encrypted blob store between the steps, never in the clear on disk, and is deleted when
-the import is confirmed or abandoned. A file of more than IMPORT_BACKGROUND_ROWS rows is
-written by the background worker; its job page shows the progress."""
-
-import io
+"""The web import: upload → preview (how the file was read and which column holds what, all
+changeable, every refused row with every reason) → confirm. The uploaded file waits in the
+encrypted blob store between the steps, never in the clear on disk, and is deleted when the
+import is confirmed or cancelled (core/spreadsheets/web.py). A file of more than
+IMPORT_BACKGROUND_ROWS rows is written by the background worker; its job page shows the
+progress."""
 
 from django.conf import settings
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from waystation.accounts.policy import Perm, requires
-from waystation.core.blobstore import BlobMissing, blob_store
+from waystation.core import spreadsheets as sheets
+from waystation.core.spreadsheets.web import (
+    PendingImport,
+    build_preview,
+    rejected_summary,
+    upload_refusal,
+)
 
 from . import services
 from .forms import ImportUploadForm
-from .jobs import import_job_start, live_progress
+from .jobs import import_job_rejected_response, import_job_start, live_progress
 from .models import Channel, ImportStatus, ResponseKind
 from .selectors import import_job_for, import_jobs_for, organisations_of_batch
-from .spreadsheet import mapping as column_mapping
-from .spreadsheet.reading import MAX_INPUT_BYTES, SpreadsheetError, read_table
-from .spreadsheet.rows import parse_rows
+from .spreadsheet.schema import SCHEMA, approach_rows, organisation_count
 
-_PENDING = "outreach_import"
+_KIND = "outreach"
 _PREVIEW_ROWS = 30
 
 
-def _discard(request) -> None:
-    pending = request.session.pop(_PENDING, None)
-    if pending:
-        blob_store().delete(pending["blob"])
-
-
-def _pending_table(request):
-    pending = request.session.get(_PENDING)
-    if not pending:
-        return None, None
-    try:
-        data = b"".join(blob_store().open(pending["blob"]))
-    except BlobMissing:
-        request.session.pop(_PENDING, None)
-        return None, None
-    return pending, read_table(data, pending["filename"])
-
-
-def _in_background(table) -> bool:
-    return len(table.rows) > settings.IMPORT_BACKGROUND_ROWS
-
-
-def _plan(pending, table):
-    if pending.get("choice"):
-        mapping = column_mapping.mapping_from_choice(table.headers, pending["choice"])
-    else:
-        mapping = column_mapping.guess_mapping(table.headers)
-    if mapping.missing:
-        return mapping, None
-    return mapping, services.plan_check_cases(parse_rows(table, mapping))
+def _in_background(plan) -> bool:
+    return len(plan.records) + len(plan.rejected) > settings.IMPORT_BACKGROUND_ROWS
 
 
 @requires(Perm.OUTREACH_EDIT)
 def import_upload(request):
+    pending = PendingImport(request, _KIND)
     form = ImportUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        if upload.size > MAX_INPUT_BYTES:
-            form.add_error(
-                "file",
-                _("The file is larger than %(mb)d MB; split it into parts.")
-                % {"mb": MAX_INPUT_BYTES // (1 << 20)},
-            )
-        else:
+    if request.method == "POST":
+        refusal = upload_refusal(request, request.FILES.get("file"))
+        if refusal:
+            form = ImportUploadForm()
+            form.add_error("file", refusal)
+        elif form.is_valid():
+            upload = form.cleaned_data["file"]
             data = upload.read()
             try:
-                read_table(data, upload.name)  # refuse what is not a spreadsheet at once
-            except SpreadsheetError as problem:
+                sheets.read_grid(data)  # refuse what is not a spreadsheet at once
+            except sheets.SpreadsheetError as problem:
                 form.add_error("file", str(problem))
             else:
-                _discard(request)
-                stored = blob_store().put(io.BytesIO(data))
-                request.session[_PENDING] = {"blob": stored.name, "filename": upload.name[:200]}
+                pending.start(data, upload.name)
                 return redirect("outreach:import_preview")
     return render(
         request,
         "outreach/import_upload.html",
-        {"form": form, "jobs": import_jobs_for(request.user)},
+        {"form": form, "jobs": import_jobs_for(request.user), "rejected": pending.rejected},
     )
 
 
 @requires(Perm.OUTREACH_EDIT)
 def import_preview(request):
-    try:
-        pending, table = _pending_table(request)
-    except SpreadsheetError as problem:  # checked at upload; only a changed parser gets here
-        _discard(request)
-        messages.error(request, str(problem))
+    pending = PendingImport(request, _KIND)
+    if not pending:
         return redirect("outreach:import")
-    if pending is None:
-        return redirect("outreach:import")
-    if request.method == "POST":  # the user chose columns by hand
-        choice = {
-            field: int(request.POST[field])
-            for field in column_mapping.FIELDS
-            if request.POST.get(field, "").isdigit()
-        }
-        try:
-            column_mapping.mapping_from_choice(table.headers, choice)
-        except column_mapping.MappingError as problem:
-            messages.error(request, str(problem))
-        else:
-            request.session[_PENDING] = {**pending, "choice": choice}
-            return redirect("outreach:import_preview")
-    mapping, plan = _plan(pending, table)
+    if request.method == "POST":  # "Check again" with the user's corrections
+        for problem in pending.correct(request.POST, SCHEMA):
+            messages.error(request, problem)
+        return redirect("outreach:import_preview")
+    preview = build_preview(pending, SCHEMA, review=services.outreach_review)
+    plan = preview.plan
+    rows = approach_rows(plan.records[:_PREVIEW_ROWS]) if plan else []
     return render(
         request,
         "outreach/import_preview.html",
         {
-            "filename": pending["filename"],
-            "headers": list(enumerate(table.headers)),
-            "mapping": mapping,
-            "fields": [(name, column_mapping.FIELD_LABELS[name]) for name in column_mapping.FIELDS],
-            "plan": plan,
-            "background": _in_background(table),
+            **preview.context(),
+            "confirm_url": reverse("outreach:import_confirm"),
+            "cancel_url": reverse("outreach:import_cancel"),
+            "organisations": organisation_count(plan.records) if plan else 0,
+            "background": plan is not None and _in_background(plan),
             "preview": [
                 (row, Channel(row.channel).label, ResponseKind(row.response_kind).label)
-                for row in (plan.rows[:_PREVIEW_ROWS] if plan else [])
+                for row in rows
             ],
         },
     )
@@ -134,33 +96,47 @@ def import_preview(request):
 @require_POST
 @requires(Perm.OUTREACH_EDIT)
 def import_confirm(request):
+    pending = PendingImport(request, _KIND)
+    mode = request.POST.get("mode", sheets.ALL_OR_NOTHING)
+    if mode not in (sheets.ALL_OR_NOTHING, sheets.GOOD_ROWS):
+        mode = sheets.ALL_OR_NOTHING
+    preview = build_preview(pending, SCHEMA, review=services.outreach_review) if pending else None
+    if preview is None or preview.plan is None:
+        gone = _("The uploaded file is gone; upload it again.")
+        messages.error(request, preview.problem if preview else gone)
+        return redirect("outreach:import_preview" if pending else "outreach:import")
+    plan = preview.plan
     try:
-        pending, table = _pending_table(request)
-    except SpreadsheetError:
-        pending = None
-    if pending is None:
-        messages.error(request, _("The uploaded file is gone; upload it again."))
-        return redirect("outreach:import")
-    if _in_background(table):
+        plan.refuse_unless_importable(mode)
+    except sheets.ImportRefused as problem:
+        messages.error(request, str(problem))
+        return redirect("outreach:import_preview")
+    if _in_background(plan):
+        options = pending.options()
         job = import_job_start(
             actor=request.user,
-            blob=pending["blob"],
-            filename=pending["filename"],
-            columns=pending.get("choice") or {},
-            rows=len(table.rows),
+            blob=pending.state["blob"],
+            filename=pending.filename,
+            reading={
+                "encoding": options.encoding,
+                "delimiter": options.delimiter,
+                "header_row": options.header_row,
+                "choice": preview.mapping.columns if preview.mapping.chosen else None,
+                "mode": mode,
+            },
+            rows=len(plan.records) + len(plan.rejected),
             language=get_language() or settings.LANGUAGE_CODE,
         )
-        request.session.pop(_PENDING, None)  # the job owns the upload now
+        pending.hand_over()  # the job owns the upload now
         return redirect("outreach:import_job", pk=job.pk)
-    _mapping, plan = _plan(pending, table)
     try:
         result = services.outreach_import(
-            actor=request.user, plan=plan, filename=pending["filename"]
+            actor=request.user, plan=plan, filename=pending.filename, mode=mode
         )
     except services.OutreachError as problem:
         messages.error(request, str(problem))
         return redirect("outreach:import_preview")
-    _discard(request)
+    pending.finish(plan, mode)
     messages.success(
         request,
         _(
@@ -174,15 +150,31 @@ def import_confirm(request):
             "already": result.already_logged,
         },
     )
+    if pending.rejected:
+        messages.warning(request, rejected_summary(len(plan.rejected)))
+        return redirect("outreach:import")
     return redirect("outreach:directory")
+
+
+@requires(Perm.OUTREACH_EDIT)
+def import_rejected(request):
+    """The rows a "good rows" import left out, as a file in the format they came in."""
+    response = PendingImport(request, _KIND).rejected_response()
+    if response is None:
+        raise Http404
+    return response
 
 
 @require_POST
 @requires(Perm.OUTREACH_EDIT)
 def import_cancel(request):
-    _discard(request)
-    messages.info(request, _("The import was cancelled; nothing was written."))
-    return redirect("outreach:directory")
+    pending = PendingImport(request, _KIND)
+    had_file = bool(pending)
+    pending.discard()
+    if had_file:
+        messages.info(request, _("The import was cancelled; nothing was written."))
+        return redirect("outreach:directory")
+    return redirect("outreach:import")
 
 
 @requires(Perm.SIGNED_IN)
@@ -202,3 +194,15 @@ def import_job(request, pk):
             "organisations": organisations_of_batch(request.user, job.batch) if done else [],
         },
     )
+
+
+@requires(Perm.SIGNED_IN)
+def import_job_rejected(request, pk):
+    """The rows a background "good rows" import left out, for whoever started it."""
+    job = import_job_for(request.user, pk)
+    if job.started_by_id != request.user.pk:
+        raise Http404
+    response = import_job_rejected_response(job)
+    if response is None:
+        raise Http404
+    return response

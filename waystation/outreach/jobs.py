@@ -1,6 +1,7 @@
 """Large imports in the background. Confirming a large file makes an ``ImportJob`` and queues
 a task with the job's id; the worker reads the uploaded file from the encrypted blob store,
-checks it again and writes it all or nothing, as the web import does.
+checks it again with the reading the user confirmed, and writes it as the web import does:
+all or nothing, or the good rows with the others kept as a file for the starter to download.
 
 Progress lives in this process's memory: ``outreach_import`` reports it inside its
 transaction, and on SQLite no other connection could write a counter meanwhile. The job page
@@ -8,21 +9,23 @@ reads it when the worker is a thread of the same server (`waystation serve`); a 
 `waystation tasks work` process shows "running" until the job is done.
 """
 
+import io
 import logging
+from pathlib import PurePath
 
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from waystation.core import spreadsheets as sheets
 from waystation.core.blobstore import BlobMissing, blob_store
+from waystation.core.spreadsheets.web import attachment
 from waystation.core.worker import stopping
 
 from . import services
 from .models import ImportJob, ImportStatus
-from .spreadsheet import mapping as column_mapping
-from .spreadsheet.reading import SpreadsheetError, read_table
-from .spreadsheet.rows import parse_rows
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +42,7 @@ def live_progress(job: ImportJob) -> tuple[int, int] | None:
 
 
 def import_job_start(
-    *, actor, blob: str, filename: str, columns: dict, rows: int, language: str
+    *, actor, blob: str, filename: str, reading: dict, rows: int, language: str
 ) -> ImportJob:
     """Queue the import of an uploaded file that waits in the blob store as ``blob``. The task
     gets the job's id only: task arguments are stored in the clear on PostgreSQL."""
@@ -50,7 +53,7 @@ def import_job_start(
             started_by=actor,
             filename=filename[:255],
             blob=blob,
-            columns=columns or {},
+            reading=reading or {},
             rows_total=rows,
             language=language[:10],
         )
@@ -85,23 +88,22 @@ def _import(job: ImportJob) -> None:
         if stopping():
             raise _Stopped
 
+    reading = job.reading or {}
+    mode = reading.get("mode") or sheets.ALL_OR_NOTHING
     try:
-        table = read_table(b"".join(blob_store().open(job.blob)), job.filename)
-        if job.columns:
-            mapping = column_mapping.mapping_from_choice(
-                table.headers, {name: int(index) for name, index in job.columns.items()}
-            )
-        else:
-            mapping = column_mapping.guess_mapping(table.headers)
-        if mapping.missing:
-            raise services.OutreachError(
-                _("Some columns could not be recognised; import the file again and choose them.")
-            )
-        plan = services.plan_check_cases(parse_rows(table, mapping))
-        result = services.outreach_import(
-            actor=job.started_by, plan=plan, filename=job.filename, progress=progress
+        plan = services.outreach_plan(
+            b"".join(blob_store().open(job.blob)),
+            options=sheets.ReadOptions(
+                encoding=reading.get("encoding"),
+                delimiter=reading.get("delimiter"),
+                header_row=reading.get("header_row"),
+            ),
+            choice=reading.get("choice"),
         )
-    except (services.OutreachError, SpreadsheetError, column_mapping.MappingError) as problem:
+        result = services.outreach_import(
+            actor=job.started_by, plan=plan, filename=job.filename, mode=mode, progress=progress
+        )
+    except (services.OutreachError, sheets.SpreadsheetError, sheets.MappingError) as problem:
         _finish(job, ImportStatus.FAILED, reason=str(problem))
     except BlobMissing:
         _finish(job, ImportStatus.FAILED, reason=_("The uploaded file is gone; upload it again."))
@@ -127,9 +129,25 @@ def _import(job: ImportJob) -> None:
         job.responses = result.responses
         job.new_organisations = result.new_organisations
         job.already_logged = result.already_logged
+        if plan.rejected:
+            content, extension, _type = sheets.rejected_file(plan)
+            job.rejected_blob = blob_store().put(io.BytesIO(content)).name
+            job.rejected_name = f"{PurePath(job.filename).stem or 'import'}-rejected.{extension}"
+            job.rejected_rows = len(plan.rejected)
         _finish(job, ImportStatus.DONE)
 
 
 def _finish(job: ImportJob, status: str, *, reason: str = "") -> None:
     job.status, job.reason, job.finished_at = status, reason[:500], timezone.now()
     job.save()
+
+
+def import_job_rejected_response(job: ImportJob) -> HttpResponse | None:
+    """The file of the rows a background "good rows" import left out, as a download."""
+    if not job.rejected_blob:
+        return None
+    try:
+        content = b"".join(blob_store().open(job.rejected_blob))
+    except BlobMissing:
+        return None
+    return attachment(content, job.rejected_name)

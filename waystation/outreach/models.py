@@ -240,7 +240,9 @@ class ImportJob(models.Model):
     )
     filename = models.CharField(max_length=255)
     blob = models.CharField(max_length=128, blank=True)
-    columns = models.JSONField(default=dict, blank=True)  # the user's column choice, if any
+    # How the file is read: encoding, delimiter, header row and column choice where the user
+    # corrected them, and the mode (all or nothing, or the good rows).
+    reading = models.JSONField(default=dict, blank=True)
     language = models.CharField(max_length=10, blank=True)
     rows_total = models.PositiveIntegerField(default=0)
     task_id = models.CharField(max_length=64, blank=True)
@@ -252,6 +254,10 @@ class ImportJob(models.Model):
     new_organisations = models.PositiveIntegerField(default=0)
     already_logged = models.PositiveIntegerField(default=0)
     reason = models.CharField(max_length=500, blank=True)
+    # The rows a "good rows" import left out, as a file (encrypted) for the starter to fix.
+    rejected_blob = models.CharField(max_length=128, blank=True)
+    rejected_name = models.CharField(max_length=255, blank=True)
+    rejected_rows = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -9,12 +9,12 @@ from operator import attrgetter
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django_countries import countries
 
 from waystation.audit.events import Event
 from waystation.audit.services import record
-from waystation.core.spreadsheets.bulk import collector_paused
+from waystation.core import spreadsheets as sheets
+from waystation.core.spreadsheets import ALL_OR_NOTHING, ImportRefused, collector_paused
 
 from .models import (
     Approach,
@@ -27,6 +27,7 @@ from .models import (
     ResponseKind,
 )
 from .spreadsheet.names import organisation_key
+from .spreadsheet.schema import SCHEMA, approach_rows
 
 
 class OutreachError(Exception):
@@ -209,9 +210,13 @@ def outreach_export(*, actor, fmt: str) -> bytes:
 
 
 @collector_paused()
-def outreach_import(*, actor, plan, filename: str, progress=None) -> ImportResult:
-    """Write a checked import plan, all or nothing. A plan with any rejected row is refused
-    whole: the user fixes the file and imports it again, so nothing is half in.
+def outreach_import(
+    *, actor, plan, filename: str, mode: str = ALL_OR_NOTHING, progress=None
+) -> ImportResult:
+    """Write a checked import plan (``core.spreadsheets.check`` with ``outreach_review``).
+    All or nothing by default: a plan with any rejected row is refused whole, and the user
+    fixes the file and imports it again, so nothing is half in. With ``mode=GOOD_ROWS`` the
+    good rows are written and the rejected ones left to the caller (``rejected_file``).
 
     Built for 100,000 rows: the names, contacts and already-logged approaches that matter are
     read once up front, and everything is written as plain rows, many to an INSERT (see
@@ -222,26 +227,20 @@ def outreach_import(*, actor, plan, filename: str, progress=None) -> ImportResul
     ``progress(done, total)``, if given, is called as rows are written (for a background
     import's progress page); it runs inside the transaction, so it must not write to this
     database connection. Anything it raises rolls the whole import back."""
-    if plan.rejected:
-        raise OutreachError(
-            ngettext(
-                "%(count)d row cannot be imported; fix it in the file and try again.",
-                "%(count)d rows cannot be imported; fix them in the file and try again.",
-                len(plan.rejected),
-            )
-            % {"count": len(plan.rejected)}
-        )
-    if not plan.rows:
-        raise OutreachError(_("The file has no rows to import."))
+    try:
+        plan.refuse_unless_importable(mode)
+    except ImportRefused as refusal:
+        raise OutreachError(str(refusal)) from None
+    planned = approach_rows(plan.records)
     # Written in date order: the indexes on the date then grow at one end, which makes
     # SQLite's insert a fifth faster than in the file's order. The log is read newest first
     # and then by id, and the sort is stable, so nobody sees a difference; nor does the check
     # for repeats below: repeats share their date, so the file's first one still comes first.
-    rows = sorted(plan.rows, key=attrgetter("date.value"))
+    rows = sorted(planned, key=attrgetter("date.value"))
     with transaction.atomic():
         batch = ImportBatch.objects.create(filename=filename[:255], imported_by=actor)
         # In the file's order: a new organisation's details come from the first row naming it.
-        organisations, new_organisations = _organisations_for(plan.rows)
+        organisations, new_organisations = _organisations_for(planned)
         contacts = _contacts_for(rows, organisations, new_organisations)
         logged = _logged_approaches(set(organisations.values()) - new_organisations, rows)
         cases = _cases_named({row.case for row in rows if row.case})
@@ -312,7 +311,12 @@ def outreach_import(*, actor, plan, filename: str, progress=None) -> ImportResul
             Event.OUTREACH_IMPORTED,
             actor=actor,
             obj=batch,
-            data={"rows": batch.rows, "organisations_new": created, "already_logged": already},
+            data={
+                "rows": batch.rows,
+                "organisations_new": created,
+                "already_logged": already,
+                "rejected": len(plan.rejected),
+            },
         )
     return ImportResult(batch, batch.rows, len(responses), created, already)
 
@@ -326,27 +330,34 @@ def _cases_named(codenames: set[str]) -> dict[str, int]:
     return found
 
 
-def plan_check_cases(plan):
+def outreach_plan(data: bytes, *, options=None, choice: dict | None = None):
+    """A spreadsheet read, its columns guessed (or ``choice``: {field: column index}) and every
+    row checked, with the checks against the database: what ``outreach_import`` writes."""
+    table = sheets.read_table(data, SCHEMA, options or sheets.ReadOptions())
+    if choice:
+        mapping = sheets.mapping_from_choice(SCHEMA, table.headers, choice)
+    else:
+        mapping = sheets.guess_mapping(SCHEMA, table.headers)
+    plan = sheets.check(table, SCHEMA, mapping)
+    if not mapping.missing(SCHEMA):
+        outreach_review(plan)
+    return plan
+
+
+def outreach_review(plan) -> None:
     """Rows naming a case by a codename this instance does not know are rejected, with their
     line, before anything is written (the dry run shows them)."""
-    from .spreadsheet.rows import RejectedRow
-
-    named = {row.case for row in plan.rows if row.case}
+    named = {values["case"] for _line, values in plan.records if values["case"]}
     if not named:
-        return plan
+        return
     known = _cases_named(named)
-    unknown = [row for row in plan.rows if row.case and row.case not in known]
-    if unknown:
-        plan.rows = [row for row in plan.rows if not (row.case and row.case not in known)]
-        plan.rejected.extend(
-            RejectedRow(
-                row.line,
-                _("no case has the codename “%(codename)s”") % {"codename": row.case[:40]},
-            )
-            for row in unknown
-        )
-        plan.rejected.sort(key=lambda rejected: rejected.line)
-    return plan
+    plan.reject(
+        {
+            line: [_("no case has the codename “%(codename)s”") % {"codename": values["case"][:40]}]
+            for line, values in plan.records
+            if values["case"] and values["case"] not in known
+        }
+    )
 
 
 def _spaced(text: str) -> str:

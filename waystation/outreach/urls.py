@@ -21,7 +21,13 @@ urlpatterns = [
     path("import/preview/", importing.import_preview, name="import_preview"),
     path("import/confirm/", importing.import_confirm, name="import_confirm"),
     path("import/cancel/", importing.import_cancel, name="import_cancel"),
+    path("import/rejected/", importing.import_rejected, name="import_rejected"),
     path("import/job/<int:pk>/", importing.import_job, name="import_job"),
+    path(
+        "import/job/<int:pk>/rejected/",
+        importing.import_job_rejected,
+        name="import_job_rejected",
+    ),
     path("digest/", views.digest, name="digest"),
     path("digest/<int:pk>/", views.digest, name="digest_week"),
     path("digest/build/", views.digest_build, name="digest_build"),

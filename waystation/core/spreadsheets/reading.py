@@ -257,6 +257,7 @@ def _csv_rows(data: bytes, encoding: str | None, delimiter: str | None):
         io.StringIO(text, newline=""), delimiter=chosen, quotechar=quote, strict=True
     )
     rows = []
+    number = skipped
     try:
         for number, row in enumerate(reader, start=1 + skipped):
             while row and not row[-1].strip():
@@ -271,7 +272,7 @@ def _csv_rows(data: bytes, encoding: str | None, delimiter: str | None):
                 "The CSV file cannot be read at row %(line)d: a quote there is not closed or "
                 "stands inside a cell. Check that row, or choose another delimiter."
             )
-            % {"line": reader.line_num}
+            % {"line": number + 1}
         ) from None
     return rows, shown, chosen
 

@@ -44,7 +44,7 @@ def test_a_large_import_runs_in_the_worker_with_progress(client_for, cast, monke
     url = reverse("outreach:import_job", args=[job.pk])
     # Queued: nothing written yet, the upload is kept (encrypted) for the worker, and the
     # task row holds the job's id and nothing of the file.
-    assert not Approach.objects.exists() and "outreach_import" not in client.session
+    assert not Approach.objects.exists() and "spreadsheet_import:outreach" not in client.session
     assert blob_store().exists(job.blob)
     task = DBTaskResult.objects.get()
     assert task.args_kwargs == {"args": [job.pk], "kwargs": {}}
@@ -120,16 +120,37 @@ def test_a_job_that_fails_while_writing_writes_nothing(client_for, monkeypatch):
     assert "http-equiv" not in page
 
 
-def test_a_file_with_bad_rows_fails_in_the_background_too(client_for):
+def test_a_file_with_bad_rows_is_refused_before_any_job(client_for):
     client = client_for("coordinator")
     rows = "".join(f"0{day}.10.2022,Org {day}\n" for day in range(1, 10))
     data = f"Дата,Организация\n{rows}31.02.2023,Pro Asyl\n10.10.2022,UNHCR\n".encode()
     _upload(client, "bad.csv", data)
-    client.post(reverse("outreach:import_confirm"))  # the button is not offered; posted anyway
+    # The button is not offered for all or nothing; posted anyway.
+    page = client.post(reverse("outreach:import_confirm"), follow=True).content.decode()
+    assert "1 row cannot be imported" in page and "line 11: 31.02.2023 is not a date" in page
+    assert not ImportJob.objects.exists() and not Organisation.objects.exists()
+
+
+def test_the_good_rows_in_the_background_and_the_rest_as_a_file(client_for, cast):
+    client = client_for("coordinator")
+    rows = "".join(f"0{day}.10.2022;Org {day}\n" for day in range(1, 10))
+    data = f"Дата;Организация\n{rows}31.02.2023;Pro Asyl\n10.10.2022;UNHCR\n".encode("cp1251")
+    _upload(client, "bad.csv", data)
+    client.post(reverse("outreach:import_confirm"), {"mode": "good"})
     Worker().run(once=True)
     job = ImportJob.objects.get()
-    assert job.status == "failed" and job.reason.startswith("1 row cannot be imported")
-    assert not Organisation.objects.exists()
+    assert job.status == "done" and job.approaches == 10 and job.rejected_rows == 1
+    assert not blob_store().exists(job.blob)
+    page = client.get(reverse("outreach:import_job", args=[job.pk])).content.decode()
+    assert "1 row was not imported." in page and "Download bad-rejected.csv" in page
+    download = client.get(reverse("outreach:import_job_rejected", args=[job.pk]))
+    assert download["Content-Disposition"] == 'attachment; filename="bad-rejected.csv"'
+    assert download.content.decode("cp1251").splitlines() == [
+        "Дата;Организация;Why this row was not imported",
+        "31.02.2023;Pro Asyl;line 11: 31.02.2023 is not a date",
+    ]
+    other = client_for("caseworker").get(reverse("outreach:import_job_rejected", args=[job.pk]))
+    assert other.status_code == 404
 
 
 def test_small_files_are_imported_at_once(client_for, settings):
@@ -146,8 +167,9 @@ def test_small_files_are_imported_at_once(client_for, settings):
 def test_the_job_reads_the_columns_chosen_by_hand(client_for, settings):
     settings.IMPORT_BACKGROUND_ROWS = 0  # everything in the background
     client = client_for("coordinator")
-    _upload(client, "odd.csv", b"When sent,Whom\n03.10.2022,UNHCR\n")
-    client.post(reverse("outreach:import_preview"), {"date": "0", "organisation": "1"})
+    _upload(client, "odd.csv", b"Column 1,Column 2\n03.10.2022,UNHCR\n")
+    client.get(reverse("outreach:import_preview"))
+    client.post(reverse("outreach:import_preview"), {"field_date": "0", "field_organisation": "1"})
     client.post(reverse("outreach:import_confirm"))
     Worker().run(once=True)
     assert ImportJob.objects.get().status == "done"

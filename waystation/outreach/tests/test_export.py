@@ -15,9 +15,6 @@ from waystation.audit.models import AuditEvent
 from waystation.cases.tests.factories import make_case
 from waystation.outreach import services
 from waystation.outreach.models import Approach, Organisation
-from waystation.outreach.spreadsheet.mapping import guess_mapping
-from waystation.outreach.spreadsheet.reading import read_table
-from waystation.outreach.spreadsheet.rows import parse_rows
 
 pytestmark = pytest.mark.django_db
 SAMPLES = Path(__file__).resolve().parents[4] / "shared" / "samples" / "outreach"
@@ -79,9 +76,8 @@ def test_export_then_import_loses_nothing(client_for, log, fmt):
     data = client_for("coordinator").get(reverse("outreach:export"), {"format": fmt}).content
     Approach.objects.all().delete()
     Organisation.objects.all().delete()
-    table = read_table(data, f"export.{fmt}")
-    plan = services.plan_check_cases(parse_rows(table, guess_mapping(table.headers)))
-    assert plan.rejected == [] and len(plan.rows) == log
+    plan = services.outreach_plan(data)
+    assert plan.rejected == [] and len(plan.records) == log
     services.outreach_import(actor=None, plan=plan, filename=f"export.{fmt}")
     assert _snapshot() == before
     assert AuditEvent.objects.filter(event=Event.OUTREACH_EXPORTED).count() == 1
@@ -112,8 +108,7 @@ def test_command_line_export(tmp_path, log, capsys):
     target = tmp_path / "log.ods"
     call_command("outreach", "export", "--format", "ods", "--out", str(target))
     assert "exported the outreach log" in capsys.readouterr().out
-    table = read_table(target.read_bytes(), target.name)
-    assert len(parse_rows(table, guess_mapping(table.headers)).rows) == log
+    assert len(services.outreach_plan(target.read_bytes()).records) == log
 
 
 def test_control_characters_do_not_break_the_xlsx_export(client_for, cast):

@@ -9,9 +9,6 @@ from django.urls import reverse
 from waystation.cases.tests.factories import make_case
 from waystation.outreach import services
 from waystation.outreach.models import Approach
-from waystation.outreach.spreadsheet.mapping import guess_mapping
-from waystation.outreach.spreadsheet.reading import read_table
-from waystation.outreach.spreadsheet.rows import parse_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -55,17 +52,15 @@ def test_import_rejects_unknown_codenames_with_their_line(cast):
         "02.02.2024;UNHCR;no-such-case-1\n"
         "03.02.2024;UNHCR;\n"
     ).encode()
-    table = read_table(csv, "log.csv")
-    plan = services.plan_check_cases(parse_rows(table, guess_mapping(table.headers)))
-    assert [(row.line, row.reason) for row in plan.rejected] == [
-        (3, "no case has the codename “no-such-case-1”")
+    plan = services.outreach_plan(csv)
+    assert [(row.line, row.reasons) for row in plan.rejected] == [
+        (3, ("no case has the codename “no-such-case-1”",))
     ]
     with pytest.raises(services.OutreachError):
         services.outreach_import(actor=None, plan=plan, filename="log.csv")
     assert not Approach.objects.exists()
 
-    good = read_table(csv.replace(b"no-such-case-1", b"Quiet River 3"), "log.csv")
-    plan = services.plan_check_cases(parse_rows(good, guess_mapping(good.headers)))
+    plan = services.outreach_plan(csv.replace(b"no-such-case-1", b"Quiet River 3"))
     services.outreach_import(actor=None, plan=plan, filename="log.csv")
     linked = Approach.objects.exclude(case=None).values_list("date", "case__codename")
     assert sorted(linked) == [

@@ -10,17 +10,19 @@ from django.db import models
 from openpyxl import Workbook
 
 from waystation.cases.tests.factories import make_case
-from waystation.core.spreadsheets import workbook
+from waystation.core import spreadsheets as sheets
+from waystation.core.spreadsheets import SpreadsheetError, workbook
 from waystation.outreach import services
 from waystation.outreach.models import Approach, Response
-from waystation.outreach.spreadsheet.mapping import guess_mapping
-from waystation.outreach.spreadsheet.reading import SpreadsheetError, read_table
-from waystation.outreach.spreadsheet.rows import parse_rows
+from waystation.outreach.spreadsheet.schema import SCHEMA
 
 
 def _plan(csv: str):
-    table = read_table(csv.encode(), "log.csv")
-    return services.plan_check_cases(parse_rows(table, guess_mapping(table.headers)))
+    return services.outreach_plan(csv.encode())
+
+
+def read_table(data: bytes, _name: str):
+    return sheets.read_table(data, SCHEMA)
 
 
 @pytest.mark.django_db
@@ -109,7 +111,7 @@ def test_a_reader_abandoned_midway_stops_its_worker(monkeypatch):
 
     monkeypatch.setattr(workbook.subprocess, "Popen", Recorded)
     rows = workbook.read_workbook(_xlsx(9000), max_rows=10_000, max_columns=10)
-    assert next(rows)[0] == 1
+    assert next(rows)["sheet"] and next(rows)[0] == 1
     rows.close()
     [worker] = started
     assert worker.returncode is not None  # killed and waited for, not left behind
