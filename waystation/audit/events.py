@@ -50,6 +50,10 @@ class Event(models.TextChoices):
     EVIDENCE_VERIFICATION = "evidence.verification", _("Evidence verification status recorded")
     EVIDENCE_EXPORTED = "evidence.exported", _("Evidence package exported")
     EVIDENCE_EXPORT_REFUSED = "evidence.export_refused", _("Evidence export refused")
+    EVIDENCE_TERMS = "evidence.terms", _("Evidence item source and release terms recorded")
+    PERSON_CONSENT_CHANGED = "evidence.person_consent", _(
+        "Consent of the person for his items recorded"
+    )
     PATHWAY_EDIT_PROPOSED = "pathway.proposed", _("Correction to a pathway proposed")
     PATHWAY_PROPOSAL_DECIDED = "pathway.decided", _("Proposed pathway correction decided")
     PATHWAY_CHOSEN = "pathway.chosen", _("Pathway chosen for a case")

@@ -1,13 +1,11 @@
-"""One case as a file: JSON for another system, a printable page for paper or PDF. Identity
-goes in only when the exporter holds the identity side and gives a reason; every export is
-audited, and one with identity says so in its audit row."""
+"""One case as plain data, for the per-case export (JSON for another system, a printable
+page). The export itself — the exit gate, the evidence that may go with it, the audit row —
+is made in ``evidence.export.case``: the gate lives above this layer. Identity goes in only
+when the exporter holds the identity side and gives a reason."""
 
-from django.db import transaction
 from django.utils import timezone
 
 from waystation.accounts.policy import Side
-from waystation.audit.events import Event
-from waystation.audit.services import record
 
 from .models import Case, Identity
 from .selectors import case_detail
@@ -20,27 +18,25 @@ def _user(user) -> str | None:
     return str(user) if user is not None else None
 
 
-def case_export(*, actor, case: Case, fmt: str, identity_reason: str = "") -> dict:
-    """The case as plain data (dates as ISO text), and the audit row for it."""
+def case_export_check(*, actor, case: Case, fmt: str, identity_reason: str = "") -> None:
+    """Refuses (``CaseAccessDenied``, ``CaseError``) what the actor may not export."""
     require_side(actor, case, Side.LEGAL)
     if fmt not in FORMATS:
         raise CaseError(f"unknown export format {fmt!r}")
-    with_identity = bool(identity_reason)
-    if with_identity:
+    if identity_reason:
         require_side(actor, case, Side.IDENTITY)
         if identity_reason not in RevealReason.CODES:
             raise CaseError("unknown reason")
-    with transaction.atomic():
-        record(
-            Event.CASE_EXPORTED,
-            actor=actor,
-            obj=case,
-            data={"format": fmt, "identity": with_identity, "reason": identity_reason or None},
-        )
-        data = _case_data(actor, case)
-        if with_identity:
-            identity, _created = Identity.objects.get_or_create(case=case)
-            data["identity"] = {name: getattr(identity, name) for name in Identity.FIELDS}
+
+
+def case_export_data(*, actor, case: Case, identity_reason: str = "") -> dict:
+    """The case as plain data (dates as ISO text), the identity with a reason. Only for the
+    export in ``evidence.export.case``, which checks and records it in its transaction."""
+    case_export_check(actor=actor, case=case, fmt="json", identity_reason=identity_reason)
+    data = _case_data(actor, case)
+    if identity_reason:
+        identity, _created = Identity.objects.get_or_create(case=case)
+        data["identity"] = {name: getattr(identity, name) for name in Identity.FIELDS}
     return data
 
 

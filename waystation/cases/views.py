@@ -1,8 +1,6 @@
-import json
-
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +18,6 @@ from waystation.accounts.policy import (
     requires,
 )
 
-from . import export as case_export
 from . import services
 from .forms import (
     AssignForm,
@@ -321,28 +318,3 @@ def identity_save(request, pk):
     services.identity_save(actor=request.user, case=case, **form.cleaned_data)
     messages.success(request, _("The identity was saved. It is hidden again."))
     return redirect("cases:case", pk=case.pk)
-
-
-@never_cache
-@require_POST
-@requires(Perm.CASES_VIEW)
-def case_export_view(request, pk):
-    case = case_for(request.user, pk)
-    sides = case_sides(request.user, case)
-    form = ExportForm(request.POST)
-    if Side.LEGAL not in sides or not form.is_valid():
-        raise Http404
-    reason = form.cleaned_data["reason"]
-    if reason and Side.IDENTITY not in sides:
-        raise Http404
-    fmt = form.cleaned_data["format"]
-    data = case_export.case_export(actor=request.user, case=case, fmt=fmt, identity_reason=reason)
-    if fmt == "json":
-        response = HttpResponse(
-            json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json"
-        )
-        response["Content-Disposition"] = f'attachment; filename="{case.codename}.json"'
-    else:
-        response = render(request, "cases/export.html", {"case": case, "data": data})
-    response["Cache-Control"] = "no-store"
-    return response

@@ -31,11 +31,13 @@ def ingest_files(
     acquired_from: str = "",
     actor=None,
     say: Callable[[str], None] = print,
+    origin: dict | None = None,
 ) -> list:
     """Ingest each file, bit for bit, as an item of the case; print its id and SHA-256.
     Every path is checked before the first is read, so a typo stops the run before anything
     is written; a file refused while ingested (a malformed chat export) stops the run too,
-    after the files before it were ingested (each is complete on its own)."""
+    after the files before it were ingested (each is complete on its own). ``origin``: the
+    origin and terms fields of ``services.item_ingest_stored``, the same for every file."""
     case = case_by_codename(codename)
     if acquired_how not in AcquiredHow.values:
         raise CommandError(f"--how must be one of: {', '.join(AcquiredHow.values)}")
@@ -58,6 +60,7 @@ def ingest_files(
                     original_modified=modified,
                     acquired_how=acquired_how,
                     acquired_from=acquired_from,
+                    **(origin or {}),
                 )
         except services.EvidenceError as problem:
             raise CommandError(f"{path}: {problem}") from problem

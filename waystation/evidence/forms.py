@@ -11,6 +11,7 @@ from .models import (
     DateCertainty,
     Event,
     ItemKind,
+    ItemOrigin,
     Recipient,
     Verification,
     WitnessRole,
@@ -44,7 +45,71 @@ class _WithCase(forms.Form):
         self.fields["case"].cases = cases if cases is not None else Case.objects.none()
 
 
-class ItemUploadForm(_WithCase):
+class SourceFields(forms.Form):
+    """Where an item came from and on what terms: this decides where it may go."""
+
+    origin = forms.ChoiceField(
+        label=_("Came from"),
+        choices=ItemOrigin.choices,
+        initial=ItemOrigin.NOT_RECORDED,
+        required=False,  # left out: not recorded
+        help_text=_(
+            "This decides where it may go. From the person of the case: his consent for his "
+            "items. From another witness: the consent of that witness's testimony. Not "
+            "recorded: it goes nowhere."
+        ),
+    )
+    origin_testimony = forms.ChoiceField(
+        label=_("Testimony of the witness who gave it"),
+        required=False,
+        help_text=_("For an item from another witness."),
+    )
+    origin_organisation = forms.CharField(
+        label=_("Organisation or partner"),
+        required=False,
+        max_length=200,
+        help_text=_("For an item from an organisation or partner."),
+    )
+    terms_scope = forms.MultipleChoiceField(
+        label=_("Its terms allow it to go to"),
+        required=False,
+        choices=Recipient.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("For an item from an organisation or partner, as its terms say."),
+    )
+    terms_courts = forms.CharField(
+        label=_("Courts or investigative bodies its terms name"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One per line."),
+    )
+
+    def __init__(self, *args, testimonies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["origin_testimony"].choices = [("", "—")] + [
+            (
+                str(t.pk),
+                f"{t.case.codename} · {t.interviewed_on.isoformat()} · {t.language}",
+            )
+            for t in testimonies
+        ]
+
+    def clean(self):
+        data = super().clean()
+        origin = data["origin"] = data.get("origin") or ItemOrigin.NOT_RECORDED
+        if origin == ItemOrigin.WITNESS and not data.get("origin_testimony"):
+            self.add_error("origin_testimony", _("Choose the witness's testimony."))
+        if origin == ItemOrigin.ORGANISATION:
+            if not data.get("origin_organisation", "").strip():
+                self.add_error("origin_organisation", _("Name the organisation or partner."))
+            if Recipient.COURT in data.get("terms_scope", []) and not data.get(
+                "terms_courts", ""
+            ).strip():
+                self.add_error("terms_courts", _("Name the court or investigative body."))
+        return data
+
+
+class ItemUploadForm(_WithCase, SourceFields):
     case = CaseField()
     kind = forms.ChoiceField(
         label=_("Kind"),
@@ -65,6 +130,38 @@ class ItemUploadForm(_WithCase):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=NEVER_WRITE,
     )
+
+
+class ItemOriginForm(SourceFields):
+    pass
+
+
+class PersonConsentForm(forms.Form):
+    scope = forms.MultipleChoiceField(
+        label=_("The person agrees that the items that came from him may go to"),
+        required=False,
+        choices=Recipient.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Leave all unticked while he has not agreed: then his items go nowhere."),
+    )
+    courts = forms.CharField(
+        label=_("Courts or investigative bodies, by name"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One per line. Only these, by these names, may receive his items."),
+    )
+    withdrawn_on = forms.DateField(
+        label=_("Consent withdrawn on"),
+        required=False,
+        widget=DateInput,
+        help_text=_("From this day his items go to no one, whatever is ticked above."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if Recipient.COURT in data.get("scope", []) and not data.get("courts", "").strip():
+            self.add_error("courts", _("Name the court or investigative body."))
+        return data
 
 
 class VerificationForm(forms.Form):
@@ -213,24 +310,57 @@ class EventForm(forms.ModelForm):
         return data
 
 
-class ExportForm(forms.Form):
-    case = CaseField()
+class RecipientFields(forms.Form):
     recipient = forms.ChoiceField(label=_("Recipient"), choices=Recipient.choices)
     body = forms.CharField(
-        label=_("Name of the court or investigative body"),
+        label=_("Name of the court, investigative body or partner"),
         required=False,
         max_length=200,
-        help_text=_("For a court or investigative body: as named in the witness's consent."),
+        help_text=_("For a court or investigative body: as named in the consent."),
     )
+
+    def clean(self):
+        data = super().clean()
+        recipient = data.get("recipient")
+        if recipient == Recipient.COURT and not data.get("body", "").strip():
+            self.add_error("body", _("Name the court or investigative body."))
+        if recipient not in (Recipient.COURT, Recipient.PARTNER):
+            data["body"] = ""
+        return data
+
+
+class ExportForm(RecipientFields):
+    case = CaseField()
+
+    field_order = ["case", "recipient", "body"]
 
     def __init__(self, *args, cases=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["case"].cases = cases if cases is not None else Case.objects.none()
 
-    def clean(self):
-        data = super().clean()
-        if data.get("recipient") == Recipient.COURT and not data.get("body", "").strip():
-            self.add_error("body", _("Name the court or investigative body."))
-        if data.get("recipient") != Recipient.COURT:
-            data["body"] = ""
-        return data
+
+class CaseExportForm(RecipientFields):
+    """The case page's export form, and a recipient: without one, no evidence goes along."""
+
+    format = forms.ChoiceField(
+        label=_("Format"),
+        choices=[("html", _("Printable page (print to PDF)")), ("json", "JSON")],
+    )
+    reason = forms.ChoiceField(
+        label=_("Include the identity?"),
+        required=False,
+        help_text=_("Choosing a reason includes the identity; the export is audited either way."),
+    )
+
+    field_order = ["format", "reason", "recipient", "body"]
+
+    def __init__(self, *args, identity=False, reasons=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["recipient"].required = False
+        self.fields["recipient"].choices = [
+            ("", _("Not named: no evidence and no testimony go with it")),
+            *Recipient.choices,
+        ]
+        self.fields["reason"].choices = [("", _("No, codename only")), *reasons]
+        if not identity:
+            del self.fields["reason"]

@@ -15,10 +15,13 @@ exist before the first save.
 """
 
 import uuid
+from dataclasses import dataclass
+from datetime import date
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from waystation.core.fields import EncryptedTextField
@@ -27,13 +30,57 @@ _USER = settings.AUTH_USER_MODEL
 
 
 class Recipient(models.TextChoices):
-    """Who may receive a testimony, as the witness consented to. A court or investigative body
-    is consented to by name; the other kinds as a whole."""
+    """Who may receive a testimony or an item, as consent or terms allow. A court or
+    investigative body is consented to by name; the other kinds as a whole."""
 
     COURT = "court", _("A named court or investigative body")
     UN = "un", _("UN mechanisms")
     NGO = "ngo", _("Human rights organisations (NGOs)")
     MEDIA = "media", _("Media")
+    PARTNER = "partner", _("Partner groups (another Waystation group)")
+    AUTHORITY = "authority", _("Authorities deciding an application (embassy, migration office)")
+
+
+# How a kind reads in a list of what consent or terms allow: "court ICC OTP, UN".
+_SHORT = {
+    Recipient.UN: _("UN"),
+    Recipient.NGO: _("NGOs"),
+    Recipient.MEDIA: _("media"),
+    Recipient.PARTNER: _("partner groups"),
+    Recipient.AUTHORITY: _("authorities deciding an application"),
+}
+
+
+def same_name(a: str, b: str) -> bool:
+    """Names of courts compared as people type them: case and spacing do not count."""
+    return bool(a.strip()) and " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What a consent or an item's terms allow: recipient kinds, and for ``court`` the
+    courts or investigative bodies by name. Withdrawn terms allow nothing."""
+
+    kinds: frozenset[str] = frozenset()
+    courts: tuple[str, ...] = ()
+    withdrawn_on: date | None = None
+
+    def allows(self, kind: str, name: str = "") -> bool:
+        if self.withdrawn_on is not None or kind not in self.kinds:
+            return False
+        if kind == Recipient.COURT:
+            return any(same_name(name, court) for court in self.courts)
+        return True
+
+    def describe(self) -> str:
+        """"court ICC OTP, UN", in the active language; "nothing" when empty."""
+        parts = [
+            gettext("court %(name)s") % {"name": court}
+            for court in self.courts
+            if Recipient.COURT in self.kinds
+        ]
+        parts += [str(_SHORT[k]) for k in Recipient.values if k in self.kinds and k in _SHORT]
+        return ", ".join(parts) or gettext("nothing")
 
 
 class WitnessRole(models.TextChoices):
@@ -77,6 +124,17 @@ class AcquiredHow(models.TextChoices):
     STORAGE_MEDIUM = "storage_medium", _("Copied from a phone or storage medium")
     PUBLIC_SOURCE = "public_source", _("Collected from a public source")
     OTHER = "other", _("Other")
+
+
+class ItemOrigin(models.TextChoices):
+    """Where an item came from, which decides whose consent or terms govern where it may go.
+    Not recorded: it goes nowhere (fail closed) until someone records it."""
+
+    NOT_RECORDED = "not_recorded", _("Not recorded yet: goes nowhere")
+    PERSON = "person", _("From the person of the case (his consent governs it)")
+    WITNESS = "witness", _("From another witness (his testimony's consent governs it)")
+    OPEN = "open", _("From an open source (may go anywhere)")
+    ORGANISATION = "organisation", _("From an organisation or partner, on named terms")
 
 
 class Verification(models.TextChoices):
@@ -123,14 +181,14 @@ class Testimony(models.Model):
     def consent_withdrawn(self) -> bool:
         return self.consent_withdrawn_on is not None
 
-    def consent_allows(self, kind: str, body: str = "") -> bool:
-        """Whether this testimony may go to a recipient of ``kind`` (and, for a court or
-        investigative body, the one named ``body``). Withdrawn consent allows nothing."""
-        if self.consent_withdrawn or kind not in self.consent_scope:
-            return False
-        if kind == Recipient.COURT:
-            return _same_name(body, self.consent_body)
-        return True
+    @property
+    def terms(self) -> Terms:
+        """The witness's consent. Only the exit gate (gate.py) decides with it."""
+        return Terms(
+            kinds=frozenset(self.consent_scope),
+            courts=(self.consent_body,) if self.consent_body else (),
+            withdrawn_on=self.consent_withdrawn_on,
+        )
 
     def consent_labels(self) -> list[str]:
         labels = dict(Recipient.choices)
@@ -141,8 +199,33 @@ class Testimony(models.Model):
         ]
 
 
-def _same_name(a: str, b: str) -> bool:
-    return bool(a.strip()) and " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+class PersonConsent(models.Model):
+    """The consent of the person of a case for the items that came from him, given once
+    for all of them, without a testimony (a testimony's consent stays its own). Changed in
+    place; the audit log keeps each change."""
+
+    case = models.OneToOneField(
+        "cases.Case", on_delete=models.PROTECT, related_name="item_consent"
+    )
+    scope = models.JSONField(_("his items may go to"), default=list, blank=True)
+    courts = models.JSONField(_("courts or investigative bodies by name"), default=list)
+    recorded_on = models.DateField(_("consent recorded on"), default=timezone.localdate)
+    withdrawn_on = models.DateField(_("consent withdrawn on"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        _USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"consent of case {self.case_id}"
+
+    @property
+    def terms(self) -> Terms:
+        return Terms(
+            kinds=frozenset(self.scope),
+            courts=tuple(self.courts) if Recipient.COURT in self.scope else (),
+            withdrawn_on=self.withdrawn_on,
+        )
 
 
 class Event(models.Model):
@@ -249,6 +332,21 @@ class Item(models.Model):
     verification_reason = EncryptedTextField(_("why"))
     verified_at = models.DateTimeField(null=True, blank=True)
     events = models.ManyToManyField(Event, blank=True, related_name="items")
+    # Source and release terms: read only by the exit gate (gate.py).
+    origin = models.CharField(
+        _("came from"), max_length=20, choices=ItemOrigin.choices, default=ItemOrigin.NOT_RECORDED
+    )
+    origin_testimony = models.ForeignKey(
+        Testimony,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="items_given",
+        verbose_name=_("testimony of the witness who gave it"),
+    )
+    origin_organisation = EncryptedTextField(_("organisation or partner"))
+    terms_scope = models.JSONField(_("its terms allow"), default=list, blank=True)
+    terms_courts = models.JSONField(_("courts named in its terms"), default=list, blank=True)
     ingested_by = models.ForeignKey(
         _USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -260,6 +358,13 @@ class Item(models.Model):
 
     def __str__(self):
         return f"item {str(self.id)[:8]}"
+
+    @property
+    def organisation_terms(self) -> Terms:
+        return Terms(
+            kinds=frozenset(self.terms_scope),
+            courts=tuple(self.terms_courts) if Recipient.COURT in self.terms_scope else (),
+        )
 
 
 class ChatMessage(models.Model):
@@ -282,6 +387,21 @@ class ChatMessage(models.Model):
 
     def __str__(self):
         return f"chat message {self.position}"
+
+    @property
+    def own_text(self) -> str:
+        """The message's own text, without the notes at its end (see ``notes_shown``)."""
+        from .telegram import shown
+
+        return shown(self.text)[0]
+
+    @property
+    def notes_shown(self) -> list[str]:
+        """What the message carries besides text (forwarded from, a location, a service
+        action …) as sentences in the reader's language."""
+        from .telegram import shown
+
+        return shown(self.text)[1]
 
 
 class CustodyAction(models.TextChoices):

@@ -7,7 +7,16 @@ from django.db.models import Count, Prefetch
 
 from waystation.accounts.policy import Perm, visible
 
-from .models import ChatMessage, CustodyEntry, Event, Item, Testimony, TestimonyEvent
+from .models import (
+    ChatMessage,
+    CustodyEntry,
+    Event,
+    Item,
+    ItemOrigin,
+    PersonConsent,
+    Testimony,
+    TestimonyEvent,
+)
 
 # -- the messages of a chat export (see telegram.py) -------------------------------------------
 # chat_lines comes first; the other selectors of this module follow it.
@@ -59,6 +68,22 @@ def items_for(viewer, *, case=None):
     return rows.select_related("case").defer(
         "extracted_metadata", "description", "verification_reason", "acquired_from"
     )
+
+
+def witness_testimonies(viewer, *, not_case=None):
+    """Testimonies an item can be recorded as given by: another witness's, so not those of
+    ``not_case`` (the person of the item's own case gives his items as the person)."""
+    rows = testimonies_for(viewer)
+    return rows.exclude(case=not_case) if not_case is not None else rows
+
+
+def person_consent_of(case) -> PersonConsent | None:
+    return PersonConsent.objects.filter(case=case).select_related("recorded_by").first()
+
+
+def items_from_person(viewer, case):
+    """The items of ``case`` whose release the consent of its person governs."""
+    return items_for(viewer, case=case).filter(origin=ItemOrigin.PERSON).order_by("ingested_at")
 
 
 def events_for(viewer):

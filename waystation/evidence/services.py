@@ -1,8 +1,10 @@
-"""Writes for testimonies, events and evidence items. Each service checks nothing about who
-may call it (views and the command line use the policy first) but records its own audit row,
-and for an item its custody entry, in the same transaction."""
+"""Writes for testimonies, events, evidence items, their source and release terms and the
+consent of the person of a case. Each service checks nothing about who may call it (views
+and the command line use the policy first) but records its own audit row, and for an item
+its custody entry, in the same transaction. What may leave is decided in ``gate``."""
 
 import json
+import uuid
 from datetime import date, datetime
 from typing import BinaryIO
 
@@ -20,6 +22,8 @@ from .models import (
     CustodyAction,
     Event,
     Item,
+    ItemOrigin,
+    PersonConsent,
     Recipient,
     Testimony,
     TestimonyEvent,
@@ -68,10 +72,30 @@ def item_ingest_stored(
     acquired_how: str = AcquiredHow.IN_PERSON,
     acquired_from: str = "",
     description: str = "",
+    origin: str = ItemOrigin.NOT_RECORDED,
+    origin_testimony=None,
+    origin_organisation: str = "",
+    terms_scope=(),
+    terms_courts=(),
 ) -> Item:
     """Record an item for a blob already in the store (an upload streamed there, or
     ``item_ingest_stream``). If the file cannot be taken (a malformed chat export), the blob
-    is deleted again when this ingest created it, and ``EvidenceError`` says why."""
+    is deleted again when this ingest created it, and ``EvidenceError`` says why.
+
+    ``origin`` and the fields after it: where the item came from and on what terms, which
+    decide where it may go (see ``item_set_origin``); not recorded, it goes nowhere."""
+    try:
+        terms = _clean_origin(
+            case=case,
+            origin=origin,
+            origin_testimony=origin_testimony,
+            origin_organisation=origin_organisation,
+            terms_scope=terms_scope,
+            terms_courts=terms_courts,
+        )
+    except EvidenceError:
+        _forget(blob, created)
+        raise
     try:
         media_type = metadata.detect_media_type(metadata.head_of(blob))
         found = metadata.extract(blob, media_type)
@@ -99,6 +123,7 @@ def item_ingest_stored(
             acquired_how=acquired_how,
             acquired_from=acquired_from,
             description=description,
+            terms=terms,
         )
     except Exception:
         _forget(blob, created)
@@ -126,9 +151,11 @@ def _item_record(
     acquired_how: str,
     acquired_from: str,
     description: str,
+    terms: dict,
 ) -> Item:
     with transaction.atomic():
         item = Item.objects.create(
+            **terms,
             case=case,
             kind=kind or metadata.kind_for(media_type),
             blob=blob.name,
@@ -170,8 +197,143 @@ def _item_record(
             actor=actor,
             details={"sha256": blob.sha256, "size": blob.size},
         )
-        record(AuditEvent.EVIDENCE_INGESTED, actor=actor, obj=item, data={"case": case.pk})
+        record(
+            AuditEvent.EVIDENCE_INGESTED,
+            actor=actor,
+            obj=item,
+            data={"case": case.pk, "origin": item.origin},
+        )
     return item
+
+
+def _names(values) -> list[str]:
+    """Courts by name, one per entry (or per line of a text), cleaned, each once."""
+    if isinstance(values, str):
+        values = values.splitlines()
+    names: list[str] = []
+    for value in values:
+        name = " ".join(str(value).split())
+        if name and name.casefold() not in {n.casefold() for n in names}:
+            names.append(name)
+    return names
+
+
+def _clean_kinds(kinds, courts) -> tuple[list[str], list[str]]:
+    kinds = sorted(set(kinds))
+    unknown = set(kinds) - set(Recipient.values)
+    if unknown:
+        raise EvidenceError(f"unknown recipients: {', '.join(sorted(unknown))}")
+    courts = _names(courts)
+    if Recipient.COURT in kinds and not courts:
+        raise EvidenceError("name the court or investigative body")
+    return kinds, courts if Recipient.COURT in kinds else []
+
+
+def _testimony_given(value) -> Testimony | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, Testimony):
+        return value
+    try:
+        return Testimony.objects.select_related("case").get(pk=uuid.UUID(str(value).strip()))
+    except (ValueError, Testimony.DoesNotExist):
+        raise EvidenceError(f"no testimony has the id {value!r}") from None
+
+
+def _clean_origin(
+    *, case, origin, origin_testimony, origin_organisation, terms_scope, terms_courts
+) -> dict:
+    """The item's source fields, checked: a witness's item names his testimony (of another
+    case: the person's own items are "from the person"), an organisation's its name."""
+    if origin not in ItemOrigin.values:
+        raise EvidenceError(f"unknown origin {origin!r}: one of {', '.join(ItemOrigin.values)}")
+    fields = {
+        "origin": origin,
+        "origin_testimony": None,
+        "origin_organisation": "",
+        "terms_scope": [],
+        "terms_courts": [],
+    }
+    if origin == ItemOrigin.WITNESS:
+        testimony = _testimony_given(origin_testimony)
+        if testimony is None:
+            raise EvidenceError("name the testimony of the witness who gave it")
+        if testimony.case_id == case.pk:
+            raise EvidenceError(
+                "that testimony is of the person of this case: record the item as his"
+            )
+        fields["origin_testimony"] = testimony
+    elif origin == ItemOrigin.ORGANISATION:
+        name = " ".join(origin_organisation.split())
+        if not name:
+            raise EvidenceError("name the organisation or partner it came from")
+        kinds, courts = _clean_kinds(terms_scope, terms_courts)
+        fields.update(origin_organisation=name, terms_scope=kinds, terms_courts=courts)
+    return fields
+
+
+def item_set_origin(
+    *,
+    actor,
+    item: Item,
+    origin: str,
+    origin_testimony=None,
+    origin_organisation: str = "",
+    terms_scope=(),
+    terms_courts=(),
+) -> None:
+    """Record where ``item`` came from and on what terms, which decide where it may go:
+    from the person of the case (his consent, ``person_consent_record``), from another
+    witness (that witness's testimony consent), from an open source (anywhere), from an
+    organisation or partner (the kinds and courts its terms name), or not recorded
+    (nowhere). Audited with the source kind, never the organisation's name."""
+    fields = _clean_origin(
+        case=item.case,
+        origin=origin,
+        origin_testimony=origin_testimony,
+        origin_organisation=origin_organisation,
+        terms_scope=terms_scope,
+        terms_courts=terms_courts,
+    )
+    with transaction.atomic():
+        for name, value in fields.items():
+            setattr(item, name, value)
+        item.save(update_fields=list(fields))
+        record(
+            AuditEvent.EVIDENCE_TERMS,
+            actor=actor,
+            obj=item,
+            data={
+                "case": item.case_id,
+                "origin": item.origin,
+                "testimony": str(item.origin_testimony_id) if item.origin_testimony_id else None,
+                "scope": item.terms_scope,
+            },
+        )
+
+
+def person_consent_record(
+    *, actor, case, scope, courts=(), withdrawn_on: date | None = None
+) -> PersonConsent:
+    """The consent of the person of ``case`` for the items that came from him: the kinds of
+    recipients, the courts by name; ``withdrawn_on`` withdraws it from that day (then his
+    items go to no one). One record per case, changed in place; each change audited."""
+    kinds, names = _clean_kinds(scope, courts)
+    if withdrawn_on is not None and withdrawn_on > timezone.localdate():
+        raise EvidenceError("the withdrawal date is in the future")
+    with transaction.atomic():
+        consent, _created = PersonConsent.objects.select_for_update().get_or_create(case=case)
+        consent.scope, consent.courts, consent.withdrawn_on = kinds, names, withdrawn_on
+        consent.recorded_on, consent.recorded_by = timezone.localdate(), actor
+        consent.recorded_at = timezone.now()
+        consent.save()
+        record(
+            AuditEvent.PERSON_CONSENT_CHANGED,
+            actor=actor,
+            obj=case,
+            data={"case": case.pk, "scope": kinds, "withdrawn": withdrawn_on is not None},
+        )
+    return consent
 
 
 def item_read(*, actor, item: Item, download: bool = False) -> None:

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .export import views as export_views
 
 app_name = "evidence"
 
@@ -11,11 +12,14 @@ urlpatterns = [
     path("items/<uuid:pk>/download/", views.item_download, name="item_download"),
     path("items/<uuid:pk>/verification/", views.item_verification, name="item_verification"),
     path("items/<uuid:pk>/events/", views.item_events, name="item_events"),
+    path("items/<uuid:pk>/source/", views.item_origin, name="item_origin"),
+    path("cases/<int:pk>/consent/", views.person_consent, name="person_consent"),
     path("testimonies/new/", views.testimony_new, name="testimony_new"),
     path("testimonies/<uuid:pk>/", views.testimony, name="testimony"),
     path("testimonies/<uuid:pk>/consent/", views.testimony_consent, name="testimony_consent"),
     path("testimonies/<uuid:pk>/event/", views.testimony_event, name="testimony_event"),
     path("events/new/", views.event_new, name="event_new"),
     path("events/<uuid:pk>/", views.event, name="event"),
-    path("export/", views.export_package, name="export"),
+    path("export/", export_views.package, name="export"),
+    path("cases/<int:pk>/export/", export_views.case_export, name="case_export"),
 ]

@@ -5,7 +5,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -23,8 +24,9 @@ from .forms import (
     ConsentForm,
     EventForm,
     EventLinkForm,
-    ExportForm,
+    ItemOriginForm,
     ItemUploadForm,
+    PersonConsentForm,
     TestimonyEventForm,
     TestimonyForm,
     VerificationForm,
@@ -85,7 +87,12 @@ def item_new(request):
 def _item_new(request):
     cases = selectors.cases_to_document(request.user)
     initial = {"acquired_on": timezone.localdate(), "case": request.GET.get("case", "")}
-    form = ItemUploadForm(request.POST or None, cases=cases, initial=initial)
+    form = ItemUploadForm(
+        request.POST or None,
+        cases=cases,
+        testimonies=selectors.witness_testimonies(request.user),
+        initial=initial,
+    )
     if request.method == "POST":
         files, refusals = received_files(request, "files")
         for refusal in refusals:
@@ -138,7 +145,9 @@ def _item_for(request, pk) -> Item:
     return get_for(request.user, Item.objects.select_related("case"), pk, Perm.EVIDENCE_VIEW)
 
 
-def _item_page(request, item, *, verification_form=None, events_form=None, status=200):
+def _item_page(
+    request, item, *, verification_form=None, events_form=None, origin_form=None, status=200
+):
     query = request.GET.get("q", "").strip()
     chat = None
     if item.kind == "chat_export":
@@ -173,8 +182,23 @@ def _item_page(request, item, *, verification_form=None, events_form=None, statu
             or VerificationForm(initial={"status": item.verification}),
             "events_form": events_form
             or EventLinkForm(events=events, initial={"events": list(item.events.all())}),
+            "origin_form": origin_form or _origin_form(request, item),
         },
         status=status,
+    )
+
+
+def _origin_form(request, item, data=None) -> ItemOriginForm:
+    return ItemOriginForm(
+        data,
+        testimonies=selectors.witness_testimonies(request.user, not_case=item.case),
+        initial={
+            "origin": item.origin,
+            "origin_testimony": str(item.origin_testimony_id or ""),
+            "origin_organisation": item.origin_organisation,
+            "terms_scope": item.terms_scope,
+            "terms_courts": "\n".join(item.terms_courts),
+        },
     )
 
 
@@ -253,6 +277,59 @@ def item_events(request, pk):
     services.item_link_events(actor=request.user, item=found, events=form.cleaned_data["events"])
     messages.success(request, _("Events saved."))
     return redirect("evidence:item", pk=found.pk)
+
+
+@require_POST
+@requires(Perm.EVIDENCE_EDIT)
+def item_origin(request, pk):
+    found = _item_for(request, pk)
+    form = _origin_form(request, found, request.POST)
+    if form.is_valid():
+        try:
+            services.item_set_origin(actor=request.user, item=found, **form.cleaned_data)
+        except services.EvidenceError as problem:
+            form.add_error(None, str(problem))
+        else:
+            messages.success(request, _("Source and release terms recorded."))
+            return redirect(f"{reverse('evidence:item', args=[found.pk])}#source")
+    return _item_page(request, found, origin_form=form, status=400)
+
+
+@never_cache
+@requires(Perm.EVIDENCE_EDIT)
+def person_consent(request, pk):
+    """The consent of the person of a case for the items that came from him."""
+    case = get_object_or_404(selectors.cases_to_document(request.user), pk=pk)
+    consent = selectors.person_consent_of(case)
+    form = PersonConsentForm(
+        request.POST or None,
+        initial={
+            "scope": consent.scope,
+            "courts": "\n".join(consent.courts),
+            "withdrawn_on": consent.withdrawn_on,
+        }
+        if consent
+        else None,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.person_consent_record(actor=request.user, case=case, **form.cleaned_data)
+        except services.EvidenceError as problem:
+            form.add_error(None, str(problem))
+        else:
+            messages.success(request, _("Consent recorded."))
+            return redirect("evidence:person_consent", pk=case.pk)
+    return render(
+        request,
+        "evidence/person_consent.html",
+        {
+            "case": case,
+            "consent": consent,
+            "form": form,
+            "items": selectors.items_from_person(request.user, case),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 # -- testimonies ------------------------------------------------------------------------------
@@ -382,48 +459,3 @@ def event(request, pk):
     found = get_for(request.user, Event.objects.all(), pk, Perm.EVIDENCE_EDIT)
     links, items = selectors.event_links(request.user, found)
     return render(request, "evidence/event.html", {"event": found, "links": links, "items": items})
-
-
-# -- export -----------------------------------------------------------------------------------
-
-
-@never_cache
-@requires(Perm.EVIDENCE_EXPORT)
-def export_package(request):
-    """A signed BagIt package of a case as a ZIP made while it downloads: every item, and the
-    testimonies whose consent allows the recipient (the others are left out and named in the
-    audit row). The command line can also pick items and testimonies and encrypt to age."""
-    from . import export
-
-    form = ExportForm(
-        request.POST or None,
-        cases=selectors.cases_to_document(request.user),
-        initial={"case": request.GET.get("case", "")},
-    )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            result, chunks = export.stream_package_zip(
-                actor=request.user,
-                case=data["case"],
-                recipient_kind=data["recipient"],
-                recipient_body=data["body"],
-            )
-        except services.EvidenceError as problem:
-            form.add_error(None, str(problem))
-        else:
-            response = StreamingHttpResponse(chunks, content_type="application/zip")
-            response["Content-Disposition"] = content_disposition_header(True, result.path.name)
-            return response
-    return render(
-        request,
-        "evidence/export.html",
-        {"form": form, "public_key": _public_key()},
-        status=400 if form.errors else 200,
-    )
-
-
-def _public_key() -> str:
-    from waystation.core.signing import public_key_text
-
-    return public_key_text()

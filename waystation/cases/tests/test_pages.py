@@ -73,7 +73,7 @@ def test_members_without_cases_are_refused(client_for, client_case, name):
 def test_treasurer_never_sees_identity_even_in_exports(client_for, client_case):
     client = client_for("treasurer")
     response = client.post(
-        reverse("cases:export", args=[client_case.pk]), {"format": "json", "reason": "legal"}
+        reverse("evidence:case_export", args=[client_case.pk]), {"format": "json", "reason": "legal"}
     )
     assert response.status_code == 403
     assert "Иван" not in response.content.decode()
@@ -124,12 +124,12 @@ def test_lawyer_reveals_but_sees_no_care_side(client_for, cast, client_case):
 
 def test_export_includes_identity_only_with_a_reason_and_is_audited(client_for, client_case):
     client = client_for("coordinator")
-    plain = client.post(reverse("cases:export", args=[client_case.pk]), {"format": "json"})
+    plain = client.post(reverse("evidence:case_export", args=[client_case.pk]), {"format": "json"})
     assert plain.status_code == 200 and plain["Content-Type"] == "application/json"
     assert plain.json()["codename"] == "amber-falcon-7"
     assert "identity" not in plain.json() and "Иван" not in plain.content.decode()
     full = client.post(
-        reverse("cases:export", args=[client_case.pk]), {"format": "html", "reason": "legal"}
+        reverse("evidence:case_export", args=[client_case.pk]), {"format": "html", "reason": "legal"}
     )
     assert "Иван Петров" in full.content.decode()
     rows = list(AuditEvent.objects.filter(event=Event.CASE_EXPORTED).order_by("seq"))
@@ -399,14 +399,14 @@ def test_lawyer_export_holds_the_legal_side_only(client_for, cast, client_case):
     services.note_add(actor=cast["caseworker"], case=client_case, text="appeal filed", legal=True)
     data = (
         client_for("lawyer")
-        .post(reverse("cases:export", args=[client_case.pk]), {"format": "json"})
+        .post(reverse("evidence:case_export", args=[client_case.pk]), {"format": "json"})
         .json()
     )
     assert [note["text"] for note in data["notes"]] == ["appeal filed"]
     assert not {"summary", "needs", "family", "services"} & set(data)
     full = (
         client_for("caseworker")
-        .post(reverse("cases:export", args=[client_case.pk]), {"format": "json"})
+        .post(reverse("evidence:case_export", args=[client_case.pk]), {"format": "json"})
         .json()
     )
     assert full["summary"] == "Sleeps at a friend's flat" and len(full["notes"]) == 2

@@ -9,19 +9,20 @@ import io
 import os
 import tarfile
 import time
-import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from django.utils import timezone, translation
 
-from waystation.core import crypto, signing
-from waystation.core.blobstore import BlobDamaged, BlobMissing, blob_name, blob_store
-from waystation.core.streaming import StreamedWrites
+from waystation.core import signing
+from waystation.core.streaming import zip_stream
 
+from .. import gate
 from ..models import Item, Recipient
 from ..services import EvidenceError
-from .contents import Contents, Selection
+from .contents import Contents
+
+__all__ = ["bag_files", "bag_root_name", "write_directory", "write_encrypted", "zip_stream"]
 
 TAG_MANIFEST = "tagmanifest-sha256.txt"
 SIGNATURE = TAG_MANIFEST + ".sig"
@@ -30,32 +31,15 @@ KEY_TAG = "Waystation-Signing-Key"
 _TAR_BLOCK, _TAR_RECORD = 512, 512 * 20
 
 
-def item_chunks(item: Item) -> Iterator[bytes]:
-    """The item's bytes from the blob store. They are not hashed again here: at the end of
-    ``open`` the store checks that they hash to the blob's name, and the name is made from
-    the SHA-256 taken at ingest, which is checked first."""
-    verify_hint = "run `waystation evidence verify`"
-    if not crypto.digests_equal(blob_name(item.sha256), item.blob):
-        raise EvidenceError(
-            f"item {item.pk}: its record does not match its stored file; {verify_hint}"
-        )
-    try:
-        yield from blob_store().open(item.blob)
-    except BlobMissing:
-        raise EvidenceError(f"item {item.pk}: its stored file is missing; {verify_hint}") from None
-    except BlobDamaged:
-        raise EvidenceError(f"item {item.pk}: its stored file is damaged; {verify_hint}") from None
-
-
 class _Counted:
     """The chunks of one item, counted as they are handed on: its tar header already holds
     the size, so more bytes or fewer are an error."""
 
-    def __init__(self, item: Item):
-        self.item, self.count = item, 0
+    def __init__(self, release, item: Item):
+        self.release, self.item, self.count = release, item, 0
 
     def __iter__(self) -> Iterator[bytes]:
-        for chunk in item_chunks(self.item):
+        for chunk in self.release.open(self.item):
             self.count += len(chunk)
             if self.count > self.item.size:
                 break
@@ -71,9 +55,10 @@ def bag_files(contents: Contents) -> Iterator[tuple[str, int, Iterable[bytes]]]:
     """Every file of the bag as (path, size, chunks), the payload first, the manifests and
     the signature last. Take each file's chunks to the end before asking for the next file:
     only then has an item been checked."""
+    gate.admit(contents.release)
     manifest = {}
     for item, path in contents.items:
-        counted = _Counted(item)
+        counted = _Counted(contents.release, item)
         yield path, item.size, counted
         if counted.count != item.size:
             raise RuntimeError(f"{path} was not written to the end")
@@ -102,10 +87,11 @@ def _manifest(hashes: dict[str, str]) -> bytes:
     return "".join(f"{digest}  {path}\n" for path, digest in sorted(hashes.items())).encode()
 
 
-def _recipient_text(selection: Selection) -> str:
+def _recipient_text(release: gate.Release) -> str:
+    addressee = release.addressee
     with translation.override("en"):  # the package is read abroad: one language
-        label = f"{selection.kind} ({Recipient(selection.kind).label})"
-    return f"{label}: {selection.body}" if selection.body else label
+        label = f"{addressee.kind} ({Recipient(addressee.kind).label})"
+    return f"{label}: {addressee.name}" if addressee.name else label
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -113,7 +99,7 @@ def _count(n: int, one: str, many: str) -> str:
 
 
 def _bag_info(contents: Contents) -> bytes:
-    selection = contents.selection
+    release = contents.release
     tags = [
         ("Source-Organization", contents.source),
         ("Bagging-Date", timezone.localdate().isoformat()),
@@ -121,13 +107,13 @@ def _bag_info(contents: Contents) -> bytes:
         ("External-Identifier", contents.package_id),
         (
             "External-Description",
-            f"Evidence package of case {selection.case.codename}: "
-            f"{_count(len(selection.items), 'item', 'items')}, "
-            f"{_count(len(selection.testimonies), 'testimony', 'testimonies')}",
+            f"Evidence package of case {release.case.codename}: "
+            f"{_count(len(release.items), 'item', 'items')}, "
+            f"{_count(len(release.testimonies), 'testimony', 'testimonies')}",
         ),
         ("Bag-Software-Agent", "Waystation"),
-        ("Waystation-Case", selection.case.codename),
-        ("Waystation-Recipient", _recipient_text(selection)),
+        ("Waystation-Case", release.case.codename),
+        ("Waystation-Recipient", _recipient_text(release)),
         (KEY_TAG, contents.signing_key),
         ("Waystation-Signature", f"Ed25519 over {TAG_MANIFEST}, in {SIGNATURE}"),
     ]
@@ -140,7 +126,7 @@ def _readme(contents: Contents) -> bytes:
         package=contents.package_id,
         source=contents.source,
         date=timezone.localdate().isoformat(),
-        recipient=_recipient_text(contents.selection),
+        recipient=_recipient_text(contents.release),
         key=contents.signing_key,
         pem_key=key,
         signature=SIGNATURE,
@@ -155,10 +141,12 @@ made by {source} on {date} with Waystation, for: {recipient}
 
 This directory is a BagIt bag (RFC 8493).
 
-  data/items/<item id>/<file>    each evidence item, bit for bit as the group received it
+  data/items/<item id>/<file>    each evidence item, bit for bit as the group received it;
+                                 only items whose source consented to this recipient (or
+                                 whose terms allow it, or from an open source)
   data/items.json   .csv         each item: SHA-256, size, media type, original name and
-                                 file time, when, how and from whom it was acquired,
-                                 verification, linked events, metadata found in the file
+                                 file time, when, how and from whom it was acquired, its
+                                 source, verification, linked events, metadata in the file
   data/testimonies.json   .csv   only testimonies whose witness consented to sharing them
                                  with this recipient: statement, language, interview date,
                                  interviewer, interpreter, consent, role in each event
@@ -310,21 +298,3 @@ def bag_root_name(out: Path) -> str:
     for suffix in (".age", ".tar", ".zip"):
         name = name.removesuffix(suffix)
     return name.strip(" .") or "package"
-
-
-def zip_stream(files, root: str) -> Iterator[bytes]:
-    sink = StreamedWrites()
-    when = time.localtime()[:6]
-    with zipfile.ZipFile(sink, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-        for path, _size, chunks in files:
-            info = zipfile.ZipInfo(f"{root}/{path}", date_time=when)
-            info.external_attr = 0o600 << 16
-            with archive.open(info, "w", force_zip64=True) as member:
-                for chunk in chunks:
-                    member.write(chunk)
-                    if data := sink.take():
-                        yield data
-            if data := sink.take():
-                yield data
-    if data := sink.take():
-        yield data

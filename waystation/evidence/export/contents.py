@@ -1,7 +1,6 @@
-"""What goes into a package besides the bytes of the items: the selection (case, recipient,
-items, testimonies within consent) and the tables under data/, as JSON (exact values) and CSV
-(to read in a spreadsheet), made in memory before the first byte is written: they are small
-next to the items."""
+"""What goes into a package besides the bytes of the items: the tables under data/ for what
+the gate released, as JSON (exact values) and CSV (to read in a spreadsheet), made in memory
+before the first byte is written: they are small next to the items."""
 
 import csv
 import io
@@ -14,7 +13,7 @@ from django.conf import settings
 from waystation.core import signing
 from waystation.core.uploads import display_name
 
-from .. import custody
+from .. import custody, gate
 from ..models import CustodyEntry, Event, Item, Testimony
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -24,26 +23,19 @@ _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
 
 
 @dataclass
-class Selection:
-    case: object
-    kind: str
-    body: str
-    items: list[Item]
-    testimonies: list[Testimony]
-    left_out: dict[str, str]
-
-
-@dataclass
 class Contents:
     """Everything the bag holds but the bytes of the items, made before the first byte is
     written."""
 
-    package_id: str
-    selection: Selection
+    release: gate.Release
     items: list[tuple[Item, str]]  # and the item's path in the bag
     tables: list[tuple[str, bytes]]
     source: str
     signing_key: str
+
+    @property
+    def package_id(self) -> str:
+        return self.release.id
 
     @property
     def payload_bytes(self) -> int:
@@ -94,6 +86,7 @@ ITEM_COLUMNS = (
     "acquired_on",
     "acquired_how",
     "acquired_from",
+    "source",
     "description",
     "verification",
     "verification_reason",
@@ -164,6 +157,7 @@ def _item_row(item: Item, path: str, codename: str) -> dict:
         "acquired_on": _date(item.acquired_on),
         "acquired_how": item.acquired_how,
         "acquired_from": item.acquired_from,
+        "source": item.origin,
         "description": item.description,
         "verification": item.verification,
         "verification_reason": item.verification_reason,
@@ -263,22 +257,24 @@ def _csv(rows: list[dict], columns: tuple[str, ...]) -> bytes:
     return buffer.getvalue().encode()
 
 
-def make_contents(selection: Selection, package_id: str) -> Contents:
-    codename = selection.case.codename
-    items = [(item, f"data/items/{item.pk}/{_file_name(item)}") for item in selection.items]
-    event_ids = {e.pk for item in selection.items for e in item.events.all()} | {
-        link.event_id for t in selection.testimonies for link in t.event_links.all()
+def make_contents(release: gate.Release) -> Contents:
+    """The tables for what ``release`` lets go, and nothing else."""
+    gate.admit(release)
+    codename = release.case.codename
+    items = [(item, f"data/items/{item.pk}/{_file_name(item)}") for item in release.items]
+    event_ids = {e.pk for item in release.items for e in item.events.all()} | {
+        link.event_id for t in release.testimonies for link in t.event_links.all()
     }
     events = Event.objects.filter(pk__in=event_ids).order_by("date_from", "title", "pk")
     entries = (
-        CustodyEntry.objects.filter(item__in=[item.pk for item in selection.items])
+        CustodyEntry.objects.filter(item__in=[item.pk for item in release.items])
         .select_related("actor")
         .order_by("item__ingested_at", "item_id", "seq")
     )
     tables = {
         "items": ([_item_row(item, path, codename) for item, path in items], ITEM_COLUMNS),
         "testimonies": (
-            [_testimony_row(t, codename) for t in selection.testimonies],
+            [_testimony_row(t, codename) for t in release.testimonies],
             TESTIMONY_COLUMNS,
         ),
         "events": ([_event_row(e) for e in events], EVENT_COLUMNS),
@@ -289,8 +285,7 @@ def make_contents(selection: Selection, package_id: str) -> Contents:
         files.append((f"data/{name}.json", _json(rows)))
         files.append((f"data/{name}.csv", _csv(rows, columns)))
     return Contents(
-        package_id=package_id,
-        selection=selection,
+        release=release,
         items=items,
         tables=files,
         source=getattr(settings, "EVIDENCE_SOURCE_ORGANIZATION", "") or "Waystation instance",

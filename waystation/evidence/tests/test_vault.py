@@ -272,9 +272,9 @@ def test_testimony_form_keeps_what_was_typed_and_records_consent(client_for, cas
     done = client.post(url, {**typed, "consent_body": "Eurojust"})
     testimony = Testimony.objects.get()
     assert done["Location"] == reverse("evidence:testimony", args=[testimony.pk])
-    assert testimony.consent_allows("court", "eurojust")
-    assert not testimony.consent_allows("court", "Some other court")
-    assert not testimony.consent_allows("media")
+    assert testimony.terms.allows("court", "eurojust")
+    assert not testimony.terms.allows("court", "Some other court")
+    assert not testimony.terms.allows("media")
 
 
 def test_withdrawn_consent_allows_nothing_and_is_audited(client_for, testimony):
@@ -284,7 +284,7 @@ def test_withdrawn_consent_allows_nothing_and_is_audited(client_for, testimony):
         {"consent_scope": ["un"], "consent_body": "", "withdraw": "on"},
     )
     testimony.refresh_from_db()
-    assert testimony.consent_withdrawn and not testimony.consent_allows("un")
+    assert testimony.consent_withdrawn and not testimony.terms.allows("un")
     changed = AuditEvent.objects.get(event=Audit.TESTIMONY_CONSENT_CHANGED)
     assert changed.data == {"scope": ["un"], "withdrawn": True}
 
@@ -341,12 +341,19 @@ def test_the_web_package_holds_only_testimonies_within_consent(
 
     import bagit
 
-    _ingest(cast, testimony.case, b"a scan\n", "scan.txt")
+    scan = _ingest(cast, testimony.case, b"a scan\n", "scan.txt")
+    services.item_set_origin(actor=cast["documentation_officer"], item=scan, origin="open")
     client = client_for("documentation_officer")
     url = reverse("evidence:export")
     refused = client.post(url, {"case": testimony.case.codename, "recipient": "court"})
     assert refused.status_code == 400 and "Name the court" in refused.content.decode()
-    response = client.post(url, {"case": testimony.case.codename, "recipient": "media"})
+    chosen = {"case": testimony.case.codename, "recipient": "media"}
+    listed = client.post(url, {**chosen, "step": "preview"})
+    assert listed.status_code == 200 and listed.get("Content-Type", "").startswith("text/html")
+    page = listed.content.decode()
+    assert f'value="{scan.pk}"' in page and f'value="{testimony.pk}"' not in page
+    assert not AuditEvent.objects.filter(event=Audit.EVIDENCE_EXPORTED).exists()
+    response = client.post(url, {**chosen, "step": "download", "items": [str(scan.pk)]})
     assert response["Content-Type"] == "application/zip"
     archive = tmp_path / "package.zip"
     archive.write_bytes(b"".join(response.streaming_content))

@@ -29,11 +29,20 @@ class DossierForm(forms.Form):
     recipient = forms.ChoiceField(
         label=_("Recipient"),
         required=False,
-        choices=[("", _("Not named (no testimony can be included)")), *Recipient.choices],
-        help_text=_("Testimonies go in only when their witness consented to this recipient."),
+        choices=[
+            ("", _("Not named (no evidence or testimony can be included)")),
+            *Recipient.choices,
+        ],
+        help_text=_(
+            "An item goes in only when its source consented to this recipient (or its terms "
+            "allow it); a testimony only when its witness did. Choosing one that may not go "
+            "refuses the whole dossier and says why."
+        ),
     )
     recipient_body = forms.CharField(
-        label=_("Name of the court or investigative body"), required=False, max_length=200
+        label=_("Name of the court, investigative body or partner"),
+        required=False,
+        max_length=200,
     )
     testimonies = forms.MultipleChoiceField(
         label=_("Testimonies"), required=False, widget=forms.CheckboxSelectMultiple
@@ -51,33 +60,29 @@ class DossierForm(forms.Form):
         self.fields["pathway"].choices = [("", _("None"))] + [
             (p.id, localized(p.names).text) for p in pathways
         ]
-        self._testimonies = {str(t.pk): t for t in testimonies}
         self.fields["testimonies"].choices = [(str(t.pk), _testimony_label(t)) for t in testimonies]
         self.fields["items"].choices = [(str(item.pk), _item_label(item)) for item in items]
         if not identity:
             del self.fields["identity"]
         if not testimonies:
-            for name in ("recipient", "recipient_body", "testimonies"):
-                del self.fields[name]
+            del self.fields["testimonies"]
         if not items:
             del self.fields["items"]
+        if not testimonies and not items:
+            for name in ("recipient", "recipient_body"):
+                del self.fields[name]
 
     def clean(self):
+        """Only what the form can tell: whether what may go is decided by the exit gate."""
         data = super().clean()
-        chosen = [self._testimonies[pk] for pk in data.get("testimonies", ())]
+        chosen = data.get("testimonies") or data.get("items")
         recipient, body = data.get("recipient", ""), data.get("recipient_body", "").strip()
         if chosen and not recipient:
-            self.add_error("recipient", _("Choose who receives the dossier, to check consent."))
+            self.add_error(
+                "recipient", _("Choose who receives the dossier: what may go depends on it.")
+            )
         elif recipient == Recipient.COURT and not body:
             self.add_error("recipient_body", _("Name the court or investigative body."))
-        elif recipient:
-            refused = [t for t in chosen if not t.consent_allows(recipient, body)]
-            if refused:
-                self.add_error(
-                    "testimonies",
-                    _("The witness did not consent to this recipient for: %(which)s")
-                    % {"which": "; ".join(_testimony_label(t) for t in refused)},
-                )
         return data
 
     def choices(self) -> Choices:

@@ -1,11 +1,12 @@
-"""Making a dossier: the policy checked (again, after the view), the choices checked against
-what the user may see and what each witness consented to, then one transaction that writes the
-audit row — who, which case, which items and testimonies, identity or not, never content — and
-each exported file's custody entry, and reads what the dossier holds. The PDF is made from
-that; a ZIP streams the chosen files from the blob store after it, never whole in memory."""
+"""Making a dossier: the policy checked (again, after the view), then the exit gate
+(``evidence.gate``) decides on the chosen items and testimonies for the recipient — one that
+may not go refuses the whole dossier, audited —, then one transaction that records the
+release (the audit row: who, which case, which items and testimonies, identity or not, never
+content; and each exported file's custody entry) and reads what the dossier holds. The PDF is
+made from that; a ZIP streams the released files from the blob store after it, never whole
+in memory."""
 
 import hashlib
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -14,15 +15,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from waystation.accounts.policy import Perm, Side, can, case_sides
-from waystation.audit.events import Event
-from waystation.audit.services import record
 from waystation.cases.models import Case, Identity
-from waystation.evidence import custody
-from waystation.evidence.export import consent_problem
-from waystation.evidence.export.bag import item_chunks, zip_stream
-from waystation.evidence.models import CustodyAction, Recipient
-from waystation.evidence.selectors import items_for, testimonies_for
-from waystation.screening.selectors import export_clearance_problem
+from waystation.core.streaming import zip_stream
+from waystation.evidence import gate
 
 from .. import catalogue
 from . import contents as gather
@@ -62,18 +57,7 @@ def may_include_identity(user, case: Case) -> bool:
     )
 
 
-def _chosen(queryset, ids, what: str) -> list:
-    wanted = {str(value) for value in ids}
-    try:
-        rows = list(queryset.filter(pk__in=[uuid.UUID(value) for value in wanted]))
-    except ValueError:
-        raise DossierError(_("Choose %(what)s from the list.") % {"what": what}) from None
-    if {str(row.pk) for row in rows} != wanted:
-        raise DossierError(_("Choose %(what)s from the list.") % {"what": what})
-    return rows
-
-
-def _check(actor, case: Case, choices: Choices):
+def _check(actor, case: Case, choices: Choices) -> tuple:
     if not may_build(actor, case):
         raise DossierRefused(case.pk)
     if choices.language not in LANGUAGE_CODES or choices.output not in ("pdf", "zip"):
@@ -85,73 +69,56 @@ def _check(actor, case: Case, choices: Choices):
         pathway = catalogue.current().get(choices.pathway_id)
         if pathway is None:
             raise DossierError(_("Choose the pathway from the catalogue."))
-    items = _chosen(items_for(actor, case=case), choices.item_ids, _("evidence items"))
-    items.sort(key=lambda item: (item.acquired_on, item.ingested_at, str(item.pk)))
-    testimonies = _chosen(
-        testimonies_for(actor, case=case), choices.testimony_ids, _("testimonies")
-    )
-    testimonies.sort(key=lambda t: (t.interviewed_on, t.recorded_at, str(t.pk)))
-    # As for an evidence export: a person with exclusion concerns may be a perpetrator as well
-    # as a witness, so his evidence leaves only once a coordinator has confirmed it.
-    if (items or testimonies) and (problem := export_clearance_problem(case)):
-        with transaction.atomic():
-            record(
-                Event.EVIDENCE_EXPORT_REFUSED,
-                actor=actor,
-                obj=case,
-                data={
-                    "case": case.pk,
-                    "format": "dossier",
-                    "screening": "concerns_not_cleared",
-                },
-            )
-        raise DossierError(problem)
-    if testimonies:
-        if choices.recipient not in Recipient.values:
+    addressee = None
+    try:
+        if choices.recipient:
+            addressee = gate.Addressee.of(choices.recipient, choices.recipient_body)
+        elif choices.item_ids or choices.testimony_ids:
             raise DossierError(
-                _("Choose who receives the dossier, to check the witness's consent.")
+                _("Choose who receives the dossier: what may go depends on it.")
             )
-        if any(consent_problem(t, choices.recipient, choices.recipient_body) for t in testimonies):
-            raise DossierError(
-                _("A testimony you chose may not go to this recipient: no consent to it.")
-            )
-    return pathway, items, testimonies
+        # Everything chosen is asked for by id: one that may not go refuses the dossier. A
+        # dossier without evidence still passes the gate: screening holds every way out.
+        release = gate.clear(
+            actor=actor,
+            case=case,
+            addressee=addressee,
+            way=f"dossier_{choices.output}",
+            item_ids=choices.item_ids,
+            testimony_ids=choices.testimony_ids,
+            allow_empty=True,
+        )
+    except gate.GateError as problem:
+        raise DossierError(str(problem)) from None
+    return pathway, release
 
 
 def dossier_build(*, actor, case: Case, choices: Choices) -> Built:
     """The dossier as chosen: a PDF, or a ZIP of the PDF, the chosen files and a manifest."""
-    pathway, items, testimonies = _check(actor, case, choices)
-    dossier_id = uuid.uuid4().hex[:16]
+    pathway, release = _check(actor, case, choices)
+    dossier_id = release.id.replace("-", "")[:16]
     files = choices.output == "zip"
+    items = sorted(
+        release.items, key=lambda item: (item.acquired_on, item.ingested_at, str(item.pk))
+    )
+    testimonies = sorted(
+        release.testimonies, key=lambda t: (t.interviewed_on, t.recorded_at, str(t.pk))
+    )
     with transaction.atomic():
-        record(
-            Event.CASE_EXPORTED,
+        gate.record(
+            release,
             actor=actor,
-            obj=case,
-            data={
+            files=files,
+            extra={
                 "format": f"dossier_{choices.output}",
                 "dossier": dossier_id,
                 "identity": choices.identity,
                 "reason": IDENTITY_REASON if choices.identity else None,
                 "language": choices.language,
                 "pathway": pathway.id if pathway else None,
-                "recipient": choices.recipient or None,
-                "items": sorted(str(item.pk) for item in items),
                 "files": files,
-                "testimonies": sorted(str(t.pk) for t in testimonies),
             },
         )
-        if files:
-            for item in items:
-                custody.append(
-                    item=item,
-                    action=CustodyAction.EXPORTED,
-                    actor=actor,
-                    details={
-                        "dossier": dossier_id,
-                        "recipient": choices.recipient or "application",
-                    },
-                )
         identity = None
         if choices.identity:
             identity, _created = Identity.objects.get_or_create(case=case)
@@ -179,19 +146,20 @@ def dossier_build(*, actor, case: Case, choices: Choices) -> Built:
         dossier_id,
         root + ".zip",
         "application/zip",
-        zip_stream(_zip_files(pdf, labelled_items), root),
+        zip_stream(_zip_files(release, pdf, labelled_items), root),
         choices.identity,
     )
 
 
-def _zip_files(pdf: bytes, items):
-    """The ZIP's files as (path, size, chunks): the PDF, each item streamed from the blob
-    store, and a manifest that ``sha256sum -c SHA256SUMS.txt`` checks."""
+def _zip_files(release: gate.Release, pdf: bytes, items):
+    """The ZIP's files as (path, size, chunks): the PDF, each released item streamed from
+    the blob store, and a manifest that ``sha256sum -c SHA256SUMS.txt`` checks."""
+    gate.admit(release, recorded=True)
     manifest = {"dossier.pdf": hashlib.sha256(pdf).hexdigest()}
     yield "dossier.pdf", len(pdf), (pdf,)
     for label, item in items:
         path = f"files/{gather.safe_file_name(label, item)}"
         manifest[path] = item.sha256
-        yield path, item.size, item_chunks(item)
+        yield path, item.size, release.open(item)
     text = "".join(f"{digest}  {path}\n" for path, digest in manifest.items()).encode()
     yield "SHA256SUMS.txt", len(text), (text,)

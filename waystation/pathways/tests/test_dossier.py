@@ -22,7 +22,7 @@ from waystation.cases import services as cases
 from waystation.cases.models import DocumentKind, RiskKind, Status
 from waystation.cases.tests.factories import make_case
 from waystation.evidence import services as evidence
-from waystation.evidence.models import CustodyAction, CustodyEntry, Recipient
+from waystation.evidence.models import CustodyAction, CustodyEntry, ItemOrigin, Recipient
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +57,11 @@ def case(cast):
 @pytest.fixture
 def items(cast, case):
     officer = cast["documentation_officer"]
+    # His own files: they go where he agreed they may (the exit gate's table is in
+    # evidence/tests/test_gate.py).
+    evidence.person_consent_record(
+        actor=officer, case=case, scope=[Recipient.NGO, Recipient.AUTHORITY]
+    )
     return [
         evidence.item_ingest_stream(
             actor=officer,
@@ -64,6 +69,7 @@ def items(cast, case):
             source=io.BytesIO(data),
             original_name=name,
             acquired_on=on,
+            origin=ItemOrigin.PERSON,
         )
         for name, data, on in (
             ("../photo 1.jpg", PHOTO, date(2024, 4, 1)),
@@ -175,6 +181,7 @@ def test_the_zip_holds_the_files_bit_for_bit_and_a_matching_manifest(client_for,
             output="zip",
             identity="on",
             items=[str(item.pk) for item in items],
+            recipient=Recipient.AUTHORITY,
         )
         assert response.status_code == 200
         assert response["Content-Type"] == "application/zip"
@@ -268,8 +275,15 @@ def test_testimonies_only_within_consent_and_the_form_keeps_what_was_chosen(
 
     refused = make(client, case, recipient=Recipient.MEDIA, **chosen)
     assert refused.status_code == 400
-    assert "did not consent" in refused.content.decode()
+    page = refused.content.decode()
+    assert "Refused, nothing was exported." in page
+    assert "witness consented to: NGOs" in page
+    assert "the person of the case consented to: NGOs, authorities deciding an application" in page
     assert not AuditEvent.objects.filter(event=Event.CASE_EXPORTED).exists()
+    refusal = AuditEvent.objects.get(event=Event.EVIDENCE_EXPORT_REFUSED).data
+    assert refusal["way"] == "dossier_zip" and refusal["recipient"] == "media"
+    assert refusal["items"] == [str(items[1].pk)]
+    assert refusal["testimonies"] == [str(testimony.pk)]
     assert not CustodyEntry.objects.filter(action=CustodyAction.EXPORTED).exists()
 
     allowed = make(client, case, recipient=Recipient.NGO, **chosen)
@@ -293,6 +307,12 @@ def test_an_item_of_another_case_cannot_be_slipped_in(client_for, cast, case, it
         source=io.BytesIO(b"not for this dossier"),
         original_name="other.txt",
     )
-    response = make(client_for("caseworker"), case, output="zip", items=[str(foreign.pk)])
+    response = make(
+        client_for("caseworker"),
+        case,
+        output="zip",
+        items=[str(foreign.pk)],
+        recipient=Recipient.AUTHORITY,
+    )
     assert response.status_code == 400
     assert not AuditEvent.objects.filter(event=Event.CASE_EXPORTED).exists()

@@ -1,6 +1,6 @@
 """A witness can also be a perpetrator: once exclusion concerns are recorded in a person's
-screening, his evidence goes out only after a coordinator has confirmed it — on the web
-export and on the command line alike."""
+screening, nothing of his case goes out — evidence package, dossier, case export — until a
+coordinator has confirmed it, on the web and on the command line alike."""
 
 import io
 from io import StringIO
@@ -36,6 +36,7 @@ def case(cast, blobs):
         case=case,
         source=io.BytesIO(b"a video, say\n"),
         original_name="clip.mp4",
+        origin="open",
     )
     return case
 
@@ -46,8 +47,10 @@ def concern(case, cast):
 
 
 def _web_export(client_for, case):
+    item = case.evidence_items.get()
     return client_for("documentation_officer").post(
-        reverse("evidence:export"), {"case": case.codename, "recipient": "un"}
+        reverse("evidence:export"),
+        {"case": case.codename, "recipient": "un", "step": "download", "items": [str(item.pk)]},
     )
 
 
@@ -122,15 +125,16 @@ def test_a_dossier_with_his_evidence_waits_for_the_same_confirmation(
 ):
     item = case.evidence_items.get()
     url = reverse("dossier:case", kwargs={"pk": case.pk})
-    chosen = {"language": "en", "output": "zip", "items": [str(item.pk)]}
+    chosen = {"language": "en", "output": "zip", "items": [str(item.pk)], "recipient": "un"}
     refused = client_for("caseworker").post(url, chosen)
     assert refused.status_code == 400
     assert "may leave only after a coordinator has confirmed it" in refused.content.decode()
     assert "concern" not in refused.content.decode().lower()
     assert not AuditEvent.objects.filter(event=Audit.CASE_EXPORTED).exists()
     assert AuditEvent.objects.filter(event=Audit.EVIDENCE_EXPORT_REFUSED).count() == 1
-    # Without evidence or testimonies the dossier is only the case's own summary.
+    # Even without evidence or testimonies: screening holds every way out.
     summary = client_for("caseworker").post(url, {"language": "en", "output": "pdf"})
-    assert summary.status_code == 200
+    assert summary.status_code == 400
+    assert "may leave only after a coordinator has confirmed it" in summary.content.decode()
     services.export_clear(actor=cast["coordinator"], screening=concern.screening, reasons="ok")
     assert client_for("caseworker").post(url, chosen)["Content-Type"] == "application/zip"

@@ -6,29 +6,36 @@ from django.core.management.base import BaseCommand, CommandError
 from waystation.cases.codenames import normalise
 from waystation.cases.models import Case
 from waystation.core import signing
-from waystation.evidence import export
-from waystation.evidence.models import AcquiredHow, Recipient
+from waystation.evidence import export, gate
+from waystation.evidence.models import AcquiredHow, ItemOrigin, Recipient
 from waystation.evidence.services import EvidenceError
 from waystation.evidence.verify import verify_all
 
 EXPORT_HELP = """\
-Write an evidence package for an investigator: a BagIt bag with the case's items, the
-testimonies whose witness consented to this recipient, their events and every item's chain
-of custody, signed with this instance's key (`evidence public-key`).
+Write an evidence package for an investigator: a BagIt bag with what may go to this
+recipient — the items whose source consented to it (the person of the case, the witness
+who gave the item, the terms of an organisation; open-source items go anywhere, items whose
+source is not recorded go nowhere), the testimonies whose witness consented to it —, their
+events and every item's chain of custody, signed with this instance's key (`evidence
+public-key`).
 
 The recipient is a kind, as consent is recorded:
   --recipient court --body "International Criminal Court"   a court or investigative body,
-                                                           named as in the witness's consent
-  --recipient un | ngo | media                             UN mechanisms, human rights
-                                                           organisations, media
+                                                           named as in the consent
+  --recipient partner --body "NAME"                        another Waystation group
+  --recipient un | ngo | media | authority                 UN mechanisms, human rights
+                                                           organisations, media, authorities
+                                                           deciding an application
 
-By default every item of the case goes, and every testimony whose consent allows the
-recipient; the others are listed as left out. --testimony ID picks testimonies: then a
-testimony whose consent does not allow the recipient stops the whole export (nothing is
-written). --age-recipient age1... writes one encrypted file (a tar of the bag) instead of
+Before anything is written, the command prints what goes and what is held back, each with
+its reason (the same list as the export page); --dry-run prints only that. By default
+everything of the case that may go, goes. --item ID and --testimony ID pick exactly those:
+then one that may not go stops the whole export (nothing is written, the refusal is
+audited). --age-recipient age1... writes one encrypted file (a tar of the bag) instead of
 a directory: only the holder of that age key can open it.
 
 examples:
+  waystation evidence export --case amber-falcon-27 --recipient un --dry-run
   waystation evidence export --case amber-falcon-27 --recipient un --out /media/usb/un-2025
   waystation evidence export --case amber-falcon-27 --recipient court \\
       --body "International Criminal Court" --age-recipient age1... --out icc.tar.age
@@ -71,26 +78,33 @@ class Command(BaseCommand):
             "--recipient",
             required=True,
             choices=Recipient.values,
-            help="who receives it: court (with --body), un, ngo or media",
+            help="who receives it: court (with --body), partner (with --body), un, ngo, media "
+            "or authority",
         )
         made.add_argument(
             "--body",
             default="",
             metavar="NAME",
-            help="with --recipient court: the court or investigative body, as consent names it",
+            help="with --recipient court: the court or investigative body, as consent names "
+            "it; with --recipient partner: the partner group",
         )
         made.add_argument(
             "--out",
-            required=True,
             metavar="PATH",
             help="the directory to create (or, with --age-recipient, the file); must not exist",
+        )
+        made.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="print what would go and what would be held back, and write nothing",
         )
         made.add_argument(
             "--item",
             action="append",
             dest="items",
             metavar="ID",
-            help="only this item (repeat for more; default: every item of the case)",
+            help="exactly this item (repeat for more; default: every item that may go); "
+            "refused if it may not go",
         )
         made.add_argument("--no-items", action="store_true", help="testimonies only, no items")
         made.add_argument(
@@ -98,7 +112,7 @@ class Command(BaseCommand):
             action="append",
             dest="testimonies",
             metavar="ID",
-            help="exactly this testimony (repeat for more); refused if consent does not allow",
+            help="exactly this testimony (repeat for more); refused if it may not go",
         )
         made.add_argument(
             "--no-testimonies", action="store_true", help="items only, no testimonies"
@@ -142,6 +156,41 @@ class Command(BaseCommand):
             help="who handed them over: a codename or a role, never a name",
         )
         taken.add_argument(
+            "--source",
+            default=ItemOrigin.NOT_RECORDED,
+            choices=ItemOrigin.values,
+            help="where the files came from, which decides where they may go: person (the "
+            "person of the case; his consent governs them), witness (with --testimony), open, "
+            "organisation (with --organisation and --terms), not_recorded (default: they go "
+            "nowhere until it is recorded)",
+        )
+        taken.add_argument(
+            "--testimony",
+            default="",
+            metavar="ID",
+            help="with --source witness: the testimony of the witness who gave them",
+        )
+        taken.add_argument(
+            "--organisation",
+            default="",
+            metavar="NAME",
+            help="with --source organisation: the organisation or partner they came from",
+        )
+        taken.add_argument(
+            "--terms",
+            default="",
+            metavar="KINDS",
+            help="with --source organisation: the recipient kinds its terms allow, "
+            "comma-separated (court,un,ngo,media,partner,authority)",
+        )
+        taken.add_argument(
+            "--court",
+            action="append",
+            default=[],
+            metavar="NAME",
+            help="with --terms court: a court or investigative body the terms name (repeat)",
+        )
+        taken.add_argument(
             "--by",
             default="",
             metavar="USERNAME",
@@ -169,10 +218,14 @@ class Command(BaseCommand):
         if recipient == Recipient.COURT and not body:
             raise CommandError(
                 '--recipient court needs --body "NAME": the court or investigative body, '
-                "as the witness's consent names it"
+                "as the consent names it"
             )
-        if body and recipient != Recipient.COURT:
-            raise CommandError("--body names a court or investigative body: use --recipient court")
+        if body and recipient not in gate.NAMED:
+            raise CommandError(
+                "--body names a court or a partner: use --recipient court or partner"
+            )
+        if not options["out"] and not options["dry_run"]:
+            raise CommandError("give --out PATH, or --dry-run to see what would go")
         if options["items"] and options["no_items"]:
             raise CommandError("--item and --no-items exclude each other")
         if options["testimonies"] and options["no_testimonies"]:
@@ -181,25 +234,33 @@ class Command(BaseCommand):
             case = Case.objects.get(codename=normalise(options["case"]))
         except Case.DoesNotExist:
             raise CommandError(f"no case has the codename {options['case']!r}") from None
+        chosen = {
+            "item_ids": [] if options["no_items"] else options["items"],
+            "testimony_ids": [] if options["no_testimonies"] else options["testimonies"],
+        }
         try:
+            addressee = gate.Addressee.of(recipient, body)
+            # The list first, before anything is made: the same rows as the export page.
+            decision = gate.preview(actor=None, case=case, addressee=addressee, **chosen)
+            for line in decision.text():
+                self.stdout.write(line)
+            if options["dry_run"]:
+                return
             result = export.build_package(
                 actor=None,
                 case=case,
-                recipient_kind=recipient,
-                recipient_body=body,
+                addressee=addressee,
                 out=Path(options["out"]),
-                item_ids=[] if options["no_items"] else options["items"],
-                testimony_ids=[] if options["no_testimonies"] else options["testimonies"],
                 age_recipient=options["age_recipient"],
+                **chosen,
             )
         except EvidenceError as problem:
-            raise CommandError(str(problem)) from None
+            raise CommandError(" ".join(str(problem).split())) from None
         self.stdout.write(
             f"exported package {result.package_id} to {result.path}: {len(result.items)} "
-            f"items, {len(result.testimonies)} testimonies, {result.bytes} bytes of payload"
+            f"items, {len(result.testimonies)} testimonies, {result.bytes} bytes of payload; "
+            f"{len(result.held)} held back"
         )
-        for testimony, why in result.left_out.items():
-            self.stdout.write(f"left out testimony {testimony}: {why}")
         self.stdout.write(
             f"signed with {signing.public_key_text()}: give the recipient this key through "
             "another channel than the package"
@@ -215,6 +276,7 @@ class Command(BaseCommand):
             actor = get_user_model().objects.filter(username=options["by"], is_active=True).first()
             if actor is None:
                 raise CommandError(f"--by: no active member is called {options['by']!r}")
+        terms = [kind.strip() for kind in options["terms"].split(",") if kind.strip()]
         ingest_files(
             options["files"],
             codename=options["case"],
@@ -222,6 +284,13 @@ class Command(BaseCommand):
             acquired_from=options["acquired_from"],
             actor=actor,
             say=self.stdout.write,
+            origin={
+                "origin": options["source"],
+                "origin_testimony": options["testimony"],
+                "origin_organisation": options["organisation"],
+                "terms_scope": terms,
+                "terms_courts": options["court"],
+            },
         )
 
     def _verify_export(self, package: Path, key: str | None) -> None:
