@@ -72,6 +72,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Everything after the static files: no page or download is kept in a browser's cache.
+    "waystation.core.no_store.NoStoreMiddleware",
     # These two only touch responses: placed here, the sealed pages carry them as well.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -340,7 +342,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Refused requests are counted, not listed; errors are kept without their path.
+    "filters": {"no_request_details": {"()": "waystation.core.logs.NoRequestDetails"}},
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["no_request_details"],
+        }
+    },
     "root": {"handlers": ["stderr"], "level": env_str("WAYSTATION_LOG_LEVEL", "WARNING")},
     "loggers": {
         # Django's "Invalid HTTP_HOST header" and similar lines quote request headers.

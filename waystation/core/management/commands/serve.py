@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from waystation.core.keyring import KEYRING
+from waystation.core.logs import REFUSALS
 from waystation.core.unsealing import CannotUnseal, pending_migrations, unseal_for_command
 from waystation.core.worker import BackgroundWorker
 
@@ -110,6 +111,7 @@ class Command(BaseCommand):
                 max_request_body_size=_largest_request_body(intake_only=intake_only),
             )
         finally:
+            REFUSALS.flush()  # how many requests were refused since the last count
             if worker is not None and not worker.stop():
                 self.stderr.write("The background worker did not stop in time.")
 
