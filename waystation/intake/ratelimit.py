@@ -1,14 +1,21 @@
 """Rate limits for the anonymous portal that store no addresses.
 
-Token buckets live in this process's memory only. A visitor's bucket is keyed by an HMAC of the
-connection's address under a random key that is made in memory and replaced every day, so even
-a memory dump cannot link today's buckets to an address without that day's key, and nothing
-reaches the disk. A global bucket per action bounds the total, which is what matters behind Tor
-(every visitor arrives from 127.0.0.1 there).
+Token buckets live in this process's memory only. A visitor's bucket is keyed by an HMAC of who
+the visitor is under a random key that is made in memory and replaced every day, so even a
+memory dump cannot link today's buckets to a visitor without that day's key, and nothing
+reaches the disk. A global bucket per action bounds the total.
+
+Who the visitor is: the connection's address on the open internet; behind Tor (every visitor
+arrives from 127.0.0.1 there, so the address would make everyone one visitor) or whenever the
+address is a loopback one, the browser, by its form-token cookie. One client then uses up its
+own budget, not everyone's. A client that throws its cookies away gets a new budget each time
+and meets only the global one: against that, the onion service's own proof-of-work defence
+(docs/intake.md) makes every new connection cost the sender.
 """
 
 import hashlib
 import hmac
+import ipaddress
 import os
 import threading
 import time
@@ -38,11 +45,11 @@ class RateLimiter:
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._key, self._key_made = os.urandom(32), clock()
 
-    def _visitor(self, address: str) -> str:
+    def _visitor(self, who: str) -> str:
         if self._clock() - self._key_made > _DAY:
             self._key, self._key_made = os.urandom(32), self._clock()
             self._buckets.clear()  # yesterday's keys mean nothing any more
-        return hmac.new(self._key, address.encode(), hashlib.sha256).hexdigest()[:32]
+        return hmac.new(self._key, who.encode(), hashlib.sha256).hexdigest()[:32]
 
     def _take(self, key: tuple[str, str], per_hour: int, now: float) -> bool:
         bucket = self._buckets.get(key)
@@ -55,14 +62,14 @@ class RateLimiter:
         bucket.tokens -= 1
         return True
 
-    def allow(self, action: str, address: str, limit: Limit) -> bool:
+    def allow(self, action: str, who: str, limit: Limit) -> bool:
         """Whether one more ``action`` is allowed now; counts it if so."""
         with self._lock:
             now = self._clock()
             if len(self._buckets) > 100_000:  # a flood of addresses must not eat the memory
                 self._buckets.clear()
             if limit.per_visitor and not self._take(
-                (action, self._visitor(address)), limit.per_visitor, now
+                (action, self._visitor(who)), limit.per_visitor, now
             ):
                 return False
             return self._take((action, "*"), limit.overall, now)
@@ -79,6 +86,21 @@ def limits() -> dict[str, Limit]:
     }
 
 
+def _loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return True  # no usable address: it says nothing about who this is
+
+
+def visitor(request) -> str:
+    """What a visitor's bucket is keyed by (hashed at once by the limiter)."""
+    # REMOTE_ADDR is read here and only here, and never stored or logged.
+    address = request.META.get("REMOTE_ADDR", "")
+    if settings.INTAKE_BEHIND_TOR or _loopback(address):
+        return "browser:" + request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")[:64]
+    return "address:" + address
+
+
 def allowed(request, action: str) -> bool:
-    # REMOTE_ADDR is read here and only here, hashed at once, and never stored or logged.
-    return LIMITER.allow(action, request.META.get("REMOTE_ADDR", ""), limits()[action])
+    return LIMITER.allow(action, visitor(request), limits()[action])
