@@ -320,3 +320,30 @@ class ExportForm(forms.Form):
         choices=[("", _("No, codename only")), *RevealReason.CHOICES],
         help_text=_("Choosing a reason includes the identity; the export is audited either way."),
     )
+
+
+class PeopleUploadForm(forms.Form):
+    """``refusal``: why the upload was refused before the form saw it (a file over the size
+    limit never reaches the form), said at the field."""
+
+    file = forms.FileField(
+        label=_("Your list of people"),
+        required=False,  # said below, so that a refusal for the size takes its place
+        help_text=_(
+            "CSV, XLSX or ODS, one person per row, with a header row in any language: city, "
+            "status, urgency, needs, languages, family, date of arrival, notes, and any "
+            "columns that name the person (full name, callsign, phone, passport, address)."
+        ),
+    )
+
+    def __init__(self, *args, refusal=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.refusal = refusal
+
+    def clean(self):
+        data = super().clean()
+        if self.refusal:
+            raise forms.ValidationError({"file": self.refusal})
+        if not data.get("file") and not self.has_error("file"):
+            raise forms.ValidationError({"file": _("Choose the file to import.")})
+        return data

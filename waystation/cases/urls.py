@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .imports import views as imports
 
 app_name = "cases"
 
@@ -9,6 +10,11 @@ urlpatterns = [
     path("mine/", views.my_cases, name="mine"),
     path("tasks/", views.my_tasks, name="tasks"),
     path("new/", views.case_new, name="new"),
+    path("import/", imports.import_upload, name="import"),
+    path("import/check/", imports.import_preview, name="import_preview"),
+    path("import/confirm/", imports.import_confirm, name="import_confirm"),
+    path("import/cancel/", imports.import_cancel, name="import_cancel"),
+    path("import/rejected/", imports.import_rejected, name="import_rejected"),
     path("<int:pk>/", views.case_page, name="case"),
     path("<int:pk>/edit/", views.case_edit, name="edit"),
     path("<int:pk>/assign/", views.case_assign, name="assign"),

@@ -28,8 +28,7 @@ ALL_OR_NOTHING, GOOD_ROWS = sheets.ALL_OR_NOTHING, sheets.GOOD_ROWS
 class Imported:
     cases: int
     identities: int
-    rejected: int
-    rejected_file: tuple[bytes, str, str] | None  # (content, extension, content type)
+    rejected: int  # rows refused and, in GOOD_ROWS mode, left out
 
 
 def may_import(actor) -> bool:
@@ -48,9 +47,15 @@ def identity_columns(plan_or_mapping) -> list[str]:
 
 
 def people_plan(table: sheets.Table, mapping: sheets.Mapping) -> sheets.Plan:
-    """Every row checked: its cells, then codenames that repeat in the file or belong to a
-    case already (the dry run and the preview show those rows with their reasons)."""
+    """Every row checked: its cells, then against the cases there are (``review``)."""
     plan = sheets.check(table, PEOPLE, mapping)
+    review(plan)
+    return plan
+
+
+def review(plan: sheets.Plan) -> None:
+    """Refuse the rows whose codename repeats in the file or belongs to a case already (the
+    dry run and the preview show them with their reasons)."""
     first: dict[str, int] = {}
     problems: dict[int, list[str]] = {}
     for record in plan.records:
@@ -69,14 +74,13 @@ def people_plan(table: sheets.Table, mapping: sheets.Mapping) -> sheets.Plan:
             _("a case with the codename %(codename)s exists already") % {"codename": name}
         )
     plan.reject(problems)
-    return plan
 
 
 def cases_import(*, actor, plan: sheets.Plan, filename: str, mode: str = ALL_OR_NOTHING):
     """Write the plan's good rows as new cases. ``mode`` ALL_OR_NOTHING (the default) writes
-    nothing while any row is refused; GOOD_ROWS writes the others and returns the refused
-    rows as a file in the format they came in. Raises CaseAccessDenied, CaseError or
-    ``sheets.ImportRefused``; nothing is written then."""
+    nothing while any row is refused; GOOD_ROWS writes the others, and the caller gives the
+    refused ones back (``sheets.rejected_file(plan)``) to fix and import again. Raises
+    CaseAccessDenied, CaseError or ``sheets.ImportRefused``; nothing is written then."""
     if not may_import(actor):
         raise CaseAccessDenied("import")
     named = identity_columns(plan)
@@ -107,5 +111,4 @@ def cases_import(*, actor, plan: sheets.Plan, filename: str, mode: str = ALL_OR_
         rejected=len(plan.rejected),
         filename=filename,
     )
-    refused = sheets.rejected_file(plan) if mode == GOOD_ROWS and plan.rejected else None
-    return Imported(written.cases, written.identities, len(plan.rejected), refused)
+    return Imported(written.cases, written.identities, len(plan.rejected))

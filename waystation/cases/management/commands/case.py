@@ -117,8 +117,8 @@ class Command(BaseCommand):
             self.stdout.write(f"would import {summary}")
             raise CommandError(f"{problem} Nothing was written.") from None
         done = f"imported {result.cases} cases ({result.identities} with identity details)"
-        if result.rejected_file is not None:
-            rejected_to.write_bytes(result.rejected_file[0])
+        if mode == imports.GOOD_ROWS and plan.rejected:
+            rejected_to.write_bytes(sheets.rejected_file(plan)[0])
             done += f"; {result.rejected} rows rejected, written to {rejected_to} with the reasons"
         self.stdout.write(done)
 
