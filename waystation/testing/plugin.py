@@ -4,26 +4,78 @@ It makes a throwaway instance for the test run — a data directory with a key-s
 the fast, insecure test KDF (which production refuses) — and unseals it, exactly as a real
 start would. Under CI=true it turns any skipped test into a failed run: a skip there would
 hide a missing dependency.
+
+Everything the run writes to a temporary directory — pytest's ``tmp_path`` folders, the test
+instance, Chromium's profiles, SeaweedFS, the servers the tests start — goes to one folder of
+its own (``TMPDIR`` and ``tempfile.tempdir`` point there, for this process and its children),
+removed at the end: the system temporary directory holds nothing new afterwards. A folder left
+by a run that was killed is removed by the next run.
+
+The header says which database the run uses. With WAYSTATION_TEST_REPORT set, the run also
+writes one line saying so and what came of it to that file (``make test`` prints both halves'
+lines at the end).
 """
 
+import contextlib
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
 TEST_PASSPHRASE = "test instance passphrase"  # noqa: S105 - the throwaway test instance
-DATA_DIR = Path(tempfile.mkdtemp(prefix="waystation-test-"))
+
+SYSTEM_TEMP_DIR = Path(tempfile.gettempdir())
+_PREFIX = "waystation-tests-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_folders_of_killed_runs() -> None:
+    for folder in SYSTEM_TEMP_DIR.glob(f"{_PREFIX}*-*"):
+        pid = folder.name.removeprefix(_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)) and folder.stat().st_uid == os.getuid():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+with contextlib.suppress(OSError):
+    _remove_folders_of_killed_runs()
+RUN_TEMP_DIR = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", dir=SYSTEM_TEMP_DIR))
+os.environ["TMPDIR"] = str(RUN_TEMP_DIR)
+tempfile.tempdir = str(RUN_TEMP_DIR)
+
+DATA_DIR = RUN_TEMP_DIR / "instance"
+DATA_DIR.mkdir(mode=0o700)
 os.environ["WAYSTATION_DATA_DIR"] = str(DATA_DIR)
 os.environ["WAYSTATION_INSECURE_TEST_KDF"] = "1"
 os.environ.pop("WAYSTATION_PASSPHRASE_FILE", None)
 
 _skipped: list[str] = []
+_outcome = {"status": None}
 
 
 def _ci() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def database_name() -> str:
+    """The database this run tests against, in words."""
+    if os.environ.get("WAYSTATION_DATABASE", "sqlite") == "postgresql":
+        where = os.environ.get("PGHOST") or "localhost"
+        port = os.environ.get("PGPORT")
+        return f"PostgreSQL at {where}" + (f", port {port}" if port else "")
+    return "embedded SQLCipher"
 
 
 def unseal_test_instance() -> None:
@@ -35,12 +87,23 @@ def unseal_test_instance() -> None:
     assert KEYRING.unseal(DATA_DIR, TEST_PASSPHRASE), "the test instance did not unseal"
 
 
+def pytest_report_header(config):
+    return [
+        f"waystation: database {database_name()}; temporary files in {RUN_TEMP_DIR} "
+        "(removed at the end)",
+        # pytest-django orders the tests as Django does, so a file whose tests are of several
+        # kinds shows up once per kind in the progress list; each test still runs once.
+        "waystation: order: tests in a database transaction, then tests that commit (browser, "
+        "live server), then tests without the database; a file may appear once for each",
+    ]
+
+
 def pytest_configure(config):
     unseal_test_instance()
 
 
 def pytest_unconfigure(config):
-    shutil.rmtree(DATA_DIR, ignore_errors=True)
+    shutil.rmtree(RUN_TEMP_DIR, ignore_errors=True)
 
 
 def pytest_runtest_logreport(report):
@@ -51,11 +114,49 @@ def pytest_runtest_logreport(report):
 def pytest_sessionfinish(session, exitstatus):
     if _ci() and _skipped:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    _outcome["status"] = session.exitstatus
 
 
-def pytest_terminal_summary(terminalreporter):
+def pytest_terminal_summary(terminalreporter, exitstatus):
     if _ci() and _skipped:
         terminalreporter.write_line(
             f"CI: {len(_skipped)} skipped test(s) count as failures: " + ", ".join(_skipped),
             red=True,
         )
+    report = os.environ.get("WAYSTATION_TEST_REPORT")
+    if report:
+        counts = [
+            f"{len(terminalreporter.stats[kind])} {kind}"
+            for kind in ("failed", "error", "passed", "skipped", "xfailed", "xpassed")
+            if terminalreporter.stats.get(kind)
+        ]
+        status = "passed" if _outcome["status"] == 0 else "FAILED"
+        Path(report).write_text(
+            f"{database_name()}: {status} ({', '.join(counts) or 'no tests'})\n"
+        )
+
+
+# -- a busy system temporary directory ---------------------------------------------------------
+
+
+@pytest.fixture
+def busy_temp_dirs():
+    """Another program at work in the system temporary directory (and in this run's) while
+    the test runs, the way a browser makes and removes its profile folders: folders with
+    files in them appear and vanish in a loop, in a separate process. A test that walks a
+    directory it does not own trips over them. Yields the directories it keeps busy."""
+    places = sorted({SYSTEM_TEMP_DIR, RUN_TEMP_DIR})
+    churn = subprocess.Popen(  # noqa: S603 - this Python, a module of ours
+        [sys.executable, "-m", "waystation.testing.busy", *map(str, places)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert churn.stdout.readline().strip() == "busy", "the busy folders did not start"
+        yield places
+    finally:
+        churn.stdin.close()  # the signal to stop: it removes its folders and says how often
+        cycles = churn.stdout.read().strip()
+        churn.wait(timeout=20)
+    assert cycles.isdigit() and int(cycles) > 0, cycles

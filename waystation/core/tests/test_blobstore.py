@@ -1,6 +1,7 @@
 """Stored files: streamed, encrypted chunks whose bytes show nothing of the file; every kind of
 tampering fails loudly; memory stays flat; the same on a real S3-compatible server."""
 
+import contextlib
 import hashlib
 import io
 import os
@@ -334,13 +335,17 @@ def s3_server(tmp_path_factory):
     import boto3
 
     # Every port explicit (weed's gRPC defaults are port + 10000, which may be taken or out of
-    # range), the Iceberg catalog off, and no telemetry: this machine talks to nobody.
+    # range), the Iceberg catalog off, and no telemetry: this machine talks to nobody. Its
+    # logs and the sockets it lets us place go to the test's own folder (by default weed
+    # leaves them in the system's temporary directory); the rest are removed after it.
     ports = _free_ports(8)
     s3, master, volume, filer = ports[:4]
     folder = tmp_path_factory.mktemp("seaweedfs")
+    (folder / "logs").mkdir()
     process = subprocess.Popen(
         [
             weed,
+            f"-logdir={folder / 'logs'}",
             "server",
             f"-dir={folder}",
             "-ip=127.0.0.1",
@@ -355,6 +360,8 @@ def s3_server(tmp_path_factory):
             f"-volume.port.grpc={ports[6]}",
             f"-filer.port.grpc={ports[7]}",
             "-s3.port.iceberg=0",
+            f"-s3.localSocket={folder / 's3.sock'}",
+            f"-filer.localSocket={folder / 'filer.sock'}",
             "-master.telemetry=false",
             "-master.volumeSizeLimitMB=64",
             "-volume.max=20",
@@ -362,6 +369,7 @@ def s3_server(tmp_path_factory):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        env={**os.environ, "TMPDIR": str(folder)},
     )
     client = boto3.client(
         "s3",
@@ -380,6 +388,7 @@ def s3_server(tmp_path_factory):
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise
                 time.sleep(0.5)
+        assert any((folder / "logs").glob("weed.*")), "weed wrote its logs elsewhere"
         yield client
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -388,6 +397,17 @@ def s3_server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
+        _remove_weed_sockets(ports)
+
+
+def _remove_weed_sockets(ports: list[int]) -> None:
+    """weed puts its gRPC sockets in /tmp itself, named by port, whatever TMPDIR says, and does
+    not remove them when it stops: ours (the ports chosen above) are removed."""
+    for port in ports:
+        for leftover in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):  # noqa: S108
+            with contextlib.suppress(OSError):
+                if leftover.is_socket() and leftover.lstat().st_uid == os.getuid():
+                    leftover.unlink()
 
 
 @pytest.fixture

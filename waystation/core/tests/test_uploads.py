@@ -473,7 +473,21 @@ def files_written():
     _written = None
 
 
-def test_nothing_in_the_clear_lands_on_disk(blobs, db, settings, monkeypatch, files_written):
+@pytest.fixture
+def own_temp_dir(tmp_path, monkeypatch):
+    """The temporary directory of the server under test (here, this process) for this test
+    alone: what the request writes to a temporary file lands here, where the test may look,
+    and not among other programs' files in the system temporary directory."""
+    folder = tmp_path / "tmp"
+    folder.mkdir(mode=0o700)
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    monkeypatch.setenv("TMPDIR", str(folder))
+    return folder
+
+
+def test_nothing_in_the_clear_lands_on_disk(
+    blobs, db, monkeypatch, files_written, own_temp_dir, busy_temp_dirs
+):
     # Small chunks, so that the files really pass through the spool as ciphertext.
     monkeypatch.setattr(LocalBlobStore, "chunk_bytes", 4096)
     marker = b"Unit 3 crossed at the northern checkpoint on the 12th; ask for Oleh. "
@@ -486,16 +500,14 @@ def test_nothing_in_the_clear_lands_on_disk(blobs, db, settings, monkeypatch, fi
     # Every file written while the request ran is in the blob store (blobs and spool) ...
     assert files_written, "the audit hook saw nothing: this test would prove nothing"
     assert all(Path(written).is_relative_to(blobs) for written in files_written), files_written
-    # ... and neither there nor in the temporary directory is any of the text in the clear.
+    # ... and neither there (the blobs and their spool) nor in the request's own temporary
+    # directory is any of the text in the clear. Only directories this test owns are searched:
+    # other programs come and go in the system's (busy_temp_dirs plays one).
     needle = marker[:24]
     looked_at = 0
-    for place in (blobs, Path(tempfile.gettempdir())):
+    for place in (blobs, own_temp_dir):
         for file in _files(place):
-            try:
-                info = file.stat()
-            except OSError:
-                continue
-            if info.st_mtime >= started - 1 and info.st_size < 256 << 20:
+            if file.stat().st_mtime >= started - 1:
                 looked_at += 1
                 assert needle not in file.read_bytes(), f"plaintext found in {file}"
     assert looked_at >= 1  # the stored blob, at least
