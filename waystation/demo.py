@@ -340,6 +340,38 @@ def demo_populate(cases: int = DEMO_CASES) -> bool:
     return True
 
 
+def demo_cases_line(*, written: bool, generated: int) -> str:
+    """What `waystation demo` says about the cases: all of them, as the case list counts them
+    (the ones written by hand and the generated ones)."""
+    from waystation.cases.models import Case
+
+    total = Case.objects.count()
+    if not written:
+        return f"The demo instance already holds its members, outreach and {total} cases"
+    return (
+        f"Wrote the demo members, outreach and {total} cases "
+        f"({total - generated} written by hand, {generated} generated)"
+    )
+
+
+def demo_second_factor_line() -> str:
+    """How the coordinator signs in: she sets up a second factor the first time, and uses it
+    from then on."""
+    from waystation.accounts.models import User
+
+    username = DEMO_MEMBERS[0][0]
+    coordinator = User.objects.filter(username=username).first()
+    if coordinator is not None and coordinator.has_totp:
+        return (
+            f"The coordinator ({username}) has set up her second factor: she signs in with the "
+            "code from her TOTP app."
+        )
+    return (
+        f"The coordinator ({username}) sets up a second factor at first sign-in: any TOTP app "
+        "works (e.g. Aegis or FreeOTP on Android, 2FAS on an iPhone)."
+    )
+
+
 def demo_logins() -> list[tuple[str, str]]:
     labels = dict(Role.choices)
     return [(u, ", ".join(str(labels[r]) for r in roles)) for u, _, roles in DEMO_MEMBERS]

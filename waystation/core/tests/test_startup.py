@@ -210,7 +210,14 @@ def _free_port() -> int:
 
 
 class _Server:
+    """``waystation serve`` in a process of its own, with a temporary directory of its own
+    beside the instance (its request bodies go to a private folder in /dev/shm, removed when
+    it stops)."""
+
     def __init__(self, data_dir, env, *extra_args):
+        self.temp_dir = Path(data_dir).parent / f"server-tmp-{Path(data_dir).name}"
+        self.temp_dir.mkdir(mode=0o700, exist_ok=True)
+        env = {**env, "TMPDIR": str(self.temp_dir)}
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
@@ -272,6 +279,14 @@ def test_demo_is_served_unsealed_by_the_real_wsgi_server(tmp_path):
     demo = _waystation("demo", "--data-dir", str(data_dir))
     assert demo.returncode == 0, demo.stderr
     assert "Demo password:" in demo.stdout and "Instance passphrase" in demo.stdout
+    # All the cases the case list shows are counted: those written by hand and the generated.
+    said = re.search(r"and (\d+) cases \((\d+) written by hand, 24 generated\)", demo.stdout)
+    total, by_hand = int(said[1]), int(said[2])
+    assert by_hand >= 1 and total == by_hand + 24
+    again = _waystation("demo", "--data-dir", str(data_dir))
+    assert again.returncode == 0, again.stderr
+    assert f"already holds its members, outreach and {total} cases" in again.stdout
+    assert "(anna) sets up a second factor at first sign-in" in again.stdout  # not yet done
     server = _Server(data_dir, _env())
     try:
         server.wait()

@@ -23,7 +23,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, cases, **options):
-        from waystation.demo import DEMO_PASSPHRASE, DEMO_PASSWORD, demo_logins, demo_populate
+        from waystation.demo import (
+            DEMO_PASSPHRASE,
+            DEMO_PASSWORD,
+            demo_cases_line,
+            demo_logins,
+            demo_populate,
+            demo_second_factor_line,
+        )
 
         if cases < 0:
             raise CommandError("--cases must be 0 or more")
@@ -44,14 +51,11 @@ class Command(BaseCommand):
                     "remove the directory to start a new demo"
                 )
             call_command("migrate", interactive=False, verbosity=0)
-        if demo_populate(cases=cases):
-            self.stdout.write(f"Wrote the demo members, outreach and {cases} synthetic cases")
+        written = demo_populate(cases=cases)
+        self.stdout.write(demo_cases_line(written=written, generated=cases if written else 0))
         self.stdout.write(f"\n  Instance passphrase (unseal): {DEMO_PASSPHRASE}")
         self.stdout.write("\nDemo logins (every member has the password shown below):")
         for username, roles in demo_logins():
             self.stdout.write(f"  {username:<8} {roles}")
         self.stdout.write(f"\n  Demo password: {DEMO_PASSWORD}")
-        self.stdout.write(
-            "  The coordinator (anna) sets up a second factor at first sign-in: any TOTP app "
-            "works (e.g. Aegis or FreeOTP on Android, 2FAS on an iPhone).\n"
-        )
+        self.stdout.write(f"  {demo_second_factor_line()}\n")
