@@ -3,6 +3,8 @@ knows, or chosen by the user (on the preview page, or ``--map FIELD=COLUMN``).""
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .errors import MappingError
@@ -47,13 +49,24 @@ class Mapping:
 
     def unused(self, headers: list) -> list[tuple[int, str]]:
         """The columns no field takes, as (index, header): listed so nothing is dropped
-        silently."""
+        silently. The reason column of a file of rejected rows is passed over."""
         used = set(self.columns.values())
+        reasons = _reason_headers()
         return [
             (index, str(header if header is not None else ""))
             for index, header in enumerate(headers)
-            if index not in used
+            if index not in used and normal_header(header) not in reasons
         ]
+
+
+def _reason_headers() -> set[str]:
+    from .writing import REASON_HEADER
+
+    names = set()
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            names.add(normal_header(str(REASON_HEADER)))
+    return names
 
 
 def guess_mapping(schema: Schema, headers: list) -> Mapping:

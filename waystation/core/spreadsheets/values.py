@@ -85,9 +85,8 @@ class Text(Parser):
         if self.single_line:
             text = " ".join(text.split())
         if len(text) > self.max_chars:
-            raise CellError(
-                _("the cell is longer than %(n)d characters") % {"n": self.max_chars}
-            )
+            reason = _("the cell is longer than %(n)d characters") % {"n": self.max_chars}
+            raise CellError(reason, safe=reason)
         return text
 
 
