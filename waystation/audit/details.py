@@ -162,6 +162,9 @@ def _formats() -> dict:
         "json": "JSON",
         "html": _("web page (HTML)"),
         "csv": "CSV",
+        "tsv": "TSV",
+        "txt": _("text file"),
+        "other": _("other"),
         "xlsx": "Excel (XLSX)",
         "ods": "OpenDocument (ODS)",
         "zip": _("ZIP archive"),
@@ -217,6 +220,7 @@ KEYS: dict[str, Key] = {
     "already_logged": Key(L("rows already in the log"), _count),
     "approaches": Key(L("approaches"), _count),
     "case": Key(L("case"), _case),
+    "cases": Key(L("cases"), _count),
     "caseworker": Key(L("caseworker"), _user),
     "lawyer": Key(L("lawyer"), _user),
     "changed": Key(L("settings changed"), _fields("knowledge.Page")),
@@ -230,16 +234,20 @@ KEYS: dict[str, Key] = {
     "event": Key(L("event"), _short_ids),
     "events": Key(L("events"), _short_ids),
     "fields": Key(L("fields"), _fields("cases.Case")),
+    "file_kind": Key(L("file"), _table(_formats)),
     "files": Key(L("files"), _count),
+    "first_case": Key(L("first case"), _case),
     "form": Key(L("form"), _table(_formats)),
     "format": Key(L("format"), _table(_formats)),
     "generated": Key(L("cases generated"), _count),
+    "identities": Key(L("identities filled in"), _count),
     "identity": Key(L("with identity"), _plain),
     "invite": Key(L("invitation"), _plain),
     "item": Key(L("evidence item"), _short_ids),
     "items": Key(L("evidence items"), _short_ids),
     "kind": Key(L("kind"), _plain),
     "language": Key(L("language"), _language),
+    "last_case": Key(L("last case"), _case),
     "left_out": Key(L("items left out"), _count),
     "merged": Key(L("merged into"), _plain),
     "notes": Key(L("notes"), _count),
@@ -248,6 +256,7 @@ KEYS: dict[str, Key] = {
     "opened": Key(L("screening opened"), _plain),
     "organisations": Key(L("organisations"), _count),
     "organisations_new": Key(L("new organisations"), _count),
+    "origin": Key(L("came from"), _choices("evidence.Item.origin")),
     "original": Key(L("file"), _intake_file),
     "outcome": Key(L("outcome"), _choices("screening.Decision.outcome")),
     "package": Key(L("package"), _short_ids),
@@ -257,14 +266,17 @@ KEYS: dict[str, Key] = {
     "public": Key(L("public"), _plain),
     "public_only": Key(L("public pages only"), _plain),
     "reason": Key(L("reason"), _table(_reveal_reasons)),
+    "rejected": Key(L("rows rejected"), _count),
     "recipient": Key(L("recipient"), _table(_recipients)),
     "revision": Key(L("revision"), _plain),
+    "restored_revision": Key(L("earlier version restored"), _plain),
     "risk": Key(L("risk event"), _plain),
     "role": Key(L("witness's role"), _choices("evidence.TestimonyEvent.role")),
     "rows": Key(L("rows"), _count),
     "scope": Key(L("may be shared with"), _table(_recipients)),
     "screening": Key(L("screening"), _plain),
     "second_factor": Key(L("with the second factor"), _plain),
+    "shows": Key(L("shows"), _choices("pathways.EvidenceMark.kind")),
     "state": Key(L("state"), _choices("ledger.Transaction.state")),
     "status": Key(L("status"), _choices("cases.Case.status")),
     "step": Key(L("step"), _table(_screening_steps)),
@@ -332,6 +344,7 @@ OBJECTS: dict[str, object] = {
 }
 
 _USER_KEYS = ("caseworker", "lawyer")
+_CASE_KEYS = ("case", "first_case", "last_case")
 
 
 def key_for(event: str, key: str) -> Key:
@@ -349,12 +362,11 @@ def _names_for(rows: Iterable[AuditEvent]) -> _Names:
         for key in _USER_KEYS:
             if isinstance(data.get(key), int):
                 user_ids.add(data[key])
-        if isinstance(data.get("case"), int):
-            case_ids.add(data["case"])
+        for key in _CASE_KEYS:
+            if isinstance(data.get(key), int):
+                case_ids.add(data[key])
     users = (
-        {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=user_ids)}
-        if user_ids
-        else {}
+        {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=user_ids)} if user_ids else {}
     )
     cases = (
         dict(

@@ -307,6 +307,14 @@ class IdentityForm(forms.Form):
     address = forms.CharField(
         label=_("Exact address"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    erase_all = forms.BooleanField(
+        label=_("Erase the whole identity"),
+        required=False,
+        help_text=_(
+            "Only needed when every field above is empty. A coordinator can still bring back "
+            "the earlier version."
+        ),
+    )
 
 
 class ExportForm(forms.Form):

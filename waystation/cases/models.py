@@ -6,6 +6,7 @@ Nothing here records routes, crossing plans or helpers on a route.
 """
 
 import functools
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -364,3 +365,30 @@ class Identity(models.Model):
     @property
     def is_empty(self) -> bool:
         return not any(getattr(self, name) for name in self.FIELDS)
+
+    def values(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in self.FIELDS}
+
+
+class IdentityVersion(models.Model):
+    """What a case's identity held before a change, kept so that a coordinator can undo a
+    mistake (an empty form saved by accident, a wrong field). Encrypted like the vault, as one
+    value bound to this row; only the number, the time and who replaced it are in the clear."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="identity_versions")
+    number = models.PositiveIntegerField()
+    contents = EncryptedTextField()  # JSON: Identity.FIELDS -> text
+    replaced_at = models.DateTimeField(default=timezone.now)
+    replaced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "number"], name="cases_identity_version_unique")
+        ]
+
+    def __str__(self):
+        return f"identity version {self.number} of case {self.case_id}"

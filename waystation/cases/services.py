@@ -2,6 +2,7 @@
 the case it changes (views check first; this is the second lock), and audits what matters:
 opening, assignment, status, risk events, every identity read or change, every export."""
 
+import json
 from datetime import date
 
 from django.db import IntegrityError, transaction
@@ -20,6 +21,7 @@ from .models import (
     Document,
     FamilyMember,
     Identity,
+    IdentityVersion,
     Need,
     Note,
     RiskEvent,
@@ -33,6 +35,10 @@ from .models import (
 
 class CaseError(Exception):
     """A refusal with a message for the user; nothing was written."""
+
+
+class NothingChanged(CaseError):
+    """The write would change nothing: nothing was written, nothing audited."""
 
 
 class CaseAccessDenied(CaseError):
@@ -180,6 +186,11 @@ def case_update(
 def case_assign(*, actor, case: Case, caseworker, lawyer) -> Case:
     require_side(actor, case, Side.MANAGE)
     _check_assignees(caseworker, lawyer)
+    if (case.caseworker_id, case.lawyer_id) == (
+        getattr(caseworker, "pk", None),
+        getattr(lawyer, "pk", None),
+    ):
+        raise NothingChanged(_("Nothing was changed: the case is assigned as it was."))
     with transaction.atomic():
         case.caseworker, case.lawyer = caseworker, lawyer
         case.updated_at = timezone.now()
@@ -352,19 +363,85 @@ def identity_reveal(*, actor, case: Case, reason: str) -> Identity:
     return identity
 
 
-def identity_save(*, actor, case: Case, **values) -> Identity:
+def identity_save(*, actor, case: Case, erase_all: bool = False, **values) -> Identity:
+    """Change the identity; the fields not given stay as they are. The state it replaces is
+    kept as a numbered, encrypted version (``identity_restore`` brings it back). Refused when
+    it changes nothing, and when it would leave a filled identity empty unless ``erase_all``
+    says that is meant."""
     require_side(actor, case, Side.IDENTITY)
     unknown = set(values) - set(Identity.FIELDS)
     if unknown:
         raise ValueError(f"not identity fields: {sorted(unknown)}")
     with transaction.atomic():
         identity, _created = Identity.objects.select_for_update().get_or_create(case=case)
-        changed = sorted(
-            name for name, value in values.items() if getattr(identity, name) != value.strip()
-        )
+        current = identity.values()
+        after = {name: values.get(name, current[name]).strip() for name in Identity.FIELDS}
+        changed = sorted(name for name in Identity.FIELDS if getattr(identity, name) != after[name])
+        if not changed:
+            raise NothingChanged(_("Nothing was changed: the identity is as it was."))
+        if not identity.is_empty and not any(after.values()) and not erase_all:
+            raise CaseError(
+                _(
+                    "This would erase the whole identity. Nothing was changed. To erase it on "
+                    "purpose, tick “Erase the whole identity” and save again."
+                )
+            )
+        kept = _identity_keep(identity, actor)
         for name in changed:
-            setattr(identity, name, values[name].strip())
+            setattr(identity, name, after[name])
         identity.updated_at = timezone.now()
         identity.save()
-        record(Event.IDENTITY_CHANGED, actor=actor, obj=case, data={"fields": changed})
+        record(
+            Event.IDENTITY_CHANGED,
+            actor=actor,
+            obj=case,
+            data={"fields": changed, "revision": kept.number},
+        )
+    return identity
+
+
+def _identity_keep(identity: Identity, actor) -> IdentityVersion:
+    last = identity.case.identity_versions.order_by("-number").values_list("number", flat=True)
+    version = IdentityVersion(
+        case=identity.case,
+        number=(last.first() or 0) + 1,
+        contents=json.dumps(identity.values(), ensure_ascii=False),
+        replaced_by=actor,
+    )
+    version.save()
+    return version
+
+
+def identity_versions(*, actor, case: Case) -> list[IdentityVersion]:
+    """The kept versions, newest first, without their contents: for whoever may restore one."""
+    if Side.MANAGE not in case_sides(actor, case):
+        return []
+    return list(case.identity_versions.select_related("replaced_by").defer("contents"))
+
+
+def identity_restore(*, actor, case: Case, number: int) -> Identity:
+    """Bring back kept version ``number`` (a coordinator's undo). What it replaces is kept as a
+    version in turn, so a restore can be undone too."""
+    require_side(actor, case, Side.MANAGE)
+    with transaction.atomic():
+        identity, _created = Identity.objects.select_for_update().get_or_create(case=case)
+        version = case.identity_versions.filter(number=number).first()
+        if version is None:
+            raise CaseError(_("There is no such earlier version of this identity."))
+        earlier = json.loads(version.contents)
+        after = {name: earlier.get(name, "") for name in Identity.FIELDS}
+        changed = sorted(name for name in Identity.FIELDS if getattr(identity, name) != after[name])
+        if not changed:
+            raise NothingChanged(_("The identity is already as in that version."))
+        kept = _identity_keep(identity, actor)
+        for name in changed:
+            setattr(identity, name, after[name])
+        identity.updated_at = timezone.now()
+        identity.save()
+        record(
+            Event.IDENTITY_CHANGED,
+            actor=actor,
+            obj=case,
+            data={"fields": changed, "revision": kept.number, "restored_revision": number},
+        )
     return identity

@@ -21,6 +21,11 @@ urlpatterns = [
     path("<int:pk>/add/<slug:section>/", views.case_add, name="add"),
     path("<int:pk>/identity/", views.identity_reveal, name="reveal"),
     path("<int:pk>/identity/save/", views.identity_save, name="identity_save"),
+    path(
+        "<int:pk>/identity/restore/<int:number>/",
+        views.identity_restore,
+        name="identity_restore",
+    ),
     path("need/<int:pk>/met/", views.need_met, name="need_met"),
     path("task/<int:pk>/done/", views.task_done, name="task_done"),
     path("risk/<int:pk>/", views.risk_update, name="risk_update"),

@@ -17,6 +17,7 @@ from waystation.accounts.policy import (
     may_hold_side,
     requires,
 )
+from waystation.core.posts import arrived_incomplete
 
 from . import services
 from .forms import (
@@ -262,11 +263,17 @@ def case_edit(request, pk):
 def case_assign(request, pk):
     case = case_for(request.user, pk)
     form = AssignForm(request.POST)
-    if form.is_valid():
+    if arrived_incomplete(form):
+        form.is_valid()  # errors can be added to a checked form only
+        form.add_error(None, _incomplete())
+    elif form.is_valid():
         try:
             services.case_assign(actor=request.user, case=case, **form.cleaned_data)
         except services.CaseAccessDenied:
             raise Http404 from None
+        except services.NothingChanged as problem:
+            messages.info(request, str(problem))
+            return redirect("cases:case", pk=case.pk)
         except services.CaseError as problem:
             form.add_error(None, str(problem))
         else:
@@ -275,11 +282,20 @@ def case_assign(request, pk):
     return _case_page(request, case, status=400, assign_form=form)
 
 
+def _incomplete() -> str:
+    return _("The form arrived incomplete, so nothing was changed. Reload the page and try again.")
+
+
 def _identity_page(request, case, identity, form, status=200):
     response = render(
         request,
         "cases/identity.html",
-        {"case": case, "identity": identity, "form": form},
+        {
+            "case": case,
+            "identity": identity,
+            "form": form,
+            "versions": services.identity_versions(actor=request.user, case=case),
+        },
         status=status,
     )
     response["Cache-Control"] = "no-store"
@@ -313,8 +329,39 @@ def identity_save(request, pk):
     if Side.IDENTITY not in case_sides(request.user, case):
         raise Http404
     form = IdentityForm(request.POST)
+    if arrived_incomplete(form):
+        messages.error(request, _incomplete())
+        return redirect("cases:case", pk=case.pk)
     if not form.is_valid():
         return _identity_page(request, case, None, form, status=400)
-    services.identity_save(actor=request.user, case=case, **form.cleaned_data)
+    try:
+        services.identity_save(actor=request.user, case=case, **form.cleaned_data)
+    except services.NothingChanged as problem:
+        messages.info(request, str(problem))
+        return redirect("cases:case", pk=case.pk)
+    except services.CaseError as problem:
+        form.add_error(None, str(problem))
+        return _identity_page(request, case, None, form, status=400)
     messages.success(request, _("The identity was saved. It is hidden again."))
+    return redirect("cases:case", pk=case.pk)
+
+
+@never_cache
+@require_POST
+@requires(Perm.CASES_VIEW)
+def identity_restore(request, pk, number):
+    """A coordinator's undo: bring back an earlier version of the identity."""
+    case = case_for(request.user, pk)
+    if Side.MANAGE not in case_sides(request.user, case):
+        raise Http404
+    try:
+        services.identity_restore(actor=request.user, case=case, number=number)
+    except services.CaseError as problem:
+        messages.error(request, str(problem))
+    else:
+        messages.success(
+            request,
+            _("The identity was set back to version %(number)d. It is hidden again.")
+            % {"number": number},
+        )
     return redirect("cases:case", pk=case.pk)

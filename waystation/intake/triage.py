@@ -15,6 +15,7 @@ from waystation.audit.events import Event
 from waystation.audit.services import record
 from waystation.cases.services import CaseError
 from waystation.core.blobstore import blob_store
+from waystation.core.posts import arrived_incomplete
 
 from . import services
 from .forms import ConvertForm, StaffReplyForm
@@ -90,7 +91,16 @@ def mark_spam(request, pk):
 def convert(request, pk):
     item = request_for(request.user, pk)
     form = ConvertForm(request.POST)
-    if form.is_valid():
+    if arrived_incomplete(form):
+        form.is_valid()  # errors can be added to a checked form only
+        form.add_error(
+            None,
+            _(
+                "The form arrived incomplete, so nothing was changed. Reload the page and try "
+                "again."
+            ),
+        )
+    elif form.is_valid():
         try:
             case = services.request_convert_to_case(
                 actor=request.user, request=item, codename=form.cleaned_data["codename"] or None
