@@ -1,7 +1,9 @@
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from . import codenames
 from .models import HelpKind, Urgency
 
 NEVER_WRITE = _(
@@ -50,10 +52,26 @@ class RequestForm(forms.Form):
             "group sees. Tick this only if you want the untouched original kept as evidence."
         ),
     )
+    codename_language = forms.ChoiceField(
+        label=_("Language of your codename"),
+        choices=codenames.LANGUAGES,
+        required=False,  # not chosen: the page's language, or English
+        widget=forms.RadioSelect,
+        help_text=_(
+            "After sending you get seven words to come back with. Choose the language whose "
+            "letters you can type on the device you will use."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["country"].choices = [("", "—"), *countries]
+        self.fields["codename_language"].initial = codenames.language_for(get_language())
+
+    def clean_codename_language(self):
+        return codenames.language_for(
+            self.cleaned_data["codename_language"] or get_language()
+        )
 
 
 class ReplyForm(forms.Form):

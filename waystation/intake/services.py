@@ -96,12 +96,14 @@ def request_submit(
     people_with: int = 0,
     files=(),
     keep_originals: bool = False,
+    codename_language: str = codenames.DEFAULT_LANGUAGE,
 ) -> tuple[IntakeRequest, str]:
-    """Record a new request; returns it and the codename, which is shown once and kept nowhere.
-    Raises ``MediaRefused`` (nothing written) when an image cannot be cleaned."""
+    """Record a new request; returns it and the codename (seven words of the list in
+    ``codename_language``), which is shown once and kept nowhere. Raises ``MediaRefused``
+    (nothing written) when an image cannot be cleaned."""
     prepared = prepare_files(files)
     for _attempt in range(5):
-        codename = codenames.generate()
+        codename = codenames.generate(codename_language)
         # The slow hash before the transaction: SQLite's write lock is taken when it begins,
         # and every other write of the instance would wait out the hash behind it.
         lookup = codenames.lookup(codename)

@@ -1,8 +1,11 @@
+import math
+import re
 import time
 
 import pytest
 
 from waystation.intake import codenames, services
+from waystation.intake.data import make_wordlists
 from waystation.intake.models import IntakeRequest, Message
 from waystation.intake.ratelimit import Limit, RateLimiter
 
@@ -13,6 +16,62 @@ def test_codenames_are_seven_words_from_the_shipped_list():
     drawn = [codenames.generate() for _ in range(200)]
     assert len(set(drawn)) == 200
     assert all(len(c.split()) == 7 and set(c.split()) <= set(words) for c in drawn)
+
+
+ALPHABETS = {
+    "ru": re.compile(r"^[абвгдежзийклмнопрстуфхцчшщъыьэюя]{3,9}$"),
+    "uk": re.compile(r"^[абвгґдеєжзиіїйклмнопрстуфхцчшщьюя]{3,9}$"),
+}
+
+
+@pytest.mark.parametrize("language", ["ru", "uk"])
+def test_the_russian_and_ukrainian_lists_match_how_they_were_made(language):
+    words = codenames.wordlist(language)
+    assert len(words) == len(set(words)) == 7776  # as many bits per word as the EFF list
+    assert all(ALPHABETS[language].match(word) for word in words)  # ё folded, no Latin
+    entries = make_wordlists.blocked_entries()
+    assert [word for word in words if make_wordlists.blocked(word, entries)] == []
+    assert not {"блядь", "сука", "война", "дезертир", "тюрьма", "паспорт"} & set(words)
+    # Common words, not rare ones: a sample of everyday words is in.
+    everyday = {
+        "ru": {"дом", "окно", "весна", "собака", "зеленый"},
+        "uk": {"вікно", "весна", "собака", "зелений", "яблуко"},
+    }[language]
+    assert everyday <= set(words)
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "uk"])
+def test_each_language_draws_seven_words_of_its_own_list(language):
+    drawn = [codenames.generate(language) for _ in range(50)]
+    assert all(set(c.split()) <= set(codenames.wordlist(language)) for c in drawn)
+    assert all(len(c.split()) == 7 for c in drawn)
+    assert 7 * math.log2(len(codenames.wordlist(language))) > 90
+
+
+def test_a_language_without_a_list_gets_english():
+    assert codenames.language_for("de") == "en" and codenames.language_for("ru-RU") == "ru"
+    assert set(codenames.generate("de").split()) <= set(codenames.wordlist("en"))
+
+
+@pytest.mark.django_db
+def test_russian_codenames_open_their_request_typed_with_yo_or_capitals(cast):
+    request, codename = services.request_submit(urgency="stable", text="x", codename_language="ru")
+    assert set(codename.split()) <= set(codenames.wordlist("ru"))
+    typed = codename.upper().replace("Е", "Ё")
+    assert services.request_for_codename(typed) == request
+
+
+@pytest.mark.django_db
+def test_english_codenames_given_before_keep_working(cast):
+    # A request of the old portal: its lookup is the hash of seven English words.
+    old = "smoking impound liquid bagged blatancy engorge unloaded"
+    request, _codename = services.request_submit(urgency="stable", text="x")
+    request.lookup = codenames.slow_digest(codenames.Purpose.INTAKE_CODENAMES, old)
+    request.save(update_fields=["lookup"])
+    assert (
+        services.request_for_codename("Smoking  impound liquid bagged blatancy engorge UNLOADED")
+        == request
+    )
 
 
 @pytest.mark.django_db
