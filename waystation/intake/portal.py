@@ -95,6 +95,7 @@ def _request_new(request, allowed: bool):
                     people_with=data["people_with"] or 0,
                     files=files,
                     keep_originals=data["keep_originals"],
+                    codename_language=data["codename_language"],
                 )
             except MediaRefused as refusal:
                 problems.append(refusal.message)
@@ -105,7 +106,11 @@ def _request_new(request, allowed: bool):
                 # table is not encrypted on PostgreSQL, and a page never loaded would leave
                 # it there), not a redirect. Reloading asks to send the form again, which
                 # the browser warns about.
-                return render(request, "intake/codename.html", {"words": codename.split()})
+                return render(
+                    request,
+                    "intake/codename.html",
+                    {"words": codename.split(), "language": data["codename_language"]},
+                )
         for problem in problems:
             form.add_error(None, problem)
         return _request_form(request, form, status=400)
