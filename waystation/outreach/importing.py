@@ -41,11 +41,13 @@ def _in_background(plan) -> bool:
 @requires(Perm.OUTREACH_EDIT)
 def import_upload(request):
     pending = PendingImport(request, _KIND)
-    form = ImportUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST":
+    posted = request.method == "POST"
+    form = ImportUploadForm(request.POST, request.FILES) if posted else ImportUploadForm()
+    if posted:
         refusal = upload_refusal(request, request.FILES.get("file"))
         if refusal:
-            form = ImportUploadForm()
+            form.is_valid()
+            form.errors.pop("file", None)  # not "This field is required": it was too large
             form.add_error("file", refusal)
         elif form.is_valid():
             upload = form.cleaned_data["file"]

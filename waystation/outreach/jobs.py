@@ -82,6 +82,24 @@ def import_job_run(*, job_id: int) -> ImportJob:
     return job
 
 
+def import_job_abandoned(*, job_id: int) -> None:
+    """The worker died during the import (its transaction went with it, nothing was written):
+    the job says so, and its uploaded file is not kept (core/worker.py, leases)."""
+    job = ImportJob.objects.filter(
+        pk=job_id, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
+    ).first()
+    if job is None:
+        return
+    if job.blob:
+        blob_store().delete(job.blob)
+        job.blob = ""
+    with translation.override(job.language or settings.LANGUAGE_CODE):
+        reason = _(
+            "The server stopped during the import; nothing was written. Import the file again."
+        )
+    _finish(job, ImportStatus.FAILED, reason=reason)
+
+
 def _import(job: ImportJob) -> None:
     def progress(done: int, total: int) -> None:
         _LIVE[job.pk] = (done, total)

@@ -4,10 +4,10 @@ for the digest. Task arguments are ids only."""
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
-from waystation.core.worker import every
+from waystation.core.worker import every, on_abandoned
 
 from .digest import digest_due, outreach_digest_build
-from .jobs import import_job_run
+from .jobs import import_job_abandoned, import_job_run
 from .models import ImportStatus
 
 DIGEST_CHECK_SECONDS = 3600
@@ -28,6 +28,11 @@ def run_import_job(job_id: int) -> str:
     if job.status == ImportStatus.FAILED:
         raise ImportJobFailed(f"import job {job_id} failed")
     return job.status
+
+
+@on_abandoned(run_import_job.module_path)
+def _import_job_abandoned(args_kwargs: dict) -> None:
+    import_job_abandoned(job_id=args_kwargs["args"][0])
 
 
 @every(DIGEST_CHECK_SECONDS)

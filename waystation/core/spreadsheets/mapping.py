@@ -17,6 +17,10 @@ def header_scores(schema: Schema, headers: list) -> dict[tuple[str, int], int]:
     """{(field name, column): score} for every header that names a field: exactly (3), by a
     weak synonym (2), or by containing a synonym as whole words ("Дата обращения (дд.мм)")."""
     names = {f.name: f.header_names() for f in schema.fields}
+    # Whole words: " дата " is in " дата обращения дд мм ", " дат " is not.
+    padded_names = {
+        name: tuple(f" {s} " for s in strong if len(s) > 2) for name, (strong, _w) in names.items()
+    }
     scores = {}
     for index, header in enumerate(headers):
         text = normal_header(header)
@@ -28,7 +32,7 @@ def header_scores(schema: Schema, headers: list) -> dict[tuple[str, int], int]:
                 score = EXACT
             elif text in weak:
                 score = WEAK
-            elif any(len(s) > 2 and f" {s} " in padded for s in strong):
+            elif any(s in padded for s in padded_names[name]):
                 score = PARTIAL
             else:
                 continue

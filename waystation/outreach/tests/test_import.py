@@ -126,3 +126,142 @@ def test_command_line_unreadable_file_is_one_line(tmp_path):
         call_command("outreach", "import", str(junk))
     with pytest.raises(CommandError, match="cannot read"):
         call_command("outreach", "import", str(tmp_path / "missing.csv"))
+
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+
+
+@pytest.mark.parametrize("order", ["before", "after"])
+def test_command_line_options_before_or_after_the_file(order, capsys):
+    path = str(CORPUS / "excel-ru-cp1251.csv")
+    args = ["--dry-run", path] if order == "before" else [path, "--dry-run"]
+    with pytest.raises(CommandError, match="1 rows rejected; nothing was written"):
+        call_command("outreach", "import", *args)
+    out, err = capsys.readouterr()
+    assert "read as CSV, cp1251, delimiter ;; headers on row 3" in out
+    assert "would import 8 approaches for 6 organisations; 1 rows rejected" in out
+    assert "line 12: 31.02.2023 is not a date" in err
+    assert not Approach.objects.exists()
+
+
+def test_command_line_reading_and_mapping_can_be_given(tmp_path, capsys):
+    log = tmp_path / "log.csv"
+    log.write_bytes("Журнал\nс;по;кто\n01.03.2023;UNHCR;Анна\n".encode("koi8-r"))
+    with pytest.raises(CommandError, match="cannot tell which columns hold date, organisation"):
+        call_command("outreach", "import", str(log), "--dry-run")
+    call_command(
+        "outreach", "import", "--encoding", "koi8-r", "--delimiter", "semicolon",
+        "--header-row", "2", "--map", "date=A", "--map", "organisation=по",
+        "--map", "contact=3", "--dry-run", str(log),
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert "read as CSV, koi8-r, delimiter ;; headers on row 2" in out
+    assert "organisation <- по" in out and "contact <- кто" in out
+    assert "would import 1 approaches for 1 organisations; 0 rows rejected" in out
+    with pytest.raises(CommandError, match="--map 'where=A': write FIELD=COLUMN"):
+        call_command("outreach", "import", str(log), "--map", "where=A")
+    with pytest.raises(CommandError, match="no column “Z9”"):
+        call_command("outreach", "import", str(log), "--header-row", "2", "--map", "date=Z9")
+
+
+def test_command_line_good_rows_and_the_rejected_file(tmp_path, capsys):
+    rejected = tmp_path / "rejected.csv"
+    call_command(
+        "outreach", "import", str(CORPUS / "excel-ru-cp1251.csv"), "--good-rows", str(rejected)
+    )
+    out = capsys.readouterr().out
+    assert "imported 8 approaches" in out and "1 rows rejected" in out
+    assert Approach.objects.count() == 8
+    lines = rejected.read_bytes().decode("cp1251").splitlines()
+    assert lines[0].endswith(";Why this row was not imported")
+    assert lines[1].startswith("31.02.2023;Pro Asyl;") and lines[1].endswith(
+        "line 12: 31.02.2023 is not a date"
+    )
+    rejected.write_bytes(rejected.read_bytes().replace(b"31.02.2023", b"28.02.2023"))
+    call_command("outreach", "import", str(rejected))
+    assert "imported 1 approaches" in capsys.readouterr().out
+    assert Approach.objects.count() == 9
+
+
+def test_command_line_refuses_a_file_over_the_limit_with_its_size(tmp_path):
+    big = tmp_path / "big.csv"
+    header = b"Date,Organisation\n"
+    big.write_bytes(header + b"0" * ((31 << 20) - len(header)))
+    with pytest.raises(CommandError, match=r"The file is 31 MB; the limit is 20 MB"):
+        call_command("outreach", "import", str(big))
+
+
+def _preview(client) -> str:
+    return client.get(reverse("outreach:import_preview")).content.decode()
+
+
+def test_the_preview_shows_how_the_file_was_read_and_takes_corrections(client_for):
+    client = client_for("coordinator")
+    _upload(client, "journal.csv", (CORPUS / "excel-ru-cp1251.csv").read_bytes())
+    page = _preview(client)
+    assert "Detected: Windows-1251 (Cyrillic, Excel on Windows)" in page
+    assert "Detected: semicolon ;" in page
+    assert 'name="header_row" id="id_header_row" min="1" value="3"' in page
+    assert "Found on row 3 by the names in it." in page
+    assert "1 row above it (a title or notes) is not imported." in page
+    assert '<option value="1" selected>B: Организация — Посольство Германии в Астане' in page
+    assert "line 12: 31.02.2023 is not a date" in page
+    # Read as KOI8-R by hand: the headers make no sense, nothing is guessed.
+    client.post(
+        reverse("outreach:import_preview"),
+        {"encoding": "koi8-r", "delimiter": "", "header_row": "3"},
+    )
+    assert "Choose the columns for: Date, Organisation" in _preview(client)
+    client.post(reverse("outreach:import_preview"), {"encoding": "", "header_row": "3"})
+    page = _preview(client)
+    assert "Choose the columns for" not in page and ">8<" in page
+    # The comment taken for the organisation by hand: every row then says so.
+    fields = {"field_date": "0", "field_organisation": "6", "header_row": "3"}
+    client.post(reverse("outreach:import_preview"), fields)
+    page = _preview(client)
+    assert 'selected>G: Комментарий' in page and "Columns not imported:" in page
+    assert "B: Организация" in page.split("Columns not imported:")[1]
+    # Two fields from one column are refused, and nothing changes.
+    both = {"field_date": "0", "field_organisation": "0", "header_row": "3"}
+    page = client.post(reverse("outreach:import_preview"), both, follow=True).content.decode()
+    assert "The column “Дата” is chosen for Date &amp; Organisation" in page
+
+
+def test_good_rows_then_the_rejected_file_fixed_and_imported(client_for):
+    client = client_for("coordinator")
+    _upload(client, "journal.csv", (CORPUS / "every-reason.csv").read_bytes())
+    page = _preview(client)
+    assert (
+        "line 3: 31.02.2023 is not a date; “Organisation” is empty; "
+        "Response date: 30.02.2023 is not a date"
+    ) in page
+    assert 'name="mode" value="good"' in page
+    done = client.post(reverse("outreach:import_confirm"), {"mode": "good"}, follow=True)
+    text = done.content.decode()
+    assert "Imported 1 approaches" in text and "3 rows were not imported" in text
+    assert "Download journal-rejected.csv" in text
+    download = client.get(reverse("outreach:import_rejected"))
+    assert download["Content-Disposition"] == 'attachment; filename="journal-rejected.csv"'
+    fixed = (
+        download.content.decode("utf-8-sig")
+        .replace("31.02.2023,,", "28.02.2023,IOM,")
+        .replace("30.02.2023", "01.03.2023")
+        .replace("01.03.2023,IOM", "10.03.2023,IOM")  # not before the approach any more
+        .replace("11.03.2023,,", "11.03.2023,UNHCR,")
+        .replace("10.03.2023,IOM,отказ,01.03.2023", "10.03.2023,IOM,отказ,12.03.2023")
+    )
+    _upload(client, "journal-rejected.csv", fixed.encode())
+    page = _preview(client)
+    assert "Columns not imported" not in page  # the reason column is passed over
+    client.post(reverse("outreach:import_confirm"))
+    assert Approach.objects.count() == 4
+    assert client.get(reverse("outreach:import_rejected")).status_code == 404  # gone with it
+
+
+def test_an_upload_over_the_limit_says_its_size(client_for):
+    client = client_for("coordinator")
+    page = _upload(client, "huge.csv", b"0" * (31 << 20)).content.decode()
+    assert "The file is 31 MB; the limit is 20 MB." in page
+    assert "This field is required" not in page
+    page = _upload(client, "big.csv", b"0" * ((20 << 20) + 300_000)).content.decode()
+    assert "The file is 20.3 MB; the limit is 20 MB." in page
