@@ -21,8 +21,8 @@ if ! "$python" -m venv "$dir" >/dev/null 2>&1; then
             "(https://docs.astral.sh/uv/) or Debian's python3-venv (sudo apt-get install python3-venv)." >&2
         exit 1
     fi
-    "$python" -m pip --python "$dir/bin/python" install --quiet uv
+    "$python" -m pip --python "$dir/bin/python" install -qq uv
 else
-    "$dir/bin/python" -m pip install --quiet uv
+    "$dir/bin/python" -m pip install -qq uv
 fi
 "$dir/bin/uv" --version >/dev/null
