@@ -1,5 +1,5 @@
 """Run every benchmark, or the ones named: `python -m bench [web] [intake] [database] [keys]
-[blobs] [outreach] [cases] [evidence] [ledger]`.
+[blobs] [outreach] [people] [cases] [evidence] [ledger]`.
 
 A benchmark is a module `bench/<name>.py` with a docstring (its first paragraph is printed as
 the heading) and a `run()` that prints its results; register it in BENCHMARKS. Results below a
@@ -19,6 +19,7 @@ BENCHMARKS = [
     "keys",
     "blobs",
     "outreach",
+    "people",
     "cases",
     "evidence",
     "ledger",

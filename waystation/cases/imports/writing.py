@@ -11,6 +11,7 @@ from datetime import date
 from functools import cache
 
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -79,28 +80,33 @@ def _fresh_codenames(count: int, reserved: set[str]) -> list[str]:
     raise RuntimeError("no free codenames left to generate")
 
 
-def _vault_values(values: dict) -> dict[str, str]:
-    return {
-        field: " ".join(text for name in names if (text := values.get(name)))
-        for field, names in VAULT.items()
-    }
+def _vault_values(values: dict) -> list[str]:
+    """The vault's fields in ``Identity.FIELDS`` order; a field fed by several columns (the
+    legal name from surname, name and patronymic) joins them with a space."""
+    found = []
+    for names in _VAULT_SOURCES:
+        if len(names) == 1:
+            found.append(values.get(names[0]) or "")
+        else:
+            found.append(" ".join(text for name in names if (text := values.get(name))))
+    return found
+
+
+_VAULT_SOURCES = tuple(VAULT[name] for name in Identity.FIELDS)
 
 
 def _steps(values: dict, today: date, notes: dict) -> tuple[str, date, list[tuple]]:
-    """The case's status, since when, and its timeline: the arrival as the day the border
-    was crossed, then the status from the list — dated the arrival when it is "in transit"
-    (he is in transit since he arrived), else the day of the import (the list says "now")."""
+    """The case's status, since when, and its timeline. The arrival is the day the border
+    was crossed — or, for someone "in transit" (the usual case), the day that began. Any
+    other status from the list is dated the day of the import: the list says "now"."""
     status = values.get("status") or Status.IN_TRANSIT
     arrival = values.get("arrival")
-    steps = []
-    if arrival is not None:
-        note = notes["arrival"] if arrival.day_known else notes["arrival_month"]
-        steps.append((Status.CROSSED, arrival.value, note))
-        if status == Status.CROSSED:
-            return status, arrival.value, steps
-    since = arrival.value if arrival is not None and status == Status.IN_TRANSIT else today
-    steps.append((status, since, notes["status"]))
-    return status, since, steps
+    if arrival is None:
+        return status, today, [(status, today, notes["status"])]
+    note = notes["arrival"] if arrival.day_known else notes["arrival_month"]
+    if status in (Status.IN_TRANSIT, Status.CROSSED):
+        return status, arrival.value, [(status, arrival.value, note)]
+    return status, today, [(Status.CROSSED, arrival.value, note), (status, today, notes["status"])]
 
 
 @collector_paused()
@@ -141,14 +147,16 @@ def write_people(*, actor, people: list[dict], rejected: int, filename: str) -> 
                     now,
                 )
             )
+        # Every id given now is above the highest one before (ids only grow, on SQLite as on
+        # PostgreSQL); the codename, unique, says which new case is which row.
+        before = Case.objects.aggregate(highest=Max("pk"))["highest"] or 0
         insert_rows(Case, _CASE_COLUMNS, cases)
-        ids: dict[str, int] = {}
-        for chunk in chunks(names, 500):
-            ids.update(Case.objects.filter(codename__in=chunk).values_list("codename", "id"))
+        ids = dict(Case.objects.filter(pk__gt=before).values_list("codename", "id"))
         case_ids = [ids[name] for name in names]
 
         step_rows, need_rows, family_rows, note_rows, vaults = [], [], [], [], []
-        sealers = {name: Identity._meta.get_field(name).sealer() for name in Identity.FIELDS}
+        sealers = [Identity._meta.get_field(name).sealer() for name in Identity.FIELDS]
+        relations = {key: str(label) for key, label in RELATION_LABELS.items()}
         filled = 0
         for pk, person, steps in zip(case_ids, people, timelines, strict=True):
             step_rows.extend(
@@ -158,15 +166,15 @@ def write_people(*, actor, people: list[dict], rejected: int, filename: str) -> 
                 (pk, kind, day(today), nothing, note) for kind, note in person.get("needs") or ()
             )
             family_rows.extend(
-                (pk, str(RELATION_LABELS[relation]), age, 1, "")
+                (pk, relations[relation], age, 1, "")
                 for relation, age in person.get("family") or ()
             )
             if person.get("notes"):
                 note_rows.append((pk, person["notes"], 0, author, now))
             vault = _vault_values(person)
-            filled += any(vault.values())
+            filled += any(vault)
             vaults.append(
-                (pk, *(sealers[name](pk, vault[name]) for name in Identity.FIELDS), now)
+                (pk, *[seal(pk, text) for seal, text in zip(sealers, vault, strict=True)], now)
             )
         insert_rows(StatusChange, _STEP_COLUMNS, step_rows)
         insert_rows(Need, _NEED_COLUMNS, need_rows)

@@ -124,7 +124,7 @@ def excel_ru_expected():
             "urgency": 3,
             "needs": [("housing", ""), ("money", "")],
             "family": [("child", 5), ("child", 8), ("wife", 0)],
-            "timeline": [(date(2023, 3, 12), "crossed"), (date(2023, 3, 12), "in_transit")],
+            "timeline": [(date(2023, 3, 12), "in_transit")],
             "notes": ['Нужен адвокат, "срочно", до пятницы'],
             "identity": {
                 "legal_name": "Иванов Иван Иванович",
@@ -267,7 +267,7 @@ def libreoffice_german_expected():
             "urgency": 1,
             "needs": [("money", "")],
             "family": [],
-            "timeline": [(date(2024, 2, 20), "crossed"), (date(2024, 2, 20), "in_transit")],
+            "timeline": [(date(2024, 2, 20), "in_transit")],
             "notes": [],
             "identity": {"legal_name": "Orlow Denis"},
         },
@@ -312,7 +312,7 @@ def excel_unicode_text_expected():
             "urgency": 3,
             "needs": [("housing", ""), ("medical", "")],
             "family": [("son", 3), ("wife", 0)],
-            "timeline": [(date(2023, 9, 1), "crossed"), (date(2023, 9, 1), "in_transit")],
+            "timeline": [(date(2023, 9, 1), "in_transit")],
             "notes": ["Потрібен перекладач"],
             "identity": {"legal_name": "Коваленко Тарас", "callsign": "Сич"},
         }
@@ -364,7 +364,7 @@ def google_sheets_expected():
             "languages": "Russian, English",
             "needs": [("housing", ""), ("medical", "")],
             "family": [("daughter", 2), ("wife", 0)],
-            "timeline": [(date(2023, 10, 5), "crossed"), (date(2023, 10, 5), "in_transit")],
+            "timeline": [(date(2023, 10, 5), "in_transit")],
             "notes": [],
             "identity": {
                 "legal_name": "Alexei Sokolov",
