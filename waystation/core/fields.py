@@ -10,6 +10,7 @@ primary key that exists before the insert (a UUID), or set these fields after th
 """
 
 from django.db import models
+from django.utils.text import capfirst
 
 from . import crypto
 from .keyring import KEYRING, Purpose
@@ -107,7 +108,8 @@ class EncryptedTextField(models.BinaryField):
 
         kwargs.setdefault("widget", forms.Textarea)
         kwargs.setdefault("required", not self.blank)
-        kwargs.setdefault("label", self.verbose_name[:1].upper() + self.verbose_name[1:])
+        # capfirst keeps a lazy translation lazy: forms are built at import, in no language.
+        kwargs.setdefault("label", capfirst(self.verbose_name))
         kwargs.setdefault("help_text", self.help_text)
         for model_only in ("form_class", "choices_form_class", "max_length"):
             kwargs.pop(model_only, None)

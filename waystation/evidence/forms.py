@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from waystation.cases.forms import DateInput
@@ -220,11 +221,15 @@ class TestimonyForm(_WithCase, ConsentFields):
     statement = forms.CharField(
         label=_("Statement"),
         widget=forms.Textarea(attrs={"rows": 14}),
-        help_text=_(
-            "In the witness's words, as told. Mark what he saw himself and what he heard from "
-            "others. "
-        )
-        + NEVER_WRITE,
+        # format_lazy, not +: the help is read in the reader's language, not at import.
+        help_text=format_lazy(
+            "{} {}",
+            _(
+                "In the witness's words, as told. Mark what he saw himself and what he heard "
+                "from others."
+            ),
+            NEVER_WRITE,
+        ),
     )
     event = forms.ModelChoiceField(
         label=_("About the event"), queryset=Event.objects.none(), required=False

@@ -401,6 +401,72 @@ def _notes(message: dict) -> list[str]:
     return notes
 
 
+# -- showing the notes ---------------------------------------------------------------------------
+# The notes are stored in the message's text as written above ("[create_group: …]",
+# "[forwarded from …]"): searchable, the same in every language. They are shown as sentences in
+# the reader's language.
+
+_ACTIONS = {
+    "create_group": _("Group created"),
+    "create_channel": _("Channel created"),
+    "migrate_to_supergroup": _("Group converted to a supergroup"),
+    "migrate_from_group": _("Converted from a group"),
+    "invite_members": _("Members added"),
+    "remove_members": _("Member removed"),
+    "join_group_by_link": _("Joined through an invitation link"),
+    "join_group_by_request": _("Joined after a request"),
+    "edit_group_title": _("Group renamed"),
+    "edit_group_photo": _("Group photo changed"),
+    "delete_group_photo": _("Group photo removed"),
+    "pin_message": _("Message pinned"),
+    "phone_call": _("Call"),
+    "group_call": _("Group call"),
+    "invite_to_group_call": _("Invited to a group call"),
+    "clear_history": _("History cleared"),
+    "set_messages_ttl": _("Auto-delete timer changed"),
+    "take_screenshot": _("Screenshot taken"),
+    "contact_signup": _("Joined Telegram"),
+    "topic_created": _("Topic created"),
+    "topic_edit": _("Topic changed"),
+}
+_LABELS = {
+    "chat": _("Chat"),
+    "location": _("Location"),
+    "contact": _("Contact"),
+    "poll": _("Poll"),
+}
+_NOTE = re.compile(r"\[(?P<kind>[a-z_]+)(?:: (?P<details>.*))?\]", re.DOTALL)
+_FORWARDED = re.compile(r"\[forwarded from (?P<details>.*)\]", re.DOTALL)
+
+
+def _note_shown(line: str) -> str | None:
+    """One note line as a sentence in the active language; None when it is not a note."""
+    if found := _FORWARDED.fullmatch(line):
+        return _("Forwarded from %(sender)s") % {"sender": found["details"]}
+    found = _NOTE.fullmatch(line)
+    if found is None:
+        return None
+    kind, details = found["kind"], found["details"]
+    if kind in _LABELS:
+        label = _LABELS[kind]
+    elif kind in _ACTIONS:
+        label = _ACTIONS[kind]
+    else:  # an action newer than this list: named as Telegram names it
+        label = _("Service message “%(action)s”") % {"action": kind}
+    return f"{label}: {details}" if details else str(label)
+
+
+def shown(text: str) -> tuple[str, list[str]]:
+    """A stored message split for reading: its own text, and the notes at its end as
+    sentences in the active language."""
+    lines = text.split("\n")
+    notes = []
+    while lines and (note := _note_shown(lines[-1])) is not None:
+        notes.insert(0, note)
+        lines.pop()
+    return "\n".join(lines), notes
+
+
 def _message(message: dict, ident: str) -> ChatLine:
     if "text" in message:
         text = _flatten(message["text"], ident)

@@ -88,7 +88,7 @@ def _item_new(request):
     cases = selectors.cases_to_document(request.user)
     initial = {"acquired_on": timezone.localdate(), "case": request.GET.get("case", "")}
     form = ItemUploadForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,  # bound even when empty: see below
         cases=cases,
         testimonies=selectors.witness_testimonies(request.user),
         initial=initial,
@@ -202,31 +202,10 @@ def _origin_form(request, item, data=None) -> ItemOriginForm:
     )
 
 
-def _metadata_rows(item: Item) -> list[tuple[str, str]]:
-    import json
+def _metadata_rows(item: Item) -> list:
+    from .metadata import shown
 
-    if not item.extracted_metadata:
-        return []
-    try:
-        found = json.loads(item.extracted_metadata)
-    except ValueError:
-        return []
-    rows = []
-
-    def walk(prefix, value):
-        if isinstance(value, dict):
-            for key, inner in value.items():
-                walk(f"{prefix}{key} · " if prefix or isinstance(inner, dict) else key, inner)
-        else:
-            rows.append(
-                (
-                    prefix.rstrip(" ·"),
-                    value if isinstance(value, str) else json.dumps(value, ensure_ascii=False),
-                )
-            )
-
-    walk("", found)
-    return rows
+    return shown(item.extracted_metadata)
 
 
 @never_cache

@@ -75,7 +75,8 @@ def request_new(request):
 
 @csrf_protect
 def _request_new(request, allowed: bool):
-    form = RequestForm(request.POST or None)
+    # Bound on every post, even an empty one: the errors below are added to it.
+    form = RequestForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         from waystation.core.uploads import received_files
 

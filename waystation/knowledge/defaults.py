@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 from django.db import transaction
 
-from .models import Category, Language, Page
+from .models import SHIPPED_NOTE, Category, Language, Page
 from .services import page_create
 
 DEFAULTS_DIR = Path(__file__).resolve().parent / "defaults"
@@ -84,7 +84,7 @@ def load_defaults(*, actor=None) -> tuple[int, int]:
                 body=page.body,
                 country=page.country,
                 is_public=page.is_public,
-                note="Shipped with Waystation",
+                note=SHIPPED_NOTE,
             )
             created += 1
     return created, kept

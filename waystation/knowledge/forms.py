@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -36,9 +37,12 @@ class _PageFields(forms.Form):
         help_text=_("One line for the history, e.g. “new number of the legal aid line”."),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, language: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["country"].choices = [("", "—"), *countries]
+        if language:  # the page's language, not the reader's: spelling checked in it, read in it
+            for name in ("title", "body"):
+                self.fields[name].widget.attrs["lang"] = language
 
     def clean(self):
         data = super().clean()
@@ -58,6 +62,13 @@ class PageNewForm(_PageFields):
     )
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
     field_order = ["topic", "language", "title", "category", "country", "is_public", "body"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Named in the reader's language here: a choice among languages, not a switch to one.
+        self.fields["language"].choices = [
+            (code, get_language_info(code)["name_translated"]) for code in Language.values
+        ]
 
 
 class PageEditForm(_PageFields):

@@ -14,6 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 _USER = settings.AUTH_USER_MODEL
+# The note of a shipped page's first version, as stored (see defaults.load_defaults): the same
+# in every instance and shown in the reader's language.
+SHIPPED_NOTE = "Shipped with Waystation"
 
 
 class Category(models.TextChoices):
@@ -97,3 +100,12 @@ class Revision(models.Model):
 
     def __str__(self):
         return f"{self.page_id}#{self.number}"
+
+    @property
+    def shipped(self) -> bool:
+        """The version that came with Waystation, as written by no member."""
+        return self.author_id is None and self.note == SHIPPED_NOTE
+
+    @property
+    def note_shown(self) -> str:
+        return _("Shipped with Waystation") if self.note == SHIPPED_NOTE else self.note

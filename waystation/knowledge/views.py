@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import content_disposition_header
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -86,7 +87,11 @@ def _page_context(request, page: Page) -> dict:
         "overdue": selectors.review_overdue(page),
         "review_max_days": settings.KNOWLEDGE_REVIEW_MAX_DAYS,
         "versions": versions,
-        "missing_languages": [(code, name) for code, name in Language.choices if code not in held],
+        "missing_languages": [
+            (code, get_language_info(code)["name_translated"])
+            for code in Language.values
+            if code not in held
+        ],
         "may_edit": can(request.user, Perm.KNOWLEDGE_EDIT),
     }
 
@@ -209,7 +214,7 @@ def page_edit(request, topic, lang):
     }
     if start != found.current:
         initial["note"] = _("Back to revision %(number)s") % {"number": start.number}
-    form = PageEditForm(request.POST or None, initial=initial)
+    form = PageEditForm(request.POST or None, initial=initial, language=found.language)
     preview = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

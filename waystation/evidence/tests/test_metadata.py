@@ -12,6 +12,7 @@ import zipfile
 import zlib
 
 import pytest
+from django.urls import reverse
 from PIL import ExifTags, Image, ImageFile
 from pypdf import PdfWriter
 
@@ -527,3 +528,15 @@ def test_metadata_is_plain_json(ingest):
 def test_a_missing_blob_gives_an_error_not_an_exception(blobs):
     found = metadata.extract(services.StoredBlob("0" * 64, 10, "0" * 64), "image/jpeg")
     assert "could not be read" in found["error"]
+
+
+def test_the_item_page_names_the_metadata_in_the_readers_language(ingest, client_for):
+    item = ingest(_image("JPEG", exif=_exif()), "IMG_0001.jpg")
+    client = client_for("documentation_officer")
+    client.cookies["ws_language"] = "ru"
+    page = client.get(reverse("evidence:item", args=[item.pk])).content.decode()
+    for label in ("Формат файла", "Ширина (пиксели)", "Данные камеры (EXIF)", "Широта"):
+        assert label in page
+    # The file's own names and words are shown as it has them, marked as such.
+    assert "<code>Make</code>" in page and '<span translate="no">SecretCam</span>' in page
+    assert ">format<" not in page and "exif ·" not in page

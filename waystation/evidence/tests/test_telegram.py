@@ -8,6 +8,8 @@ import json
 import zipfile
 
 import pytest
+from django.urls import reverse
+from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -533,3 +535,30 @@ def test_any_json_gives_lines_or_a_chat_export_error(root, message_type, text, s
             assert str(error)
         else:
             assert all(isinstance(line, telegram.ChatLine) for line in lines)
+
+
+def test_what_a_message_carries_is_shown_in_the_readers_language(ingest, client_for):
+    forwarded = _message(
+        7,
+        START + 480,
+        **{"from": "Alice", "forwarded_from": "Командир", "text": "Сделано."},
+    )
+    item = ingest(_export({**RESULT, "messages": [*MESSAGES, forwarded]}))
+    assert ChatMessage.objects.get(item=item, position=6).text == (
+        "Сделано.\n[forwarded from Командир]"
+    )  # stored the same in every language, and found by a search for the name
+    client = client_for("documentation_officer")
+    client.cookies["ws_language"] = "ru"
+    page = client.get(reverse("evidence:item", args=[item.pk])).content.decode()
+    assert "Группа создана: Unit 00000 drivers, Alice, Борис" in page
+    assert "Переслано от: Командир" in page and "Местоположение: 47.2357, 35.7046" in page
+    assert "[create_group" not in page and "forwarded from" not in page
+
+
+def test_a_note_of_an_unknown_action_is_named_as_telegram_names_it():
+    with translation.override("de"):
+        assert telegram.shown("hello\n[boost_apply: 3]") == (
+            "hello",
+            ["Dienstnachricht „boost_apply“: 3"],
+        )
+        assert telegram.shown("[a line of his own]") == ("[a line of his own]", [])

@@ -169,6 +169,22 @@ def test_a_bad_upload_keeps_the_form_and_stores_nothing(client_for, witness, blo
     assert not [p for p in blobs.rglob("*") if p.is_file()]
 
 
+def test_an_empty_upload_form_is_answered_with_what_is_missing(client_for, witness, blobs):
+    response = client_for("documentation_officer").post(reverse("evidence:item_new"), {})
+    assert response.status_code == 400  # was a server error: the errors went to an unbound form
+    assert "Choose at least one file." in response.content.decode()
+
+
+def test_the_forms_help_and_labels_are_in_the_readers_language(client_for):
+    client = client_for("documentation_officer")
+    client.cookies["ws_language"] = "ru"
+    testimony = client.get(reverse("evidence:testimony_new")).content.decode()
+    assert "Словами свидетеля, как он рассказал." in testimony
+    assert "In the witness's words" not in testimony and "Never write" not in testimony
+    event = client.get(reverse("evidence:event_new")).content.decode()
+    assert "Perpetrators" not in event and "Description:" not in event
+
+
 def test_verification_needs_a_reason_and_enters_the_chain(client_for, cast, witness, blobs):
     item = _ingest(cast, witness, b"scan of a military ID\n", "id.txt")
     client = client_for("documentation_officer")

@@ -339,6 +339,15 @@ def test_submissions_over_the_visitor_limit_are_refused_keeping_the_text(blobs, 
     assert _send(other).status_code == 200
 
 
+def test_an_empty_form_over_the_limit_is_refused_not_a_server_error(blobs, settings):
+    settings.INTAKE_SUBMITS_PER_VISITOR = 1
+    client = Client(**VISITOR)
+    assert client.post(reverse("intake:new"), {}).status_code == 400  # empty, and counted
+    refused = client.post(reverse("intake:new"), {})
+    assert refused.status_code == 400
+    assert "Too many requests are arriving right now" in refused.content.decode()
+
+
 def test_the_overall_limit_holds_whatever_the_address(blobs, settings):
     settings.INTAKE_SUBMITS_PER_VISITOR = 0
     settings.INTAKE_SUBMITS_OVERALL = 3

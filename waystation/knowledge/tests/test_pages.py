@@ -350,3 +350,25 @@ def test_every_page_opens_for_a_coordinator(client_for):
         assert answer.status_code == 200, url
     start_from_old = client.get(_url("edit", page) + "?from=1").content.decode()
     assert "\nOne</textarea>" in start_from_old and "Back to revision 1" in start_from_old
+
+
+def test_a_shipped_page_says_so_in_the_readers_language(client_for):
+    from waystation.knowledge.defaults import load_defaults
+
+    load_defaults()
+    page = Page.objects.get(topic="messengers", language="en")
+    client = client_for("caseworker")
+    client.cookies["ws_language"] = "ru"
+    shown = client.get(_url("page", page)).content.decode()
+    assert "Из комплекта Waystation" in shown and "Shipped with" not in shown
+    history = client.get(_url("history", page)).content.decode()
+    assert history.count("Из комплекта Waystation") == 2 and "Shipped with" not in history
+    # The page's own title is marked as English, the language it is written in.
+    assert f'lang="en">{page.title}</a>' in history
+
+
+def test_the_language_of_a_new_page_is_named_in_the_readers_language(client_for):
+    client = client_for("coordinator")
+    client.cookies["ws_language"] = "ru"
+    form = client.get(reverse("knowledge:new")).content.decode()
+    assert ">Немецкий</option>" in form and ">Deutsch</option>" not in form
