@@ -1,8 +1,14 @@
-"""Demo data for `make run`: a cast of members, one per role, with realistic names in Russian
-and English, outreach, and cases. It is written through the same services as real use, so it is
-audited too — except the synthetic cases, written in bulk with one audit row."""
+"""Demo data for `make run`: a cast of members, one per role, outreach, cases, evidence,
+screenings, pathways and a ledger. It is written through the same services as real use, so it
+is audited too — except the synthetic cases, written in bulk with one audit row.
+
+Its texts are in English and translated like the interface (context "demo"): the demo is
+written in the language chosen when it is made (`waystation demo --language ru`), as a group
+that works in that language would have written it."""
 
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import pgettext, pgettext_lazy
 
 from waystation.accounts.roles import Role
 
@@ -10,90 +16,123 @@ from waystation.accounts.roles import Role
 DEMO_PASSPHRASE = "demo instance passphrase"  # noqa: S105
 DEMO_PASSWORD = "demo-waystation-password"  # noqa: S105
 
-# username, display name, roles
+DEMO_LANGUAGE = "en"
+# username, display name, roles (names in the demo's language: a group names its members so)
 DEMO_MEMBERS = [
-    ("anna", "Анна (coordinator)", [Role.COORDINATOR]),
-    ("ilya", "Илья Т.", [Role.CASEWORKER]),
-    ("marta", "Marta K.", [Role.CASEWORKER, Role.TREASURER]),
-    ("vera", "Вера Петровна, адвокат", [Role.LAWYER]),
-    ("sam", "Sam O'Neill", [Role.DOCUMENTATION_OFFICER]),
-    ("timur", "Тимур", [Role.SCREENER]),
-    ("lena", "Лена", [Role.SCREENER, Role.DOCUMENTATION_OFFICER]),
-    ("oleg", "Олег (treasurer)", [Role.TREASURER]),
+    ("anna", pgettext_lazy("demo", "Anna (coordinator)"), [Role.COORDINATOR]),
+    ("ilya", pgettext_lazy("demo", "Ilya T."), [Role.CASEWORKER]),
+    ("marta", pgettext_lazy("demo", "Marta K."), [Role.CASEWORKER, Role.TREASURER]),
+    ("vera", pgettext_lazy("demo", "Vera Petrovna, lawyer"), [Role.LAWYER]),
+    ("sam", pgettext_lazy("demo", "Sam O'Neill"), [Role.DOCUMENTATION_OFFICER]),
+    ("timur", pgettext_lazy("demo", "Timur"), [Role.SCREENER]),
+    ("lena", pgettext_lazy("demo", "Lena"), [Role.SCREENER, Role.DOCUMENTATION_OFFICER]),
+    ("oleg", pgettext_lazy("demo", "Oleg (treasurer)"), [Role.TREASURER]),
 ]
-DEMO_DEACTIVATED = ("pavel", "Павел (left the group)", [Role.CASEWORKER])
+DEMO_DEACTIVATED = ("pavel", pgettext_lazy("demo", "Pavel (left the group)"), [Role.CASEWORKER])
 DEMO_CASES = 24  # synthetic cases besides the few written by hand (`waystation demo --cases N`)
 
 
-# organisation, kind, country, city, [(days ago, channel, contact, response kind, answer after
-# days, what they said)]
-DEMO_OUTREACH = [
-    (
-        "Посольство Германии в Астане",
-        "embassy",
-        "DE",
-        "Астана",
-        [
-            (120, "email", "визовый отдел", "none", 0, ""),
-            (75, "letter", "визовый отдел", "declined", 24, "гумвиза только узкому кругу"),
-        ],
-    ),
-    (
-        "Embassy of Canada, Astana",
-        "embassy",
-        "CA",
-        "Astana",
-        [
-            (60, "email", "", "acknowledged", 1, "auto-reply about resettlement programmes"),
-        ],
-    ),
-    (
-        "Pro Asyl",
-        "ngo",
-        "DE",
-        "Frankfurt am Main",
-        [
-            (
-                90,
-                "email",
-                "Beratung",
-                "referred",
-                9,
-                "обратитесь в посольство; дали контакт юриста",
-            ),
-            (30, "messenger", "Beratung", "none", 0, ""),
-        ],
-    ),
-    (
-        "UNHCR Kazakhstan",
-        "un_agency",
-        "KZ",
-        "Almaty",
-        [
-            (50, "visit", "protection unit", "acknowledged", 0, "статус определяет Казахстан"),
-        ],
-    ),
-    (
-        "Фонд «Ковчег»",
-        "foundation",
-        "",
-        "",
-        [
-            (40, "web_form", "", "help_offered", 5, "оплатят месяц жилья"),
-        ],
-    ),
-    (
-        "Connection e.V.",
-        "ngo",
-        "DE",
-        "Offenbach",
-        [
-            (28, "email", "", "help_offered", 3, "legal consultation offered"),
-        ],
-    ),
-    ("Amnesty International", "ngo", "GB", "London", [(45, "web_form", "", "none", 0, "")]),
-    ("Посольство Франции", "embassy", "FR", "Астана", [(35, "email", "", "none", 0, "")]),
-]
+def _demo_outreach_rows():
+    """organisation, kind, country, city, [(days ago, channel, contact, response kind, answer
+    after days, what they said)]; read in the demo's language."""
+    visa_section = pgettext("demo", "visa section")
+    advice = pgettext("demo", "advice service")
+    return [
+        (
+            pgettext("demo", "Embassy of Germany in Astana"),
+            "embassy",
+            "DE",
+            pgettext("demo", "Astana"),
+            [
+                (120, "email", visa_section, "none", 0, ""),
+                (
+                    75,
+                    "letter",
+                    visa_section,
+                    "declined",
+                    24,
+                    pgettext("demo", "humanitarian visas only for a narrow group"),
+                ),
+            ],
+        ),
+        (
+            pgettext("demo", "Embassy of Canada in Astana"),
+            "embassy",
+            "CA",
+            pgettext("demo", "Astana"),
+            [
+                (
+                    60,
+                    "email",
+                    "",
+                    "acknowledged",
+                    1,
+                    pgettext("demo", "automatic reply about resettlement programmes"),
+                ),
+            ],
+        ),
+        (
+            "Pro Asyl",
+            "ngo",
+            "DE",
+            pgettext("demo", "Frankfurt am Main"),
+            [
+                (
+                    90,
+                    "email",
+                    advice,
+                    "referred",
+                    9,
+                    pgettext("demo", "go to the embassy; they gave us a lawyer's contact"),
+                ),
+                (30, "messenger", advice, "none", 0, ""),
+            ],
+        ),
+        (
+            pgettext("demo", "UNHCR Kazakhstan"),
+            "un_agency",
+            "KZ",
+            pgettext("demo", "Almaty"),
+            [
+                (
+                    50,
+                    "visit",
+                    pgettext("demo", "protection unit"),
+                    "acknowledged",
+                    0,
+                    pgettext("demo", "Kazakhstan decides on refugee status"),
+                ),
+            ],
+        ),
+        (
+            pgettext("demo", "Ark Foundation"),
+            "foundation",
+            "",
+            "",
+            [(40, "web_form", "", "help_offered", 5, pgettext("demo", "will pay a month's rent"))],
+        ),
+        (
+            "Connection e.V.",
+            "ngo",
+            "DE",
+            pgettext("demo", "Offenbach"),
+            [(28, "email", "", "help_offered", 3, pgettext("demo", "legal consultation offered"))],
+        ),
+        (
+            "Amnesty International",
+            "ngo",
+            "GB",
+            pgettext("demo", "London"),
+            [(45, "web_form", "", "none", 0, "")],
+        ),
+        (
+            pgettext("demo", "Embassy of France"),
+            "embassy",
+            "FR",
+            pgettext("demo", "Astana"),
+            [(35, "email", "", "none", 0, "")],
+        ),
+    ]
 
 
 def _demo_outreach() -> None:
@@ -108,7 +147,7 @@ def _demo_outreach() -> None:
     )
 
     today = timezone.localdate()
-    for name, kind, country, city, approaches in DEMO_OUTREACH:
+    for name, kind, country, city, approaches in _demo_outreach_rows():
         organisation = organisation_create(
             actor=None, name=name, kind=kind, country=country, city=city
         )
@@ -147,10 +186,13 @@ def _demo_cases(coordinator) -> None:
         codename="amber-falcon-27",
         status=Status.DETAINED,
         urgency=Urgency.CRITICAL,
-        languages="Russian, English",
-        city="Almaty",
-        summary="Отказался от мобилизации, объявлен в розыск. Задержан по запросу об экстрадиции.",
-        tags=["deserter", "wanted"],
+        languages=pgettext("demo", "Russian, English"),
+        city=pgettext("demo", "Almaty"),
+        summary=pgettext(
+            "demo",
+            "Refused mobilisation and is on the wanted list. Detained on an extradition request.",
+        ),
+        tags=[pgettext("demo", "deserter"), pgettext("demo", "wanted")],
         caseworker=people["ilya"],
         lawyer=people["vera"],
     )
@@ -163,64 +205,83 @@ def _demo_cases(coordinator) -> None:
         case=detained,
         kind=RiskKind.DETENTION,
         on=today - timedelta(days=12),
-        place="Temporary detention facility, Almaty",
-        visits="Передачи по вторникам и пятницам, до 10 кг; свидания только с адвокатом.",
+        place=pgettext("demo", "Temporary detention facility, Almaty"),
+        visits=pgettext(
+            "demo", "Parcels on Tuesdays and Fridays, up to 10 kg; visits by the lawyer only."
+        ),
     )
     cases.risk_record(
         actor=coordinator,
         case=detained,
         kind=RiskKind.HEARING,
         on=today + timedelta(days=3),
-        place="Суд Бостандыкского района, Алматы",
+        place=pgettext("demo", "Bostandyk district court, Almaty"),
     )
     cases.need_add(actor=coordinator, case=detained, kind=NeedKind.PARCELS)
     cases.task_add(
         actor=coordinator,
         case=detained,
-        title="Передать посылку в ИВС",
+        title=pgettext("demo", "Hand in a parcel at the detention facility"),
         due_on=today + timedelta(days=1),
         assignee=people["ilya"],
     )
     cases.note_add(
         actor=people["vera"],
         case=detained,
-        text="Подала ходатайство о замене меры пресечения; прокурор против. Нужна справка о "
-        "месте жительства от арендодателя.",
+        text=pgettext(
+            "demo",
+            "Filed a motion to replace detention with a milder measure; the prosecutor objects. "
+            "We need a certificate of residence from the landlord.",
+        ),
     )
     family = cases.case_create(
         actor=coordinator,
         codename="quiet-harbor-8",
         status=Status.IN_TRANSIT,
         urgency=Urgency.URGENT,
-        languages="Russian",
-        city="Tbilisi",
-        summary="Family of four; the father received a call-up. Children need school places.",
-        tags=["family", "children"],
+        languages=pgettext("demo", "Russian"),
+        city=pgettext("demo", "Tbilisi"),
+        summary=pgettext(
+            "demo", "Family of four; the father received a call-up. Children need school places."
+        ),
+        tags=[pgettext("demo", "family"), pgettext("demo", "children")],
         caseworker=people["marta"],
     )
-    for relation, age in (("wife", 34), ("son", 9), ("daughter", 5)):
+    for relation, age in (
+        (pgettext("demo", "wife"), 34),
+        (pgettext("demo", "son"), 9),
+        (pgettext("demo", "daughter"), 5),
+    ):
         cases.family_add(actor=coordinator, case=family, relation=relation, age=age)
-    cases.need_add(actor=coordinator, case=family, kind=NeedKind.HOUSING, note="from next month")
+    cases.need_add(
+        actor=coordinator,
+        case=family,
+        kind=NeedKind.HOUSING,
+        note=pgettext("demo", "from next month"),
+    )
     cases.service_record(
         actor=coordinator,
         case=family,
         kind=NeedKind.MONEY,
         delivered_on=today - timedelta(days=6),
         delivered_by=people["marta"],
-        note="first month's rent",
+        note=pgettext("demo", "first month's rent"),
     )
     cases.task_add(
         actor=coordinator,
         case=family,
-        title="Find a school that teaches in Russian",
+        title=pgettext("demo", "Find a school that teaches in Russian"),
         due_on=today - timedelta(days=2),
         assignee=people["marta"],
     )
     cases.note_add(
         actor=people["marta"],
         case=family,
-        text="Met the family in Tbilisi. The landlord wants two months in advance; the children "
-        "are well, the younger one asks when they go home.",
+        text=pgettext(
+            "demo",
+            "Met the family in Tbilisi. The landlord wants two months in advance; the children "
+            "are well, the younger one asks when they go home.",
+        ),
     )
 
 
@@ -254,7 +315,7 @@ def _demo_pathways(coordinator) -> None:
         case=case,
         kind=RiskKind.WANTED,
         on=timezone.localdate() - timedelta(days=150),
-        place="Розыск МВД",
+        place=pgettext("demo", "Wanted list of the Russian interior ministry"),
     )
     for kind, state in (
         (DocumentKind.INTERNAL_PASSPORT, DocumentState.HELD),
@@ -304,10 +365,10 @@ def _demo_ledger(coordinator) -> None:
     )
 
 
-def demo_populate(cases: int = DEMO_CASES) -> bool:
-    """Fill a new demo instance; False (and no members, outreach or cases written) when it
-    holds members already. The safety pages that come with Waystation are added either way
-    (only those missing), so an older demo gets them too."""
+def demo_populate(cases: int = DEMO_CASES, language: str = DEMO_LANGUAGE) -> bool:
+    """Fill a new demo instance, its texts in ``language``; False (and no members, outreach or
+    cases written) when it holds members already. The safety pages that come with Waystation
+    are added either way (only those missing), so an older demo gets them too."""
     # Imported here so that the demo credentials can be read without a configured Django.
     from waystation.accounts.models import User
     from waystation.accounts.services import user_create, user_deactivate
@@ -317,7 +378,7 @@ def demo_populate(cases: int = DEMO_CASES) -> bool:
     load_defaults()
     if User.objects.exists():
         return False
-    with transaction.atomic():
+    with transaction.atomic(), translation.override(language):
         coordinator = None
         for username, display_name, roles in [*DEMO_MEMBERS, DEMO_DEACTIVATED]:
             user = user_create(
@@ -325,7 +386,7 @@ def demo_populate(cases: int = DEMO_CASES) -> bool:
                 username=username,
                 password=DEMO_PASSWORD,
                 roles=roles,
-                display_name=display_name,
+                display_name=str(display_name),
             )
             coordinator = coordinator or user
         former = User.objects.get(username=DEMO_DEACTIVATED[0])
@@ -336,7 +397,7 @@ def demo_populate(cases: int = DEMO_CASES) -> bool:
         _demo_screening()
         _demo_pathways(coordinator)
         _demo_ledger(coordinator)
-        generate_cases(cases)
+        generate_cases(cases, language=language)
     return True
 
 

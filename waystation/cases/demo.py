@@ -1,6 +1,7 @@
 """Synthetic cases for the demo and the benchmarks: realistic in shape (a status timeline, risk
-events, family, documents, needs, services, tasks, notes in Russian and English, an identity
-vault), invented in every detail. No name here is a real person's; no note holds a route.
+events, family, documents, needs, services, tasks, notes, an identity vault), invented in every
+detail. No name here is a real person's; no note holds a route. The texts are written in one
+language (the demo's) or, for the benchmarks, in Russian and English mixed as a group writes.
 
 Written in bulk, not through the services one case at a time, so that 100,000 cases and a
 million notes take minutes; the rows are the same as the services would write (the identity
@@ -12,32 +13,17 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from babel.dates import format_skeleton
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from waystation.accounts.roles import Role
 from waystation.audit.events import Event
 from waystation.audit.services import record
 
 from . import codenames
-from .demo_text import (
-    CITIES,
-    FIRST_NAMES,
-    LANGUAGES,
-    NEED_NOTES,
-    NOTES_EN,
-    NOTES_RU,
-    PATRONYMICS,
-    PLACES,
-    RELATIONS,
-    STREETS,
-    SUMMARIES,
-    SURNAME_ENDINGS,
-    SYLLABLES,
-    TAGS,
-    TASKS,
-    transliterate,
-)
+from . import demo_text as text
+from .demo_text import FIRST_NAMES, PATRONYMICS, SURNAME_ENDINGS, SYLLABLES, transliterate
 from .models import (
     Case,
     Document,
@@ -78,20 +64,80 @@ PATHS = (
 _PATH_WEIGHTS = [weight for weight, _path, _urgencies in PATHS]
 
 
+# Languages of the texts and how often each is drawn, unless one is asked for: Russian and
+# English, the way a Russian-speaking group writes (the search benchmark looks for words of both).
+MIXED = (("ru", 65), ("en", 35))
+_BABEL_LOCALES = {"en": "en_GB"}  # a day and month as the British write them, not the American
+
+
 @dataclass
 class Generated:
     cases: int
     notes: int
 
 
+@dataclass(frozen=True)
+class _Bank:
+    """The synthetic texts in one language (see demo_text), read once."""
+
+    language: str
+    cities: tuple[str, ...]
+    languages: tuple[str, ...]
+    tags: tuple[str, ...]
+    places: tuple[str, ...]
+    summaries: tuple[str, ...]
+    notes: tuple[str, ...]
+    tasks: tuple[str, ...]
+    relations: tuple[str, ...]
+    need_notes: tuple[str, ...]
+    streets: tuple[str, ...]
+    home_city: str
+    wanted_by: str
+    visits: str
+    passport: str
+    hours: dict[int, str]  # a number of hours with its word, in this language's plural form
+    weeks: dict[int, str]
+
+    @classmethod
+    def read(cls, language: str) -> "_Bank":
+        def each(texts):
+            return tuple(str(t) for t in texts)
+
+        with translation.override(language):
+            return cls(
+                language=language,
+                cities=each(text.CITIES),
+                languages=each(text.LANGUAGES),
+                tags=each(text.TAGS),
+                places=each(text.PLACES),
+                summaries=each(text.SUMMARIES),
+                notes=each(text.NOTES),
+                tasks=each(text.TASKS),
+                relations=each(text.RELATIONS),
+                need_notes=each(text.NEED_NOTES),
+                streets=each(text.STREETS),
+                home_city=str(text.HOME_CITY),
+                wanted_by=str(text.WANTED_BY),
+                visits=str(text.VISITS),
+                passport=str(text.PASSPORT),
+                hours={n: text.hours(n) for n in text.HOURS},
+                weeks={n: text.weeks(n) for n in text.WEEKS},
+            )
+
+
 class _Writer:
     """Builds the rows of one chunk of cases at a time, with one random source."""
 
-    def __init__(self, rng: random.Random, caseworkers: list, lawyers: list, tags: list):
+    def __init__(self, rng: random.Random, caseworkers: list, lawyers: list, languages):
         self.rng = rng
         self.caseworkers = caseworkers
         self.lawyers = lawyers
-        self.tags = tags
+        self.banks = [_Bank.read(language) for language, _weight in languages]
+        self.weights = [weight for _language, weight in languages]
+        self.tags = {
+            bank.language: [Tag.objects.get_or_create(name=name)[0] for name in bank.tags]
+            for bank in self.banks
+        }
         self.today = timezone.localdate()
         self.now = timezone.now()
         self.taken = set(Case.objects.values_list("codename", flat=True))
@@ -114,28 +160,35 @@ class _Writer:
     def _day_between(self, start: date, end: date) -> date:
         return start + timedelta(days=self.rng.randrange(max(1, (end - start).days + 1)))
 
-    def _fill(self, template: str) -> str:
+    def bank(self) -> _Bank:
+        return self.rng.choices(self.banks, self.weights)[0]
+
+    def _fill(self, template: str, bank: _Bank) -> str:
         if "{" not in template:
             return template
         rng = self.rng
+        day = self.today + timedelta(days=rng.randrange(-20, 40))
         return template.format(
-            city=rng.choice(CITIES),
-            day=(self.today + timedelta(days=rng.randrange(-20, 40))).strftime("%d.%m"),
+            city=rng.choice(bank.cities),
+            day=format_skeleton(
+                "MMMMd", day, locale=_BABEL_LOCALES.get(bank.language, bank.language)
+            ),
             amount=rng.randrange(3, 30) * 100,
-            hours=rng.randrange(3, 48),
-            weeks=rng.randrange(2, 9),
+            hours=bank.hours[rng.choice(text.HOURS)],
+            weeks=bank.weeks[rng.choice(text.WEEKS)],
         )
 
     def note_text(self) -> str:
-        bank = NOTES_RU if self.rng.random() < 0.65 else NOTES_EN
+        bank = self.bank()
         count = self.rng.choice((1, 1, 2, 2, 3))
-        return " ".join(self._fill(template) for template in self.rng.sample(bank, count))
+        return " ".join(self._fill(t, bank) for t in self.rng.sample(bank.notes, count))
 
     def chunk(self, size: int, notes: int) -> None:
         rng = self.rng
         cases, plans = [], []
         for _ in range(size):
             _weight, path, urgencies = rng.choices(PATHS, _PATH_WEIGHTS)[0]
+            bank = self.bank()
             start = self.today - timedelta(days=rng.randrange(20, 900))
             days = sorted(self._day_between(start, self.today) for _ in path[1:])
             steps = list(zip(path, [start, *days], strict=True))
@@ -153,20 +206,20 @@ class _Writer:
                     status=steps[-1][0],
                     status_since=steps[-1][1],
                     urgency=rng.choice(urgencies),
-                    languages=rng.choice(LANGUAGES),
-                    city=rng.choice(CITIES) if len(path) > 1 else "",  # still at home: none
-                    summary=rng.choice(SUMMARIES),
+                    languages=rng.choice(bank.languages),
+                    city=rng.choice(bank.cities) if len(path) > 1 else "",  # still at home: none
+                    summary=rng.choice(bank.summaries),
                     caseworker=caseworker,
                     lawyer=lawyer,
                     created_at=created,
                     updated_at=created + (self.now - created) * (1 - rng.random() ** 3),
                 )
             )
-            plans.append(steps)
+            plans.append((steps, bank))
         Case.objects.bulk_create(cases)
         rows: dict[type, list] = {model: [] for model in _ROW_MODELS}
-        for case, steps in zip(cases, plans, strict=True):
-            self._case_rows(case, steps, rows)
+        for case, (steps, bank) in zip(cases, plans, strict=True):
+            self._case_rows(case, steps, bank, rows)
         for _ in range(notes):  # each note to a case drawn at random: some get many, some none
             rows[Note].append(self._note(cases[rng.randrange(size)]))
         for model in _ROW_MODELS:
@@ -180,7 +233,7 @@ class _Writer:
             case=case, text=self.note_text(), legal=legal, author_id=author, created_at=when
         )
 
-    def _case_rows(self, case: Case, steps, rows) -> None:
+    def _case_rows(self, case: Case, steps, bank: _Bank, rows) -> None:
         rng, today, worker = self.rng, self.today, case.caseworker_id
         for status, on in steps:
             rows[StatusChange].append(
@@ -195,7 +248,7 @@ class _Writer:
         statuses = dict(steps)
         if Status.DETAINED in statuses:
             detained = statuses[Status.DETAINED]
-            place = rng.choice(PLACES)
+            place = rng.choice(bank.places)
             rows[RiskEvent].append(
                 RiskEvent(case=case, kind=RiskKind.DETENTION, on=detained, place=place)
             )
@@ -207,7 +260,7 @@ class _Writer:
                         kind=RiskKind.HEARING,
                         on=hearing,
                         place=place,
-                        visits="Передачи по вторникам и пятницам" if rng.random() < 0.5 else "",
+                        visits=bank.visits if rng.random() < 0.5 else "",
                     )
                 )
             if Status.RELEASED in statuses:
@@ -216,7 +269,7 @@ class _Writer:
                 )
         if rng.random() < 0.25:
             rows[RiskEvent].append(
-                RiskEvent(case=case, kind=RiskKind.WANTED, on=steps[0][1], place="Interpol / МВД")
+                RiskEvent(case=case, kind=RiskKind.WANTED, on=steps[0][1], place=bank.wanted_by)
             )
         if rng.random() < 0.01:  # someone free who has a hearing in the coming days
             rows[RiskEvent].append(
@@ -224,14 +277,14 @@ class _Writer:
                     case=case,
                     kind=RiskKind.HEARING,
                     on=today + timedelta(days=rng.randrange(0, 8)),
-                    place=rng.choice(PLACES),
+                    place=rng.choice(bank.places),
                 )
             )
         for _ in range(rng.choice((0, 0, 1, 1, 2, 3))):
             rows[FamilyMember].append(
                 FamilyMember(
                     case=case,
-                    relation=rng.choice(RELATIONS),
+                    relation=rng.choice(bank.relations),
                     age=rng.randrange(1, 75),
                     with_them=rng.random() < 0.7,
                 )
@@ -244,13 +297,19 @@ class _Writer:
             noted = self._day_between(steps[0][1], today)
             met = self._day_between(noted, today) if rng.random() < 0.4 else None
             rows[Need].append(
-                Need(case=case, kind=kind, noted_on=noted, met_on=met, note=rng.choice(NEED_NOTES))
+                Need(
+                    case=case,
+                    kind=kind,
+                    noted_on=noted,
+                    met_on=met,
+                    note=rng.choice(bank.need_notes),
+                )
             )
             if met is not None:
                 rows[Service].append(
                     Service(case=case, kind=kind, delivered_on=met, delivered_by_id=worker)
                 )
-        for title in rng.sample(TASKS, rng.randrange(0, 4)):
+        for title in rng.sample(bank.tasks, rng.randrange(0, 4)):
             due = today + timedelta(days=rng.randrange(-15, 30)) if rng.random() < 0.8 else None
             done = rng.random() < 0.4
             rows[Task].append(
@@ -264,11 +323,11 @@ class _Writer:
                     created_at=case.created_at,
                 )
             )
-        for tag in rng.sample(self.tags, rng.choice((0, 1, 1, 2, 3))):
+        for tag in rng.sample(self.tags[bank.language], rng.choice((0, 1, 1, 2, 3))):
             rows[Case.tags.through].append(Case.tags.through(case=case, tag=tag))
-        rows[Identity].append(self._identity(case))
+        rows[Identity].append(self._identity(case, bank))
 
-    def _identity(self, case: Case) -> Identity:
+    def _identity(self, case: Case, bank: _Bank) -> Identity:
         rng = self.rng
         first, patronymic = rng.choice(FIRST_NAMES), rng.choice(PATRONYMICS)
         ending = rng.choice(tuple(SURNAME_ENDINGS))
@@ -277,7 +336,7 @@ class _Writer:
             patronymic = patronymic.removesuffix("ич") + "на"
         surname = "".join(rng.sample(SYLLABLES, 2)).capitalize() + ending
         born = date(1960, 1, 1) + timedelta(days=rng.randrange(365 * 45))
-        city = case.city or "Москва"
+        city = case.city or bank.home_city
         # The row id is the case id: the encrypted fields are bound to it (see core.fields).
         return Identity(
             case=case,
@@ -285,8 +344,11 @@ class _Writer:
             transliteration=transliterate(f"{first} {surname}"),
             birth_date=born.isoformat(),
             phone=f"+995 555 {rng.randrange(10**6):06d}",
-            document_numbers=f"паспорт {rng.randrange(10, 99)} {rng.randrange(10**6):06d}",
-            address=f"{rng.choice(STREETS)} {rng.randrange(1, 120)}-{rng.randrange(1, 90)}, {city}",
+            document_numbers=bank.passport.format(
+                number=f"{rng.randrange(10, 99)} {rng.randrange(10**6):06d}"
+            ),
+            address=f"{rng.choice(bank.streets)} {rng.randrange(1, 120)}-{rng.randrange(1, 90)}"
+            f", {city}",
             updated_at=case.created_at,
         )
 
@@ -305,27 +367,29 @@ _ROW_MODELS = (
 )
 
 
-def _writer(seed) -> _Writer:
+def _writer(seed, language: str | None = None) -> _Writer:
     from django.contrib.auth import get_user_model
 
     def active(role):
         users = get_user_model().objects.with_role(role).filter(is_active=True)
         return list(users.order_by("username"))
 
-    tags = [Tag.objects.get_or_create(name=name)[0] for name in TAGS]
     return _Writer(
         random.Random(seed),  # noqa: S311 - invented data, reproducible from a seed; no secret
         caseworkers=active(Role.CASEWORKER),
         lawyers=active(Role.LAWYER),
-        tags=tags,
+        languages=MIXED if language is None else ((language, 1),),
     )
 
 
-def generate_cases(n: int, *, seed=None, notes: int | None = None, actor=None) -> Generated:
+def generate_cases(
+    n: int, *, seed=None, notes: int | None = None, actor=None, language: str | None = None
+) -> Generated:
     """Write ``n`` synthetic cases with ``notes`` notes among them (about three a case unless
-    given), assigned round-robin to the active caseworkers and lawyers. One audit row."""
+    given), assigned round-robin to the active caseworkers and lawyers, their texts in
+    ``language`` (Russian and English mixed when none is given). One audit row."""
     notes = NOTES_PER_CASE * n if notes is None else notes
-    writer = _writer(seed)
+    writer = _writer(seed, language)
     done = written = 0
     while done < n:
         size = min(CHUNK, n - done)

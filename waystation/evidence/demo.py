@@ -1,5 +1,6 @@
 """Demo testimonies, an event and a few small items, made through the services so that the
-demo shows real hashes, custody chains and consent."""
+demo shows real hashes, custody chains and consent. The texts are in the demo's language (see
+waystation.demo); the chat export stays in Russian, as the soldiers wrote it."""
 
 import io
 import json
@@ -7,6 +8,7 @@ import zipfile
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.translation import pgettext
 
 from . import services
 from .models import ActType, DateCertainty, Recipient, WitnessRole
@@ -57,23 +59,26 @@ def demo_evidence(*, officer, case) -> None:
     event = services.event_record(
         actor=officer,
         act_type=ActType.EXECUTION_OF_PRISONERS,
-        title="Shooting of prisoners near the school, Posad-Pokrovske",
+        title=pgettext("demo", "Shooting of prisoners near the school, Posad-Pokrovske"),
         date_from=today - timedelta(days=262),
         date_certainty=DateCertainty.APPROXIMATE,
-        place="Posad-Pokrovske, Kherson region",
+        place=pgettext("demo", "Posad-Pokrovske, Kherson region"),
         victims_count=4,
-        victims_kind="prisoners of war",
-        perpetrator_unit="(unit number withheld in the demo)",
+        victims_kind=pgettext("demo", "prisoners of war"),
+        perpetrator_unit=pgettext("demo", "(unit number withheld in the demo)"),
     )
     services.testimony_record(
         actor=officer,
         case=case,
-        statement="Я видел, как четверых пленных вывели за школу. Потом были выстрелы. "
-        "Командир взвода сказал в чате, что это «сделано».",
-        language="Russian",
+        statement=pgettext(
+            "demo",
+            "I saw four prisoners being taken behind the school. Then there were shots. The "
+            "platoon commander wrote in the chat that it was “done”.",
+        ),
+        language=pgettext("demo", "Russian"),
         interpreter="",
         consent_scope=[Recipient.UN, Recipient.COURT],
-        consent_body="International Criminal Court",
+        consent_body=pgettext("demo", "International Criminal Court"),
         events=[(event, WitnessRole.DIRECT)],
     )
     for name, data in (("IMG_0412.jpg", _photo()), ("ChatExport_2026-03-20.zip", _chat_export())):
@@ -83,7 +88,7 @@ def demo_evidence(*, officer, case) -> None:
                 case=case,
                 source=io.BytesIO(data),
                 original_name=name,
-                acquired_from="the witness",
+                acquired_from=pgettext("demo", "the witness"),
             )
         except services.EvidenceError:
             continue  # a demo without it is still a demo

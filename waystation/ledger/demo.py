@@ -1,12 +1,14 @@
 """The demo ledger: funds and accounts in RUB, KZT and EUR, donations (named, pseudonymous,
 anonymous, one towards a pledge), disbursements for two cases (one waiting for a second
 approver), a transfer, an exchange, a cash count that found a small difference, and rates.
-Written through the services, so it is audited like real use."""
+Written through the services, so it is audited like real use; the names and memos are in the
+demo's language (see waystation.demo)."""
 
 from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import pgettext
 
 from . import services
 from .models import AccountKind, Category, DonorKind
@@ -21,25 +23,28 @@ def demo_ledger(*, treasurer, approver, cases) -> None:
     def ago(days):
         return today - timedelta(days=days)
 
-    general = services.fund_create(actor=treasurer, name="Общий фонд", purpose="rent, food")
+    def account(name, kind, currency):
+        return services.account_create(actor=treasurer, name=name, kind=kind, currency=currency)
+
+    general = services.fund_create(
+        actor=treasurer,
+        name=pgettext("demo", "General fund"),
+        purpose=pgettext("demo", "rent, food"),
+    )
     detention = services.fund_create(
-        actor=treasurer, name="Detention support", purpose="parcels, lawyer visits"
+        actor=treasurer,
+        name=pgettext("demo", "Detention support"),
+        purpose=pgettext("demo", "parcels, lawyer visits"),
     )
-    legal = services.fund_create(actor=treasurer, name="Legal fees")
-    cash_kzt = services.account_create(
-        actor=treasurer, name="Касса Алматы", kind=AccountKind.CASH, currency="KZT"
+    legal = services.fund_create(actor=treasurer, name=pgettext("demo", "Legal fees"))
+    cash_kzt = account(pgettext("demo", "Cash box, Almaty"), AccountKind.CASH, "KZT")
+    kaspi = account(pgettext("demo", "Kaspi …0917"), AccountKind.PAYMENT_SERVICE, "KZT")
+    card_rub = account(pgettext("demo", "Card …4411"), AccountKind.BANK_CARD, "RUB")
+    iban_eur = account(
+        pgettext("demo", "Partner association's account"), AccountKind.BANK_CARD, "EUR"
     )
-    kaspi = services.account_create(
-        actor=treasurer, name="Kaspi …0917", kind=AccountKind.PAYMENT_SERVICE, currency="KZT"
-    )
-    card_rub = services.account_create(
-        actor=treasurer, name="Card …4411", kind=AccountKind.BANK_CARD, currency="RUB"
-    )
-    iban_eur = services.account_create(
-        actor=treasurer, name="Support e.V. account", kind=AccountKind.BANK_CARD, currency="EUR"
-    )
-    wallet = services.account_create(
-        actor=treasurer, name="USDT wallet (label)", kind=AccountKind.CRYPTO_WALLET, currency="USD"
+    wallet = account(
+        pgettext("demo", "USDT wallet (ledger label)"), AccountKind.CRYPTO_WALLET, "USD"
     )
     for code, quote, rate in (("EUR", "KZT", "520"), ("RUB", "KZT", "5.6"), ("USD", "EUR", "0.92")):
         services.rate_set(actor=treasurer, currency=code, quote=quote, rate=D(rate))
@@ -54,10 +59,24 @@ def demo_ledger(*, treasurer, approver, cases) -> None:
         due_on=ago(-30),
     )
     donations = [
-        (iban_eur, general, "2400", 75, DonorKind.NAMED, "Hanna Beispiel"),
-        (card_rub, general, "35000", 70, DonorKind.PSEUDONYM, "Друг из Питера"),
+        (iban_eur, general, "2400", 75, DonorKind.NAMED, pgettext("demo", "Hanna Beispiel")),
+        (
+            card_rub,
+            general,
+            "35000",
+            70,
+            DonorKind.PSEUDONYM,
+            pgettext("demo", "A friend from Piter"),
+        ),
         (card_rub, detention, "12500.50", 40, DonorKind.ANONYMOUS, ""),
-        (kaspi, detention, "150000", 33, DonorKind.PSEUDONYM, "Almaty friends"),
+        (
+            kaspi,
+            detention,
+            "150000",
+            33,
+            DonorKind.PSEUDONYM,
+            pgettext("demo", "Friends in Almaty"),
+        ),
         (wallet, general, "800", 20, DonorKind.ANONYMOUS, ""),
     ]
     for account, fund, amount, days, kind, name in donations:
@@ -81,7 +100,7 @@ def demo_ledger(*, treasurer, approver, cases) -> None:
         sold=D("1000"),
         bought=D("515300"),
         date=ago(60),
-        memo="обмен через Kaspi, курс 515,3",
+        memo=pgettext("demo", "exchanged through Kaspi at 515.3"),
     )
     services.disbursement_approve(actor=approver, entry=exchange)  # above the EUR threshold
     services.transfer_record(
@@ -91,17 +110,49 @@ def demo_ledger(*, treasurer, approver, cases) -> None:
         fund=general,
         amount=D("300000"),
         date=ago(58),
-        memo="снятие наличных",
+        memo=pgettext("demo", "cash withdrawal"),
     )
     detained, newcomer = cases
     spending = [
-        (cash_kzt, general, "180000", 55, Category.RENT, newcomer, "квартира, март"),
-        (cash_kzt, general, "42350", 50, Category.FOOD, None, "продукты на 3 семьи"),
-        (kaspi, detention, "18500", 30, Category.PARCELS, detained, "передача в СИЗО"),
+        (cash_kzt, general, "180000", 55, Category.RENT, newcomer, pgettext("demo", "flat, March")),
+        (
+            cash_kzt,
+            general,
+            "42350",
+            50,
+            Category.FOOD,
+            None,
+            pgettext("demo", "food for 3 families"),
+        ),
+        (
+            kaspi,
+            detention,
+            "18500",
+            30,
+            Category.PARCELS,
+            detained,
+            pgettext("demo", "parcel to the remand prison"),
+        ),
         (cash_kzt, general, "6400", 28, Category.TRANSPORT, newcomer, ""),
-        (card_rub, general, "4200", 25, Category.DOCUMENTS, newcomer, "перевод документов"),
-        (kaspi, detention, "9800", 10, Category.MEDICAL, detained, "лекарства"),
-        (iban_eur, legal, "450", 8, Category.LAWYER, detained, "консультация адвоката"),
+        (
+            card_rub,
+            general,
+            "4200",
+            25,
+            Category.DOCUMENTS,
+            newcomer,
+            pgettext("demo", "translation of documents"),
+        ),
+        (kaspi, detention, "9800", 10, Category.MEDICAL, detained, pgettext("demo", "medicine")),
+        (
+            iban_eur,
+            legal,
+            "450",
+            8,
+            Category.LAWYER,
+            detained,
+            pgettext("demo", "lawyer's consultation"),
+        ),
     ]
     for account, fund, amount, days, category, case, memo in spending:
         entry = services.disbursement_record(
@@ -125,7 +176,7 @@ def demo_ledger(*, treasurer, approver, cases) -> None:
         date=ago(2),
         category=Category.LAWYER,
         case=detained,
-        memo="адвокат: апелляция по экстрадиции",
+        memo=pgettext("demo", "lawyer: appeal against extradition"),
     )
     services.cash_count_record(
         actor=treasurer, account=cash_kzt, fund=general, counted=D("70750"), date=ago(1)

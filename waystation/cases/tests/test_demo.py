@@ -1,9 +1,11 @@
 """Synthetic cases for the demo and the benchmarks: valid, complete, encrypted as real ones,
 findable, and audited once."""
 
+import re
 from collections import Counter
 
 import pytest
+from django.core.management import CommandError
 
 from waystation.audit.events import Event
 from waystation.audit.models import AuditEvent
@@ -81,3 +83,29 @@ def test_demo_generates_cases_on_first_population_only(db, settings):
     assert Case.objects.filter(codename="amber-falcon-27", status="detained").exists()
     assert not demo_populate(cases=5)
     assert Case.objects.count() == handwritten + 5
+
+
+def test_the_demo_is_written_in_the_language_chosen(db):
+    from waystation.accounts.models import User
+    from waystation.demo import demo_populate
+
+    assert demo_populate(cases=4, language="ru")
+    assert User.objects.get(username="anna").display_name == "Анна (координатор)"
+    assert User.objects.get(username="pavel").display_name == "Павел (ушёл из группы)"
+    texts = [
+        *Task.objects.values_list("title", flat=True),
+        *(note.text for note in Note.objects.all()),
+        *Case.objects.values_list("summary", flat=True),
+    ]
+    assert texts and all(re.search("[а-яё]", text) for text in texts)
+    assert not any(re.search("[A-Za-z]{3,}", text) for text in texts), texts
+
+
+def test_the_demo_command_offers_the_interface_languages():
+    from waystation.core.management.commands.demo import Command
+
+    parser = Command().create_parser("waystation", "demo")
+    assert parser.parse_args(["--language", "uk"]).language == "uk"
+    assert parser.parse_args([]).language == "en"
+    with pytest.raises(CommandError):
+        parser.parse_args(["--language", "fr"])

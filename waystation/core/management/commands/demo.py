@@ -13,7 +13,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        from waystation.demo import DEMO_CASES
+        from waystation.demo import DEMO_CASES, DEMO_LANGUAGE
 
         parser.add_argument(
             "--cases",
@@ -21,8 +21,16 @@ class Command(BaseCommand):
             default=DEMO_CASES,
             help=f"synthetic cases to generate in a new demo instance (default {DEMO_CASES})",
         )
+        parser.add_argument(
+            "--language",
+            choices=[code for code, _name in settings.LANGUAGES],
+            default=DEMO_LANGUAGE,
+            help="the language of a new demo's names, notes, tasks and other texts, as a group "
+            f"working in it would write them (default {DEMO_LANGUAGE}); the interface's "
+            "language is each member's own choice",
+        )
 
-    def handle(self, *args, cases, **options):
+    def handle(self, *args, cases, language, **options):
         from waystation.demo import (
             DEMO_PASSPHRASE,
             DEMO_PASSWORD,
@@ -51,7 +59,7 @@ class Command(BaseCommand):
                     "remove the directory to start a new demo"
                 )
             call_command("migrate", interactive=False, verbosity=0)
-        written = demo_populate(cases=cases)
+        written = demo_populate(cases=cases, language=language)
         self.stdout.write(demo_cases_line(written=written, generated=cases if written else 0))
         self.stdout.write(f"\n  Instance passphrase (unseal): {DEMO_PASSPHRASE}")
         self.stdout.write("\nDemo logins (every member has the password shown below):")
