@@ -27,6 +27,7 @@ from .vocabulary import (
     NO_FAMILY,
     NUMBER_WORDS,
     RELATION_PAIRS,
+    RELATION_PLURALS,
     RELATION_WORDS,
     STATUS_WORDS,
     URGENCY_WORDS,
@@ -87,8 +88,11 @@ def _needs() -> dict[str, object]:
 
 
 @cache
-def _relations() -> dict[str, str]:
-    return {normal(word): key for key, words in RELATION_WORDS.items() for word in words}
+def _relations() -> tuple[dict[str, str], frozenset[str]]:
+    """normal(word) -> relation key, and which of those words are plurals."""
+    plurals = {normal(word): key for key, words in RELATION_PLURALS.items() for word in words}
+    singular = {normal(word): key for key, words in RELATION_WORDS.items() for word in words}
+    return {**plurals, **singular}, frozenset(plurals.keys() - singular.keys())
 
 
 _NO_FAMILY = frozenset(normal(word) for word in NO_FAMILY)
@@ -170,6 +174,13 @@ def needs(value) -> tuple[tuple[str, str], ...]:
 
 
 _COUNT_X = re.compile(r"^(\d+)(?:x|х)$")  # "2х детей", "2x kids"
+_PARENTHESES = re.compile(r"\(([^()]*)\)")
+# Between the people of a family cell; "и"/"and" also join ages ("5 и 8 лет"), which the
+# parsing below gives to the group before them.
+_FAMILY_SEPARATORS = re.compile(
+    r"[,;+/|\n•]+|\s(?:и|and|und|та|і|й|plus|with|mit|с|со|з|із)\s", re.IGNORECASE
+)
+_SEP, _NUM, _AGE, _REL = range(4)
 
 
 def _family_error() -> CellError:
@@ -180,8 +191,38 @@ def _family_error() -> CellError:
     return CellError(reason, safe=reason)
 
 
+def _family_tokens(text: str) -> list[tuple]:
+    """(kind, value) tokens: separators, numbers (with whether written as a word), ages given
+    in parentheses, and relations (with whether the word is a plural)."""
+    relations, plurals = _relations()
+    tokens: list[tuple] = []
+    pieces = _PARENTHESES.split(text)  # outside, inside, outside, …
+    for position, piece in enumerate(pieces):
+        inside = position % 2 == 1
+        for number, part in enumerate(_FAMILY_SEPARATORS.split(piece)):
+            if number and not inside:
+                tokens.append((_SEP, None))
+            for word in normal(part).split():
+                if word in _FILLERS:
+                    continue
+                if inside:
+                    if not word.isdigit():
+                        raise _family_error()
+                    tokens.append((_AGE, int(word)))
+                elif (count := _number(word)) is not None:
+                    tokens.append((_NUM, (count, not word[0].isdigit())))
+                elif word in relations:
+                    tokens.append((_REL, (relations[word], word in plurals)))
+                else:
+                    raise _family_error()
+    return tokens
+
+
 def family(value) -> tuple[tuple[str, int | None], ...]:
-    """Family members as (relation key, age or None), from "жена и двое детей (5, 8 лет)"."""
+    """Family members as (relation key, age or None), from "жена и двое детей (5, 8 лет)",
+    "сын 5, дочь", "2 детей 5 и 8", "3". A number before a relation is a count when it starts
+    a part of the cell, is written as a word, comes before a plural, or the group before it
+    has its ages; otherwise it is the age of the last relation named ("сын 5 дочь 3")."""
     text = normal(cell_text(value))
     if text in _NO_FAMILY:
         return ()
@@ -190,32 +231,50 @@ def family(value) -> tuple[tuple[str, int | None], ...]:
         if count > MAX_FAMILY:
             raise _family_too_large()
         return (("relative", None),) * count
-    relations = _relations()
-    tokens = [token for token in text.split() if token not in _FILLERS]
+    tokens = _family_tokens(cell_text(value))
     members: list[list] = []
-    group_start = 0  # where the last relation's members begin: ages after it are theirs
+    group: list[list] = []  # the members of the last relation named: ages after it are theirs
     count = None
-    for index, token in enumerate(tokens):
-        number = _number(token)
-        following = tokens[index + 1] if index + 1 < len(tokens) else None
-        if number is not None and following is not None and following in relations:
-            count = number
-        elif number is not None and token.isdigit():
-            unaged = [m for m in members[group_start:] if m[1] is None]
-            if not unaged or number > MAX_AGE:
+    starts = True  # at the start of the cell or after a separator
+
+    def unaged():
+        return [member for member in group if member[1] is None]
+
+    for index, (kind, token) in enumerate(tokens):
+        following = tokens[index + 1] if index + 1 < len(tokens) else (None, None)
+        if kind == _SEP:
+            if count is not None:
                 raise _family_error()
-            unaged[0][1] = number
-        elif token in relations:
-            key = relations[token]
-            group_start = len(members)
-            for _each in range(1 if count is None else count):
-                for relation in RELATION_PAIRS.get(key, (key,)):
-                    members.append([relation, None])
+            starts = True
+            continue
+        if kind == _NUM:
+            number, as_word = token
+            if following[0] == _REL and (
+                starts or as_word or following[1][1] or not unaged()
+            ):
+                count = number
+            elif not as_word and unaged() and number <= MAX_AGE:
+                unaged()[0][1] = number
+            else:
+                raise _family_error()
+        elif kind == _AGE:
+            if not unaged() or token > MAX_AGE:
+                raise _family_error()
+            unaged()[0][1] = token
+        else:
+            key, _plural = token
+            group = [
+                [relation, None]
+                for _each in range(1 if count is None else count)
+                for relation in RELATION_PAIRS.get(key, (key,))
+            ]
+            members.extend(group)
             count = None
             if len(members) > MAX_FAMILY:
                 raise _family_too_large()
-        else:
-            raise _family_error()
+        starts = False
+    if count is not None:
+        raise _family_error()
     return tuple((relation, age) for relation, age in members)
 
 

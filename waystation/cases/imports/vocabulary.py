@@ -271,34 +271,46 @@ NEED_WORDS: dict[str, tuple[str, ...]] = {
 }
 
 # Family relations: the canonical key (an English word, translated on writing) and the forms
-# people write, singular and plural, in any grammatical case that lists commonly use.
+# people write — singular (also "с женой", "with his son") and plural ("2 детей", "two sons":
+# a number before a plural is a count, never an age).
 RELATION_WORDS: dict[str, tuple[str, ...]] = {
-    "wife": ("wife", "жена", "супруга", "жены", "ehefrau", "frau", "gattin", "дружина"),
-    "husband": ("husband", "муж", "супруг", "мужа", "ehemann", "mann", "gatte", "чоловік"),
+    "wife": ("wife", "жена", "супруга", "жены", "женой", "супругой", "ehefrau", "frau", "gattin",
+             "дружина", "дружиною"),
+    "husband": ("husband", "муж", "супруг", "мужа", "мужем", "ehemann", "mann", "gatte",
+                "чоловік", "чоловіком"),
     "spouse": ("spouse", "partner", "партнер", "партнерша", "ehepartner", "partnerin"),
-    "son": ("son", "sons", "сын", "сына", "сыновья", "сыновей", "sohn", "söhne", "sohne", "син",
-            "сини", "синів"),
-    "daughter": ("daughter", "daughters", "дочь", "дочери", "дочерей", "дочка", "дочки",
-                 "tochter", "töchter", "tochter", "донька", "доньки", "дочка", "доньок"),
-    "child": ("child", "children", "kid", "kids", "ребенок", "ребенка", "дети", "детей",
-              "детьми", "kind", "kinder", "дитина", "дитини", "діти", "дітей"),
-    "mother": ("mother", "mum", "mom", "мать", "мама", "матери", "mutter", "мати", "мама"),
-    "father": ("father", "dad", "отец", "папа", "отца", "vater", "батько", "тато"),
-    "parents": ("parents", "родители", "eltern", "батьки"),
-    "brother": ("brother", "brothers", "брат", "брата", "братья", "bruder", "brüder", "bruder",
-                "брат", "брати"),
-    "sister": ("sister", "sisters", "сестра", "сестры", "сестер", "schwester", "schwestern",
-               "сестра", "сестри"),
-    "grandmother": ("grandmother", "grandma", "бабушка", "großmutter", "grossmutter", "oma",
-                    "бабуся", "бабця"),
-    "grandfather": ("grandfather", "grandpa", "дедушка", "großvater", "grossvater", "opa",
-                    "дідусь", "дід"),
-    "relative": ("relative", "relatives", "family member", "family members", "person",
-                 "people", "persons", "родственник", "родственница", "родственники",
-                 "родственников", "человек", "человека", "чел", "членов семьи", "член семьи",
-                 "verwandte", "verwandter", "person", "personen", "angehörige", "angehorige",
-                 "родич", "родичі", "родичів", "особа", "особи", "осіб", "людей", "людини"),
-}
+    "son": ("son", "сын", "сына", "сыном", "sohn", "син", "сином"),
+    "daughter": ("daughter", "дочь", "дочка", "дочерью", "дочкой", "tochter", "донька",
+                 "донькою"),
+    "child": ("child", "kid", "baby", "ребенок", "ребенка", "ребенком", "малыш", "kind", "baby",
+              "дитина", "дитиною"),
+    "mother": ("mother", "mum", "mom", "мать", "мама", "матерью", "мамой", "mutter", "мати",
+               "мамою"),
+    "father": ("father", "dad", "отец", "папа", "отцом", "папой", "vater", "батько", "тато",
+               "батьком"),
+    "brother": ("brother", "брат", "братом", "bruder", "братом"),
+    "sister": ("sister", "сестра", "сестрой", "schwester", "сестрою"),
+    "grandmother": ("grandmother", "grandma", "бабушка", "бабушкой", "großmutter", "grossmutter",
+                    "oma", "бабуся", "бабця"),
+    "grandfather": ("grandfather", "grandpa", "дедушка", "дедушкой", "großvater", "grossvater",
+                    "opa", "дідусь", "дід"),
+    "relative": ("relative", "member", "person", "родственник", "родственница", "член",
+                 "человек", "verwandter", "verwandte", "angehöriger", "person", "родич", "особа"),
+}  # fmt: skip
+RELATION_PLURALS: dict[str, tuple[str, ...]] = {
+    "wife": ("wives",),
+    "son": ("sons", "сыновья", "сыновей", "сына", "söhne", "sohne", "сини", "синів"),
+    "daughter": ("daughters", "дочери", "дочерей", "дочки", "дочек", "töchter",
+                 "доньки", "доньок"),
+    "child": ("children", "kids", "babies", "дети", "детей", "детьми", "ребенка", "ребят",
+              "kinder", "kindern", "діти", "дітей", "дитини", "дітьми"),
+    "parents": ("parents", "родители", "родителями", "eltern", "батьки", "батьками"),
+    "brother": ("brothers", "братья", "братьев", "брата", "brüder", "брати", "братів"),
+    "sister": ("sisters", "сестры", "сестер", "сестрами", "schwestern", "сестри", "сестер"),
+    "relative": ("relatives", "members", "people", "persons", "родственники", "родственников",
+                 "членов", "члена", "человека", "чел", "verwandte", "personen", "angehörige",
+                 "angehorige", "родичі", "родичів", "особи", "осіб", "людей", "людини", "члени"),
+}  # fmt: skip
 # "parents" are two people: one member each.
 RELATION_PAIRS = {"parents": ("mother", "father")}
 
@@ -326,7 +338,7 @@ FILLER_WORDS = frozenset(
         "и", "с", "со", "его", "ее", "их", "лет", "год", "года", "г", "возраст", "по",
         "und", "mit", "sein", "seine", "ihr", "ihre", "jahre", "jahren", "jahr", "j", "alt",
         "і", "й", "та", "з", "із", "його", "її", "їх", "років", "рік", "роки", "р", "вік",
-        # "семья из 3 человек", "family of 3"
-        "family", "семья", "из", "familie", "aus", "сім'я", "родина",
+        # "семья из 3 человек", "family of 3", "3 члена семьи"
+        "family", "семья", "семьи", "из", "familie", "aus", "сім'я", "родина", "родини",
     )
 )
