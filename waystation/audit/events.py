@@ -59,6 +59,8 @@ class Event(models.TextChoices):
     PATHWAY_CHOSEN = "pathway.chosen", _("Pathway chosen for a case")
     PATHWAY_REMOVED = "pathway.removed", _("Pathway removed from a case")
     PATHWAY_GAP_TASK = "pathway.gap_task", _("Task made from a pathway gap")
+    PATHWAY_EVIDENCE_MARKED = "pathway.marked", _("Evidence item marked as showing a criterion")
+    PATHWAY_EVIDENCE_UNMARKED = "pathway.unmarked", _("Mark on an evidence item taken back")
     SCREENING_READ = "screening.read", _("Screening record read")
     SCREENING_RECORDED = "screening.recorded", _("Screening interview recorded")
     SCREENING_CONCERN = "screening.concern", _("Exclusion concern recorded")

@@ -35,37 +35,99 @@ class Problem:
         return f"{self.file}:{self.line}: {self.reason}"
 
 
+LANGUAGES = ("en", "ru", "de", "uk")  # every shipped text is in all four (a test checks)
+
+Texts = dict[str, str]  # language code -> the text in that language; "en" always present
+
+
+def texts(value) -> Texts | None:
+    """A text field as the files may write it: plain text (English), or a mapping of languages.
+    Always a mapping here, so that the pages need not care which."""
+    if value is None:
+        return None
+    return {FALLBACK_LANGUAGE: value} if isinstance(value, str) else dict(value)
+
+
 @dataclass(frozen=True)
 class Localized:
     """One text in the language asked for, or in English where it has none; ``lang`` says
-    which, for the page's lang attribute."""
+    which, for the page's lang attribute, and ``fallback`` that the reader asked for another
+    language: the page then says the text is not yet translated."""
 
     text: str
     lang: str
+    fallback: bool = False
+
+    def __str__(self) -> str:
+        return self.text
 
 
-def localized(texts: dict[str, str] | None, language: str | None = None) -> Localized | None:
+def reader_language(language: str | None = None) -> str:
+    return (language or get_language() or FALLBACK_LANGUAGE).split("-")[0]
+
+
+def localized(texts: Texts | None, language: str | None = None) -> Localized | None:
     if not texts:
         return None
-    language = (language or get_language() or FALLBACK_LANGUAGE).split("-")[0]
+    language = reader_language(language)
     if texts.get(language):
         return Localized(texts[language], language)
-    return Localized(texts[FALLBACK_LANGUAGE], FALLBACK_LANGUAGE)
+    return Localized(texts[FALLBACK_LANGUAGE], FALLBACK_LANGUAGE, fallback=True)
+
+
+def untranslated(data, path=()) -> list[tuple[tuple, tuple[str, ...]]]:
+    """Every text of a checked file that lacks one of ``LANGUAGES``, as (path, missing
+    languages): what a translator still has to write. Texts are the mappings that hold "en"
+    and the plain strings where the schema allows a text."""
+    found = []
+    if isinstance(data, dict) and FALLBACK_LANGUAGE in data:
+        missing = tuple(lang for lang in LANGUAGES if not data.get(lang))
+        return [(path, missing)] if missing else []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in _TEXT_FIELDS and isinstance(value, str):
+                found.append(((*path, key), LANGUAGES[1:]))
+            else:
+                found += untranslated(value, (*path, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found += untranslated(value, (*path, index))
+    return found
+
+
+# The fields that hold a text (plain, or one per language); see "text" in schema.json.
+_TEXT_FIELDS = frozenset(
+    {
+        "name",
+        "names",
+        "summary",
+        "for_whom",
+        "text",
+        "citation",
+        "article",
+        "note",
+        "where_to_apply",
+        "typical_duration",
+        "known_refusals",
+        "notes",
+        "reviewed_by",
+    }
+)
 
 
 @dataclass(frozen=True)
 class Criterion:
     id: str
-    text: dict[str, str]
+    text: Texts
     evidence: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class LegalSource:
-    citation: str
-    article: str
+    citation: Texts
+    article: Texts | None
     link: str
-    note: dict[str, str] | None
+    note: Texts | None
 
 
 @dataclass(frozen=True)
@@ -73,15 +135,15 @@ class Pathway:
     id: str
     kind: str
     country: str  # ISO 3166-1 alpha-2, or "" for a body such as UNHCR
-    issuer: dict[str, str]
-    names: dict[str, str]
-    summary: dict[str, str]
-    for_whom: dict[str, str]
+    issuer: Texts
+    names: Texts
+    summary: Texts
+    for_whom: Texts
     criteria: tuple[Criterion, ...]
     legal_sources: tuple[LegalSource, ...]
-    practical: dict[str, dict[str, str]]
+    practical: dict[str, Texts]
     last_reviewed: date
-    reviewed_by: str
+    reviewed_by: Texts
     draft: bool
     file: str
 
@@ -99,20 +161,26 @@ class Pathway:
             id=data["id"],
             kind=data["kind"],
             country=data["issuer"].get("country", ""),
-            issuer=data["issuer"]["name"],
-            names=data["names"],
-            summary=data["summary"],
-            for_whom=data["for_whom"],
+            issuer=texts(data["issuer"]["name"]),
+            names=texts(data["names"]),
+            summary=texts(data["summary"]),
+            for_whom=texts(data["for_whom"]),
             criteria=tuple(
-                Criterion(c["id"], c["text"], tuple(c["evidence"])) for c in data["criteria"]
+                Criterion(c["id"], texts(c["text"]), tuple(c["evidence"]))
+                for c in data["criteria"]
             ),
             legal_sources=tuple(
-                LegalSource(s["citation"], s.get("article", ""), s.get("link", ""), s.get("note"))
+                LegalSource(
+                    texts(s["citation"]),
+                    texts(s.get("article") or None),
+                    s.get("link", ""),
+                    texts(s.get("note")),
+                )
                 for s in data["legal_sources"]
             ),
-            practical=data["practical"],
+            practical={key: texts(value) for key, value in data["practical"].items()},
             last_reviewed=date.fromisoformat(data["last_reviewed"]),
-            reviewed_by=data["reviewed_by"],
+            reviewed_by=texts(data["reviewed_by"]),
             draft=data.get("draft", False),
             file=file,
         )
@@ -245,7 +313,12 @@ def _reason(error) -> tuple[list, str]:
         options = ", ".join(str(option) for option in error.validator_value)
         return path, f"{error.instance!r} is not one of: {options}"
     if kind == "type":
-        wanted = _TYPE_WORDS.get(error.validator_value, error.validator_value)
+        types = error.validator_value
+        types = [types] if isinstance(types, str) else types
+        if sorted(types) == ["object", "string"]:
+            wanted = "text, or a mapping of languages (en, ru, de, uk)"
+        else:
+            wanted = " or ".join(_TYPE_WORDS.get(kind, kind) for kind in types)
         return path, f"expected {wanted}, found {_found(error.instance)}"
     if kind in {"format", "pattern"} and path and path[-1] == "last_reviewed":
         return path, f"{error.instance!r} is not a date written YYYY-MM-DD"

@@ -15,6 +15,8 @@ from django.utils.translation import pgettext_lazy
 
 from waystation.core.fields import EncryptedTextField
 
+from .vocabulary import EvidenceKind
+
 
 class ProposalStatus(models.TextChoices):
     OPEN = "open", pgettext_lazy("proposal status", "Open")
@@ -104,3 +106,38 @@ class GapTask(models.Model):
 
     def __str__(self):
         return f"{self.pathway_id}/{self.criterion_id} → task {self.task_id}"
+
+
+class EvidenceMark(models.Model):
+    """An evidence item of a case marked, by someone holding its legal side, as showing one
+    kind of evidence a pathway asks for: proof of anti-war work in a video, of ties to a
+    country in a letter, of threats in a photograph of a summons. What a file shows is in its
+    content, which readiness does not read; the mark says it. Readiness counts a marked item
+    as strongly as it was checked (see ``readiness.py``)."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(
+        "evidence.Item",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("evidence item"),
+    )
+    kind = models.CharField(_("shows"), max_length=40, choices=EvidenceKind.choices)
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("marked by"),
+    )
+    marked_at = models.DateTimeField(_("marked on"), default=timezone.now)
+
+    class Meta:
+        ordering = ["marked_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "kind"], name="pathways_evidence_mark")
+        ]
+        indexes = [models.Index(fields=["case", "kind"], name="pathways_mark_case")]
+
+    def __str__(self):
+        return f"{self.item_id}: {self.kind}"

@@ -23,6 +23,13 @@ evidence is ``testimony`` alone); elsewhere a statement alone leaves the criteri
 because an authority expects it corroborated. A testimony whose consent was withdrawn counts
 for nothing. A ``Document`` recorded as "missing" counts for nothing either: it is a known gap.
 
+What most evidence items (photos, videos, documents, recordings) show is in their content,
+which readiness does not read. Whoever holds the case's legal side may therefore *mark* an item
+as showing a kind of evidence (``models.EvidenceMark``; ``MARKABLE`` lists the kinds): a video
+of a protest as anti-war activity, a letter from an organisation as ties to the country, a
+photograph of a summons as a threat. A marked item is **strong** once verified or corroborated,
+**weak** while unverified, and counts for nothing once disputed — as a chat export of threats.
+
 Some kinds are never held by a case in Waystation (``NOT_RECORDED``): country information is
 the group's general material, and sponsors and job offers live outside the case. They never
 make a criterion met; the checklist says to check them by hand.
@@ -32,9 +39,13 @@ document is added to ``cases.models.DocumentKind`` first), or take the kind out 
 ``NOT_RECORDED`` once something records it; a test asserts that every ``EvidenceKind`` is either
 mapped or listed there.
 
-Reading is deterministic and costs a fixed number of queries (one per kind of record, five in
+Reading is deterministic and costs a fixed number of queries (one per kind of record, six in
 all) whatever the case holds; only codes, dates and counts are read — never identity fields,
 file names or testimony text.
+
+A dossier asks for the holdings of what it carries (``gather(..., items=..., testimonies=...)``):
+the case's documents and risk events, which the dossier lists, and only the items and
+testimonies chosen for it, each named by its label there (E1, T1).
 """
 
 from collections import defaultdict
@@ -57,6 +68,7 @@ from waystation.cases.models import (
 from waystation.evidence.models import Item, ItemKind, Testimony, Verification
 
 from .catalogue import Criterion, Pathway
+from .models import EvidenceMark
 from .vocabulary import EvidenceKind as E
 
 STRONG, WEAK = True, False
@@ -111,6 +123,10 @@ CHECKED = frozenset({Verification.VERIFIED, Verification.CORROBORATED})
 
 NOT_RECORDED = frozenset({E.COUNTRY_INFORMATION, E.SPONSOR, E.JOB_OR_STUDY_OFFER})
 
+# What an item can be marked as showing: every kind a case records, except the person's own
+# statement (a testimony is recorded as such).
+MARKABLE = tuple(kind for kind in E if kind not in NOT_RECORDED and kind != E.TESTIMONY)
+
 
 class State(StrEnum):
     MET = "met"
@@ -128,10 +144,12 @@ class State(StrEnum):
 
 @dataclass(frozen=True)
 class Support:
-    """One thing the case holds, as shown in a checklist: a label without personal details."""
+    """One thing the case holds, as shown in a checklist: a label without personal details,
+    and for a marked item the mark (its id), which the checklist offers to take back."""
 
     label: str
     strong: bool
+    mark: int | None = None
 
 
 @dataclass
@@ -143,10 +161,70 @@ class Holdings:
     own_statements: list[Support] = field(default_factory=list)
 
 
-def gather(case, *, family: bool = True) -> Holdings:
-    """Read what ``case`` holds: five queries, whatever it holds. The caller has checked that
+def _item_label(kind: str, verification: str, acquired_on, label: str = "") -> str:
+    values = {
+        "kind": choice_label(ItemKind, kind),
+        "verification": choice_label(Verification, verification),
+        "date": date_format(acquired_on, "SHORT_DATE_FORMAT"),
+        "label": label,
+    }
+    if label:
+        return _("Evidence %(label)s: %(kind)s, %(verification)s") % values
+    return _("Evidence item: %(kind)s, %(verification)s, acquired %(date)s") % values
+
+
+def _case_items(case) -> tuple[list, list]:
+    """The case's items that say by themselves what they show, as (kind, verification, label),
+    and its marked items, as (mark id, evidence kind, verification, label): two queries."""
+    rows = (
+        Item.objects.filter(case=case, kind__in=list(ITEMS))
+        .exclude(verification=Verification.DISPUTED)
+        .values_list("kind", "verification", "acquired_on")
+        .order_by("acquired_on", "id")
+    )
+    marks = (
+        EvidenceMark.objects.filter(case=case)
+        .exclude(item__verification=Verification.DISPUTED)
+        .values_list("pk", "kind", "item__kind", "item__verification", "item__acquired_on")
+        .order_by("item__acquired_on", "item_id", "pk")
+    )
+    return (
+        [(kind, checked, _item_label(kind, checked, on)) for kind, checked, on in rows],
+        [
+            (pk, shows, checked, _item_label(kind, checked, on))
+            for pk, shows, kind, checked, on in marks
+        ],
+    )
+
+
+def _chosen_items(items) -> tuple[list, list]:
+    """The same for the (label, item) pairs a dossier carries: one query, for the marks."""
+    kept = {item.pk: (label, item) for label, item in items}
+    kept = {pk: pair for pk, pair in kept.items() if pair[1].verification != Verification.DISPUTED}
+    labels = {
+        pk: _item_label(item.kind, item.verification, item.acquired_on, label)
+        for pk, (label, item) in kept.items()
+    }
+    rows = [
+        (item.kind, item.verification, labels[pk])
+        for pk, (_label, item) in kept.items()
+        if item.kind in ITEMS
+    ]
+    marked = EvidenceMark.objects.filter(item_id__in=list(kept)).order_by("item_id", "pk")
+    marks = [
+        (pk, shows, kept[item][1].verification, labels[item])
+        for pk, shows, item in marked.values_list("pk", "kind", "item_id")
+    ]
+    return rows, marks
+
+
+def gather(case, *, family: bool = True, items=None, testimonies=None) -> Holdings:
+    """Read what ``case`` holds: six queries, whatever it holds. The caller has checked that
     the viewer may open the case; ``family`` says whether he may see its care side, where the
-    family is (a lawyer does not: even how many relatives are recorded is not his to see)."""
+    family is (a lawyer does not: even how many relatives are recorded is not his to see).
+
+    For a dossier, ``items`` and ``testimonies`` are the (label, record) pairs it carries:
+    only those count, named by their label."""
     held = Holdings()
     for kind, state in Document.objects.filter(case=case).values_list("kind", "state"):
         if state == DocumentState.MISSING:
@@ -167,39 +245,39 @@ def gather(case, *, family: bool = True) -> Holdings:
         for evidence, strong in RISKS.get(kind, ()):
             held.by_kind[evidence].append(Support(label, strong))
 
-    items = (
-        Item.objects.filter(case=case, kind__in=list(ITEMS))
-        .exclude(verification=Verification.DISPUTED)
-        .values_list("kind", "verification", "acquired_on")
-        .order_by("acquired_on", "id")
-    )
-    for kind, verification, acquired_on in items:
-        label = _("Evidence item: %(kind)s, %(verification)s, acquired %(date)s") % {
-            "kind": choice_label(ItemKind, kind),
-            "verification": choice_label(Verification, verification),
-            "date": date_format(acquired_on, "SHORT_DATE_FORMAT"),
-        }
+    rows, marks = _case_items(case) if items is None else _chosen_items(items)
+    for kind, verification, label in rows:
         for evidence, strong in ITEMS[kind]:
             strong = strong or (
                 (kind, evidence) in ITEMS_STRONG_WHEN_CHECKED and verification in CHECKED
             )
             held.by_kind[evidence].append(Support(label, strong))
+    for pk, evidence, verification, label in marks:
+        held.by_kind[evidence].append(Support(label, verification in CHECKED, mark=pk))
 
     family = FamilyMember.objects.filter(case=case).count() if family else 0
     if family:
         label = _("Family members recorded: %(count)s") % {"count": family}
         held.by_kind[E.FAMILY_TIE].append(Support(label, WEAK))
 
-    statements = (
-        Testimony.objects.filter(case=case, consent_withdrawn_on__isnull=True)
-        .values_list("interviewed_on", flat=True)
-        .order_by("interviewed_on")
-    )
-    for interviewed_on in statements:
-        label = _("Testimony taken %(date)s") % {
-            "date": date_format(interviewed_on, "SHORT_DATE_FORMAT")
-        }
-        held.own_statements.append(Support(label, WEAK))
+    if testimonies is None:
+        statements = (
+            Testimony.objects.filter(case=case, consent_withdrawn_on__isnull=True)
+            .values_list("interviewed_on", flat=True)
+            .order_by("interviewed_on")
+        )
+        labels = [
+            _("Testimony taken %(date)s") % {"date": date_format(on, "SHORT_DATE_FORMAT")}
+            for on in statements
+        ]
+    else:
+        labels = [
+            _("Testimony %(label)s, taken %(date)s")
+            % {"label": label, "date": date_format(t.interviewed_on, "SHORT_DATE_FORMAT")}
+            for label, t in testimonies
+            if t.consent_withdrawn_on is None
+        ]
+    held.own_statements += [Support(label, WEAK) for label in labels]
     return held
 
 
@@ -254,12 +332,16 @@ def assess_criterion(criterion: Criterion, held: Holdings) -> CriterionReadiness
         else:
             supports += held.by_kind.get(kind, [])
     # One record can show two kinds of one criterion (a wanted listing: the listing, weakly a
-    # threat): list it once, as strongly as it counts.
-    strongest: dict[str, bool] = {}
+    # threat): list it once, as strongly as it counts. A mark stays apart: it can be taken back.
+    strongest: dict[tuple, bool] = {}
     for support in supports:
-        strongest[support.label] = strongest.get(support.label, False) or support.strong
+        key = (support.label, support.mark)
+        strongest[key] = strongest.get(key, False) or support.strong
+    # An item that shows a kind by itself and is marked as showing it too: once, as the mark.
+    for label, mark in [key for key in strongest if key[1] is not None]:
+        strongest[(label, mark)] = strongest[(label, mark)] or strongest.pop((label, None), False)
     supports = sorted(
-        (Support(label, strong) for label, strong in strongest.items()),
+        (Support(label, strong, mark) for (label, mark), strong in strongest.items()),
         key=lambda s: not s.strong,
     )
     if any(s.strong for s in supports):

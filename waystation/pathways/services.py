@@ -1,5 +1,6 @@
 """Writes: proposing a correction to a pathway and deciding on it; choosing pathways for a
-case and turning a readiness gap into a task. Each with its audit row."""
+case, turning a readiness gap into a task, marking an evidence item as showing a kind of
+evidence. Each with its audit row."""
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -12,11 +13,13 @@ from waystation.audit.events import Event
 from waystation.audit.services import record
 from waystation.cases import services as case_services
 from waystation.cases.models import Case, Task
-from waystation.cases.services import require_side
+from waystation.cases.services import CaseAccessDenied, require_side
+from waystation.evidence.models import Item
+from waystation.evidence.selectors import items_for
 
 from .catalogue import Pathway, localized
-from .models import CasePathway, GapTask, Proposal, ProposalStatus
-from .readiness import CriterionReadiness, State
+from .models import CasePathway, EvidenceMark, GapTask, Proposal, ProposalStatus
+from .readiness import MARKABLE, CriterionReadiness, State
 
 
 class ProposalError(Exception):
@@ -88,11 +91,17 @@ def case_pathway_remove(*, actor, case: Case, pathway_id: str) -> None:
 
 
 def gap_task_title(pathway: Pathway, gap: CriterionReadiness) -> str:
+    """In the language of whoever makes the task: the criterion by its number in the pathway
+    (its id is an English word for the files, not for readers)."""
     evidence = _(" or ").join(str(kind.label) for kind in gap.wanted or gap.unrecorded)
-    title = _("Obtain: %(evidence)s — for %(pathway)s, criterion “%(criterion)s”") % {
+    number = next(
+        (n for n, criterion in enumerate(pathway.criteria, 1) if criterion.id == gap.criterion.id),
+        0,
+    )
+    title = _("Obtain: %(evidence)s — for %(pathway)s, criterion %(number)s") % {
         "evidence": evidence,
         "pathway": localized(pathway.names).text,
-        "criterion": gap.criterion.id.replace("_", " "),
+        "number": number,
     }
     return Truncator(title).chars(Task._meta.get_field("title").max_length)
 
@@ -133,3 +142,51 @@ def gap_task_create(
             data={"pathway": pathway.id, "criterion": gap.criterion.id, "task": task.pk},
         )
     return task, True
+
+
+# -- evidence items marked as showing a kind of evidence ----------------------------------------
+# Whoever holds the case's legal side and may see the item says what it shows; readiness then
+# counts it (see readiness.py). The audit row names the item and the kind, nothing of the file.
+
+
+def evidence_mark(*, actor, case: Case, item: Item, kind: str) -> tuple[EvidenceMark, bool]:
+    """Mark ``item`` as showing ``kind``, and whether the mark is new (marking twice keeps the
+    first one)."""
+    require_side(actor, case, Side.LEGAL)
+    if not items_for(actor, case=case).filter(pk=item.pk).exists():
+        raise CaseAccessDenied(case.pk)
+    if kind not in MARKABLE:
+        raise CasePathwayError(_("Choose what the item shows from the list."))
+    with transaction.atomic():
+        mark, new = EvidenceMark.objects.get_or_create(
+            item=item, kind=kind, defaults={"case": case, "marked_by": actor}
+        )
+        if new:
+            record(
+                Event.PATHWAY_EVIDENCE_MARKED,
+                actor=actor,
+                obj=case,
+                data={"item": str(item.pk), "shows": kind},
+            )
+    return mark, new
+
+
+def evidence_unmark(*, actor, case: Case, mark_id: int) -> bool:
+    """Take a mark back; whether there was one to take back."""
+    require_side(actor, case, Side.LEGAL)
+    with transaction.atomic():
+        mark = (
+            EvidenceMark.objects.select_for_update().filter(case=case, pk=mark_id).first()
+        )
+        if mark is None:
+            return False
+        if not items_for(actor, case=case).filter(pk=mark.item_id).exists():
+            raise CaseAccessDenied(case.pk)
+        record(
+            Event.PATHWAY_EVIDENCE_UNMARKED,
+            actor=actor,
+            obj=case,
+            data={"item": str(mark.item_id), "shows": mark.kind},
+        )
+        mark.delete()
+    return True

@@ -19,6 +19,16 @@ urlpatterns = [
         views.gap_task,
         name="gap_task",
     ),
+    path(
+        "case/<int:case>/<slug:pathway>/<slug:criterion>/mark/",
+        views.evidence_mark,
+        name="evidence_mark",
+    ),
+    path(
+        "case/<int:case>/<slug:pathway>/<slug:criterion>/unmark/<int:mark>/",
+        views.evidence_unmark,
+        name="evidence_unmark",
+    ),
     path("<slug:pathway>/", views.pathway_detail, name="detail"),
     path("<slug:pathway>/propose/", views.propose, name="propose"),
     path("<slug:pathway>/case/", views.case_lookup, name="case_lookup"),

@@ -1,11 +1,14 @@
 """The catalogue pages and proposed corrections. The catalogue comes from the YAML files; a
 file with problems is left out and coordinators are shown why, instead of a broken page."""
 
+from babel.languages import get_official_languages
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -14,9 +17,12 @@ from django_countries import countries
 from waystation.accounts.policy import Perm, Side, can, case_sides, get_for, requires
 from waystation.cases.selectors import case_by_codename, case_for
 from waystation.cases.services import CaseAccessDenied
+from waystation.core.uploads import display_name
+from waystation.evidence.models import Item
+from waystation.evidence.selectors import items_for
 
 from . import catalogue, readiness, selectors, services
-from .catalogue import Pathway, localized
+from .catalogue import FALLBACK_LANGUAGE, Localized, Pathway, localized
 from .forms import ChooseForm, DecisionForm, ProposalForm
 from .models import Proposal, ProposalStatus
 from .vocabulary import EvidenceKind, PathwayKind
@@ -29,9 +35,28 @@ _PRACTICAL = (
 )
 
 
-def _issuer(pathway: Pathway) -> str:
-    body = localized(pathway.issuer).text
-    return f"{countries.name(pathway.country)}: {body}" if pathway.country else body
+def _issuer(pathway: Pathway) -> dict:
+    """The country (its name in the reader's language) and the body, which comes from the
+    file and may fall back to English."""
+    return {
+        "country": countries.name(pathway.country) if pathway.country else "",
+        "body": localized(pathway.issuer),
+    }
+
+
+def _official_names(pathway: Pathway, shown: Localized) -> list[tuple[str, str]]:
+    """The pathway's name in the official languages of the issuing country, where the file has
+    it and it is not the name shown: what to call it when writing to that country's
+    authorities. English is left out (every page can fall back to it, and a page in another
+    language shows no English), and so is a body without a country."""
+    if not pathway.country:
+        return []
+    official = get_official_languages(pathway.country, de_facto=True)
+    return [
+        (lang, pathway.names[lang])
+        for lang in official
+        if lang != FALLBACK_LANGUAGE and pathway.names.get(lang) and lang != shown.lang
+    ]
 
 
 def _row(pathway: Pathway, max_days: int) -> dict:
@@ -100,18 +125,16 @@ def pathway_detail(request, pathway):
     current = catalogue.current()
     found = _pathway_or_404(current, pathway)
     max_days = settings.PATHWAYS_REVIEW_MAX_DAYS
+    name = localized(found.names)
     return render(
         request,
         "pathways/detail.html",
         {
             **_common(request, current),
             "pathway": found,
-            "name": localized(found.names),
-            "other_names": [
-                (lang, text)
-                for lang, text in found.names.items()
-                if text != localized(found.names).text
-            ],
+            "name": name,
+            "other_names": _official_names(found, name),
+            "reviewed_by": localized(found.reviewed_by),
             "kind": PathwayKind(found.kind).label,
             "issuer": _issuer(found),
             "summary": localized(found.summary),
@@ -126,8 +149,8 @@ def pathway_detail(request, pathway):
             ],
             "sources": [
                 {
-                    "citation": source.citation,
-                    "article": source.article,
+                    "citation": localized(source.citation),
+                    "article": localized(source.article),
                     "link": source.link,
                     "note": localized(source.note),
                 }
@@ -328,6 +351,11 @@ def case_remove(request, case, pathway):
     return redirect("pathways:case_comparison", case=case.pk)
 
 
+def _markable(criterion) -> list[EvidenceKind]:
+    """The kinds of a criterion that an evidence item can be marked as showing."""
+    return [EvidenceKind(kind) for kind in criterion.evidence if kind in readiness.MARKABLE]
+
+
 def _criterion_rows(result, gap_tasks) -> list[dict]:
     return [
         {
@@ -338,9 +366,23 @@ def _criterion_rows(result, gap_tasks) -> list[dict]:
             "wanted": [kind.label for kind in c.wanted],
             "unrecorded": [kind.label for kind in c.unrecorded],
             "task": gap_tasks.get(c.criterion.id),
+            "markable": [(kind.value, kind.label) for kind in _markable(c.criterion)],
         }
         for c in result.criteria
     ]
+
+
+def _item_choice(item) -> tuple[str, str]:
+    """An item as the marking form offers it: its name, so that the right one is chosen."""
+    label = " · ".join(
+        (
+            display_name(item.original_name) or "—",
+            str(item.get_kind_display()),
+            date_format(item.acquired_on, "SHORT_DATE_FORMAT"),
+            str(item.get_verification_display()),
+        )
+    )
+    return str(item.pk), label
 
 
 @requires(Perm.CASES_VIEW)
@@ -354,10 +396,13 @@ def case_readiness(request, case, pathway):
     )
     result = readiness.assess(found, _holdings(request, case))
     gap_tasks = selectors.open_gap_tasks(request.user, case, found.id) if chosen else {}
+    may_change = Side.LEGAL in case_sides(request.user, case)
+    items = items_for(request.user, case=case).order_by("acquired_on", "ingested_at")
     return render(
         request,
         "pathways/readiness.html",
         {
+            "mark_items": [_item_choice(item) for item in items] if may_change else [],
             **_common(request, current),
             "case": case,
             "pathway": found,
@@ -365,7 +410,7 @@ def case_readiness(request, case, pathway):
             "chosen": chosen,
             "result": result,
             "rows": _criterion_rows(result, gap_tasks),
-            "may_change": Side.LEGAL in case_sides(request.user, case),
+            "may_change": may_change,
             "stale": found.is_stale(settings.PATHWAYS_REVIEW_MAX_DAYS),
         },
     )
@@ -395,6 +440,61 @@ def gap_task(request, case, pathway, criterion):
         reverse("pathways:case_readiness", kwargs={"case": case.pk, "pathway": found.id})
         + f"#criterion-{criterion}"
     )
+
+
+def _back_to(case, pathway: Pathway, criterion: str):
+    return redirect(
+        reverse("pathways:case_readiness", kwargs={"case": case.pk, "pathway": pathway.id})
+        + f"#criterion-{criterion}"
+    )
+
+
+@require_POST
+@requires(Perm.CASES_VIEW)
+def evidence_mark(request, case, pathway, criterion):
+    """Mark an item of the case as showing one kind of a criterion's evidence."""
+    case = case_for(request.user, case)
+    found = _pathway_or_404(catalogue.current(), pathway)
+    wanted = next((c for c in found.criteria if c.id == criterion), None)
+    if wanted is None:
+        raise Http404
+    kind = request.POST.get("kind", "")
+    try:
+        item = items_for(request.user, case=case).get(pk=request.POST.get("item", ""))
+    except (Item.DoesNotExist, ValidationError, ValueError):
+        item = None
+    if item is None or kind not in [k.value for k in _markable(wanted)]:
+        messages.error(request, _("Choose an evidence item and what it shows from the list."))
+        return _back_to(case, found, criterion)
+    try:
+        _mark, new = services.evidence_mark(actor=request.user, case=case, item=item, kind=kind)
+    except CaseAccessDenied:
+        raise Http404 from None
+    except services.CasePathwayError as problem:
+        messages.error(request, str(problem))
+    else:
+        if new:
+            label = EvidenceKind(kind).label
+            messages.success(
+                request, _("Marked: the item now counts as “%(kind)s”.") % {"kind": label}
+            )
+        else:
+            messages.info(request, _("This item was already marked so."))
+    return _back_to(case, found, criterion)
+
+
+@require_POST
+@requires(Perm.CASES_VIEW)
+def evidence_unmark(request, case, pathway, criterion, mark):
+    case = case_for(request.user, case)
+    found = _pathway_or_404(catalogue.current(), pathway)
+    try:
+        taken = services.evidence_unmark(actor=request.user, case=case, mark_id=mark)
+    except CaseAccessDenied:
+        raise Http404 from None
+    if taken:
+        messages.success(request, _("The mark is taken back: the item no longer counts here."))
+    return _back_to(case, found, criterion)
 
 
 @requires(Perm.CASES_VIEW)

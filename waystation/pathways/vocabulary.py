@@ -30,6 +30,10 @@ class EvidenceKind(models.TextChoices):
     TESTIMONY = "testimony", _("The person's own statement")
     ANTI_WAR_ACTIVITY = "anti_war_activity", _("Proof of anti-war views or activity")
     FAMILY_TIE = "family_tie", _("Proof of family ties")
+    CONNECTION_TO_COUNTRY = (
+        "connection_to_country",
+        _("Proof of ties to the destination country (earlier stay, language, work, support)"),
+    )
     RESIDENCE_IN_COUNTRY = (
         "residence_in_country",
         _("Proof of stay in the host country (registration, permit)"),

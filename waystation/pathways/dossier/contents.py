@@ -12,7 +12,8 @@ from waystation.cases.models import Case, Identity, choice_label
 from waystation.core.uploads import display_name
 from waystation.evidence.models import Item, ItemKind, Testimony
 
-from ..catalogue import Pathway, localized
+from .. import readiness
+from ..catalogue import Localized, Pathway, localized
 
 # The identity fields a dossier may carry. Phone and exact address never leave in a dossier:
 # an application does not need them and a copy in an authority's file could reach the wrong
@@ -119,3 +120,44 @@ def documents(case: Case) -> list[str]:
 
 def pathway_text(pathway: Pathway, language: str) -> str:
     return localized(pathway.names, language).text
+
+
+@dataclass(frozen=True)
+class CriterionLine:
+    """One criterion of the pathway applied for, as the dossier states it."""
+
+    number: int
+    text: Localized
+    state: str
+    held: list[str]  # what the dossier holds for it, strong first, weak ones marked
+    missing: list[str]  # kinds of evidence that would meet it, where it is not met
+    by_hand: list[str]  # kinds Waystation does not record: to check by hand
+
+
+def criteria(contents: Contents) -> list[CriterionLine]:
+    """Each criterion of the pathway applied for, with what the dossier holds for it and the
+    gaps. Counted from what the dossier carries — the case's documents and risk events, and
+    only the items and testimonies chosen for it, named by their labels (E1, T1) — never the
+    family (a count of relatives proves no tie and is not the recipient's to know). Call
+    inside ``translation.override`` of the dossier's language."""
+    if contents.pathway is None:
+        return []
+    held = readiness.gather(
+        contents.case, family=False, items=contents.items, testimonies=contents.testimonies
+    )
+    lines = []
+    for number, row in enumerate(readiness.assess(contents.pathway, held).criteria, 1):
+        met = row.state == readiness.State.MET
+        lines.append(
+            CriterionLine(
+                number=number,
+                text=localized(row.criterion.text, contents.language),
+                state=str(row.state.label),
+                held=[
+                    s.label if s.strong else f"{s.label} ({_('weak')})" for s in row.supports
+                ],
+                missing=[] if met else [str(kind.label) for kind in row.wanted],
+                by_hand=[] if met else [str(kind.label) for kind in row.unrecorded],
+            )
+        )
+    return lines

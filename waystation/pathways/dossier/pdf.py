@@ -12,7 +12,7 @@ from fpdf import FPDF
 from waystation.cases.models import Status
 from waystation.evidence.models import Item, ItemKind, Testimony
 
-from .contents import Contents, clean_text, pathway_text
+from .contents import Contents, clean_text, criteria, pathway_text
 
 FONTS = Path(__file__).resolve().parents[2] / "core" / "fonts"
 FONT = "DejaVu"
@@ -53,8 +53,11 @@ class _Document(FPDF):
         self.multi_cell(0, LINE, clean_text(text), new_x="LMARGIN", new_y="NEXT", align="L")
 
     def pair(self, label: str, value: str, *, width: float = LABEL_WIDTH, size: int = 10):
-        """A label and its value side by side, each wrapping in its own column."""
-        if self.will_page_break(LINE):
+        """A label and its value side by side, each wrapping in its own column; the label is
+        never split over two pages."""
+        self.set_font(FONT, "B", 10)
+        lines = self.multi_cell(width - 2, LINE, clean_text(label), dry_run=True, output="LINES")
+        if self.will_page_break(LINE * max(1, len(lines))):
             self.add_page()
         top = self.get_y()
         self.set_font(FONT, "B", 10)
@@ -80,6 +83,7 @@ def render(contents: Contents) -> bytes:
     pdf.set_lang(contents.language)
     pdf.add_page()
     _cover(pdf, contents)
+    _criteria(pdf, contents)
     _chronology(pdf, contents)
     _evidence(pdf, contents.items)
     if contents.testimonies:
@@ -108,6 +112,37 @@ def _cover(pdf: _Document, contents: Contents):
         pdf.heading(_("Documents"))
         for line in contents.documents:
             pdf.paragraph(line)
+
+
+def _criteria(pdf: _Document, contents: Contents):
+    lines = criteria(contents)
+    if not lines:
+        return
+    pdf.heading(_("Criteria of the pathway"))
+    pdf.paragraph(
+        _(
+            "Each criterion as Waystation counts it from what this dossier holds: the documents "
+            "and risk events of the case, and the evidence and testimonies chosen for it. A "
+            "reminder of what is held and missing, not an assessment."
+        ),
+        size=9,
+    )
+    untranslated = _("This text is not yet translated; shown in English")
+    for line in lines:
+        if pdf.will_page_break(LINE * 5):
+            pdf.add_page()
+        pdf.ln(2)
+        pdf.set_font(FONT, "B", 10)
+        text = f"{line.number}. {line.text.text}"
+        if line.text.fallback:
+            text += f" ({untranslated})"
+        pdf.multi_cell(0, LINE, clean_text(text), new_x="LMARGIN", new_y="NEXT", align="L")
+        pdf.pair(_("State"), line.state)
+        pdf.pair(_("What this dossier holds"), "\n".join(line.held))
+        if line.missing:
+            pdf.pair(_("What would meet it"), "\n".join(line.missing))
+        if line.by_hand:
+            pdf.pair(_("Not recorded in Waystation, check by hand:"), "\n".join(line.by_hand))
 
 
 def _chronology(pdf: _Document, contents: Contents):

@@ -9,7 +9,14 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from waystation.pathways import catalogue
-from waystation.pathways.catalogue import CATALOGUE_DIR, SCHEMA_PATH, check_file, load_catalogue
+from waystation.pathways.catalogue import (
+    CATALOGUE_DIR,
+    LANGUAGES,
+    SCHEMA_PATH,
+    check_file,
+    load_catalogue,
+    untranslated,
+)
 from waystation.pathways.vocabulary import EvidenceKind, PathwayKind
 
 SHIPPED = sorted(CATALOGUE_DIR.glob("*.yaml"))
@@ -84,8 +91,52 @@ def test_every_shipped_pathway_file_validates(path):
     assert data["id"] == path.stem
     for criterion in data["criteria"]:
         assert criterion["evidence"], criterion["id"]
-    for field in ("names", "summary", "for_whom"):
-        assert {"en", "ru"} <= data[field].keys()
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_every_shipped_text_is_in_all_four_languages(path):
+    data, _problems = check_file(path)
+    # Every text the pages show, by its place in the file, with the languages it lacks.
+    assert untranslated(data) == []
+    pathway = load_catalogue().get(path.stem)
+    every = [pathway.issuer, pathway.names, pathway.summary, pathway.for_whom]
+    every += [criterion.text for criterion in pathway.criteria]
+    for source in pathway.legal_sources:
+        every += [source.citation, source.article, source.note]
+    every += [*pathway.practical.values(), pathway.reviewed_by]
+    for texts in filter(None, every):
+        assert set(texts) == set(LANGUAGES), texts
+        # A sentence is not another language's copied (a short citation may coincide).
+        if sum(sum(c.isalpha() for c in word) > 2 for word in texts["en"].split()) > 5:
+            assert len({texts["en"], texts["ru"], texts["de"], texts["uk"]}) == 4, texts
+
+
+def test_untranslated_names_each_text_and_what_it_lacks(tmp_path):
+    text = VALID.replace("summary: {en: Summary., ru: Кратко.}", "summary: Summary.")
+    data, problems = check_file(write(tmp_path, text), today=date(2026, 1, 1))
+    assert problems == []
+    missing = dict(untranslated(data))
+    assert missing[("summary",)] == ("ru", "de", "uk")
+    assert missing[("names",)] == ("de", "uk")
+    assert missing[("criteria", 0, "text")] == ("de", "uk")
+    assert missing[("legal_sources", 0, "citation")] == ("ru", "de", "uk")
+    assert missing[("reviewed_by",)] == ("ru", "de", "uk")
+
+
+def test_a_text_is_plain_english_or_a_mapping_of_languages(tmp_path):
+    text = VALID.replace("summary: {en: Summary., ru: Кратко.}", "summary: Summary.")
+    path = write(tmp_path, text)
+    pathway = load_catalogue(tmp_path, today=date(2026, 1, 1)).get("xx-sample")
+    assert pathway.summary == {"en": "Summary."}
+    assert catalogue.localized(pathway.summary, "ru") == catalogue.Localized(
+        "Summary.", "en", fallback=True
+    )
+    assert catalogue.localized(pathway.names, "ru") == catalogue.Localized("Пример", "ru")
+    assert catalogue.localized(pathway.names, "en").fallback is False
+    assert catalogue.localized(pathway.names, "uk").fallback is True
+    path.write_text(text.replace("  ru: Пример\n", "  ru: Пример\n  fr: Exemple\n"))
+    _data, problems = check_file(path, today=date(2026, 1, 1))
+    assert [(p.line, p.reason) for p in problems] == [(9, "names: unknown field 'fr'")]
 
 
 def test_the_schema_and_the_vocabulary_name_the_same_kinds():
@@ -103,7 +154,9 @@ def test_the_sample_is_valid(tmp_path):
 @pytest.mark.parametrize(
     ("old", "new", "line", "reason"),
     [
-        pytest.param("  ru: Пример\n", "", 6, "names: missing field 'ru'", id="missing-field"),
+        pytest.param(
+            "  en: Sample pathway\n", "", 6, "names: missing field 'en'", id="missing-field"
+        ),
         pytest.param(
             "reviewed_by: The group's lawyer\n",
             "",
@@ -122,7 +175,8 @@ def test_the_sample_is_valid(tmp_path):
             "  - citation: Some Act",
             "  - citation: 1999",
             19,
-            "legal_sources[0].citation: expected text, found a number",
+            "legal_sources[0].citation: expected text, or a mapping of languages (en, ru, de,"
+            " uk), found a number",
             id="wrong-type-number",
         ),
         pytest.param(
@@ -238,7 +292,7 @@ def test_several_problems_are_all_reported_in_line_order(tmp_path):
 
 def test_the_loader_serves_the_valid_files_and_reports_the_broken_ones(tmp_path):
     write(tmp_path, VALID)
-    broken = VALID.replace("xx-sample", "xx-broken").replace("  ru: Пример\n", "")
+    broken = VALID.replace("xx-sample", "xx-broken").replace("  en: Sample pathway\n", "")
     write(tmp_path, broken, "xx-broken.yaml")
     write(tmp_path, VALID, "xx-sample.yml")
     found = load_catalogue(tmp_path, today=date(2026, 1, 1))

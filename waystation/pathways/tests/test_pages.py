@@ -112,23 +112,80 @@ def test_legal_sources_are_plain_external_links(client_for, shipped_catalogue):
     assert not re.search(r"<(img|script|link|iframe)[^>]+(src|href)=\"https?://", body)
 
 
-def test_names_follow_the_language_with_english_as_fallback(client_for, shipped_catalogue):
+def test_texts_follow_the_language_of_the_reader(client_for, shipped_catalogue):
     client = client_for("caseworker")
     url = reverse("pathways:detail", args=["fr-asylum"])
-    assert '<h1 lang="en">Asylum in France</h1>' in page(client.get(url))
+    english = page(client.get(url))
+    assert '<h1><span lang="en">Asylum in France</span></h1>' in english
+    assert "not yet translated" not in english
 
     client.cookies["ws_language"] = "ru"
     russian = page(client.get(url))
-    assert '<h1 lang="ru">Убежище во Франции</h1>' in russian
+    assert '<h1><span lang="ru">Убежище во Франции</span></h1>' in russian
     assert "Кодекс о въезде и пребывании иностранцев" in russian
+    assert "Как и любая страна ЕС" in russian
+    assert "Этот текст ещё не переведён" not in russian
     listing = page(client.get(reverse("pathways:list")))
     assert "Гуманитарный пароль для въезда в США" in listing
 
     client.cookies["ws_language"] = "de"
     german = page(client.get(url))
-    assert '<h1 lang="de">Asyl in Frankreich</h1>' in german
-    # This entry has no German summary: the English one is shown, marked as English.
-    assert '<p class="summary" lang="en">Like every EU state' in german
+    assert '<h1><span lang="de">Asyl in Frankreich</span></h1>' in german
+    assert "Wie jeder EU-Staat" in german
+    assert "Gesetzbuch über die Einreise und den Aufenthalt von Ausländern" in german
+
+    client.cookies["ws_language"] = "uk"
+    ukrainian = page(client.get(url))
+    assert '<h1><span lang="uk">Притулок у Франції</span></h1>' in ukrainian
+    assert "Як і будь-яка країна ЄС" in ukrainian
+
+
+def test_the_german_name_is_given_beside_the_readers_own(client_for, shipped_catalogue):
+    client = client_for("lawyer")
+    client.cookies["ws_language"] = "ru"
+    body = page(client.get(reverse("pathways:detail", args=["de-aufenthg-22"])))
+    assert '<span lang="de">Aufnahme aus dem Ausland nach § 22 Aufenthaltsgesetz</span>' in body
+    # No English name on a Russian page, and none for a body without a country.
+    assert "Humanitarian admission" not in body
+    unhcr = page(client.get(reverse("pathways:detail", args=["unhcr-resettlement"])))
+    assert "Также называется" not in unhcr
+
+
+def test_a_text_not_yet_translated_is_shown_in_english_with_a_note(client_for, own_catalogue):
+    # The sample has English and Russian only; its summary is written as plain English.
+    text = VALID.replace("summary: {en: Summary., ru: Кратко.}", "summary: Only in English.")
+    (own_catalogue / "xx-sample.yaml").write_text(text, encoding="utf-8")
+    client = client_for("caseworker")
+    url = reverse("pathways:detail", args=["xx-sample"])
+
+    client.cookies["ws_language"] = "ru"
+    russian = page(client.get(url))
+    assert '<h1><span lang="ru">Пример</span></h1>' in russian
+    note = (
+        '<small class="muted untranslated" lang="ru">'
+        "(Этот текст ещё не переведён; показан на английском)</small>"
+    )
+    assert '<span lang="en">Only in English.</span> ' + note in russian
+    # The summary, and the source and reviewer the sample writes as plain English.
+    assert russian.count(note) == 4
+    assert 'lang="en">Some Act</a> ' + note in russian
+    assert '<span lang="ru">Быть там.</span></p>' in russian  # translated: no note
+
+    client.cookies["ws_language"] = "de"
+    german = page(client.get(url))
+    assert (
+        '<h1><span lang="en">Sample pathway</span> <small class="muted untranslated" lang="de">'
+        in german
+    )
+    assert "(Dieser Text ist noch nicht übersetzt; er wird auf Englisch angezeigt)" in german
+    # Name, body, summary, who it is for, both criteria, the source and its article, the three
+    # practical notes and the reviewer: every text the file gives without German.
+    assert german.count('class="muted untranslated"') == 12
+    listing = page(client.get(reverse("pathways:list")))
+    assert "noch nicht übersetzt" in listing
+
+    client.cookies["ws_language"] = "en"
+    assert "untranslated" not in page(client.get(url))
 
 
 def test_an_entry_reviewed_too_long_ago_is_flagged(client_for, own_catalogue, settings):

@@ -18,11 +18,12 @@ from waystation.cases.models import (
     RiskKind,
     Task,
 )
+from waystation.cases.services import CaseAccessDenied
 from waystation.cases.tests.factories import make_case
 from waystation.evidence.models import Item, ItemKind, Testimony, Verification
-from waystation.pathways import catalogue, readiness, selectors
+from waystation.pathways import catalogue, readiness, selectors, services
 from waystation.pathways.catalogue import Criterion
-from waystation.pathways.models import CasePathway, GapTask
+from waystation.pathways.models import CasePathway, EvidenceMark, GapTask
 from waystation.pathways.readiness import NOT_RECORDED, State
 from waystation.pathways.vocabulary import EvidenceKind
 
@@ -79,6 +80,7 @@ def held_case(cast):
 # Written by hand from the YAML files and the rules in readiness.py's docstring.
 EXPECTED = {
     "de-aufenthg-22": {
+        "anti_war_work": MISSING,  # no proof of anti-war activity, nothing marked as such
         "individual_danger": MET,  # the wanted listing, recorded as a risk event
         "danger_in_current_country": MET,  # the wanted listing; the residence permit
         "connection_to_germany": PARTIAL,  # a wife recorded, no papers; sponsors unrecorded
@@ -147,7 +149,10 @@ def test_every_evidence_kind_is_mapped_or_said_to_be_unrecorded():
     mapped = set(NOT_RECORDED) | {EvidenceKind.TESTIMONY, EvidenceKind.FAMILY_TIE}
     for table in (readiness.DOCUMENTS, readiness.RISKS, readiness.ITEMS):
         mapped |= {kind for rows in table.values() for kind, _strong in rows}
+    mapped |= set(readiness.MARKABLE)
     assert mapped == set(EvidenceKind)
+    # Every kind a case records can be shown by a marked item; nothing else can.
+    assert set(readiness.MARKABLE) == set(EvidenceKind) - NOT_RECORDED - {EvidenceKind.TESTIMONY}
     assert set(readiness.DOCUMENTS) == set(DocumentKind)
     assert set(readiness.RISKS) == set(RiskKind)
 
@@ -211,7 +216,8 @@ def test_a_gap_becomes_one_task_and_a_second_click_none(
     assert client.post(gap).status_code == 302
     task = Task.objects.get(case=held_case)
     assert task.title.startswith("Obtain: Identity document")
-    assert "identity" in task.title and task.created_by == cast["lawyer"]
+    # The criterion by its number in the pathway (its id is a word for the files).
+    assert task.title.endswith(", criterion 5") and task.created_by == cast["lawyer"]
     assert GapTask.objects.get().task == task
     assert AuditEvent.objects.filter(event=Event.PATHWAY_GAP_TASK).count() == 1
     page = client.get(reverse("pathways:case_readiness", kwargs=kwargs)).content.decode()
@@ -375,3 +381,148 @@ def test_the_demo_case_shows_all_three_states(db, shipped_catalogue):
         states |= {c.state for c in result.criteria}
     assert states == {MET, PARTIAL, MISSING}
     assert GapTask.objects.filter(case=case).count() == 1
+
+
+# -- Germany's § 22: what the embassy's answer asks for, and how a case shows it --------------
+
+
+def test_the_german_humanitarian_admission_asks_what_the_embassy_asks(shipped_catalogue):
+    """ "We require documentary evidence of your active work against the war, as well as
+    evidence that you are being threatened by the Russian authorities ... You also have to prove
+    your connections to Germany" — plus the identity every application needs."""
+    pathway = shipped_catalogue.get("de-aufenthg-22")
+    by_id = {c.id: c for c in pathway.criteria}
+    assert pathway.criteria[0].id == "anti_war_work"
+    assert by_id["anti_war_work"].evidence == ("anti_war_activity",)
+    assert "active work against the war" in by_id["anti_war_work"].text["en"]
+    assert "активной деятельности" in by_id["anti_war_work"].text["ru"]
+    assert "aktive Engagement der Person gegen den Krieg" in by_id["anti_war_work"].text["de"]
+    assert "threaten" in by_id["individual_danger"].text["en"]
+    assert "Russian authorities" in by_id["individual_danger"].text["en"]
+    assert "connection_to_country" in by_id["connection_to_germany"].evidence
+    assert "other" not in by_id["connection_to_germany"].evidence  # any paper is no tie
+    assert by_id["identity"].evidence == ("identity_document",)
+
+
+def _state(case, criterion_id, pathway_id="de-aufenthg-22"):
+    pathway = catalogue.current().get(pathway_id)
+    result = readiness.assess(pathway, readiness.gather(case))
+    return next(c for c in result.criteria if c.criterion.id == criterion_id)
+
+
+def test_anti_war_work_is_met_by_papers_held(cast, shipped_catalogue):
+    case = make_case(caseworker=cast["caseworker"])
+    assert _state(case, "anti_war_work").state == MISSING
+    paper = Document.objects.create(
+        case=case, kind=DocumentKind.ANTI_WAR_ACTIVITY, state=DocumentState.CONFISCATED
+    )
+    assert _state(case, "anti_war_work").state == PARTIAL
+    paper.state = DocumentState.HELD
+    paper.save()
+    found = _state(case, "anti_war_work")
+    assert found.state == MET
+    assert found.supports[0].label == "Document: Proof of anti-war activity (Held)"
+
+
+def test_a_marked_item_counts_as_strongly_as_it_was_checked(cast, shipped_catalogue):
+    case = make_case(caseworker=cast["caseworker"])
+    video = add_item(case, ItemKind.VIDEO)
+    services.evidence_mark(
+        actor=cast["caseworker"], case=case, item=video, kind=EvidenceKind.ANTI_WAR_ACTIVITY
+    )
+    found = _state(case, "anti_war_work")
+    assert found.state == PARTIAL  # unverified
+    assert found.supports[0].mark == EvidenceMark.objects.get().pk
+    assert "Evidence item: Video, Unverified" in found.supports[0].label
+    for verification, state in (
+        (Verification.CORROBORATED, MET),
+        (Verification.VERIFIED, MET),
+        (Verification.DISPUTED, MISSING),
+    ):
+        Item.objects.filter(pk=video.pk).update(verification=verification)
+        assert _state(case, "anti_war_work").state == state
+    # The mark says what the item shows for every pathway, not for this criterion alone.
+    Item.objects.filter(pk=video.pk).update(verification=Verification.VERIFIED)
+    assert _state(case, "link_to_ground", "eu-military-service-refusal").state == MET
+    # A letter from an organisation in Germany marked as a tie to the country.
+    letter = add_item(case, ItemKind.DOCUMENT, Verification.CORROBORATED)
+    assert _state(case, "connection_to_germany").state == MISSING
+    services.evidence_mark(
+        actor=cast["caseworker"], case=case, item=letter, kind=EvidenceKind.CONNECTION_TO_COUNTRY
+    )
+    assert _state(case, "connection_to_germany").state == MET
+
+
+def test_marking_needs_the_legal_side_and_a_kind_a_case_records(cast, shipped_catalogue):
+    case = make_case(caseworker=cast["caseworker"])
+    photo = add_item(case, ItemKind.PHOTO)
+    for name in ("documentation_officer", "treasurer", "screener"):
+        with pytest.raises(CaseAccessDenied):
+            services.evidence_mark(
+                actor=cast[name], case=case, item=photo, kind=EvidenceKind.THREAT_EVIDENCE
+            )
+    for kind in (EvidenceKind.TESTIMONY, EvidenceKind.SPONSOR, "hearsay"):
+        with pytest.raises(services.CasePathwayError):
+            services.evidence_mark(actor=cast["caseworker"], case=case, item=photo, kind=kind)
+    elsewhere = add_item(make_case(caseworker=cast["caseworker"]), ItemKind.PHOTO)
+    with pytest.raises(CaseAccessDenied):  # an item of another case
+        services.evidence_mark(
+            actor=cast["caseworker"], case=case, item=elsewhere, kind=EvidenceKind.THREAT_EVIDENCE
+        )
+    assert not EvidenceMark.objects.exists()
+    assert not AuditEvent.objects.filter(event=Event.PATHWAY_EVIDENCE_MARKED).exists()
+
+
+def test_marking_from_the_checklist_and_taking_it_back(client_for, cast, shipped_catalogue):
+    case = make_case(lawyer=cast["lawyer"])
+    video = add_item(case, ItemKind.VIDEO, Verification.VERIFIED)
+    video.original_name = "protest-tverskaya.mp4"
+    video.save(update_fields=["original_name"])
+    kwargs = {"case": case.pk, "pathway": "de-aufenthg-22"}
+    page_url = reverse("pathways:case_readiness", kwargs=kwargs)
+    mark_url = reverse("pathways:evidence_mark", kwargs={**kwargs, "criterion": "anti_war_work"})
+    client = client_for("lawyer")
+    page = client.get(page_url).content.decode()
+    assert f'action="{mark_url}"' in page
+    assert "protest-tverskaya.mp4 · Video" in page  # the item, as the form offers it
+    assert 'name="kind" value="anti_war_activity"' in page  # the criterion's only kind
+
+    # A kind the criterion does not name is refused, and nothing is marked.
+    response = client.post(mark_url, {"item": str(video.pk), "kind": "threat_evidence"})
+    assert response.status_code == 302 and response["Location"].endswith("#criterion-anti_war_work")
+    assert not EvidenceMark.objects.exists()
+    client.post(mark_url, {"item": "not-an-id", "kind": "anti_war_activity"})
+    assert not EvidenceMark.objects.exists()
+
+    client.post(mark_url, {"item": str(video.pk), "kind": "anti_war_activity"})
+    client.post(mark_url, {"item": str(video.pk), "kind": "anti_war_activity"})  # twice: once
+    mark = EvidenceMark.objects.get()
+    assert (mark.item, mark.kind, mark.marked_by) == (video, "anti_war_activity", cast["lawyer"])
+    row = AuditEvent.objects.get(event=Event.PATHWAY_EVIDENCE_MARKED)
+    assert row.data == {"item": str(video.pk), "shows": "anti_war_activity"}
+    page = client.get(page_url).content.decode()
+    criterion = page.split('id="criterion-anti_war_work"')[1].split("</tr>")[0]
+    assert "Met" in criterion and "(marked by the team)" in criterion
+    held = criterion.split("<details")[0]
+    assert "protest-tverskaya" not in held  # what the case holds names no file
+    unmark = reverse(
+        "pathways:evidence_unmark",
+        kwargs={**kwargs, "criterion": "anti_war_work", "mark": mark.pk},
+    )
+    assert f'action="{unmark}"' in held
+
+    # A caseworker not assigned to the case finds nothing to mark or unmark.
+    outsider = client_for("caseworker")
+    assert outsider.post(unmark).status_code == 404
+    assert (
+        outsider.post(mark_url, {"item": str(video.pk), "kind": "anti_war_activity"}).status_code
+        == 404
+    )
+    assert client_for("treasurer").post(unmark).status_code == 403
+    assert EvidenceMark.objects.exists()
+
+    assert client.post(unmark).status_code == 302
+    assert not EvidenceMark.objects.exists()
+    row = AuditEvent.objects.get(event=Event.PATHWAY_EVIDENCE_UNMARKED)
+    assert row.data == {"item": str(video.pk), "shows": "anti_war_activity"}
+    assert _state(case, "anti_war_work").state == MISSING
