@@ -6,6 +6,8 @@ SHELL := /bin/bash
 TOOLS := .tools
 UV := $(shell command -v uv 2>/dev/null || { python3 -m uv --version >/dev/null 2>&1 && echo "python3 -m uv"; } || echo $(TOOLS)/bin/uv)
 DEMO_DIR ?= var
+# The language of the demo's texts when it is first made (en, ru, de, uk): make run DEMO_LANGUAGE=ru
+DEMO_LANGUAGE ?= en
 PORT ?= 8000
 # Under CI=true, pytest runs with no skip tolerated (see waystation/testing/plugin.py).
 PYTEST_ARGS ?=
@@ -22,7 +24,7 @@ help:
 	@echo "make test   - the whole test suite, on the embedded database and on PostgreSQL"
 	@echo "              (installs Debian's postgresql, chromium and gettext first if missing)"
 	@echo "make bench  - benchmarks (ratios against baselines measured in the same run)"
-	@echo "make lint   - ruff and the migrations check"
+	@echo "make lint   - ruff, the migrations check and the translations check"
 	@echo "make messages    - extract and compile translations"
 	@echo "make screenshots - refresh docs/screenshots from the end-to-end tests"
 
@@ -39,7 +41,7 @@ system-packages:
 run: setup
 	@if [ -e $(DEMO_DIR)/DEMO ]; then echo "Updating the demo instance in $(DEMO_DIR)…"; \
 	else echo "Creating the demo instance in $(DEMO_DIR) (members, cases, files; about half a minute)…"; fi
-	@WAYSTATION_DATA_DIR=$(DEMO_DIR) $(UV) run waystation demo
+	@WAYSTATION_DATA_DIR=$(DEMO_DIR) $(UV) run waystation demo --language $(DEMO_LANGUAGE)
 	@echo "To start the demo afresh: make demo-reset, then make run."
 	@echo "Starting the server…"
 	@WAYSTATION_DATA_DIR=$(DEMO_DIR) $(UV) run waystation serve --port $(PORT)
@@ -97,6 +99,8 @@ lint: setup
 	$(UV) run ruff check .
 	@# Sealed here on purpose: the history check against a database is skipped, the models are compared.
 	$(UV) run python -W ignore::RuntimeWarning -m waystation makemigrations --check --dry-run
+	@# `make messages` must leave no entry empty or fuzzy in ru, de, uk, and the .mo files current.
+	$(UV) run python scripts/check_translations.py
 
 messages: setup
 	$(UV) run waystation makemessages -l ru -l de -l uk --no-location --ignore=.venv --ignore=bench --ignore=tests
