@@ -73,4 +73,5 @@ IDENTITY_FIELDS = (
 )
 IDENTITY_NAMES = frozenset(f.name for f in IDENTITY_FIELDS)
 
-PEOPLE = Schema(CASE_FIELDS + IDENTITY_FIELDS)
+# Private: a column the list keeps that no field recognises may name a person too.
+PEOPLE = Schema(CASE_FIELDS + IDENTITY_FIELDS, private=True)

@@ -72,6 +72,9 @@ def test_a_column_mapped_to_the_vault_by_hand_shows_no_values(client_for):
     _upload(client, csv_bytes(rows))
     before = _preview(client)
     assert "Into the identity vault" not in before
+    # Not recognised, so it may name people: its values are not shown either.
+    assert "Иванов" not in before and "Петров" not in before
+    assert "A: Подопечный — filled" in before and "B: Город — Алматы, Ош" in before
     response = client.post(
         reverse("cases:import_preview"),
         {"field_legal_name": "0", "field_city": "1", "header_row": "1"},
@@ -83,6 +86,30 @@ def test_a_column_mapped_to_the_vault_by_hand_shows_no_values(client_for):
     client.post(reverse("cases:import_confirm"))
     assert sorted(Identity.objects.values_list("case__city", flat=True)) == ["Алматы", "Ош"]
     assert {i.legal_name for i in Identity.objects.all()} == {"Иванов Иван", "Петров Пётр"}
+
+
+def test_a_list_without_headers_shows_column_letters_only(client_for):
+    rows = [["Иванов Иван", "+7 900 000"], ["Петров Пётр", "+7 901 000"]]
+    client = client_for("coordinator")
+    _upload(client, csv_bytes(rows))
+    html = _preview(client)
+    for value in ("Иванов", "Петров", "+7 90"):
+        assert value not in html
+    assert "A: (no header) — filled" in html
+
+
+def test_rows_left_out_below_the_list_are_shown_by_number_only(client_for):
+    rows = [
+        ["ФИО", "Город", "Статус"],
+        ["Иванов Иван", "Алматы", "в пути"],
+        ["Петров Пётр", "Ош", "задержан"],
+        [],
+        ["Сидоров"],
+    ]
+    client = client_for("coordinator")
+    _upload(client, csv_bytes(rows))
+    html = _preview(client)
+    assert "Сидоров" not in html and "row 5" in html
 
 
 def test_a_wrong_mapping_is_corrected_without_uploading_again(client_for):

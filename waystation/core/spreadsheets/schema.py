@@ -74,10 +74,16 @@ class Schema:
     gets one row's parsed values (``{field name: value}``; a field whose cell was empty has
     its parser's empty value, "" or None; a field whose cell was refused is absent) and
     returns the reasons the row as a whole is refused ([] when none), e.g. "the response date
-    is before the approach date"."""
+    is before the approach date".
+
+    ``private``: the file is about people, so any column no field has recognised may name
+    someone. The preview then shows values only of the columns taken by a field that is not
+    sensitive; every other column, and the rows left out below the table, read "filled" or
+    by their row number alone."""
 
     fields: tuple[Field, ...]
     row_check: Callable[[dict], list[str]] | None = None
+    private: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "fields", tuple(self.fields))

@@ -353,12 +353,18 @@ def _context(preview: Preview) -> dict:
         return context
     mapping = preview.mapping
     hidden = sensitive_columns(schema, table.headers, mapping)
+    # A private list whose "header row" names no field at all may have no header row: that
+    # row is then a person's, and only the letters of its columns are shown.
+    headers_shown = not schema.private or bool(mapping.columns) or not table.header_guessed
+    if schema.private:
+        shown = {i for name, i in mapping.columns.items() if not schema.field(name).sensitive}
+        hidden |= set(range(len(table.headers))) - shown
     samples = _samples(table, hidden)
     columns = [
         {
             "index": index,
             "letter": _column_letter(index),
-            "header": header or _("(no header)"),
+            "header": (header if headers_shown else "") or _("(no header)"),
             "samples": samples[index],
         }
         for index, header in enumerate(table.headers)
@@ -380,7 +386,8 @@ def _context(preview: Preview) -> dict:
             "header_guessed": table.header_guessed,
             "above": len(table.above),
             "below": [
-                {"line": row.line, "text": _row_text(row.cells)} for row in table.below
+                {"line": row.line, "text": "" if schema.private else _row_text(row.cells)}
+                for row in table.below
             ],
             "rows": len(table.rows),
             "columns": columns,
