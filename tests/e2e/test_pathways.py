@@ -60,4 +60,8 @@ def test_readiness_gap_task_and_a_dossier(page_for, screenshots):
     text = " ".join(" ".join(page.extract_text() for page in pdf.pages).split())
     assert "amber-falcon-27" in text
     assert "Хронология" in text and "Екатеринбург" in text
+    # The criteria of § 22 in Russian, the embassy's first demand first, each with its state.
+    assert "Критерии варианта защиты" in text
+    assert "1. Документальные доказательства активной деятельности человека против войны" in text
+    assert "Состояние Отсутствует" in text and "Состояние Выполнено" in text
     assert LEGAL_NAME not in text

@@ -401,6 +401,23 @@ def check_file(path: Path, today: date | None = None) -> tuple[dict | None, list
     return (None if problems else data), problems
 
 
+def translation_gaps(path: Path) -> list[Problem]:
+    """For a valid file: each text that lacks a language, with its line, for translators.
+    Not a problem for the loader (the page falls back to English with a note); the shipped
+    files have none (a test checks)."""
+    try:
+        data, root = _parse(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, _DuplicateKey):
+        return []
+    if root is None:
+        return []
+    name = _display_name(path)
+    return [
+        Problem(name, _line_of(root, list(where)), f"{_where(where)}: no {', '.join(missing)}")
+        for where, missing in untranslated(data)
+    ]
+
+
 def load_catalogue(directory: Path | None = None, today: date | None = None) -> Catalogue:
     directory = CATALOGUE_DIR if directory is None else directory
     pathways, problems = [], []

@@ -330,6 +330,20 @@ def test_check_command_passes_on_the_shipped_catalogue_and_names_overdue_reviews
     assert out.getvalue().count("review overdue:") == len(SHIPPED)
 
 
+def test_check_command_lists_texts_not_yet_translated_without_failing(tmp_path):
+    write(tmp_path, VALID.replace("summary: {en: Summary., ru: Кратко.}", "summary: Summary."))
+    out = StringIO()
+    call_command("pathways", "check", "--dir", str(tmp_path), stdout=out)
+    lines = out.getvalue().splitlines()
+    gaps = [line for line in lines if line.startswith("not yet translated: ")]
+    assert any(line.endswith("xx-sample.yaml:9: summary: no ru, de, uk") for line in gaps)
+    assert any(line.endswith("xx-sample.yaml:13: criteria[0].text: no de, uk") for line in gaps)
+    assert lines[-1] == "OK: 1 pathways, every file valid"
+    shipped = StringIO()
+    call_command("pathways", "check", stdout=shipped)
+    assert "not yet translated" not in shipped.getvalue()
+
+
 def test_pathways_stale_follows_the_setting(settings):
     shipped = catalogue.current().pathways
     newest = max(p.last_reviewed for p in shipped)

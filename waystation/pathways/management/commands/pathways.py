@@ -3,14 +3,15 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from waystation.pathways.catalogue import CATALOGUE_DIR, load_catalogue
+from waystation.pathways.catalogue import CATALOGUE_DIR, load_catalogue, translation_gaps
 
 
 class Command(BaseCommand):
     help = (
         "The pathway catalogue. `pathways check` validates every file against the schema and "
         "prints one line per problem (file:line: reason); it exits non-zero if there is any. "
-        "It also lists entries whose review is overdue, without failing."
+        "It also lists entries whose review is overdue and texts not yet translated into every "
+        "language (en, ru, de, uk), without failing."
     )
 
     def add_arguments(self, parser):
@@ -40,4 +41,7 @@ class Command(BaseCommand):
                     f"review overdue: {pathway.file} last reviewed {pathway.last_reviewed} "
                     f"({pathway.age_days()} days ago, limit {max_days})"
                 )
+        for pathway in found.pathways:
+            for gap in translation_gaps(options["dir"] / Path(pathway.file).name):
+                self.stdout.write(f"not yet translated: {gap}")
         self.stdout.write(f"OK: {len(found.pathways)} pathways, every file valid")
