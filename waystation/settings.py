@@ -299,6 +299,9 @@ KNOWLEDGE_REVIEW_MAX_DAYS = env_int("WAYSTATION_KNOWLEDGE_REVIEW_MAX_DAYS", 180)
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 # Seconds a worker waits when the queue is empty before it looks again.
 TASKS_POLL_SECONDS = float(env_str("WAYSTATION_TASKS_POLL_SECONDS", "1"))
+# A task still "running" after this many hours is taken for abandoned, whichever machine ran it
+# (a worker that died on this machine is noticed at once, by its lease: core/worker.py).
+TASKS_LEASE_HOURS = env_int("WAYSTATION_TASKS_LEASE_HOURS", 12)
 
 # E-mail is off unless WAYSTATION_EMAIL_HOST is set. It carries only a notice with counts and
 # a link (the weekly digest), never names: mail leaves the instance's protection. The SMTP

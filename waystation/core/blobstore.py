@@ -8,18 +8,22 @@ header, so chunks cannot be moved between blobs.
 
 Data that arrives in pieces (an upload, read from the request as it comes) goes through a
 ``BlobWriter``: ``write()`` each piece, then ``finish()``, or ``abort()``. ``put()`` is the same
-writer fed from a file. Only ciphertext reaches the disk, in the spool file.
+writer fed from a file. Only ciphertext reaches the disk, in the spool file. A writer holds a
+lock on its spool file while it lives; a spool file nobody holds is the leftover of a killed
+process (``leftovers``), removed when a server or worker starts and by `evidence verify`.
 
 Backends: a local directory (default) and any S3-compatible object store.
 """
 
 import contextlib
 import errno
+import fcntl
 import hashlib
 import io
 import os
 import struct
 import tempfile
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -35,6 +39,8 @@ from .keyring import KEYRING, Purpose
 
 MAGIC = b"WSBLOB1\n"
 _ID_BYTES = 16
+SPOOL_PREFIX = ".incoming-"
+_LEFTOVER_AFTER = 2.0  # seconds: a spool file younger than this may be about to be locked
 
 
 class BlobMissing(Exception):
@@ -81,7 +87,8 @@ class BlobWriter:
         self.chunk_bytes = store.chunk_bytes
         spool_dir = store._spool_dir()
         spool_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, spool_name = tempfile.mkstemp(dir=spool_dir, prefix=".incoming-")
+        fd, spool_name = tempfile.mkstemp(dir=spool_dir, prefix=SPOOL_PREFIX)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # held until the file is closed: "still being written"
         self._spool_path = Path(spool_name)
         self._spool = os.fdopen(fd, "wb")
         self._discard = weakref.finalize(self, _discard_spool, self._spool, self._spool_path)
@@ -384,6 +391,32 @@ class BlobStore:
     def writer(self) -> BlobWriter:
         """A writer for data that arrives in pieces; see ``BlobWriter``."""
         return BlobWriter(self)
+
+    def leftovers(self) -> list[Path]:
+        """Spool files that no writer holds: what an ingest or upload killed half-way left
+        (encrypted, but taking room and travelling into backups)."""
+        found = []
+        try:
+            candidates = sorted(self._spool_dir().glob(SPOOL_PREFIX + "*"))
+        except OSError:
+            return []
+        for path in candidates:
+            try:
+                if time.time() - path.stat().st_mtime < _LEFTOVER_AFTER:
+                    continue
+                with open(path, "rb") as handle:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except (BlockingIOError, FileNotFoundError):
+                continue  # being written now, or gone meanwhile
+            found.append(path)
+        return found
+
+    def remove_leftovers(self) -> int:
+        removed = 0
+        for path in self.leftovers():
+            path.unlink(missing_ok=True)
+            removed += 1
+        return removed
 
     def put(self, source: BinaryIO) -> StoredBlob:
         with self.writer() as writer:

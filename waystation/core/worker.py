@@ -8,17 +8,29 @@ unsealed, stopped when the server stops or the keys are destroyed) or as
 
 django-tasks has no scheduler, so apps register periodic checks (``every``) that the worker
 calls between tasks, e.g. "is this week's digest built? if not, queue it".
+
+Leases: a worker holds a lock on a file of its own (``DATA_DIR/leases/<worker id>``) while it
+runs; the system lets go of it when the process dies, ``kill -9`` included. A task still marked
+running whose worker's lease is free — or that has been running longer than
+``TASKS_LEASE_HOURS``, whichever machine ran it — was abandoned: a worker marks it failed when
+it starts and every minute after, and the app that queued it cleans up after it
+(``on_abandoned``: an import job is marked failed and its uploaded file deleted).
 """
 
+import fcntl
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
-from django.db import OperationalError, close_old_connections, connection, connections
+from django.db import OperationalError, close_old_connections, connection, connections, transaction
+from django.utils import timezone
 from django.utils.crypto import get_random_string
+from django_tasks import TaskResultStatus
 from django_tasks_db.management.commands.db_worker import Worker as DatabaseWorker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
@@ -28,6 +40,8 @@ from .keyring import KEYRING, KeyRing
 logger = logging.getLogger(__name__)
 
 _PERIODIC: list[tuple[float, Callable[[], None]]] = []
+_ABANDONED_EVERY = 60.0
+_ABANDONED: dict[str, Callable[[dict], None]] = {}
 _current = threading.local()
 
 
@@ -40,6 +54,88 @@ def every(seconds: float):
         return check
 
     return register
+
+
+def on_abandoned(task_path: str):
+    """Register ``clean_up(args_kwargs)``, run (in the transaction that marks it failed) for a
+    task of ``task_path`` that a dead worker left running."""
+
+    def register(clean_up):
+        _ABANDONED[task_path] = clean_up
+        return clean_up
+
+    return register
+
+
+class WorkerGone(Exception):
+    """The worker running this task stopped without finishing it (killed, crashed, or its
+    machine went away)."""
+
+
+def _lease_dir() -> Path:
+    return Path(settings.DATA_DIR) / "leases"
+
+
+class _Lease:
+    """The lock file that says "this worker is alive"; the system drops the lock when the
+    process dies, however it dies."""
+
+    def __init__(self, worker_id: str):
+        folder = _lease_dir()
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.path = folder / worker_id
+        self._fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        self.path.unlink(missing_ok=True)
+        os.close(self._fd)
+
+
+def _lease_free(path: Path) -> bool:
+    """Whether no living worker holds ``path`` (taking the lock for a moment to find out)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+    return True
+
+
+def abandoned_tasks_fail() -> int:
+    """Mark failed the tasks that dead workers left running, let their apps clean up, and
+    remove the leases of dead workers. Returns how many tasks there were."""
+    expired = timezone.now() - timedelta(hours=settings.TASKS_LEASE_HOURS)
+    failed = 0
+    for task in DBTaskResult.objects.running().only("id", "task_path", "worker_ids", "started_at"):
+        worker = (task.worker_ids or [""])[-1]
+        lease = _lease_dir() / worker if worker and "/" not in worker else None
+        dead = lease is not None and _lease_free(lease)
+        if not dead and not (task.started_at and task.started_at < expired):
+            continue
+        with transaction.atomic():
+            marked = DBTaskResult.objects.filter(
+                pk=task.pk, status=TaskResultStatus.RUNNING
+            ).update(
+                status=TaskResultStatus.FAILED,
+                finished_at=timezone.now(),
+                exception_class_path=f"{WorkerGone.__module__}.{WorkerGone.__qualname__}",
+                traceback="",
+                return_value=None,
+            )
+            if marked and task.task_path in _ABANDONED:
+                _ABANDONED[task.task_path](DBTaskResult.objects.get(pk=task.pk).args_kwargs)
+        failed += marked
+    if _lease_dir().is_dir():
+        for path in _lease_dir().iterdir():
+            if _lease_free(path):
+                path.unlink(missing_ok=True)
+    return failed
 
 
 def stopping() -> bool:
@@ -66,7 +162,7 @@ class Worker(DatabaseWorker):
         )
         self.keyring = keyring
         self.stop_event = stop_event or threading.Event()
-        self._next_check = [0.0] * len(_PERIODIC)
+        self._next_check = [0.0] * (len(_PERIODIC) + 1)
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -75,6 +171,7 @@ class Worker(DatabaseWorker):
         """Run queued tasks until stopped; with ``once``, until the queue is empty. Returns
         how many tasks ran."""
         _current.worker = self
+        lease = _Lease(self.worker_id)
         try:
             while not self.stop_event.is_set():
                 self.keyring.notice_shredding()  # `waystation panic` from another process
@@ -91,6 +188,7 @@ class Worker(DatabaseWorker):
                 self.stop_event.wait(self.interval)
         finally:
             _current.worker = None
+            lease.release()
         return self._run_tasks
 
     def _fresh_connection(self) -> None:
@@ -101,7 +199,8 @@ class Worker(DatabaseWorker):
 
     def _run_periodic_checks(self) -> None:
         now = time.monotonic()
-        for index, (seconds, check) in enumerate(_PERIODIC):
+        checks = [(_ABANDONED_EVERY, abandoned_tasks_fail), *_PERIODIC]
+        for index, (seconds, check) in enumerate(checks):
             if now >= self._next_check[index]:
                 self._next_check[index] = now + seconds
                 try:

@@ -88,6 +88,7 @@ class Command(BaseCommand):
                 "temporary directory unencrypted before they are encrypted."
             )
 
+        _remove_leftovers(self.stdout)
         url = f"http://{host}:{port}/"
         if intake_only:
             self.stdout.write(f"Waystation's intake portal alone is serving on {url}")
@@ -114,6 +115,16 @@ class Command(BaseCommand):
             REFUSALS.flush()  # how many requests were refused since the last count
             if worker is not None and not worker.stop():
                 self.stderr.write("The background worker did not stop in time.")
+
+
+def _remove_leftovers(out) -> None:
+    """Half-written files of uploads and ingests that a killed process left in the file store
+    (background tasks it left running are failed by the worker when it starts)."""
+    from waystation.core.blobstore import blob_store
+
+    removed = blob_store().remove_leftovers()
+    if removed:
+        out.write(f"Removed {removed} half-written file(s) left by an interrupted upload.")
 
 
 def _largest_request_body(*, intake_only: bool) -> int:

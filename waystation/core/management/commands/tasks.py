@@ -2,6 +2,7 @@ import signal
 
 from django.core.management.base import BaseCommand, CommandError
 
+from waystation.core.blobstore import blob_store
 from waystation.core.unsealing import pending_migrations
 from waystation.core.worker import Worker
 
@@ -21,6 +22,11 @@ class Command(BaseCommand):
     def handle(self, *args, action, once, **options):
         if pending_migrations():
             raise CommandError("The database schema is out of date: run `waystation migrate`.")
+        removed = blob_store().remove_leftovers()
+        if removed:
+            self.stdout.write(
+                f"Removed {removed} half-written file(s) left by an interrupted upload."
+            )
         worker = Worker()
 
         def stop(signum, frame):

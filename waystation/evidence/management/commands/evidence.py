@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from waystation.cases.codenames import normalise
 from waystation.cases.models import Case
 from waystation.core import signing
+from waystation.core.blobstore import blob_store
 from waystation.evidence import export, gate
 from waystation.evidence.models import AcquiredHow, ItemOrigin, Recipient
 from waystation.evidence.services import EvidenceError
@@ -310,6 +311,12 @@ class Command(BaseCommand):
             )
 
     def _verify(self) -> None:
+        leftovers = blob_store().remove_leftovers()
+        if leftovers:
+            self.stdout.write(
+                f"Removed {leftovers} half-written file(s) that an interrupted upload or ingest "
+                "left in the file store (encrypted; no item refers to them)."
+            )
         checked, problems = 0, 0
         for problem in verify_all():
             if problem is None:
