@@ -2,7 +2,7 @@
 fields recognised by the headers people write in English, Russian, German and Ukrainian, and
 the rows turned into what ``services.outreach_import`` writes."""
 
-from functools import cache
+from functools import cache, partial
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -216,8 +216,9 @@ _FIELDS = itemgetter(
     "case",
     "response_kind",
 )
-# ApproachRow(...) runs a Python __new__; this builds the same tuple in C.
-_approach_row = ApproachRow._make
+# ApproachRow(...) and ._make run Python code; this builds the same tuple in C. It applies no
+# defaults: give every field, in the order of ApproachRow._fields.
+_approach_row = partial(tuple.__new__, ApproachRow)
 
 
 @sheets.collector_paused()
