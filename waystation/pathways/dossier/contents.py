@@ -7,6 +7,7 @@ from datetime import date
 
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from waystation.cases.models import Case, Identity, choice_label
 from waystation.core.uploads import display_name
@@ -20,7 +21,12 @@ from ..catalogue import Localized, Pathway, localized
 # hands.
 IDENTITY_FIELDS = ("legal_name", "transliteration", "birth_date", "document_numbers")
 
-LANGUAGES = (("en", "English"), ("de", "Deutsch"), ("ru", "Русский"))
+# Named in the reader's language, like every choice on a page.
+LANGUAGES = (
+    ("en", gettext_lazy("English")),
+    ("de", gettext_lazy("German")),
+    ("ru", gettext_lazy("Russian")),
+)
 LANGUAGE_CODES = tuple(code for code, _name in LANGUAGES)
 
 
@@ -153,9 +159,7 @@ def criteria(contents: Contents) -> list[CriterionLine]:
                 number=number,
                 text=localized(row.criterion.text, contents.language),
                 state=str(row.state.label),
-                held=[
-                    s.label if s.strong else f"{s.label} ({_('weak')})" for s in row.supports
-                ],
+                held=[s.label if s.strong else f"{s.label} ({_('weak')})" for s in row.supports],
                 missing=[] if met else [str(kind.label) for kind in row.wanted],
                 by_hand=[] if met else [str(kind.label) for kind in row.unrecorded],
             )
