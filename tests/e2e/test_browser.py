@@ -180,7 +180,7 @@ def test_coordinator_imports_the_xlsx_sample_and_sees_the_charts(page_for, scree
     figures = page.locator("dl.figures").inner_text()
     assert "29" in figures
     page.screenshot(path=screenshots / "outreach-import.png", full_page=True)
-    page.click("text=Import all of it")
+    page.click("button:text-is('Import')")
     assert "Imported 29 approaches" in page.locator(".messages").inner_text()
     page.screenshot(path=screenshots / "outreach-directory.png", full_page=True)
     page.click("text=Statistics")
