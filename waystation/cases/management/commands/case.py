@@ -6,6 +6,15 @@ from waystation.cases import services
 from waystation.cases.imports import services as imports
 from waystation.cases.imports.schema import IDENTITY_NAMES, PEOPLE
 from waystation.core import spreadsheets as sheets
+from waystation.core.spreadsheets.web import DELIMITER_NAMES
+
+# By name or as the character itself: "semicolon" or ";", "tab" or "\t".
+_DELIMITERS = {
+    **{delimiter: delimiter for delimiter in sheets.DELIMITERS},
+    **{name: delimiter for delimiter, name in DELIMITER_NAMES.items()},
+    "\\t": "\t",
+    "pipe": "|",
+}
 
 IMPORT_HELP = (
     "Import a list of people (CSV, XLSX or ODS) as new cases: `case import FILE [--dry-run]`. "
@@ -41,7 +50,7 @@ class Command(BaseCommand):
         )
         take.add_argument(
             "--delimiter",
-            help="of a CSV file: , ; | or tab (default: detected)",
+            help="of a CSV file: comma, semicolon, tab or bar (, ; \\t |); default: detected",
         )
         take.add_argument(
             "--header-row", type=int, metavar="N", help="the row with the headers, from 1"
@@ -85,9 +94,9 @@ class Command(BaseCommand):
             raise CommandError(f"{rejected_to} exists already; choose a new file name")
         delimiter = options["delimiter"]
         if delimiter is not None:
-            delimiter = "\t" if delimiter.lower() in ("tab", "\\t") else delimiter
-            if delimiter not in sheets.DELIMITERS:
-                raise CommandError("--delimiter is one of , ; | or tab")
+            delimiter = _DELIMITERS.get(delimiter.strip().lower() or delimiter)
+            if delimiter is None:
+                raise CommandError("--delimiter: use comma, semicolon, tab or bar (, ; \\t |)")
         try:
             size = path.stat().st_size
             if size > sheets.MAX_INPUT_BYTES:
