@@ -13,12 +13,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.i18n import set_language
 
 from . import keyslots
 from .keyring import KEYRING
 from .startup import NotReady
-from .unsealing import pending_migrations, try_unseal
+from .unsealing import UnsealBusy, UnsealPaused, pending_migrations, try_unseal_from_page
 
 logger = logging.getLogger(__name__)
 
@@ -59,29 +60,41 @@ def _unseal_page(request):
     # The CSRF middleware sits after this one in the chain; run its steps here.
     csrf = CsrfViewMiddleware(lambda r: None)
     csrf.process_request(request)
-    error = ""
+    error, status = "", 200
     if request.method == "POST":
         refused = csrf.process_view(request, None, (), {})
         if refused is not None:
             return refused
-        passphrase = request.POST.get("passphrase", "")
-        try:
-            opened = bool(passphrase) and try_unseal(passphrase)
-        except (NotReady, keyslots.KeySlotError) as problem:
-            # The details (paths, chmod advice) are for the operator's log, not the page.
-            logger.error("cannot unseal: %s", problem)
-            error = _("The server cannot be unsealed; its operator must look at its log.")
-        else:
-            if opened and pending_migrations():
-                KEYRING.drop()
-                error = _(
-                    "The database needs updating first: run `waystation migrate` on the "
-                    "server, then unseal again."
-                )
-            elif opened:
-                return redirect(settings.LOGIN_URL)
-            else:
-                error = _("Wrong passphrase.")
-    status = 200 if not error else 403
+        error, status = _unseal_attempt(request.POST.get("passphrase", ""))
+        if not error:
+            return redirect(settings.LOGIN_URL)
     response = render(request, "core/unseal.html", {"error": error}, status=status)
     return csrf.process_response(request, response)
+
+
+def _unseal_attempt(passphrase: str) -> tuple[str, int]:
+    """("", 200) when the passphrase unsealed the server, else what to say and the status."""
+    try:
+        opened = bool(passphrase) and try_unseal_from_page(passphrase)
+    except UnsealBusy:
+        return _("Another passphrase is being checked right now. Try again in a moment."), 429
+    except UnsealPaused as pause:
+        message = ngettext(
+            "Wrong passphrases were entered before. Wait %(seconds)d second, then try again.",
+            "Wrong passphrases were entered before. Wait %(seconds)d seconds, then try again.",
+            pause.seconds,
+        )
+        return message % {"seconds": pause.seconds}, 429
+    except (NotReady, keyslots.KeySlotError) as problem:
+        # The details (paths, chmod advice) are for the operator's log, not the page.
+        logger.error("cannot unseal: %s", problem)
+        return _("The server cannot be unsealed; its operator must look at its log."), 403
+    if opened and pending_migrations():
+        KEYRING.drop()
+        return _(
+            "The database needs updating first: run `waystation migrate` on the server, then "
+            "unseal again."
+        ), 403
+    if opened:
+        return "", 200
+    return _("Wrong passphrase."), 403

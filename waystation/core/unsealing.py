@@ -1,6 +1,8 @@
 """Unsealing from the command line and from the web page, and the checks that go with it."""
 
+import math
 import threading
+import time
 
 from django.conf import settings
 from django.db import connection
@@ -16,8 +18,26 @@ WRONG_PASSPHRASE = "wrong passphrase"  # noqa: S105 - the message, not a passphr
 _attempts = threading.Lock()
 
 
+# The unseal page: one passphrase checked at a time (a second visitor is told to wait, not
+# queued), and after each wrong one a growing pause before the next is checked at all.
+_FIRST_PAUSE, _LONGEST_PAUSE = 2.0, 300.0
+_page = {"failures": 0, "not_before": 0.0}
+
+
 class CannotUnseal(Exception):
     pass
+
+
+class UnsealBusy(Exception):
+    """Another passphrase is being checked on the page right now."""
+
+
+class UnsealPaused(Exception):
+    """Wrong passphrases came before: no check until ``seconds`` have passed."""
+
+    def __init__(self, seconds: int):
+        super().__init__(seconds)
+        self.seconds = seconds
 
 
 def try_unseal(passphrase: str) -> bool:
@@ -26,6 +46,34 @@ def try_unseal(passphrase: str) -> bool:
     require_ready()
     with _attempts:
         return KEYRING.unseal(settings.DATA_DIR, passphrase)
+
+
+def _clock() -> float:
+    return time.monotonic()
+
+
+def try_unseal_from_page(passphrase: str) -> bool:
+    """``try_unseal`` for the web page, throttled: raises UnsealBusy while another attempt
+    runs and UnsealPaused during the pause after a wrong (or duress) passphrase, which doubles
+    with each one (2 s, 4 s … up to 5 minutes) until a right one. The command line is not
+    throttled: whoever runs it holds the machine already."""
+    if not _attempts.acquire(blocking=False):
+        raise UnsealBusy
+    try:
+        wait = _page["not_before"] - _clock()
+        if wait > 0:
+            raise UnsealPaused(math.ceil(wait))
+        require_ready()
+        opened = KEYRING.unseal(settings.DATA_DIR, passphrase)
+        if opened:
+            _page["failures"], _page["not_before"] = 0, 0.0
+        else:
+            _page["failures"] += 1
+            pause = min(_LONGEST_PAUSE, _FIRST_PAUSE * 2 ** (_page["failures"] - 1))
+            _page["not_before"] = _clock() + pause
+        return opened
+    finally:
+        _attempts.release()
 
 
 def unseal_for_command(*, optional: bool = False) -> bool:

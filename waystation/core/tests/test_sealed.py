@@ -2,17 +2,26 @@
 and the coordinator's panic button destroy the keys and then say only "wrong passphrase"."""
 
 import shutil
+import threading
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from waystation.core import keyslots
+from waystation.core import keyslots, unsealing
 from waystation.core.keyring import KEYRING
 from waystation.testing.plugin import DATA_DIR, TEST_PASSPHRASE
 
 pytestmark = pytest.mark.django_db
 DURESS = "words that destroy everything"
+
+
+@pytest.fixture(autouse=True)
+def _no_pause_left(monkeypatch):
+    """The unseal page's pause after wrong passphrases lives in the process: each test starts
+    without one, and the tests that are not about it do not pause."""
+    monkeypatch.setattr(unsealing, "_page", {"failures": 0, "not_before": 0.0})
+    monkeypatch.setattr(unsealing, "_FIRST_PAUSE", 0.0)
 
 
 @pytest.fixture
@@ -129,3 +138,52 @@ def test_unseal_problems_are_not_detailed_to_visitors(copy_of_instance, settings
     (copy_of_instance / keyslots.FILENAME).write_text("{damaged")
     page = _unseal(Client(), TEST_PASSPHRASE).content.decode()
     assert "operator must look at its log" in page and str(copy_of_instance) not in page
+
+
+def test_the_unseal_page_checks_one_passphrase_at_a_time(copy_of_instance, monkeypatch):
+    KEYRING.drop()
+    checking, release, calls = threading.Event(), threading.Event(), []
+    unseal = KEYRING.unseal
+
+    def slow_unseal(data_dir, passphrase):
+        calls.append(passphrase)
+        checking.set()
+        release.wait(10)
+        return unseal(data_dir, passphrase)
+
+    monkeypatch.setattr(KEYRING, "unseal", slow_unseal)
+    first = threading.Thread(target=_unseal, args=(Client(), "a first guess here"))
+    first.start()
+    assert checking.wait(10)
+    second = _unseal(Client(), "a second guess here")
+    release.set()
+    first.join(10)
+    assert second.status_code == 429
+    assert "Another passphrase is being checked right now." in second.content.decode()
+    assert calls == ["a first guess here"]  # the second was not checked, and not queued
+
+
+def test_the_pause_after_wrong_passphrases_grows_until_the_right_one(
+    copy_of_instance, monkeypatch
+):
+    monkeypatch.setattr(unsealing, "_FIRST_PAUSE", 2.0)
+    now = [1000.0]
+    monkeypatch.setattr(unsealing, "_clock", lambda: now[0])
+    KEYRING.drop()
+    client = Client()
+    assert _unseal(client, "wrong one").status_code == 403
+    paused = _unseal(client, TEST_PASSPHRASE)
+    assert paused.status_code == 429 and KEYRING.sealed  # not even checked
+    assert "Wait 2 seconds, then try again." in paused.content.decode()
+    now[0] += 2.1
+    assert _unseal(client, "wrong two").status_code == 403
+    assert "Wait 4 seconds" in _unseal(client, TEST_PASSPHRASE).content.decode()
+    now[0] += 3
+    assert "Wait 1 second, then try again." in _unseal(client, TEST_PASSPHRASE).content.decode()
+    now[0] += 1.1
+    assert _unseal(client, TEST_PASSPHRASE)["Location"] == reverse("accounts:login")
+    assert not KEYRING.sealed
+    # A right passphrase ends the pauses: the next mistake waits 2 seconds again.
+    KEYRING.drop()
+    _unseal(client, "wrong three")
+    assert "Wait 2 seconds" in _unseal(client, TEST_PASSPHRASE).content.decode()

@@ -315,8 +315,14 @@ def test_sealed_start_web_unseal_and_panic_from_another_process(instance, tmp_pa
         assert wrong[0] == 403 and "Wrong passphrase." in wrong[2], re.findall(
             r"<h1>.*?</h1>|<p>[^<]*</p>", wrong[2]
         )
-        opened = server.request(
+        # After a wrong passphrase the page pauses before it checks another one.
+        paused = server.request(
             "/unseal/", {"csrfmiddlewaretoken": _csrf(wrong[2]), "passphrase": PASSPHRASE}
+        )
+        assert paused[0] == 429 and "Wait 2 seconds, then try again." in paused[2]
+        time.sleep(2.1)
+        opened = server.request(
+            "/unseal/", {"csrfmiddlewaretoken": _csrf(paused[2]), "passphrase": PASSPHRASE}
         )
         assert opened[0] == 302 and opened[1]["Location"] == "/accounts/login/"
         assert server.request("/accounts/login/")[0] == 200
