@@ -110,3 +110,64 @@ def test_event_testimony_and_a_large_upload(page_for, screenshots, tmp_path, blo
     page.goto("/evidence/?tab=items")
     page.screenshot(path=screenshots / "evidence-list.png", full_page=True)
     assert testimony.case.codename in page.locator("table").inner_text()
+
+
+def test_a_media_package_holds_back_the_witness_video_and_says_why(page_for, screenshots, blobs):
+    """The witness agreed to one court only; the package for the media shows his video as
+    held back, with the reason, before anything is made, and the package has nothing of his."""
+    import io
+    import zipfile
+
+    from waystation.evidence import services
+    from waystation.evidence.models import ItemOrigin, Recipient
+
+    officer = UserFactory(username="olga", roles=[Role.DOCUMENTATION_OFFICER])
+    case = make_case(codename="quiet-heron-41")
+    witness = services.testimony_record(
+        actor=officer,
+        case=make_case(codename="grey-owl-12"),
+        statement="I filmed it from the roof.",
+        language="Russian",
+        consent_scope=[Recipient.COURT],
+        consent_body="ICC OTP",
+    )
+    video_bytes = b"the witness's video " + os.urandom(4096)
+    video = services.item_ingest_stream(
+        actor=officer,
+        case=case,
+        source=io.BytesIO(video_bytes),
+        original_name="VID_roof.mp4",
+        origin=ItemOrigin.WITNESS,
+        origin_testimony=witness,
+    )
+    report = services.item_ingest_stream(
+        actor=officer,
+        case=case,
+        source=io.BytesIO(b"a published report"),
+        original_name="report.pdf",
+        origin=ItemOrigin.OPEN,
+    )
+
+    page = page_for()
+    _sign_in(page, officer.username)
+    page.goto("/evidence/export/?case=quiet-heron-41")
+    page.select_option("#id_recipient", "media")
+    page.click("button[value=preview]")
+    held = page.locator(f'tr[data-line="{video.pk}"]')
+    assert "held back" in held.inner_text()
+    assert "witness consented to: court ICC OTP" in held.inner_text()
+    assert "goes" in page.locator(f'tr[data-line="{report.pk}"]').inner_text()
+    assert page.locator(f'input[value="{video.pk}"]').count() == 0  # nothing to tick
+    page.screenshot(path=screenshots / "evidence-export-list.png", full_page=True)
+
+    with page.expect_download() as download:
+        page.click("button[value=download]")
+    data = open(download.value.path(), "rb").read()  # noqa: SIM115 - read once
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        contents = b"".join(archive.read(name) for name in names)
+    assert not any(str(video.pk) in name for name in names)
+    assert video_bytes not in contents and b"VID_roof" not in contents
+    assert b"I filmed it from the roof" not in contents
+    assert any(name.endswith("report.pdf") for name in names)
+    assert not video.custody.filter(action="exported").exists()

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import pgettext
 
 from . import services
-from .models import ActType, DateCertainty, Recipient, WitnessRole
+from .models import ActType, DateCertainty, ItemOrigin, Recipient, WitnessRole
 
 
 def _photo() -> bytes:
@@ -81,6 +81,13 @@ def demo_evidence(*, officer, case) -> None:
         consent_body=pgettext("demo", "International Criminal Court"),
         events=[(event, WitnessRole.DIRECT)],
     )
+    # He agrees, once, that the files he brought may go where his testimony may.
+    services.person_consent_record(
+        actor=officer,
+        case=case,
+        scope=[Recipient.UN, Recipient.COURT],
+        courts=[pgettext("demo", "International Criminal Court")],
+    )
     for name, data in (("IMG_0412.jpg", _photo()), ("ChatExport_2026-03-20.zip", _chat_export())):
         try:
             item = services.item_ingest_stream(
@@ -89,6 +96,7 @@ def demo_evidence(*, officer, case) -> None:
                 source=io.BytesIO(data),
                 original_name=name,
                 acquired_from=pgettext("demo", "the witness"),
+                origin=ItemOrigin.PERSON,
             )
         except services.EvidenceError:
             continue  # a demo without it is still a demo

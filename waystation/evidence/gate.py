@@ -47,6 +47,7 @@ from .models import (
     Recipient,
     Terms,
     Testimony,
+    recipient_label,
 )
 from .services import EvidenceError
 
@@ -98,6 +99,11 @@ class Addressee:
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.name}" if self.name else self.kind
+
+    @property
+    def label(self) -> str:
+        """As people read it, in the active language: "court ICC OTP", "media"."""
+        return recipient_label(self.kind, self.name)
 
 
 def _clean(text: str) -> str:
@@ -162,7 +168,8 @@ class Decision:
         return [line for line in self.lines if not line.goes]
 
     def text(self) -> list[str]:
-        head = [_("Recipient: %(recipient)s") % {"recipient": self.addressee or _("not named")}]
+        recipient = self.addressee.label if self.addressee else _("not named")
+        head = [_("Recipient: %(recipient)s") % {"recipient": recipient}]
         if self.screening:
             head.append(self.screening)
         return head + [line.text() for line in self.lines]

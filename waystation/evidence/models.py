@@ -74,13 +74,19 @@ class Terms:
 
     def describe(self) -> str:
         """"court ICC OTP, UN", in the active language; "nothing" when empty."""
-        parts = [
-            gettext("court %(name)s") % {"name": court}
-            for court in self.courts
-            if Recipient.COURT in self.kinds
-        ]
-        parts += [str(_SHORT[k]) for k in Recipient.values if k in self.kinds and k in _SHORT]
+        courts = self.courts if Recipient.COURT in self.kinds else ()
+        parts = [recipient_label(Recipient.COURT, court) for court in courts]
+        parts += [recipient_label(k) for k in Recipient.values if k in self.kinds and k in _SHORT]
         return ", ".join(parts) or gettext("nothing")
+
+
+def recipient_label(kind: str, name: str = "") -> str:
+    """A recipient as lists read it, in the active language: "court ICC OTP", "media"."""
+    if kind == Recipient.COURT:
+        return gettext("court %(name)s") % {"name": name}
+    if kind == Recipient.PARTNER and name:
+        return gettext("partner group %(name)s") % {"name": name}
+    return str(_SHORT.get(kind, kind))
 
 
 class WitnessRole(models.TextChoices):

@@ -73,7 +73,8 @@ def test_members_without_cases_are_refused(client_for, client_case, name):
 def test_treasurer_never_sees_identity_even_in_exports(client_for, client_case):
     client = client_for("treasurer")
     response = client.post(
-        reverse("evidence:case_export", args=[client_case.pk]), {"format": "json", "reason": "legal"}
+        reverse("evidence:case_export", args=[client_case.pk]),
+        {"format": "json", "reason": "legal"},
     )
     assert response.status_code == 403
     assert "Иван" not in response.content.decode()
@@ -129,7 +130,8 @@ def test_export_includes_identity_only_with_a_reason_and_is_audited(client_for, 
     assert plain.json()["codename"] == "amber-falcon-7"
     assert "identity" not in plain.json() and "Иван" not in plain.content.decode()
     full = client.post(
-        reverse("evidence:case_export", args=[client_case.pk]), {"format": "html", "reason": "legal"}
+        reverse("evidence:case_export", args=[client_case.pk]),
+        {"format": "html", "reason": "legal"},
     )
     assert "Иван Петров" in full.content.decode()
     rows = list(AuditEvent.objects.filter(event=Event.CASE_EXPORTED).order_by("seq"))
