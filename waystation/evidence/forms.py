@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -157,6 +158,12 @@ class PersonConsentForm(forms.Form):
         widget=DateInput,
         help_text=_("From this day his items go to no one, whatever is ticked above."),
     )
+
+    def clean_withdrawn_on(self):
+        withdrawn_on = self.cleaned_data.get("withdrawn_on")
+        if withdrawn_on and withdrawn_on > timezone.localdate():
+            raise forms.ValidationError(_("The withdrawal date is in the future."))
+        return withdrawn_on
 
     def clean(self):
         data = super().clean()

@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 
-from waystation.accounts.policy import Perm, Side, case_sides, requires
+from waystation.accounts.policy import Perm, Side, can, case_sides, requires
 from waystation.cases.selectors import case_for
 from waystation.cases.services import CaseAccessDenied, CaseError, RevealReason
 from waystation.core.signing import public_key_text
@@ -67,7 +67,12 @@ def package(request):
     return render(
         request,
         "evidence/export.html",
-        {"form": form, "decision": decision, "public_key": public_key_text()},
+        {
+            "form": form,
+            "decision": decision,
+            "public_key": public_key_text(),
+            "may_record": can(request.user, Perm.EVIDENCE_EDIT),
+        },
         status=400 if form.errors else 200,
     )
 
@@ -111,7 +116,12 @@ def case_export(request, pk):
     return render(
         request,
         "evidence/case_export_page.html",
-        {"case": case, "form": form, "decision": decision},
+        {
+            "case": case,
+            "form": form,
+            "decision": decision,
+            "may_record": can(request.user, Perm.EVIDENCE_EDIT),
+        },
         status=400 if form.errors else 200,
     )
 
