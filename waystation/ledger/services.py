@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction as db
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -319,25 +320,30 @@ def disbursement_record(
     amount = _amount(amount, account.currency)
     if category not in Category.values:
         raise LedgerError(_("Choose what the money was for."))
-    # The day's earlier payments are never negative: this covers the payment on its own too.
-    paid_today = _recorded_by_in_a_day(actor, account.currency)
-    pending = needs_second_approver(paid_today + amount, account.currency)
-    return _post(
-        actor=actor,
-        kind=Kind.DISBURSEMENT,
-        state=State.PENDING if pending else State.POSTED,
-        date=date,
-        fund=fund,
-        amount=amount,
-        currency=account.currency,
-        category=category,
-        case=case,
-        memo=memo.strip(),
-        legs=[
-            Leg(account, -amount, account.currency),
-            Leg(system_account(Book.EXPENSE), amount, account.currency, category),
-        ],
-    )
+    with db.atomic():
+        # One payment of a person at a time: the day's total is read under a lock on the
+        # person, in the transaction that writes the payment, so two at once cannot both see
+        # the total without the other and slip under the threshold together.
+        list(get_user_model().objects.select_for_update().filter(pk=actor.pk).values("pk"))
+        # The day's earlier payments are never negative: this covers the payment on its own.
+        paid_today = _recorded_by_in_a_day(actor, account.currency)
+        pending = needs_second_approver(paid_today + amount, account.currency)
+        return _post(
+            actor=actor,
+            kind=Kind.DISBURSEMENT,
+            state=State.PENDING if pending else State.POSTED,
+            date=date,
+            fund=fund,
+            amount=amount,
+            currency=account.currency,
+            category=category,
+            case=case,
+            memo=memo.strip(),
+            legs=[
+                Leg(account, -amount, account.currency),
+                Leg(system_account(Book.EXPENSE), amount, account.currency, category),
+            ],
+        )
 
 
 def _decide(*, actor, entry: Transaction, state: State) -> Transaction:
