@@ -1,6 +1,8 @@
 """Every page a member can reach from the menus, in each language, for each role: signed in
 against a demo instance made in that language, the crawler follows every same-site link
-(GET only) and posts each form it finds empty to see its error page. No page may answer
+(GET only) and posts each form it finds empty to see its error page; then the page for an
+address that leads nowhere, and the same for a visitor who is not signed in (the sign-in page,
+the portal for people asking for help). No page may answer
 with a server error, show English text of the catalogue untranslated, show English words on
 a Russian or Ukrainian page (beside the proper names of the allow-list), or fill a date input
 with anything but an ISO date.
@@ -24,6 +26,9 @@ from .checks import problems_of
 
 LANGUAGES = ["en", "ru", "de", "uk"]
 ROLES = ["coordinator", "caseworker", "lawyer", "documentation_officer", "screener", "treasurer"]
+# Where someone who is not signed in starts: a member at the sign-in page, a person asking for
+# help at the portal.
+VISITOR_STARTS = ("/accounts/login/", "/intake/")
 PER_VIEW = 2
 # Never followed or posted: they end the session, destroy the keys, or only switch language.
 NOT_VISITED = {"accounts:logout", "core:panic", "set_language"}
@@ -62,8 +67,8 @@ class Crawl:
         except Resolver404:
             return None
 
-    def run(self, start="/"):
-        queue = [start]
+    def run(self, *starts):
+        queue = list(starts or ["/"])
         while queue:
             url = queue.pop(0)
             if url in self.seen:
@@ -77,6 +82,15 @@ class Crawl:
                 continue
             self.visits[view] += 1
             queue.extend(self.get(url))
+
+    def missing(self, url):
+        """The page a member gets for an address that leads nowhere (or that his role may
+        not open: the same refusal), in his language too."""
+        response = self.client.get(url)
+        if response.status_code not in (403, 404):
+            self.report("GET", url, f"answered {response.status_code}, not 404")
+        elif (page := self.read(response)) is not None:
+            self.check("GET", url, page, None)
 
     def get(self, url) -> list[str]:
         response = self.client.get(url)
@@ -169,9 +183,19 @@ def test_every_page_for_every_role(language, request, crawl_cast):
         crawl = Crawl(client, language, f"[{language} {role}]", posted)
         with transaction.atomic():  # what one role's empty forms change, the next does not see
             crawl.run()
+            crawl.missing("/cases/999999/")
             transaction.set_rollback(True)
         problems += crawl.problems
         visited += crawl.visits
+    visitor = Client(raise_request_exception=False)
+    visitor.cookies["ws_language"] = language
+    crawl = Crawl(visitor, language, f"[{language} visitor]", set())
+    with transaction.atomic():
+        crawl.run(*VISITOR_STARTS)
+        crawl.missing("/intake/no-such-page/")
+        transaction.set_rollback(True)
+    problems += crawl.problems
+    assert crawl.visits["accounts:login"] and crawl.visits["intake:new"], crawl.visits
     assert visited["core:dashboard"] == len(ROLES)
     assert len(visited) > 60, sorted(visited)  # the crawl reached the app's pages
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(_grouped(problems))
