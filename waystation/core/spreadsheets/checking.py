@@ -126,6 +126,7 @@ class _Failed(NamedTuple):
 
 
 _EMPTY = object()  # an empty cell (a parser may well return None for a filled one)
+_REFUSED = object()  # a cell whose value was refused: left out of the row's values
 
 
 def _text_cell(value: str) -> tuple[str, bool]:
@@ -152,7 +153,7 @@ def _reason(problem: CellError, f) -> str:
 class _Column:
     """One mapped field's cell reader with its caches; lives for one ``check`` call."""
 
-    __slots__ = ("empty", "field", "index", "missing", "name", "others", "parse", "texts")
+    __slots__ = ("empty", "field", "flags", "index", "missing", "name", "others", "parse", "texts")
 
     def __init__(self, f, index: int, parse):
         self.field, self.index, self.name, self.parse = f, index, f.name, parse
@@ -162,6 +163,7 @@ class _Column:
         self.missing = (
             _("“%(field)s” is empty") % {"field": f.label} if f.required else None
         )
+        self.flags: list[tuple] = []  # (row position, field name, text) of formula-like cells
 
     def _parsed(self, value):
         try:
@@ -184,6 +186,39 @@ class _Column:
         if found is None:
             found = self.others[key] = self._parsed(cell)
         return found
+
+
+    def read_all(self, cell_lists: list, problems: dict) -> list:
+        """This column's value in every row: its parsed value, its empty value, or _REFUSED
+        with the reason added to ``problems`` under the row's position."""
+        index, texts = self.index, self.texts
+        read_text, read_other = self.read_text, self.read_other
+        missing, empty, name = self.missing, self.empty, self.name
+        hidden = self.field.sensitive
+        values = []
+        append = values.append
+        for position, cells in enumerate(cell_lists):
+            cell = cells[index] if index < len(cells) else None
+            if cell.__class__ is str:
+                found = texts.get(cell) or read_text(cell)
+                value = found[0]
+                if found[1]:
+                    self.flags.append((position, name, "" if hidden else cell.strip()))
+            elif cell is None:
+                value = _EMPTY
+            else:
+                value = read_other(cell)
+            if value is _EMPTY:
+                if missing is None:
+                    append(empty)
+                    continue
+                problems.setdefault(position, []).append(missing)
+                value = _REFUSED
+            elif value.__class__ is _Failed:
+                problems.setdefault(position, []).append(value.reason)
+                value = _REFUSED
+            append(value)
+        return values
 
 
 def _column_values(rows, index: int):
@@ -213,42 +248,38 @@ def check(table: Table, schema: Schema, mapping: Mapping) -> Plan:
     absent = {f.name: getattr(f.parser, "empty", None) for f in schema.fields}
     for column in columns:
         del absent[column.name]
+    rows = table.rows
+    cell_lists = [raw[1] for raw in rows]
+    problems: dict[int, list] = {}  # row position -> reasons, in column order
+    # Column by column: each column's loop keeps its caches at hand, and a row's values are
+    # then put together in C (zip, dict) rather than cell by cell.
+    per_column = [column.read_all(cell_lists, problems) for column in columns]
+    names = (*(column.name for column in columns), *absent)
+    fixed = tuple(absent.values())
     row_check = schema.row_check
-    records, rejected, flags = plan.records, plan.rejected, plan.flags
-    for raw in table.rows:
-        cells = raw.cells
-        count = len(cells)
-        values = dict(absent)
-        reasons = None
-        for column in columns:
-            index = column.index
-            cell = cells[index] if index < count else None
-            if cell.__class__ is str:
-                value, formula = column.read_text(cell)
-                if formula:
-                    flags.append(
-                        Flag(raw.line, column.name, "" if column.field.sensitive else cell.strip())
-                    )
-            elif cell is None:
-                value = _EMPTY
-            else:
-                value = column.read_other(cell)
-            if value is _EMPTY:
-                if column.missing is not None:
-                    reasons = [*(reasons or ()), column.missing]
-                else:
-                    values[column.name] = column.empty
-            elif value.__class__ is _Failed:
-                reasons = [*(reasons or ()), value.reason]
-            else:
-                values[column.name] = value
+    records, rejected = plan.records, plan.rejected
+    for position, found in enumerate(zip(*per_column, strict=True)):
+        values = dict(zip(names, found + fixed, strict=True))
+        reasons = problems.get(position)
+        if reasons is not None:
+            for name in [name for name, value in values.items() if value is _REFUSED]:
+                del values[name]
         if row_check is not None:
-            found = row_check(values)
-            if found:
-                reasons = [*(reasons or ()), *found]
+            extra = row_check(values)
+            if extra:
+                reasons = [*(reasons or ()), *extra]
+        raw = rows[position]
         if reasons:
-            rejected.append(Rejected(raw.line, tuple(reasons), cells))
+            rejected.append(Rejected(raw[0], tuple(reasons), raw[1]))
         else:
-            records.append(Record(raw.line, values))
+            records.append(Record(raw[0], values))
+    order = {column.name: place for place, column in enumerate(columns)}
+    plan.flags = sorted(
+        (
+            Flag(rows[position][0], name, text)
+            for column in columns
+            for position, name, text in column.flags
+        ),
+        key=lambda flag: (flag.line, order[flag.field]),
+    )
     return plan
-
