@@ -4,6 +4,7 @@ deactivated one, and a client signed in as any of them."""
 import pyotp
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from waystation.accounts.roles import Role
 from waystation.accounts.tests.factories import UserFactory
@@ -23,6 +24,16 @@ def _fast_password_hashing(settings):
     # Argon2 at production cost makes each test user take a quarter second; the production
     # setting itself is asserted in test_settings.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """A page asked for in Russian leaves Russian active in the test's thread (the locale
+    middleware activates the language and nothing deactivates it), and the next test would
+    read Russian where it expects English: every test starts and ends in the default."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

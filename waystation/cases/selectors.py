@@ -22,7 +22,7 @@ from waystation.accounts.policy import Perm, Side, can, case_sides, get_for, vis
 from waystation.accounts.roles import Role
 
 from . import search
-from .models import PRESSING_KINDS, Case, Need, Note, RiskEvent, Tag, Task
+from .models import PRESSING_KINDS, Case, Need, Note, RiskEvent, RiskKind, Status, Tag, Task
 
 PRESSING_DAYS = 7
 NOTES_SHOWN = 100
@@ -190,14 +190,37 @@ def case_detail(viewer, case: Case) -> dict:
 
 
 def pressing_for(viewer, *, limit: int = 30) -> list[RiskEvent]:
-    """Detentions and hearings dated from today to seven days ahead, soonest first, then the
-    most urgent case: what puts a case on top of the dashboard."""
+    """What puts a case on top of the dashboard: first the detentions still going on (the
+    person is detained now, since a day before today), the most urgent case first, each marked
+    ``ongoing``; then detentions and hearings dated from today to seven days ahead, soonest
+    first, then the most urgent case."""
     if limit < 1:
         return []
     start, end = _pressing_window()
-    events = visible(viewer, RiskEvent.objects.all(), Perm.CASES_VIEW).filter(
-        kind__in=PRESSING_KINDS
+    visible_events = visible(viewer, RiskEvent.objects.all(), Perm.CASES_VIEW)
+    later_detention = RiskEvent.objects.filter(
+        case_id=OuterRef("case_id"), kind=RiskKind.DETENTION, on__gt=OuterRef("on")
     )
+    release = RiskEvent.objects.filter(
+        case_id=OuterRef("case_id"), kind=RiskKind.RELEASE, on__gte=OuterRef("on")
+    )
+    ongoing = list(
+        visible_events.filter(kind=RiskKind.DETENTION, on__lt=start, case__status=Status.DETAINED)
+        .exclude(Exists(later_detention))
+        .exclude(Exists(release))
+        .select_related("case")
+        .only("on", "kind", "place", "case__codename", "case__urgency")
+        .order_by("-case__urgency", "on", "case__codename")[:limit]
+    )
+    for event in ongoing:
+        event.ongoing = True
+    return ongoing + _coming(visible_events, start, end, limit - len(ongoing))
+
+
+def _coming(visible_events, start, end, limit: int) -> list[RiskEvent]:
+    if limit < 1:
+        return []
+    events = visible_events.filter(kind__in=PRESSING_KINDS)
     # The day of the limit-th event, from the (kind, on) index alone: only the events up to
     # that day are joined to their cases and sorted, not every one in the week (thousands
     # among 100,000 cases). Later days cannot reach the first `limit`; the whole last day is

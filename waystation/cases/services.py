@@ -25,6 +25,7 @@ from .models import (
     Need,
     Note,
     RiskEvent,
+    RiskKind,
     Service,
     Status,
     StatusChange,
@@ -214,20 +215,114 @@ def status_record(*, actor, case: Case, status: str, on: date, note: str = "") -
     if on > timezone.localdate():
         raise CaseError(_("A status change cannot be in the future. Record it when it happens."))
     with transaction.atomic():
-        change = StatusChange.objects.create(
-            case=case, status=status, on=on, note=note.strip(), recorded_by=actor
-        )
-        newest = case.status_changes.order_by("-on", "-pk").first()
-        case.status, case.status_since = newest.status, newest.on
-        case.updated_at = timezone.now()
-        case.save(update_fields=["status", "status_since", "updated_at"])
-        record(Event.CASE_STATUS_CHANGED, actor=actor, obj=case, data={"status": status})
+        return _add_status_step(actor=actor, case=case, status=status, on=on, note=note)
+
+
+def _add_status_step(*, actor, case: Case, status: str, on: date, note: str = "") -> StatusChange:
+    change = StatusChange.objects.create(
+        case=case, status=status, on=on, note=note.strip(), recorded_by=actor
+    )
+    case.status, case.status_since = _current_status(case)
+    case.updated_at = timezone.now()
+    case.save(update_fields=["status", "status_since", "updated_at"])
+    record(Event.CASE_STATUS_CHANGED, actor=actor, obj=case, data={"status": status})
     return change
+
+
+def _current_status(case: Case) -> tuple[str, date]:
+    """The newest step's status, since the first of the steps in a row that share it; for a
+    detention, since the detention began when its risk event says so: the status "detained"
+    set on 6 December for a detention recorded on 2 December reads "since 2 December"."""
+    steps = case.status_changes.order_by("-on", "-pk").values_list("status", "on")
+    status, since = None, None
+    for step_status, on in steps.iterator():
+        if status is None:
+            status = step_status
+        elif step_status != status:
+            break
+        since = on
+    began = _began(case, status)
+    if began is not None and began < since:
+        since = began
+    return status, since
+
+
+# The risk events behind a status: the timeline follows them (``_follow_risk_event``).
+_STATUS_OF_RISK = {
+    RiskKind.DETENTION.value: Status.DETAINED,
+    RiskKind.RELEASE.value: Status.RELEASED,
+}  # keyed by the plain codes: an enum member hashes by its name, not its value
+_RISK_OF_STATUS = {status: kind for kind, status in _STATUS_OF_RISK.items()}
+
+
+def _began(case: Case, status: str) -> date | None:
+    """For "detained" or "released": the day of the latest such risk event, if nothing of the
+    other kind came after it."""
+    kind = _RISK_OF_STATUS.get(status)
+    if kind is None:
+        return None
+    other = RiskKind.RELEASE if kind == RiskKind.DETENTION else RiskKind.DETENTION
+    latest = (
+        case.risk_events.filter(kind=kind, on__lte=timezone.localdate())
+        .order_by("-on")
+        .values_list("on", flat=True)
+        .first()
+    )
+    ended = latest is not None and (
+        case.risk_events.filter(kind=other, on__gte=latest).exists()
+        if kind == RiskKind.DETENTION
+        else case.risk_events.filter(kind=other, on__gt=latest).exists()
+    )
+    return None if latest is None or ended else latest
+
+
+# Statuses that end a detention: a detention recorded before one of them is history.
+_AFTER_DETENTION = (Status.RELEASED, Status.RELOCATED, Status.EXTRADITED, Status.CLOSED)
+# ...and those that come after a release.
+_AFTER_RELEASE = (Status.RELOCATED, Status.EXTRADITED, Status.CLOSED)
+
+
+def _superseded(case: Case, kind: str, on: date) -> bool:
+    """Whether something recorded after a detention or a release on ``on`` already says where
+    the person is now."""
+    if kind == RiskKind.DETENTION:
+        return (
+            case.status_changes.filter(on__gt=on, status__in=_AFTER_DETENTION).exists()
+            or case.risk_events.filter(kind=RiskKind.RELEASE, on__gte=on).exists()
+        )
+    return (
+        case.status_changes.filter(on__gt=on, status__in=_AFTER_RELEASE).exists()
+        or case.risk_events.filter(kind=RiskKind.DETENTION, on__gt=on).exists()
+    )
+
+
+def _follow_risk_event(*, actor, case: Case, kind: str, on: date) -> None:
+    """Put a detention or a release on the status timeline. One that nothing recorded after it
+    supersedes becomes the current status, even when the case was opened or its status last
+    set after it ("in transit" on the day the case was opened): its step then stands on that
+    newest day, and the status reads "since" the event's own day (``_current_status``). One
+    already superseded is a step on its own day, history."""
+    status = _STATUS_OF_RISK.get(str(kind))
+    if status is None or on > timezone.localdate():
+        return
+    if _superseded(case, kind, on):
+        if not case.status_changes.filter(status=status, on=on).exists():
+            _add_status_step(actor=actor, case=case, status=status, on=on)
+        return
+    if case.status == status:
+        case.status, case.status_since = _current_status(case)
+        case.save(update_fields=["status", "status_since"])
+        return
+    newest = case.status_changes.order_by("-on").values_list("on", flat=True).first()
+    _add_status_step(actor=actor, case=case, status=status, on=max(on, newest) if newest else on)
 
 
 def risk_record(
     *, actor, case: Case, kind: str, on: date, place: str = "", visits: str = "", outcome: str = ""
 ) -> RiskEvent:
+    """A dated risk event. A detention or a release also changes the status timeline
+    (``_follow_risk_event``): the dashboard and the case read "detained since" the detention,
+    not since the day it was typed in."""
     require_side(actor, case, Side.LEGAL)
     with transaction.atomic():
         event = RiskEvent.objects.create(
@@ -241,6 +336,7 @@ def risk_record(
         )
         _touch(case)
         record(Event.RISK_RECORDED, actor=actor, obj=case, data={"kind": kind, "risk": event.pk})
+        _follow_risk_event(actor=actor, case=case, kind=kind, on=on)
     return event
 
 

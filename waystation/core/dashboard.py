@@ -78,8 +78,8 @@ def dashboard_panels(user) -> list[dict]:
 
 
 def pressing_events(user) -> dict | None:
-    """Detentions and hearings in the coming week, for the top of the page: they come before
-    anything else on the dashboard."""
+    """Detentions going on now, and detentions and hearings in the coming week, for the top of
+    the page: they come before anything else on the dashboard."""
     if not can(user, Perm.CASES_VIEW):
         return None
     return {"events": pressing_for(user), "days": PRESSING_DAYS}

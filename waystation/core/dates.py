@@ -26,6 +26,7 @@ _DATE_WIDTHS = {
 }
 _SKELETONS = {
     "YEAR_MONTH_FORMAT": "yMMMM",  # "декабрь 2026 г." (the month in the nominative)
+    "SHORT_YEAR_MONTH_FORMAT": "yMMM",  # "дек. 2026 г.", "Dec 2026"
     "MONTH_DAY_FORMAT": "MMMMd",  # "9 декабря"
     "WEEKDAY_DAY_FORMAT": "MMMEd",  # "ср, 9 дек.", "Wed 9 Dec" (not Django's "Ср 9 Дек")
 }

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -74,6 +75,10 @@ def panic(request):
             # Sign out first: once the keys are gone the session can no longer be written.
             request.session.flush()
             destroy_keys(settings.DATA_DIR)
-            return redirect("/")
+            # Said here, once, to the coordinator who did it. The unseal page that every later
+            # visit gets says nothing of a panic: after a duress passphrase it must look the
+            # same as after a restart, or the one who forced it would learn what it did.
+            request.user = AnonymousUser()
+            return render(request, "core/panic_done.html")
         error = _("Tick the box to confirm. Nothing was destroyed.")
     return render(request, "core/panic.html", {"error": error}, status=400 if error else 200)

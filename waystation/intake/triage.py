@@ -118,6 +118,21 @@ def convert(request, pk):
     return _request_page(request, item, convert_form=form, status=400)
 
 
+def download_name(item, *, original: bool) -> str:
+    """The sender's name, made safe to show when it was received (core/uploads.display_name).
+    Where the original is kept beside the copy without its metadata, the two downloads are
+    named apart ("gps (original).jpg", "gps (without metadata).jpg"): the same name for both
+    made them easy to mix up, and to pass on the one with the place it was taken."""
+    name = item.name or f"file-{str(item.pk)[:8]}"
+    if not item.original_blob:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not stem:
+        stem, extension = name, ""
+    which = _("original") if original else _("without metadata")
+    return f"{stem} ({which}){'.' + extension if extension else ''}"
+
+
 @never_cache
 @requires(Perm.INTAKE_TRIAGE)
 def attachment(request, pk):
@@ -133,9 +148,8 @@ def attachment(request, pk):
         data={"original": original},
     )
     response = StreamingHttpResponse(blob_store().open(name), content_type=item.media_type)
-    # The sender's name, made safe to show when it was received (core/uploads.display_name).
     response["Content-Disposition"] = content_disposition_header(
-        True, item.name or f"file-{str(item.pk)[:8]}"
+        True, download_name(item, original=original)
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response

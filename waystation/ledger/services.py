@@ -277,14 +277,43 @@ def donation_record(
 # --- money out ---------------------------------------------------------------------------------
 
 
-def needs_second_approver(amount: Decimal, currency: str) -> bool:
-    """Above the currency's threshold; with no threshold, or one that is not a number, always
-    (fail closed)."""
+def threshold_of(currency: str) -> Decimal | None:
+    """The currency's threshold, or None where there is none (every payment then waits)."""
     try:
         threshold = Decimal(str(settings.LEDGER_APPROVAL_THRESHOLDS[currency]))
     except (KeyError, InvalidOperation):
-        return True
-    return not threshold.is_finite() or amount > threshold
+        return None
+    return threshold if threshold.is_finite() else None
+
+
+def needs_second_approver(amount: Decimal, currency: str) -> bool:
+    """Above the currency's threshold; with no threshold, or one that is not a number, always
+    (fail closed)."""
+    threshold = threshold_of(currency)
+    return threshold is None or amount > threshold
+
+
+class HeldFor:
+    """Why a payment waits for a second approver: its own amount, or the 24-hour total of what
+    the same person paid out alone — said as it is, not as "the amount is above the threshold"
+    for a payment well below it."""
+
+    AMOUNT = "amount"
+    DAY_TOTAL = "day_total"
+
+
+def held_for(entry: Transaction) -> str:
+    """For a pending disbursement: ``HeldFor.DAY_TOTAL`` when its amount alone would have gone
+    through, else ``HeldFor.AMOUNT`` (also for exchanges and cash counts)."""
+    if entry.kind == Kind.DISBURSEMENT and not needs_second_approver(entry.amount, entry.currency):
+        return HeldFor.DAY_TOTAL
+    return HeldFor.AMOUNT
+
+
+def paid_in_a_day_with(entry: Transaction) -> Decimal:
+    """What the person who recorded ``entry`` paid out alone in its currency over the last 24
+    hours, ``entry`` included: the total its threshold was checked against."""
+    return _recorded_by_in_a_day(entry.created_by, entry.currency) + entry.amount
 
 
 def _recorded_by_in_a_day(actor, currency: str) -> Decimal:

@@ -34,6 +34,7 @@ from .forms import (
 )
 from .models import Pledge, Receipt, State, Transaction
 from .money import is_currency
+from .templatetags.ledger import money
 
 PAGE_SIZE = 50
 RECEIPT_MAX_MB = 20
@@ -185,6 +186,24 @@ def receipt(request, pk):
 # --- recording ---------------------------------------------------------------------------------
 
 
+def _held_message(entry) -> str:
+    """Why a payment just recorded waits, as it is: a payment of 20,000 KZT is not "above the
+    threshold" of 250,000 KZT; what the same person paid in the last 24 hours together is."""
+    if services.held_for(entry) == services.HeldFor.DAY_TOTAL:
+        return _(
+            "Recorded, waiting for a second approver: together with what you paid out alone in "
+            "the last 24 hours, %(total)s, it goes above the threshold of %(threshold)s. It is "
+            "not in the balances until someone else approves it."
+        ) % {
+            "total": money(services.paid_in_a_day_with(entry), entry.currency),
+            "threshold": money(services.threshold_of(entry.currency), entry.currency),
+        }
+    return _(
+        "Recorded, waiting for a second approver: above the threshold, it is not in the "
+        "balances until someone else approves it."
+    )
+
+
 def _record(request, form_class, write, title, *, initial=None, intro=""):
     """A form page that calls ``write(cleaned_data)``; errors keep everything typed."""
     form = form_class(request.POST or None, viewer=request.user, initial=initial)
@@ -195,13 +214,7 @@ def _record(request, form_class, write, title, *, initial=None, intro=""):
             form.add_error(None, str(error))
         else:
             if entry.state == State.PENDING:
-                messages.warning(
-                    request,
-                    _(
-                        "Recorded, waiting for a second approver: above the threshold, it is "
-                        "not in the balances until someone else approves it."
-                    ),
-                )
+                messages.warning(request, _held_message(entry))
             else:
                 messages.success(request, _("Recorded."))
             return redirect("ledger:transaction", pk=entry.pk)

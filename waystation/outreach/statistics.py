@@ -11,8 +11,28 @@ from django.utils.translation import gettext as _
 
 from waystation.accounts.policy import Perm, visible
 from waystation.core.charts import chart_style, svg
+from waystation.core.dates import format_named
 
 from .models import Approach, Channel, Organisation, OrganisationKind, ResponseKind
+
+
+@dataclass(frozen=True)
+class NoAnswer:
+    """The approaches sent in one month ("2024-02") and how many of them have no answer."""
+
+    month: str
+    sent: int
+    silent: int
+
+    @property
+    def share(self) -> float:
+        return self.silent / self.sent if self.sent else 0.0
+
+    @property
+    def label(self) -> str:
+        """The month as the reader writes it ("фев. 2024 г.", "Feb 2024")."""
+        year, month = self.month.split("-")
+        return format_named(date(int(year), int(month), 1), "SHORT_YEAR_MONTH_FORMAT")
 
 
 @dataclass(frozen=True)
@@ -56,6 +76,7 @@ def outreach_statistics(viewer, *, since: date | None = None, until: date | None
         qs = qs.filter(date__lte=until)
     by_kind, by_country, by_channel = defaultdict(list), defaultdict(list), defaultdict(list)
     sent_per_month, answered_per_month = defaultdict(int), defaultdict(int)
+    silent_per_month = defaultdict(int)  # approaches sent that month still without an answer
     answered_organisations, asked_organisations = set(), set()
     country_names = {}
     rows = qs.values_list(
@@ -78,6 +99,8 @@ def outreach_statistics(viewer, *, since: date | None = None, until: date | None
         asked_organisations.add(org_id)
         if outcome != ResponseKind.NONE:
             answered_organisations.add(org_id)
+        else:
+            silent_per_month[sent.strftime("%Y-%m")] += 1
     if by_country:
         from django_countries import countries
 
@@ -93,6 +116,9 @@ def outreach_statistics(viewer, *, since: date | None = None, until: date | None
         "country": _figures(by_country, country_names),
         "channel": _figures(by_channel, dict(Channel.choices)),
         "months": [(m, sent_per_month[m], answered_per_month[m]) for m in months],
+        "no_answer": [
+            NoAnswer(m, sent_per_month[m], silent_per_month[m]) for m in sorted(sent_per_month)
+        ],
         "never_answered": list(never),
         "total": sum(len(v) for v in by_kind.values()),
     }
@@ -126,4 +152,23 @@ def months_chart(months: list[tuple[str, int, int]]) -> bytes:
     chart.x_labels = [m for m, _sent, _answered in months]
     chart.add(_("Approaches"), [sent for _m, sent, _a in months])
     chart.add(_("Answers"), [answered for _m, _s, answered in months])
+    return svg(chart)
+
+
+def no_answer_chart(months: list[NoAnswer]) -> bytes:
+    """The share of each month's approaches that has had no answer at all: where it stays
+    high, follow-ups or other channels are needed."""
+    chart = pygal.Bar(
+        js=[],
+        style=chart_style(),
+        width=720,
+        height=320,
+        x_label_rotation=45,
+        show_legend=False,
+        range=(0, 100),
+        value_formatter=lambda v: f"{v:.0f} %",
+        title=_("Share of approaches with no answer, by month sent"),
+    )
+    chart.x_labels = [row.label for row in months]
+    chart.add(_("No answer"), [round(100 * row.share, 1) for row in months])
     return svg(chart)

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from waystation.accounts.policy import Perm, requires
 
 from .forms import PeriodForm
-from .statistics import months_chart, outreach_statistics, rate_chart
+from .statistics import months_chart, no_answer_chart, outreach_statistics, rate_chart
 
 _GROUP_TITLES = {
     "kind": lambda: _("Answered, by kind of organisation"),
@@ -47,6 +47,8 @@ def chart(request, name):
     figures = outreach_statistics(request.user, **period)
     if name == "months":
         svg = months_chart(figures["months"])
+    elif name == "no-answer":
+        svg = no_answer_chart(figures["no_answer"])
     elif name in _GROUP_TITLES:
         svg = rate_chart(figures[name], _GROUP_TITLES[name]())
     else:

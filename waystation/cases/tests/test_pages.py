@@ -232,7 +232,7 @@ def test_search_finds_codename_city_tag_and_note_words(client_for, cast, client_
     client = client_for("coordinator")
 
     def found(query):
-        body = client.get(reverse("cases:list"), {"q": query}).content.decode()
+        body = client.post(reverse("cases:list"), {"q": query}).content.decode()
         return {name for name in ("amber-falcon-7", "quiet-river-3") if name in body}
 
     assert found("falcon") == {"amber-falcon-7"}
@@ -246,12 +246,12 @@ def test_search_finds_codename_city_tag_and_note_words(client_for, cast, client_
 def test_search_never_matches_notes_the_viewer_may_not_read(client_for, cast, client_case):
     services.note_add(actor=cast["caseworker"], case=client_case, text="psychologist on thursday")
     lawyer = client_for("lawyer")
-    body = lawyer.get(reverse("cases:list"), {"q": "psychologist"}).content.decode()
+    body = lawyer.post(reverse("cases:list"), {"q": "psychologist"}).content.decode()
     assert "amber-falcon-7" not in body
     caseworker = client_for("caseworker")
     assert (
         "amber-falcon-7"
-        in caseworker.get(reverse("cases:list"), {"q": "psychologist"}).content.decode()
+        in caseworker.post(reverse("cases:list"), {"q": "psychologist"}).content.decode()
     )
 
 

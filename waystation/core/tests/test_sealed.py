@@ -1,6 +1,7 @@
 """A sealed server shows the unseal page and nothing else; a duress passphrase on that page
 and the coordinator's panic button destroy the keys and then say only "wrong passphrase"."""
 
+import re
 import shutil
 import threading
 
@@ -110,10 +111,38 @@ def test_panic_button_needs_confirmation_and_a_coordinator(client_for, copy_of_i
     )
     assert not KEYRING.sealed
     done = coordinator.post(reverse("core:panic"), {"confirm": "destroy"})
-    assert done["Location"] == "/"
     assert KEYRING.sealed
+    # The one who pressed it reads that the keys are gone, not that the server just started.
+    said = done.content.decode()
+    assert done.status_code == 200 and "The keys are destroyed" in said
+    assert "just started" not in said and "Sign out" not in said
     assert coordinator.get("/")["Location"] == reverse("unseal")
     assert "Wrong passphrase." in _unseal(coordinator, TEST_PASSPHRASE).content.decode()
+
+
+def test_after_panic_in_russian_the_page_says_so(client_for, copy_of_instance):
+    coordinator = client_for("coordinator")
+    coordinator.cookies["ws_language"] = "ru"
+    done = coordinator.post(reverse("core:panic"), {"confirm": "destroy"}).content.decode()
+    assert "Ключи уничтожены" in done
+
+
+def test_the_unseal_page_is_the_same_after_a_start_a_panic_and_a_duress(copy_of_instance):
+    """Nothing on the unseal page tells someone who forced a duress passphrase what it did."""
+
+    def strip(page):
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", page)
+
+    KEYRING.drop()
+    after_start = strip(Client().get(reverse("unseal")).content.decode())
+    assert "holds no keys" in after_start and "just started" not in after_start
+    slots = keyslots.KeySlotFile.load(copy_of_instance)
+    assert KEYRING.unseal(copy_of_instance, TEST_PASSPHRASE)
+    slots.add(KEYRING.master_for_key_management(), DURESS, "duress", duress=True)
+    slots.save()
+    KEYRING.drop()
+    _unseal(Client(), DURESS)
+    assert strip(Client().get(reverse("unseal")).content.decode()) == after_start
 
 
 def test_sealed_pages_carry_the_security_headers(copy_of_instance):

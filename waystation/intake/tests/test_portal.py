@@ -135,6 +135,22 @@ def test_the_original_photo_is_kept_only_when_the_requester_agrees(blobs):
     assert _gps(_blob_bytes(attachment.original_blob))[2] == (55.0, 45.0, 12.5)
 
 
+def test_the_two_downloads_of_a_kept_photo_are_named_apart(blobs, client_for):
+    _send(_visitor(), _file("gps.jpg", _photo_with_gps(), "image/jpeg"), keep_originals="on")
+    (attachment,) = Attachment.objects.all()
+    staff = client_for("coordinator")
+    url = reverse("triage:attachment", args=[attachment.pk])
+    clean = staff.get(url)
+    original = staff.get(url, {"original": "1"})
+    assert _gps(b"".join(clean.streaming_content)) == {}
+    assert _gps(b"".join(original.streaming_content))
+    assert clean["Content-Disposition"] == 'attachment; filename="gps (without metadata).jpg"'
+    assert original["Content-Disposition"] == 'attachment; filename="gps (original).jpg"'
+    staff.cookies["ws_language"] = "ru"
+    russian = staff.get(url)["Content-Disposition"]
+    assert "filename*=utf-8''" in russian and "gps%20%28%D0%B1%D0%B5%D0%B7" in russian
+
+
 def _zip_bomb() -> bytes:
     import zipfile
 

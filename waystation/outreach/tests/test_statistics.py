@@ -73,7 +73,7 @@ def test_page_shows_tables_and_svg_charts(client_for, known):
     page = client.get(reverse("outreach:statistics"))
     text = page.content.decode()
     assert page.status_code == 200 and "67 %" in text and "Fund" in text
-    assert text.count('<img class="chart"') == 4
+    assert text.count('<img class="chart"') == 5
     chart = client.get(reverse("outreach:chart", args=["kind"]), {"since": "2024-01-01"})
     assert chart["Content-Type"] == "image/svg+xml"
     svg = chart.content.decode()
@@ -87,3 +87,26 @@ def test_page_shows_tables_and_svg_charts(client_for, known):
 def test_statistics_are_refused_to_roles_without_outreach(client_for, known):
     assert client_for("treasurer").get(reverse("outreach:statistics")).status_code == 403
     assert client_for("treasurer").get(reverse("outreach:chart", args=["kind"])).status_code == 403
+
+
+def test_the_no_answer_share_per_month_sent(cast, known):
+    rows = outreach_statistics(cast["coordinator"])["no_answer"]
+    assert [(r.month, r.sent, r.silent) for r in rows] == [
+        ("2024-01", 2, 0),
+        ("2024-02", 2, 1),
+        ("2024-03", 2, 2),
+    ]
+    assert [r.share for r in rows] == [0.0, 0.5, 1.0]
+
+
+def test_the_no_answer_chart_and_table_in_the_readers_language(client_for, known):
+    client = client_for("caseworker")
+    client.cookies["ws_language"] = "ru"
+    page = client.get(reverse("outreach:statistics")).content.decode()
+    assert reverse("outreach:chart", args=["no-answer"]) in page
+    assert "февр. 2024\u202fг." in page and "50 %" in page and "100 %" in page
+    assert "Нет ответа" in page
+    svg = client.get(reverse("outreach:chart", args=["no-answer"])).content.decode()
+    assert "<svg" in svg and "<script" not in svg
+    assert "март 2024\u202fг." in svg and "100 %" in svg
+    assert "Доля обращений без ответа" in svg
