@@ -9,7 +9,7 @@ pages tell coordinators which files were left out and why.
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -17,6 +17,8 @@ from pathlib import Path
 import yaml
 from django.conf import settings
 from django.utils import timezone
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from jsonschema import Draft202012Validator, FormatChecker
 
@@ -48,18 +50,44 @@ def texts(value) -> Texts | None:
     return {FALLBACK_LANGUAGE: value} if isinstance(value, str) else dict(value)
 
 
+# A fragment in another language inside a text — the name of a law or a court case as it is
+# written in its country: [[de:Aufenthaltsgesetz]]. Pages show it marked with its language
+# (<span lang="de">), so that browsers and screen readers say it right, and a page that holds
+# no foreign words can tell a name given on purpose from a translation forgotten.
+FOREIGN = re.compile(r"\[\[([a-z]{2,3}(?:-[A-Za-z]{2,8})?):([^\[\]]+)\]\]")
+
+
+def plain(text: str) -> str:
+    """The text without the marks of foreign fragments: for titles, sorting and the PDF."""
+    return FOREIGN.sub(lambda match: match.group(2), text)
+
+
 @dataclass(frozen=True)
 class Localized:
     """One text in the language asked for, or in English where it has none; ``lang`` says
     which, for the page's lang attribute, and ``fallback`` that the reader asked for another
-    language: the page then says the text is not yet translated."""
+    language: the page then says the text is not yet translated. ``text`` is plain; ``html``
+    marks foreign fragments with their language and keeps the line breaks."""
 
     text: str
     lang: str
     fallback: bool = False
+    # The text as the file writes it, with its foreign fragments marked.
+    marked: str = field(default="", compare=False)
 
     def __str__(self) -> str:
         return self.text
+
+    @property
+    def html(self) -> str:
+        source = self.marked or self.text
+        parts, last = [], 0
+        for match in FOREIGN.finditer(source):
+            parts.append(escape(source[last : match.start()]))
+            parts.append(format_html('<span lang="{}">{}</span>', *match.groups()))
+            last = match.end()
+        parts.append(escape(source[last:]))
+        return mark_safe("".join(parts).replace("\n", "<br>"))  # noqa: S308 - escaped above
 
 
 def reader_language(language: str | None = None) -> str:
@@ -71,8 +99,9 @@ def localized(texts: Texts | None, language: str | None = None) -> Localized | N
         return None
     language = reader_language(language)
     if texts.get(language):
-        return Localized(texts[language], language)
-    return Localized(texts[FALLBACK_LANGUAGE], FALLBACK_LANGUAGE, fallback=True)
+        return Localized(plain(texts[language]), language, marked=texts[language])
+    english = texts[FALLBACK_LANGUAGE]
+    return Localized(plain(english), FALLBACK_LANGUAGE, fallback=True, marked=english)
 
 
 def untranslated(data, path=()) -> list[tuple[tuple, tuple[str, ...]]]:
@@ -93,6 +122,18 @@ def untranslated(data, path=()) -> list[tuple[tuple, tuple[str, ...]]]:
         for index, value in enumerate(data):
             found += untranslated(value, (*path, index))
     return found
+
+
+def _strings(data, path=()):
+    """Every string of a file, with its place."""
+    if isinstance(data, str):
+        yield path, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _strings(value, (*path, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _strings(value, (*path, index))
 
 
 # The fields that hold a text (plain, or one per language); see "text" in schema.json.
@@ -379,6 +420,16 @@ def check_file(path: Path, today: date | None = None) -> tuple[dict | None, list
                 " or change the id",
             )
         )
+    for where, text in _strings(data):
+        if ("[[" in text or "]]" in text) and ("[[" in plain(text) or "]]" in plain(text)):
+            problems.append(
+                Problem(
+                    name,
+                    _line_of(root, list(where)),
+                    f"{_where(where)}: a fragment in another language is written "
+                    "[[de:Aufenthaltsgesetz]] (a language code, a colon, the text)",
+                )
+            )
     seen: set[str] = set()
     for index, criterion in enumerate(data["criteria"]):
         if criterion["id"] in seen:

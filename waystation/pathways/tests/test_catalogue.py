@@ -330,6 +330,29 @@ def test_check_command_passes_on_the_shipped_catalogue_and_names_overdue_reviews
     assert out.getvalue().count("review overdue:") == len(SHIPPED)
 
 
+def test_a_fragment_in_another_language_is_marked_and_checked(tmp_path):
+    text = VALID.replace(
+        "summary: {en: Summary., ru: Кратко.}",
+        'summary: {en: "Under the [[de:Aufenthaltsgesetz]].", ru: "По [[de:Aufenthaltsgesetz]]."}',
+    )
+    pathway = load_catalogue(write(tmp_path, text).parent, today=date(2026, 1, 1)).get("xx-sample")
+    shown = catalogue.localized(pathway.summary, "ru")
+    assert shown.text == "По Aufenthaltsgesetz."  # titles, sorting, the PDF
+    assert shown.html == 'По <span lang="de">Aufenthaltsgesetz</span>.'
+    tricky = catalogue.Localized("a", "ru", marked="<b>[[de:x<y]]</b>\nline")
+    assert tricky.html == '&lt;b&gt;<span lang="de">x&lt;y</span>&lt;/b&gt;<br>line'
+    broken = text.replace("[[de:Aufenthaltsgesetz]].\"}", "[[Aufenthaltsgesetz]].\"}")
+    found = problems_of(tmp_path, broken)
+    assert found == [
+        (
+            "xx-sample.yaml",
+            9,
+            "summary.ru: a fragment in another language is written [[de:Aufenthaltsgesetz]] "
+            "(a language code, a colon, the text)",
+        )
+    ]
+
+
 def test_check_command_lists_texts_not_yet_translated_without_failing(tmp_path):
     write(tmp_path, VALID.replace("summary: {en: Summary., ru: Кратко.}", "summary: Summary."))
     out = StringIO()

@@ -140,6 +140,15 @@ def test_texts_follow_the_language_of_the_reader(client_for, shipped_catalogue):
     assert "Як і будь-яка країна ЄС" in ukrainian
 
 
+def test_names_of_laws_in_their_own_language_are_marked_so(client_for, shipped_catalogue):
+    client = client_for("lawyer")
+    client.cookies["ws_language"] = "uk"
+    body = page(client.get(reverse("pathways:detail", args=["de-asylum"])))
+    assert 'Закон про притулок (<span lang="de">Asylgesetz</span>, AsylG)' in body
+    assert '<span lang="en">Shepherd</span>' in body
+    assert "[[" not in body
+
+
 def test_the_german_name_is_given_beside_the_readers_own(client_for, shipped_catalogue):
     client = client_for("lawyer")
     client.cookies["ws_language"] = "ru"
