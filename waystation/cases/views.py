@@ -58,21 +58,31 @@ SECTIONS = {
 
 
 def _case_list(request, *, mine: bool):
+    """The filters may come in the address (links from other pages), but the search words
+    only in a post: an address with them would stay in the browser's history. Pages of a
+    search's results are posts too (``carried`` are the fields each page button sends)."""
     show_assignees = can(request.user, Perm.CASES_MANAGE)
     show_care = may_hold_side(request.user, Side.CARE)
-    form = CaseFilterForm(request.GET or None, show_assignees=show_assignees, show_care=show_care)
+    posted = request.method == "POST"
+    data = request.POST.copy() if posted else request.GET.copy()
+    if not posted:
+        data.pop("q", None)
+    page_number = data.pop("page", [None])[-1]
+    data.pop("csrfmiddlewaretoken", None)
+    form = CaseFilterForm(data or None, show_assignees=show_assignees, show_care=show_care)
     page = Paginator(cases_for(request.user, form.filters(mine=mine)), PAGE_SIZE).get_page(
-        request.GET.get("page")
+        page_number
     )
-    params = request.GET.copy()
-    params.pop("page", None)
     return render(
         request,
         "cases/case_list.html",
         {
             "form": form,
             "page": page,
-            "params": params.urlencode(),
+            "params": "" if posted else data.urlencode(),
+            "carried": [(name, value) for name, values in data.lists() for value in values]
+            if posted
+            else None,
             "mine": mine,
             "can_manage": show_assignees,
             "show_care": show_care,
