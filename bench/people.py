@@ -5,7 +5,6 @@ file with python-calamine alone."""
 
 import random
 import tempfile
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from bench.workers import run_worker
 
 ROWS = 10_000
 GOAL = 0.2
-ROUNDS = 3
+ROUNDS = 5
 HEADERS = [
     "ФИО",
     "Позывной",
@@ -68,40 +67,34 @@ def write_people_xlsx(path: Path, rows: int) -> None:
     workbook.save(path)
 
 
-def _calamine_alone(path: Path) -> float:
-    from python_calamine import CalamineWorkbook
-
-    started = time.perf_counter()
-    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
-    assert len(rows) >= ROWS + 1
-    return time.perf_counter() - started
-
-
 def run() -> None:
     with tempfile.TemporaryDirectory(prefix="waystation-bench-") as folder:
         path = Path(folder) / "people-10k.xlsx"
         write_people_xlsx(path, ROWS)
         print(f"  ({ROWS:,}-row list of people, {path.stat().st_size >> 10} KiB)", flush=True)
-        baselines, imports = [], []
-        # Interleaved rounds, each import into a fresh instance; best of each.
-        for round_ in range(ROUNDS):
-            baselines.append(_calamine_alone(path))
-            _progress, figures = run_worker(
-                "bench.people_worker", path, data_dir=Path(folder) / f"instance-{round_}"
-            )
-            imports.append(figures)
-    best = min(imports, key=lambda f: f["read"] + f["check"] + f["write"])
-    total = best["read"] + best["check"] + best["write"]
-    baseline = min(baselines)
+        _progress, rounds = run_worker(
+            "bench.people_worker", path, ROUNDS, data_dir=Path(folder) / "instance"
+        )
+    ratios = []
+    for number, round_ in enumerate(rounds, start=1):
+        total = round_["read"] + round_["check"] + round_["write"]
+        ratios.append(round_["calamine"] / total)
+        print(
+            f"  round {number}: calamine {round_['calamine']:.3f} s; import read "
+            f"{round_['read']:.3f} + check {round_['check']:.3f} + write {round_['write']:.3f} "
+            f"= {total:.3f} s; ratio {ratios[-1]:.2f}"
+        )
+    middle = sorted(range(len(rounds)), key=lambda i: ratios[i])[len(rounds) // 2]
+    median = rounds[middle]
+    total = median["read"] + median["check"] + median["write"]
     table(
         [
-            ("read with python-calamine alone", f"{baseline:6.3f} s"),
-            ("import: read (engine, child process)", f"{best['read']:6.3f} s"),
-            ("import: check every cell and codename", f"{best['check']:6.3f} s"),
-            ("import: write cases, vaults, timeline…", f"{best['write']:6.3f} s"),
+            ("(median round) read with python-calamine alone", f"{median['calamine']:6.3f} s"),
+            ("import: read (engine, child process)", f"{median['read']:6.3f} s"),
+            ("import: check every cell and codename", f"{median['check']:6.3f} s"),
+            ("import: write cases, vaults, timeline…", f"{median['write']:6.3f} s"),
             ("import: total", f"{total:6.3f} s"),
-            ("cases written", f"{best['cases']:,}"),
-            ("rows written in all", f"{best['rows']:,}"),
+            ("rows written for the 10,000 people", f"{median['rows']:,}"),
         ]
     )
-    print(ratio_line("calamine alone / whole import", baseline / total, GOAL))
+    print(ratio_line("calamine alone / whole import (median round)", ratios[middle], GOAL))
