@@ -1,7 +1,11 @@
 """Cases from a spreadsheet: importing a 10,000-row list of people (XLSX in Russian, with
 names, callsigns, phones and passports for the identity vault) — read, check, write every
 case with its timeline, needs, family, note and encrypted vault — against reading the same
-file with python-calamine alone."""
+file with python-calamine alone.
+
+Five rounds in one worker process with a fresh instance: each reads the file with calamine and
+right after imports it, so that a busy machine slows both alike; the median round's ratio is the
+result (see bench/people_worker.py and docs/performance.md)."""
 
 import random
 import tempfile
