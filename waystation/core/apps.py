@@ -12,3 +12,19 @@ class CoreConfig(AppConfig):
 
         # Sessions are cached in memory in embedded mode: they go with the keys.
         KEYRING.on_destroy(lambda: caches["default"].clear())
+        _room_for_long_file_names()
+
+
+# Django refuses a whole form when one part's headers pass 1 KiB, and a file named with about
+# a thousand characters (a phone's "share" can make one) does: the typed message was lost with
+# a bare "Bad Request". With room for names of tens of kilobytes the form parses, and
+# core.uploads.display_name shortens the name as for any long one.
+MULTIPART_HEADER_BYTES = 64 * 1024
+
+
+def _room_for_long_file_names() -> None:
+    from django.http import multipartparser
+
+    multipartparser.MAX_TOTAL_HEADER_SIZE = max(
+        multipartparser.MAX_TOTAL_HEADER_SIZE, MULTIPART_HEADER_BYTES
+    )
