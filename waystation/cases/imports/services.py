@@ -11,6 +11,7 @@ rather hear "ask a coordinator" than find the names silently dropped or stored.
 
 from dataclasses import dataclass
 
+from django.db import IntegrityError
 from django.utils.translation import gettext as _
 
 from waystation.accounts.policy import Perm, Side, can, case_sides
@@ -105,10 +106,15 @@ def cases_import(*, actor, plan: sheets.Plan, filename: str, mode: str = ALL_OR_
         }
     )
     plan.refuse_unless_importable(mode)
-    written = write_people(
-        actor=actor,
-        people=[record.values for record in plan.records],
-        rejected=len(plan.rejected),
-        filename=filename,
-    )
+    try:
+        written = write_people(
+            actor=actor,
+            people=[record.values for record in plan.records],
+            rejected=len(plan.rejected),
+            filename=filename,
+        )
+    except IntegrityError:  # a codename taken at this very moment elsewhere: nothing written
+        raise CaseError(
+            _("A codename of the list was taken meanwhile. Check the list again and import.")
+        ) from None
     return Imported(written.cases, written.identities, len(plan.rejected))

@@ -600,6 +600,18 @@ def test_a_codename_taken_between_preview_and_import_refuses_that_row(cast):
     assert Case.objects.count() == 1
 
 
+def test_a_codename_taken_while_writing_refuses_the_import_whole(cast, monkeypatch):
+    from waystation.cases.imports import writing
+
+    plan = _plan(csv_bytes([["Codename", "City"], ["quiet-river-2", "Osh"], ["", "Osh"]]))
+    monkeypatch.setattr(writing, "taken_codenames", lambda wanted: set())
+    monkeypatch.setattr(imports, "taken_codenames", lambda wanted: set())
+    make_case(codename="quiet-river-2")  # as if another import had just written it
+    with pytest.raises(imports.CaseError, match="taken meanwhile"):
+        imports.cases_import(actor=cast["coordinator"], plan=plan, filename="list.csv")
+    assert Case.objects.count() == 1 and Identity.objects.count() == 1
+
+
 def test_a_file_without_any_row_to_import_is_refused(cast):
     plan = _plan(csv_bytes([["Город", "Статус"], ["Алматы", "непонятно"]]))
     with pytest.raises(sheets.ImportRefused, match="no rows to import"):

@@ -132,7 +132,8 @@ def test_a_wrong_mapping_is_corrected_without_uploading_again(client_for):
     ]
 
 
-def test_confirm_writes_everything_and_deletes_the_upload(client_for):
+def test_confirm_writes_everything_and_deletes_the_upload(client_for, caplog):
+    caplog.set_level("DEBUG")
     client = client_for("coordinator")
     _upload(client, excel_ru_cp1251())
     blob = client.session[PENDING]["blob"]
@@ -145,6 +146,9 @@ def test_confirm_writes_everything_and_deletes_the_upload(client_for):
     assert PENDING not in client.session
     with pytest.raises(BlobMissing):
         b"".join(blob_store().open(blob))
+    logged = caplog.text + " ".join(str(record.args) for record in caplog.records)
+    for value in SECRETS:
+        assert value not in logged
 
 
 def test_refused_rows_keep_all_or_nothing_unless_good_rows_are_chosen(client_for):
