@@ -217,9 +217,14 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("WAYSTATION_BEHIND_TLS_PROXY", False) else None
-)
+BEHIND_TLS_PROXY = env_bool("WAYSTATION_BEHIND_TLS_PROXY", False)
+# The proxy in front (which ends TLS) says "X-Forwarded-Proto: https"; it must also remove any
+# such header a client sends (docs/operator.md).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
+# Behind TLS, browsers are told to use HTTPS only for a year (HSTS), on HTTPS answers: a network
+# that strips TLS on a later visit then finds nothing to strip. Never over an onion address,
+# which is plain http and needs none.
+SECURE_HSTS_SECONDS = env_int("WAYSTATION_HSTS_SECONDS", 365 * 24 * 3600 if BEHIND_TLS_PROXY else 0)
 
 # Everything from our own origin, no inline script; inline SVG charts and QR codes are markup.
 CONTENT_SECURITY_POLICY = {
