@@ -45,6 +45,12 @@ def main(path: str) -> None:
     outreach_import(actor=None, plan=plan_of(small), filename="s")
     stats_small = statistics_page_seconds()
 
+    def cpu() -> float:  # this process and its finished children (the parser)
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+    cpu_started = cpu()
     started = time.perf_counter()
     table = sheets.read_table(data, SCHEMA)
     read = time.perf_counter()
@@ -53,6 +59,7 @@ def main(path: str) -> None:
     assert not plan.rejected, plan.rejected[:3]
     outreach_import(actor=None, plan=plan, filename=Path(path).name)
     written = time.perf_counter()
+    cpu_used = cpu() - cpu_started
     stats_large = statistics_page_seconds()
     print(
         json.dumps(
@@ -60,6 +67,7 @@ def main(path: str) -> None:
                 "read": read - started,
                 "check": parsed - read,
                 "write": written - parsed,
+                "cpu": cpu_used,
                 "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "stats_small": stats_small,
                 "stats_large": stats_large,
