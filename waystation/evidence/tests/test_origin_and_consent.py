@@ -105,6 +105,11 @@ def test_the_origin_is_recorded_on_the_item_page_and_audited_without_names(
     item.refresh_from_db()
     assert item.origin_testimony == other_witness and item.origin_organisation == ""
     assert item.terms_scope == []
+    witness_codename = other_witness.case.codename
+    assert witness_codename in client.get(reverse("evidence:item", args=[item.pk])).content.decode()
+    # The case's caseworker sees that it came from another witness, not which one.
+    seen = client_for("caseworker").get(reverse("evidence:item", args=[item.pk])).content.decode()
+    assert "From another witness" in seen and witness_codename not in seen
 
 
 def test_a_testimony_of_the_person_himself_is_not_another_witness(officer, item, case):
