@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from waystation.core.access import public
+from waystation.core.keys import Purpose, open_text, seal_text
 
 from . import second_factor as sf
 from . import services
@@ -216,8 +217,12 @@ def totp_enrol(request):
     if user.has_totp:
         messages.info(request, _("Your second factor is already set up."))
         return redirect("accounts:account")
-    secret = request.session.get("totp_pending_secret") or sf.new_totp_secret()
-    request.session["totp_pending_secret"] = secret
+    # The new secret waits in the session until confirmed, encrypted: on PostgreSQL the
+    # session table is not, and a secret read there would be a second factor copied.
+    context = f"totp-pending:{user.pk}"
+    pending = request.session.get("totp_pending_secret") or ""
+    secret = open_text(Purpose.SESSION_SECRETS, pending, context) or sf.new_totp_secret()
+    request.session["totp_pending_secret"] = seal_text(Purpose.SESSION_SECRETS, secret, context)
     form = EnrolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         codes = sf.totp_enrol(actor=user, secret=secret, code=form.cleaned_data["code"])

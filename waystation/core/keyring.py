@@ -35,6 +35,7 @@ class Purpose(StrEnum):
     INVITE_TOKENS = "waystation/invite-tokens/v1"
     INTAKE_CODENAMES = "waystation/intake-codenames/v1"
     CUSTODY_MAC = "waystation/custody-mac/v1"
+    SESSION_SECRETS = "waystation/session-secrets/v1"
 
 
 class KeyRing:

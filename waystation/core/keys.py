@@ -1,5 +1,6 @@
 """Keyed digests and MACs for the apps, from sub-keys of the unsealed master key."""
 
+import base64
 import hashlib
 import hmac
 
@@ -7,7 +8,16 @@ from . import crypto
 from .keyring import KEYRING, Purpose
 from .keyslots import INSECURE_TEST_KDF, KdfParams, insecure_kdf_allowed
 
-__all__ = ["Purpose", "digests_equal", "keyed_digest", "mac", "slow_digest", "subkey"]
+__all__ = [
+    "Purpose",
+    "digests_equal",
+    "keyed_digest",
+    "mac",
+    "open_text",
+    "seal_text",
+    "slow_digest",
+    "subkey",
+]
 
 # OWASP's minimum for Argon2id (19 MiB, 2 passes): tens of milliseconds. Codenames carry ~90
 # bits, so the cost slows guessing rather than being the only defence.
@@ -46,3 +56,20 @@ def mac(purpose: Purpose, message: bytes) -> bytes:
 
 def digests_equal(a: bytes | str, b: bytes | str) -> bool:
     return hmac.compare_digest(a, b)
+
+
+def seal_text(purpose: Purpose, text: str, context: str) -> str:
+    """``text`` encrypted (AES-256-GCM) and bound to ``context``, as ASCII: for a secret that
+    must wait somewhere stored in the clear, e.g. a session on PostgreSQL."""
+    sealed = crypto.seal(subkey(purpose), text.encode("utf-8"), context.encode("utf-8"))
+    return base64.urlsafe_b64encode(sealed).decode("ascii")
+
+
+def open_text(purpose: Purpose, sealed: str, context: str) -> str | None:
+    """The text ``seal_text`` sealed for ``context``; None for anything else (another
+    context, other keys, damaged)."""
+    try:
+        raw = base64.urlsafe_b64decode(sealed.encode("ascii"))
+        return crypto.unseal(subkey(purpose), raw, context.encode("utf-8")).decode("utf-8")
+    except (ValueError, crypto.DecryptionError):
+        return None

@@ -114,17 +114,19 @@ class Message(models.Model):
 
 class Attachment(models.Model):
     """A file sent with a message. ``blob`` is what members see (images without their EXIF and
-    GPS data); ``original_blob`` is kept only when the sender agreed to it as evidence."""
+    GPS data); ``original_blob`` is kept only when the sender agreed to it as evidence. The
+    SHA-256 values are encrypted like the name: in the clear (on PostgreSQL) a hash confirms
+    that the group holds a known photo, and the blob names, keyed hashes, find duplicates."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
     name = EncryptedTextField()
     media_type = models.CharField(max_length=100)
     size = models.BigIntegerField()
-    sha256 = models.CharField(max_length=64)
+    sha256 = EncryptedTextField()
     blob = models.CharField(max_length=64)
     original_blob = models.CharField(max_length=64, blank=True)
-    original_sha256 = models.CharField(max_length=64, blank=True)
+    original_sha256 = EncryptedTextField()
 
     def __str__(self):
         return f"attachment {str(self.id)[:8]}"
