@@ -12,6 +12,13 @@ NEVER_WRITE = _(
 )
 
 
+class LanguageChoice(forms.RadioSelect):
+    """Languages each named in itself (as a language switch), marked as such for screen
+    readers and spelling."""
+
+    option_template_name = "intake/widgets/language_option.html"
+
+
 class RequestForm(forms.Form):
     urgency = forms.ChoiceField(
         label=_("Your situation now"), choices=Urgency.choices, widget=forms.RadioSelect
@@ -56,7 +63,7 @@ class RequestForm(forms.Form):
         label=_("Language of your codename"),
         choices=codenames.LANGUAGES,
         required=False,  # not chosen: the page's language, or English
-        widget=forms.RadioSelect,
+        widget=LanguageChoice,
         help_text=_(
             "After sending you get seven words to come back with. Choose the language whose "
             "letters you can type on the device you will use."
