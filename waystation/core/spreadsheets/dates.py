@@ -10,8 +10,9 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+
+from waystation.core.dates import format_named
 
 from .errors import CellError
 
@@ -136,7 +137,7 @@ class Dates:
 def _shown(parsed: ParsedDate) -> str:
     if parsed.day_known:
         return parsed.value.strftime("%d.%m.%Y")
-    return date_format(parsed.value, "YEAR_MONTH_FORMAT")
+    return format_named(parsed.value, "YEAR_MONTH_FORMAT")
 
 
 def _slash_order(values: Iterable) -> tuple[bool, list[str]]:

@@ -13,6 +13,7 @@ import csv
 import io
 import math
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -134,7 +135,13 @@ def _plausibility(text: str) -> float:
     Cyrillic letters or with upper case after lower case inside it (what a wrong Cyrillic
     code page makes of "Дата": "дБФБ") counts against; lower-case Cyrillic counts a little
     for (KOI8-R read as Windows-1251 turns most letters into capitals)."""
-    score = 0.0
+    # Box-drawing lines, odd symbols and control characters in a table of words mean the
+    # wrong code page (Ukrainian "і" read as KOI8-R is "╕").
+    score = -2.0 * sum(
+        1
+        for ch in text
+        if ord(ch) > 127 and unicodedata.category(ch) in ("So", "Sm", "Sk", "Co", "Cn", "Cc")
+    )
     for word in _LETTERS.findall(text):
         if word.isascii():
             continue

@@ -113,6 +113,7 @@ def test_a_month_is_refused_where_a_day_is_needed():
         ("koi8-r", "Город;ФИО\nАлматы;Пётр Иванович Сидоров\nБишкек;Мария\n"),
         ("cp1252", "City;Full name\nMünchen;Jürgen Weiß\nKöln;Anna\n"),
         ("utf-8", "Місто;ФІО\nКиїв;Ігор\n"),
+        ("koi8-u", "Місто;ФІО\nКиїв;Ігор Вільний\n"),
     ],
 )
 def test_encodings_are_told_apart(encoding, text):
