@@ -177,6 +177,18 @@ def _formats() -> dict:
     }
 
 
+def _ways_out() -> dict:
+    return {
+        "package_zip": _("evidence package (ZIP download)"),
+        "package_dir": _("evidence package (folder)"),
+        "package_age": _("evidence package (encrypted with age)"),
+        "dossier_pdf": _("dossier (PDF)"),
+        "dossier_zip": _("dossier (ZIP with files)"),
+        "case_json": _("case export (JSON)"),
+        "case_html": _("case export (printable page)"),
+    }
+
+
 def _screening_steps() -> dict:
     return {
         "referred": _("referred to a psychologist"),
@@ -244,6 +256,7 @@ KEYS: dict[str, Key] = {
     "item": Key(gettext_lazy("evidence item"), _short_ids),
     "items": Key(gettext_lazy("evidence items"), _short_ids),
     "kind": Key(gettext_lazy("kind"), _plain),
+    "held": Key(gettext_lazy("held back"), _count),
     "language": Key(gettext_lazy("language"), _language),
     "last_case": Key(gettext_lazy("last case"), _case),
     "left_out": Key(gettext_lazy("items left out"), _count),
@@ -264,6 +277,7 @@ KEYS: dict[str, Key] = {
     "public": Key(gettext_lazy("public"), _plain),
     "public_only": Key(gettext_lazy("public pages only"), _plain),
     "reason": Key(gettext_lazy("reason"), _table(_reveal_reasons)),
+    "release": Key(gettext_lazy("release"), _short_ids),
     "rejected": Key(gettext_lazy("rows rejected"), _count),
     "recipient": Key(gettext_lazy("recipient"), _table(_recipients)),
     "revision": Key(gettext_lazy("revision"), _plain),
@@ -284,6 +298,7 @@ KEYS: dict[str, Key] = {
     "text_changed": Key(gettext_lazy("text changed"), _plain),
     "topic": Key(gettext_lazy("topic"), _plain),
     "tx": Key(gettext_lazy("transaction"), _plain),
+    "way": Key(gettext_lazy("way out"), _table(_ways_out)),
     "week": Key(gettext_lazy("week"), _plain),
     "withdrawn": Key(gettext_lazy("consent withdrawn"), _plain),
 }

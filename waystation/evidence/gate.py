@@ -30,8 +30,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from waystation.accounts.policy import Perm, visible
+from waystation.audit import services as audit_log
 from waystation.audit.events import Event as AuditEvent
-from waystation.audit.services import record as audit
 from waystation.core import crypto
 from waystation.core.blobstore import BlobDamaged, BlobMissing, blob_name, blob_store
 from waystation.core.uploads import display_name
@@ -386,7 +386,7 @@ def clear(
     )
     kind = addressee.kind if addressee else None
     if decision.screening:
-        audit(
+        audit_log.record(
             AuditEvent.EVIDENCE_EXPORT_REFUSED,
             actor=actor,
             obj=case,
@@ -400,7 +400,7 @@ def clear(
         raise Refused(decision.screening)
     refused = [line for line in decision.held if line.explicit]
     if refused:
-        audit(
+        audit_log.record(
             AuditEvent.EVIDENCE_EXPORT_REFUSED,
             actor=actor,
             obj=case,
@@ -446,7 +446,7 @@ def record(release: Release, *, actor, files: bool, extra: dict | None = None) -
                 actor=actor,
                 details={"release": release.id, "recipient": kind, "way": release.way},
             )
-    audit(
+    audit_log.record(
         WAYS[release.way],
         actor=actor,
         obj=release.case,
