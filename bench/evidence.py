@@ -400,7 +400,11 @@ def _fill_worker(case_id: str, total: str, count: str) -> dict:
     for index in range(count):
         size = total // count + (total % count if index == count - 1 else 0)
         services.item_ingest_stream(
-            actor=officer, case=case, source=_Generated(size), original_name=f"video-{index}.bin"
+            actor=officer,
+            case=case,
+            source=_Generated(size),
+            original_name=f"video-{index}.bin",
+            origin="open",  # the exit gate lets it go to anyone: the bench measures the copy
         )
     return {"seconds": time.perf_counter() - started}
 
@@ -411,7 +415,7 @@ def _export_worker(case_id: str, out: str) -> dict:
     from waystation.cases.models import Case
     from waystation.core import signing
     from waystation.core.blobstore import blob_store
-    from waystation.evidence import export
+    from waystation.evidence import export, gate
     from waystation.evidence.models import Item, Recipient
 
     officer = _open()
@@ -430,7 +434,7 @@ def _export_worker(case_id: str, out: str) -> dict:
     with _PeakRss() as rss:
         started = time.perf_counter()
         result = export.build_package(
-            actor=officer, case=case, recipient_kind=Recipient.NGO, out=Path(out)
+            actor=officer, case=case, addressee=gate.Addressee.of(Recipient.NGO), out=Path(out)
         )
         exported = time.perf_counter() - started
     figures = rss.figures()  # before verifying: its peak is the export's
