@@ -98,6 +98,9 @@ def sign_in(request):
 
 def _sign_in(request):
     form = SignInForm(request.POST or None)
+    # A refused sign-in is not a success: 400 for a form left incomplete, 401 for a wrong
+    # password, 429 while throttled (the page with its errors is shown all the same).
+    status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         result = services.password_sign_in(
             username=form.cleaned_data["username"],
@@ -106,8 +109,10 @@ def _sign_in(request):
         )
         if result.outcome is services.SignIn.THROTTLED:
             form.add_error(None, _throttled_message(result.minutes_left))
+            status = 429
         elif result.outcome is services.SignIn.WRONG:
             form.add_error(None, _("Wrong username or password."))
+            status = 401
         elif result.user.has_totp:
             request.session.cycle_key()
             request.session["pending_user"] = result.user.pk
@@ -117,7 +122,10 @@ def _sign_in(request):
         else:
             return _finish_sign_in(request, result.user, second_factor=False)
     return render(
-        request, "accounts/sign_in.html", {"form": form, "next": request.GET.get("next", "")}
+        request,
+        "accounts/sign_in.html",
+        {"form": form, "next": request.GET.get("next", "")},
+        status=status,
     )
 
 
@@ -155,7 +163,9 @@ def sign_in_code(request):
             messages.error(request, _throttled_message(result.minutes_left))
             return redirect("accounts:login")
         form.add_error("code", _("That code is not right. Codes change every 30 seconds."))
-    return render(request, "accounts/sign_in_code.html", {"form": form})
+        return render(request, "accounts/sign_in_code.html", {"form": form}, status=401)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/sign_in_code.html", {"form": form}, status=status)
 
 
 @require_POST

@@ -26,7 +26,7 @@ def _sign_in(client, username, password=PASSWORD):
 def test_wrong_password_says_so_and_keeps_the_username(client, cast):
     response = _sign_in(client, "caseworker", "not the password")
     page = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 401  # refused, not a success
     assert "Wrong username or password." in page
     assert 'value="caseworker"' in page
     assert "_auth_user_id" not in client.session
@@ -125,7 +125,7 @@ def test_a_totp_code_works_only_once(client, cast):
     client.logout()
     _sign_in(client, "coordinator")
     replay = client.post(CODE, {"code": code})
-    assert replay.status_code == 200
+    assert replay.status_code == 401
     assert "That code is not right." in replay.content.decode()
 
 
