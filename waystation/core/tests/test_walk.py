@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from django.test import Client
 from django.urls import Resolver404, resolve, reverse
-from django.urls.converters import UUIDConverter
+from django.urls.converters import IntConverter, UUIDConverter
 
 from waystation.accounts.tests.test_access import ALL_VIEWS, PUBLIC, SAMPLE_KWARGS
 from waystation.cases.models import Case, Task
@@ -81,11 +81,14 @@ def _walk(client) -> list:
     for name, pattern in sorted(ALL_VIEWS.items()):
         if name in NOT_VISITED or name in PUBLIC:
             continue
-        converters = pattern.pattern.converters
-        kwargs = {k: v for k, v in SAMPLE_KWARGS.items() if k in converters}
-        for key, converter in converters.items():
+        kwargs = {}
+        for key, converter in pattern.pattern.converters.items():
             if isinstance(converter, UUIDConverter):
                 kwargs[key] = "00000000-0000-4000-8000-000000000001"
+            elif isinstance(converter, IntConverter):
+                kwargs[key] = SAMPLE_KWARGS.get(key, 1)
+            else:
+                kwargs[key] = SAMPLE_KWARGS.get(key, "x")
         url = reverse(name, kwargs=kwargs)
         response = client.get(url)
         _read(response)
