@@ -52,7 +52,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
@@ -65,6 +64,7 @@ from waystation.cases.models import (
     RiskKind,
     choice_label,
 )
+from waystation.core.dates import short_date
 from waystation.evidence.models import Item, ItemKind, Testimony, Verification
 
 from .catalogue import Criterion, Pathway
@@ -165,7 +165,7 @@ def _item_label(kind: str, verification: str, acquired_on, label: str = "") -> s
     values = {
         "kind": choice_label(ItemKind, kind),
         "verification": choice_label(Verification, verification),
-        "date": date_format(acquired_on, "SHORT_DATE_FORMAT"),
+        "date": short_date(acquired_on),
         "label": label,
     }
     if label:
@@ -240,7 +240,7 @@ def gather(case, *, family: bool = True, items=None, testimonies=None) -> Holdin
     for kind, on in RiskEvent.objects.filter(case=case).values_list("kind", "on"):
         label = _("Risk event: %(kind)s, %(date)s") % {
             "kind": choice_label(RiskKind, kind),
-            "date": date_format(on, "SHORT_DATE_FORMAT"),
+            "date": short_date(on),
         }
         for evidence, strong in RISKS.get(kind, ()):
             held.by_kind[evidence].append(Support(label, strong))
@@ -267,13 +267,13 @@ def gather(case, *, family: bool = True, items=None, testimonies=None) -> Holdin
             .order_by("interviewed_on")
         )
         labels = [
-            _("Testimony taken %(date)s") % {"date": date_format(on, "SHORT_DATE_FORMAT")}
+            _("Testimony taken %(date)s") % {"date": short_date(on)}
             for on in statements
         ]
     else:
         labels = [
             _("Testimony %(label)s, taken %(date)s")
-            % {"label": label, "date": date_format(t.interviewed_on, "SHORT_DATE_FORMAT")}
+            % {"label": label, "date": short_date(t.interviewed_on)}
             for label, t in testimonies
             if t.consent_withdrawn_on is None
         ]

@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -17,6 +16,8 @@ from django_countries import countries
 from waystation.accounts.policy import Perm, Side, can, case_sides, get_for, requires
 from waystation.cases.selectors import case_by_codename, case_for
 from waystation.cases.services import CaseAccessDenied
+from waystation.core.countries import sorted_by_name
+from waystation.core.dates import short_date
 from waystation.core.uploads import display_name
 from waystation.evidence.models import Item
 from waystation.evidence.selectors import items_for
@@ -92,7 +93,7 @@ def _pathway_or_404(current, pathway_id: str) -> Pathway:
 def catalogue_list(request):
     current = catalogue.current()
     present = sorted({p.country for p in current.pathways if p.country})
-    country_choices = [(code, countries.name(code)) for code in present]
+    country_choices = sorted_by_name((code, countries.name(code)) for code in present)
     if any(not p.country for p in current.pathways):
         country_choices.append(
             (selectors.NO_COUNTRY, _("None: an international body (UNHCR, the EU)"))
@@ -378,7 +379,7 @@ def _item_choice(item) -> tuple[str, str]:
         (
             display_name(item.original_name) or "—",
             str(item.get_kind_display()),
-            date_format(item.acquired_on, "SHORT_DATE_FORMAT"),
+            short_date(item.acquired_on),
             str(item.get_verification_display()),
         )
     )
