@@ -161,11 +161,15 @@ def _finish(job: ImportJob, status: str, *, reason: str = "") -> None:
 
 
 def import_job_rejected_response(job: ImportJob) -> HttpResponse | None:
-    """The file of the rows a background "good rows" import left out, as a download."""
+    """The file of the rows a background "good rows" import left out, as a download. It is
+    given once and then deleted: it may hold what the rows named."""
     if not job.rejected_blob:
         return None
     try:
         content = b"".join(blob_store().open(job.rejected_blob))
     except BlobMissing:
-        return None
-    return attachment(content, job.rejected_name)
+        content = None
+    blob_store().delete(job.rejected_blob)
+    job.rejected_blob = ""
+    job.save(update_fields=["rejected_blob"])
+    return None if content is None else attachment(content, job.rejected_name)

@@ -143,14 +143,22 @@ def test_the_good_rows_in_the_background_and_the_rest_as_a_file(client_for, cast
     assert not blob_store().exists(job.blob)
     page = client.get(reverse("outreach:import_job", args=[job.pk])).content.decode()
     assert "1 row was not imported." in page and "Download bad-rejected.csv" in page
+    rejected_blob = job.rejected_blob
+    other = client_for("caseworker").get(reverse("outreach:import_job_rejected", args=[job.pk]))
+    assert other.status_code == 404 and blob_store().exists(rejected_blob)
     download = client.get(reverse("outreach:import_job_rejected", args=[job.pk]))
     assert download["Content-Disposition"] == 'attachment; filename="bad-rejected.csv"'
     assert download.content.decode("cp1251").splitlines() == [
         "Дата;Организация;Why this row was not imported",
         "31.02.2023;Pro Asyl;line 11: 31.02.2023 is not a date",
     ]
-    other = client_for("caseworker").get(reverse("outreach:import_job_rejected", args=[job.pk]))
-    assert other.status_code == 404
+    # Given once, then deleted.
+    job.refresh_from_db()
+    assert job.rejected_blob == "" and not blob_store().exists(rejected_blob)
+    assert client.get(reverse("outreach:import_job_rejected", args=[job.pk])).status_code == 404
+    assert "Download bad-rejected.csv" not in client.get(
+        reverse("outreach:import_job", args=[job.pk])
+    ).content.decode()
 
 
 def test_small_files_are_imported_at_once(client_for, settings):
