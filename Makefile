@@ -65,9 +65,10 @@ test: setup system-packages
 	WAYSTATION_TEST_REPORT=$(CURDIR)/$(REPORTS)/postgresql.txt \
 		$(MAKE) --no-print-directory _test-postgres || status=1; \
 	echo; echo "make test:"; \
-	for half in embedded postgresql; do \
-		if [ -s $(REPORTS)/$$half.txt ]; then sed 's/^/  /' $(REPORTS)/$$half.txt; \
-		else echo "  $$half: did not finish (see above)"; status=1; fi; \
+	for half in "embedded:embedded SQLCipher" "postgresql:PostgreSQL"; do \
+		report=$(REPORTS)/$${half%%:*}.txt; \
+		if [ -s $$report ]; then sed 's/^/  /' $$report; \
+		else echo "  $${half#*:}: did not finish (see above)"; status=1; fi; \
 	done; \
 	exit $$status
 
