@@ -39,6 +39,8 @@ from pathlib import Path
 
 from django.db import transaction
 
+from waystation.accounts.policy import Perm, can
+
 from .. import gate
 from ..services import EvidenceError
 from .bag import bag_files, bag_root_name, write_directory, write_encrypted, zip_stream
@@ -61,6 +63,13 @@ class PackageResult:
     testimonies: tuple[str, ...]
     held: tuple[gate.Line, ...]  # what stayed, each with its reason
     bytes: int  # payload size (Payload-Oxum): the items and the tables under data/
+
+
+def _may_export(actor) -> None:
+    """Packages are made by those who may export evidence, or by the command line (no
+    actor: run by whoever unsealed the instance). Checked here, not only on the page."""
+    if actor is not None and not can(actor, Perm.EVIDENCE_EXPORT):
+        raise EvidenceError("this account may not export evidence packages")
 
 
 def _result(path: Path, contents: Contents) -> PackageResult:
@@ -94,6 +103,7 @@ def build_package(
     then ``gate.Refused`` (audited, nothing written) if one of them may not go. The package
     is made under a temporary name beside ``out`` and renamed when complete, in the
     transaction that records the release."""
+    _may_export(actor)
     out = Path(out)
     if out.exists() or out.is_symlink():
         raise EvidenceError(f"{out} exists already; choose a new name")
@@ -140,6 +150,7 @@ def stream_package_zip(
     """The package as a ZIP made while it is sent (a web download): the result (its ``path``
     is the file name to offer) and the ZIP's bytes. Refusals are raised here, before the
     first byte; the release is recorded here too, before the first byte leaves."""
+    _may_export(actor)
     release = gate.clear(
         actor=actor,
         case=case,

@@ -571,3 +571,18 @@ def test_an_item_whose_record_no_longer_matches_its_file_is_not_exported(
     with pytest.raises(services.EvidenceError, match="record does not match"):
         _build(officer, witness, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_the_package_services_refuse_whoever_may_not_export(cast, witness, items, tmp_path):
+    """The permission is the service's, not only the page's: a caseworker of the case (who
+    may see its items) gets no package from either service, and nothing is written."""
+    caseworker = cast["caseworker"]
+    addressee = gate.Addressee.of(Recipient.UN)
+    with pytest.raises(services.EvidenceError):
+        export.stream_package_zip(actor=caseworker, case=witness, addressee=addressee)
+    out = tmp_path / "package"
+    with pytest.raises(services.EvidenceError):
+        export.build_package(actor=caseworker, case=witness, addressee=addressee, out=out)
+    assert not out.exists()
+    assert not AuditEvent.objects.filter(event=Audit.EVIDENCE_EXPORTED).exists()
+    assert not any(item.custody.filter(action=CustodyAction.EXPORTED).exists() for item in items)
