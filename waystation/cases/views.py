@@ -156,7 +156,7 @@ def _case_page(request, case, *, status=200, bound=None, reveal_form=None, assig
         "care": Side.CARE in sides,
         "legal": Side.LEGAL in sides,
         "reveal_form": reveal_form or RevealForm(),
-        "export_form": ExportForm(),
+        "export_form": ExportForm(auto_id="id_export_%s"),  # ids apart from the reveal form's
         "may_see_evidence": can(request.user, Perm.EVIDENCE_VIEW),
     }
     if Side.MANAGE in sides:

@@ -32,6 +32,9 @@ from .selectors import (
 )
 
 PAGE_SIZE = 50
+# The alias and contact forms share the organisation page and both have a "name": their ids
+# are kept apart (the posted names stay as they are).
+ALIAS_IDS, CONTACT_IDS = "id_alias_%s", "id_person_%s"
 
 
 @requires(Perm.OUTREACH_VIEW)
@@ -126,9 +129,9 @@ def _organisation_page(request, organisation, approach_form, response_forms, sta
             "contacts": organisation.contacts.all(),
             "rows": rows,
             "approach_form": approach_form,
-            "alias_form": forms.get("alias_form") or AliasForm(),
+            "alias_form": forms.get("alias_form") or AliasForm(auto_id=ALIAS_IDS),
             "merge_form": forms.get("merge_form") or MergeForm(organisation=organisation),
-            "contact_form": forms.get("contact_form") or ContactForm(),
+            "contact_form": forms.get("contact_form") or ContactForm(auto_id=CONTACT_IDS),
             "can_edit": can(request.user, Perm.OUTREACH_EDIT),
         },
         status=status,
@@ -190,7 +193,7 @@ def organisation_edit(request, pk):
 @requires(Perm.OUTREACH_EDIT)
 def organisation_alias(request, pk):
     organisation = organisation_for(request.user, pk)
-    form = AliasForm(request.POST)
+    form = AliasForm(request.POST, auto_id=ALIAS_IDS)
     if form.is_valid():
         try:
             services.organisation_add_name(
@@ -225,7 +228,7 @@ def organisation_merge(request, pk):
 @requires(Perm.OUTREACH_EDIT)
 def contact_add(request, pk):
     organisation = organisation_for(request.user, pk)
-    form = ContactForm(request.POST)
+    form = ContactForm(request.POST, auto_id=CONTACT_IDS)
     if form.is_valid():
         services.contact_save(actor=request.user, organisation=organisation, **form.cleaned_data)
         return redirect("outreach:organisation", pk=organisation.pk)

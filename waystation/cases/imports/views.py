@@ -177,10 +177,14 @@ def import_confirm(request):
 @never_cache
 @requires(Perm.CASES_MANAGE)
 def import_rejected(request):
-    """The rows a "good rows" import left out, as a file in the format they came in."""
-    response = PendingImport(request, _KIND).rejected_response()
+    """The rows a "good rows" import left out, as a file in the format they came in. They
+    hold the people's names as written: given once, to the session that imported, and then
+    deleted from the store."""
+    pending = PendingImport(request, _KIND)
+    response = pending.rejected_response()
     if response is None:
         raise Http404
+    pending.discard()
     return response
 
 

@@ -199,3 +199,26 @@ def test_an_upload_that_is_not_a_list_says_why(client_for, data, message):
     if "limit" in message:
         assert "The file is 21" in page  # the size said, as near as the request tells it
     assert PENDING not in client.session
+
+
+def test_the_file_of_refused_people_is_given_once_to_the_importer_and_says_it_names_them(
+    client_for,
+):
+    """The refused rows of a list of people carry their names: only the coordinator who
+    imported gets them, once, told so; then the file is deleted from the store."""
+    client = client_for("coordinator")
+    _upload(client, _bad_rows(), name="list.csv")
+    client.post(reverse("cases:import_confirm"), {"mode": "good"})
+    page = client.get(reverse("cases:import")).content.decode()
+    assert "once: the file is deleted when it has been downloaded" in page
+    assert "It holds these rows as they were written, names too" in page
+    blob = client.session[PENDING]["rejected"]
+    other = client_for("coordinator")  # another session: another sign-in, another browser
+    assert other.get(reverse("cases:import_rejected")).status_code == 404
+    download = client.get(reverse("cases:import_rejected"))
+    assert "Второй Плохой" in download.content.decode("utf-8-sig")
+    assert client.get(reverse("cases:import_rejected")).status_code == 404
+    assert PENDING not in client.session
+    with pytest.raises(BlobMissing):
+        b"".join(blob_store().open(blob))
+    assert "Download list-rejected.csv" not in client.get(reverse("cases:import")).content.decode()

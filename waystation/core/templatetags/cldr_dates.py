@@ -19,3 +19,14 @@ def date(value, arg=None):
         except (AttributeError, TypeError, ValueError):
             return ""
     return defaultfilters.date(value, arg)
+
+
+@register.filter(is_safe=True)
+def machine_time(value):
+    """A ``<time datetime>`` value HTML accepts: ISO 8601 to the second (a date as a date);
+    Django's ``date:'c'`` gives microseconds, which HTML does not allow."""
+    if value in (None, ""):
+        return ""
+    if hasattr(value, "microsecond"):
+        value = value.replace(microsecond=0)
+    return value.isoformat()
