@@ -181,3 +181,22 @@ def test_an_xlsx_with_a_hidden_first_sheet_reads_the_visible_one(db, tmp_path):
     assert failed is None and err == ""
     assert out.splitlines()[0] == "read: XLSX, headers on row 1"
     assert "+992" not in out and "Не тот лист" not in out
+
+
+def test_the_file_of_refused_people_is_readable_by_its_owner_only_and_says_so(db, tmp_path):
+    """It names the people of those rows: not left readable to other accounts of the machine
+    (whatever the umask), and the command says what it holds."""
+    import os
+    import stat
+
+    previous = os.umask(0o022)
+    try:
+        path = tmp_path / "list.csv"
+        path.write_bytes(_bad_rows())
+        rejected = tmp_path / "to-fix.csv"
+        _out, err, failed = _run(path, "--good-rows", rejected)
+    finally:
+        os.umask(previous)
+    assert failed is None
+    assert stat.S_IMODE(rejected.stat().st_mode) == 0o600
+    assert f"{rejected} names the people of those rows as the list did" in err

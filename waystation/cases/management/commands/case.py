@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -23,6 +24,16 @@ IMPORT_HELP = (
     "(full name, callsign, phone, passport, address…) go into the encrypted identity vault; "
     "their values are never printed. Options may come before or after the file."
 )
+
+
+def _write_private(path: Path, content: bytes) -> None:
+    """A new file only its owner can read (it names people), never one that exists."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise CommandError(f"{path} exists already; choose a new file name") from None
+    with os.fdopen(fd, "wb") as target:
+        target.write(content)
 
 
 class Command(BaseCommand):
@@ -127,7 +138,11 @@ class Command(BaseCommand):
             raise CommandError(f"{problem} Nothing was written.") from None
         done = f"imported {result.cases} cases ({result.identities} with identity details)"
         if mode == imports.GOOD_ROWS and plan.rejected:
-            rejected_to.write_bytes(sheets.rejected_file(plan)[0])
+            _write_private(rejected_to, sheets.rejected_file(plan)[0])
+            self.stderr.write(
+                f"{rejected_to} names the people of those rows as the list did: only your "
+                "account can read it; delete it once they are imported"
+            )
             done += f"; {result.rejected} rows rejected, written to {rejected_to} with the reasons"
         self.stdout.write(done)
 
