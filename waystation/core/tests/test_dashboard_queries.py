@@ -1,0 +1,111 @@
+"""The dashboard's queries do not grow with the data (no query per case, task, event or audit
+row), for every role; and the SQL compiled once per shape (core/prepared.py) returns what the
+ORM returns."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from waystation.accounts.roles import Role
+from waystation.audit.events import Event
+from waystation.audit.services import record
+from waystation.cases import selectors
+from waystation.cases.demo import generate_cases
+from waystation.cases.models import RiskEvent, RiskKind, Task
+from waystation.core import prepared
+
+
+def _more_rows(cast, cases: int, seed: int):
+    generate_cases(cases, seed=seed, notes=cases)
+    for member in cast.values():
+        record(Event.CASE_CREATED, actor=member, data={"generated": 0, "notes": 0})
+    # Tasks for the caseworker and the lawyer, and pressing events, on every case.
+    for task in Task.objects.filter(done_at__isnull=True)[: cases * 2]:
+        task.assignee = cast["caseworker" if task.pk % 2 else "lawyer"]
+        task.save(update_fields=["assignee"])
+    from waystation.cases.models import Case
+
+    for case in Case.objects.all()[:cases]:
+        case.caseworker, case.lawyer = cast["caseworker"], cast["lawyer"]
+        case.save(update_fields=["caseworker", "lawyer"])
+        on = date.today() + timedelta(days=2)
+        RiskEvent.objects.create(case=case, kind=RiskKind.HEARING, on=on)
+
+
+def _dashboard_queries(client) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/")
+    assert response.status_code == 200
+    return len(queries.captured_queries), response.content.decode()
+
+
+def test_each_roles_dashboard_makes_as_many_queries_with_30_cases_as_with_5(
+    cast, client_for, django_assert_max_num_queries
+):
+    names = ["coordinator", "caseworker", "lawyer", "documentation_officer", "screener"]
+    clients = {name: client_for(name) for name in [*names, "treasurer"]}
+    _more_rows(cast, 5, seed=1)
+    few = {}
+    for name, client in clients.items():
+        client.get("/")  # the first request of a shape compiles its SQL
+        few[name], _ = _dashboard_queries(client)
+    _more_rows(cast, 25, seed=2)
+    for name, client in clients.items():
+        with django_assert_max_num_queries(few[name]):
+            response = client.get("/")
+        assert response.status_code == 200
+        assert "Overview" in response.content.decode()
+    # The lists show the rows that are there: the hearings and the caseworker's tasks.
+    _, page = _dashboard_queries(clients["caseworker"])
+    assert "Court hearing" in page
+    assert "All my tasks" in page
+
+
+@pytest.mark.parametrize("name", ["coordinator", "caseworker", "lawyer", "screener"])
+def test_prepared_sql_returns_what_the_orm_returns(cast, name):
+    _more_rows(cast, 12, seed=5)
+    viewer = cast[name]
+    for _ in range(2):  # the first call compiles and checks, the second reuses the SQL
+        pressing = selectors.pressing_for(viewer)
+        tasks = selectors.tasks_for(viewer, limit=8)
+        count = selectors.my_case_count(viewer)
+    start, end = selectors._pressing_window()
+    expected_ongoing = list(selectors._ongoing(viewer, start=start, limit=30))
+    expected_coming = list(
+        selectors._coming(viewer, start=start, end=end, limit=30 - len(expected_ongoing))
+    )
+    assert [(e.pk, e.case.codename, e.on) for e in pressing] == [
+        (e.pk, e.case.codename, e.on) for e in expected_ongoing + expected_coming
+    ]
+    assert [(t.pk, t.case.codename) for t in tasks] == [
+        (t.pk, t.case.codename) for t in selectors._tasks(viewer, include_done=False, limit=8)
+    ]
+    assert count == selectors._my_cases(viewer).count()
+    if name in ("coordinator", "caseworker", "lawyer"):
+        assert pressing  # the hearings in two days are there
+
+
+def test_prepared_sql_is_reused_for_another_viewer_of_the_same_roles(cast):
+    from waystation.accounts.tests.factories import UserFactory
+
+    _more_rows(cast, 6, seed=9)
+    other = UserFactory(username="second_caseworker", roles=[Role.CASEWORKER])
+    first = selectors.tasks_for(cast["caseworker"], limit=8)
+    with CaptureQueriesContext(connection) as queries:
+        second = selectors.tasks_for(other, limit=8)
+    assert len(queries.captured_queries) == 1
+    assert first and not second  # the other caseworker's own tasks: none
+    assert {t.assignee_id for t in first} == {cast["caseworker"].pk}
+
+
+def test_a_value_the_mapping_does_not_know_falls_back_to_the_orm(cast):
+    from waystation.cases.models import Case
+
+    def build(viewer, *, codename):
+        return Case.objects.filter(codename=codename)
+
+    rows = prepared.prepared_rows("by-codename", build, cast["coordinator"], codename="x-y-1")
+    assert rows == []
+    assert not any(key[0] == "by-codename" for key in prepared._entries())
