@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from waystation.core.access import public
 from waystation.core.keys import Purpose, open_text, seal_text
+from waystation.core.spreadsheets.web import discard_all as discard_imports
 
 from . import second_factor as sf
 from . import services
@@ -172,6 +173,7 @@ def sign_in_code(request):
 @requires(Perm.SIGNED_IN)
 def sign_out(request):
     services.signed_out(user=request.user)
+    discard_imports(request.session)  # an upload or rejected rows nothing could reach after
     logout(request)
     messages.info(request, _("You are signed out."))
     return redirect(settings.LOGOUT_REDIRECT_URL)

@@ -222,3 +222,20 @@ def test_the_file_of_refused_people_is_given_once_to_the_importer_and_says_it_na
     with pytest.raises(BlobMissing):
         b"".join(blob_store().open(blob))
     assert "Download list-rejected.csv" not in client.get(reverse("cases:import")).content.decode()
+
+
+def test_signing_out_deletes_an_upload_left_waiting_and_a_file_of_refused_rows(client_for):
+    """A list of people left on the preview, or refused rows not downloaded, do not stay in
+    the file store once the session that could reach them is gone."""
+    left = []
+    for finish in (True, False):
+        client = client_for("coordinator")
+        _upload(client, _bad_rows(), name="list.csv")
+        if finish:
+            client.post(reverse("cases:import_confirm"), {"mode": "good"})
+        state = client.session[PENDING]
+        left.append(state["rejected"] if finish else state["blob"])
+        assert client.post(reverse("accounts:logout")).status_code == 302
+    for name in left:
+        with pytest.raises(BlobMissing):
+            b"".join(blob_store().open(name))

@@ -52,6 +52,7 @@ MODES = {
 SHOWN_REJECTED = 200  # rows listed on the page; the rest are counted
 _SAMPLE_CHARS = 40
 _FORM_ALLOWANCE = 4096
+_SESSION_PREFIX = "spreadsheet_import:"
 
 
 def upload_refusal(request, upload) -> str | None:
@@ -75,7 +76,7 @@ class PendingImport:
 
     def __init__(self, request, kind: str):
         self.session = request.session
-        self.key = f"spreadsheet_import:{kind}"
+        self.key = f"{_SESSION_PREFIX}{kind}"
 
     @property
     def state(self) -> dict | None:
@@ -221,6 +222,18 @@ class PendingImport:
 
     def discard(self) -> None:
         state = self.session.pop(self.key, None) or {}
+        for name in (state.get("blob"), state.get("rejected")):
+            if name:
+                blob_store().delete(name)
+
+
+def discard_all(session) -> None:
+    """Every import of this session left between its steps — an upload waiting on its
+    preview, a file of rejected rows not yet downloaded — deleted from the store: called when
+    the session ends (sign-out), after which nothing could reach them."""
+    keys = [key for key in session.keys() if key.startswith(_SESSION_PREFIX)]  # noqa: SIM118
+    for key in keys:  # (.keys() above: a session cannot be iterated)
+        state = session.pop(key, None) or {}
         for name in (state.get("blob"), state.get("rejected")):
             if name:
                 blob_store().delete(name)
@@ -425,6 +438,7 @@ __all__ = [
     "Preview",
     "attachment",
     "build_preview",
+    "discard_all",
     "reason_text",
     "rejected_summary",
     "sensitive_columns",
