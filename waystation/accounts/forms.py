@@ -14,7 +14,7 @@ class SignInForm(forms.Form):
     username = forms.CharField(
         label=_("Username"),
         max_length=64,
-        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
     )
     password = forms.CharField(
         label=_("Password"),
