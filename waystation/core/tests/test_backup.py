@@ -3,7 +3,6 @@ truncated, damaged, foreign or wrongly unlocked file before changing anything.""
 
 import fcntl
 import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
