@@ -41,6 +41,7 @@ SAMPLE_KWARGS = {
     "pathway": "de-asylum",
     "case": 1,
     "criterion": "identity",
+    "mark": 1,
 }
 
 
