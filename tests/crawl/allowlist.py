@@ -12,12 +12,13 @@ ORGANISATIONS = {
 PRODUCTS = {
     "Waystation", "Telegram", "Signal", "WhatsApp", "Tor", "Browser", "Google", "iCloud",
     "Drive", "Aegis", "FreeOTP", "Markdown", "BagIt", "SQLCipher", "PostgreSQL", "Android",
-    "iPhone", "Desktop", "Excel", "LibreOffice", "Sheets",
+    "iPhone", "Desktop", "Excel", "LibreOffice", "Sheets", "Windows", "Unix",
 }  # fmt: skip
 LAWS = {"INA", "IRPA", "AufenthG", "AsylG"}
 TECHNICAL = {
     "SHA", "SIM", "IMEI", "PIN", "SMS", "PDF", "CSV", "XLSX", "ODS", "ZIP", "JSON", "HTML",
     "TOTP", "GPS", "EXIF", "IP", "IBAN", "USDT", "UUID", "URL", "QR", "Ed25519", "age", "VPN",
+    "JPEG", "PNG", "WebP", "GIF", "MOV", "OGG", "MP4", "xls", "UTC", "ISO", "cookie",
     "BEAC",  # in the CLDR names of the Central African CFA franc
 }  # fmt: skip
 # The crawler's members sign in under these names (a login is not translated).
