@@ -34,7 +34,7 @@ def test_treasurer_records_and_a_coordinator_approves(page_for, screenshots):
     assert page.locator("h1").inner_text() == "Ledger"
     main = page.locator("main").inner_text()
     assert "1 disbursement is waiting for a second approver." in main
-    assert "Касса Алматы" in main
+    assert "Cash box, Almaty" in main
     page.screenshot(path=screenshots / "ledger.png", full_page=True)
 
     page.click(".tabs >> text=Reports")
@@ -46,7 +46,7 @@ def test_treasurer_records_and_a_coordinator_approves(page_for, screenshots):
 
     page.goto("/ledger/")
     page.click(".actions >> text=Donation")
-    page.select_option("#id_account", label="Support e.V. account (EUR)")
+    page.select_option("#id_account", label="Partner association's account (EUR)")
     page.fill("#id_amount", "25.505")
     page.select_option("#id_donor_kind", "pseudonym")
     page.fill("#id_donor_name", "Night owl")
@@ -59,7 +59,7 @@ def test_treasurer_records_and_a_coordinator_approves(page_for, screenshots):
     assert "Recorded." in page.locator(".messages").inner_text()
 
     page.goto("/ledger/disbursement/")
-    page.select_option("#id_account", label="Support e.V. account (EUR)")
+    page.select_option("#id_account", label="Partner association's account (EUR)")
     page.fill("#id_amount", "900")
     page.select_option("#id_category", "lawyer")
     page.fill("#id_codename", "amber-falcon-27")

@@ -18,7 +18,7 @@ def test_demo_ledger_has_every_kind_one_pending_and_balances(cast):
     )
     figures = selectors.balances(cast["treasurer"])
     held = {account.name: balance for account, balance in figures.accounts}
-    assert held["Касса Алматы"] == Decimal("70750")
+    assert held["Cash box, Almaty"] == Decimal("70750")
     count = Transaction.objects.get(kind=Kind.CASH_COUNT)
     assert count.amount == Decimal("-500")
     total = selectors.total_in(cast["treasurer"], "EUR", figures.currencies)

@@ -17,7 +17,7 @@ from waystation.outreach import services
 from waystation.outreach.models import Approach, Organisation
 
 pytestmark = pytest.mark.django_db
-SAMPLES = Path(__file__).resolve().parents[4] / "shared" / "samples" / "outreach"
+SAMPLES = Path(__file__).resolve().parent / "samples"
 EVIL = '=HYPERLINK("http://evil.example","click")'
 
 

@@ -15,7 +15,7 @@ from waystation.core.blobstore import blob_store
 from waystation.outreach.models import Approach, Organisation, Response
 
 pytestmark = pytest.mark.django_db
-SAMPLES = Path(__file__).resolve().parents[4] / "shared" / "samples" / "outreach"
+SAMPLES = Path(__file__).resolve().parent / "samples"
 PENDING = "spreadsheet_import:outreach"
 
 

@@ -16,7 +16,7 @@ from waystation.core.spreadsheets import CellError, MappingError, SpreadsheetErr
 from waystation.outreach.spreadsheet.classify import channel, response_kind
 from waystation.outreach.spreadsheet.schema import SCHEMA, approach_rows, organisation_count
 
-SAMPLES = Path(__file__).resolve().parents[4] / "shared" / "samples" / "outreach"
+SAMPLES = Path(__file__).resolve().parent / "samples"
 FILES = ["outreach-log.csv", "outreach-log.xlsx", "outreach-log.ods"]
 
 
