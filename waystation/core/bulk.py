@@ -68,3 +68,25 @@ def _sqlite_parameter(field) -> str:
     if field.null and (field.is_relation or isinstance(field, models.DateField)):  # DateTime too
         return "NULLIF(%s, 0)"
     return "%s"  # other nullable columns take None itself: 0 may be a real value there
+
+
+def insert_returning(model, names, rows: list[tuple], returning) -> list[tuple]:
+    """Insert a few thousand rows with no unique column to find them again by, as many to a
+    statement as the database takes (SQLite 999 parameters, as Django counts them), and give
+    back the ``returning`` columns of each. Callers key the result by a column they wrote,
+    never by position: neither database promises RETURNING's order."""
+    table, columns = table_and_columns(model, names)
+    quote = connection.ops.quote_name
+    back = ", ".join(quote(model._meta.get_field(name).column) for name in returning)
+    one = "(" + ", ".join(["%s"] * len(names)) + ")"
+    size = max(1, min(1000, (connection.features.max_query_params or 65535) // len(names)))
+    found = []
+    with connection.cursor() as cursor:
+        for chunk in chunks(rows, size):
+            values = ", ".join([one] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING {back}",  # noqa: S608
+                [value for row in chunk for value in row],
+            )
+            found += cursor.fetchall()
+    return found

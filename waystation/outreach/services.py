@@ -6,14 +6,16 @@ from datetime import date
 from functools import cache
 from operator import attrgetter
 
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_countries import countries
 
 from waystation.audit.events import Event
 from waystation.audit.services import record
+from waystation.core import bulk
 from waystation.core import spreadsheets as sheets
+from waystation.core.bulk import chunks, insert_returning, insert_rows
 from waystation.core.spreadsheets import ALL_OR_NOTHING, ImportRefused, collector_paused
 
 from .models import (
@@ -222,7 +224,7 @@ def outreach_import(
     read once up front, and everything is written as plain rows, many to an INSERT (see
     ``_insert``). Model objects and Django's per-object insert compilation cost four times the
     database's own work here; the column lists are checked against the models
-    (``_table_and_columns``), so a new field cannot be silently left out.
+    (``core.bulk.table_and_columns``), so a new field cannot be silently left out.
 
     ``progress(done, total)``, if given, is called as rows are written (for a background
     import's progress page); it runs inside the transaction, so it must not write to this
@@ -246,7 +248,7 @@ def outreach_import(
         cases = _cases_named({row.case for row in rows if row.case})
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         day = cache(connection.ops.adapt_datefield_value)  # a few thousand distinct dates
-        null = _null()  # NULL as _insert takes it on this database
+        null = bulk.null()  # NULL as insert_rows takes it on this database
         actor_id = actor.pk if actor is not None else null
         batch_id = batch.pk
         no_answer = ResponseKind.NONE
@@ -279,8 +281,8 @@ def outreach_import(
                 )
             )
             answers.append(row if answered else None)
-        for done, chunk in enumerate(_chunks(approaches, 1000), start=1):
-            _insert(Approach, _APPROACH_COLUMNS, chunk)
+        for done, chunk in enumerate(chunks(approaches, 1000), start=1):
+            insert_rows(Approach, _APPROACH_COLUMNS, chunk)
             if progress is not None:
                 progress(min(done * 1000, len(approaches)), len(approaches))
         # This batch's approaches in the order they were written: ids only grow, on SQLite
@@ -302,7 +304,7 @@ def outreach_import(
             for approach, row in zip(ids, answers, strict=True)
             if row is not None
         ]
-        _insert(Response, _RESPONSE_COLUMNS, responses)
+        insert_rows(Response, _RESPONSE_COLUMNS, responses)
         already = len(rows) - len(approaches)
         batch.rows = len(approaches)
         batch.save(update_fields=["rows"])
@@ -325,7 +327,7 @@ def _cases_named(codenames: set[str]) -> dict[str, int]:
     from waystation.cases.models import Case
 
     found: dict[str, int] = {}
-    for chunk in _chunks(sorted(codenames), 500):
+    for chunk in chunks(sorted(codenames), 500):
         found.update(Case.objects.filter(codename__in=chunk).values_list("codename", "id"))
     return found
 
@@ -365,7 +367,7 @@ def _spaced(text: str) -> str:
 
 
 # What an import writes, field by field: every other field of the model must be the primary
-# key, which the database gives (see _table_and_columns).
+# key, which the database gives (see core.bulk.table_and_columns).
 _APPROACH_COLUMNS = (
     "organisation",
     "contact",
@@ -387,83 +389,6 @@ _NAME_COLUMNS = ("organisation", "name", "key")
 _CONTACT_COLUMNS = ("organisation", "name", "role", "addresses")
 
 
-def _table_and_columns(model, names) -> tuple[str, str]:
-    """The quoted table and column list for writing these fields. Refuses a list that leaves
-    out a column: written without Django, a new field would otherwise get no value."""
-    left_out = {f.name for f in model._meta.concrete_fields if not f.primary_key} - set(names)
-    if left_out:
-        raise RuntimeError(f"the import does not write {model.__name__}.{sorted(left_out)}")
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(model._meta.get_field(name).column) for name in names)
-    return quote(model._meta.db_table), columns
-
-
-def _null():
-    """What rows for ``_insert`` hold for NULL: 0 on SQLite (see there), None elsewhere."""
-    return 0 if connection.vendor == "sqlite" else None
-
-
-def _insert(model, names, rows: list[tuple]) -> None:
-    """Insert rows without Django's per-object work. SQLite runs one prepared statement for
-    them all; PostgreSQL takes them by COPY, four to seven times faster there than any INSERT
-    (Django's psycopg binds parameters on the client, and a long VALUES list is slow to
-    parse). Only names from the models go into the SQL text; the values never do.
-
-    On SQLite, give nullable columns 0 for NULL (``_null()``) and booleans as 1 and 0, as
-    SQLite stores them anyway. The driver binds int, float, str and bytes directly, but for
-    anything else, None and bool included, it first looks for an adapter, raising and clearing
-    two AttributeErrors inside: with five such values in each of 100,000 approaches, that was
-    two fifths of the whole INSERT. The statement turns the 0 back into NULL (``NULLIF``);
-    only id and date columns may be nullable here, and no id or date is ever 0. PostgreSQL's
-    COPY takes 1 and 0 for a boolean too."""
-    if not rows:
-        return
-    table, columns = _table_and_columns(model, names)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with (
-                connection.wrap_database_errors,  # Django's error classes, as for any query
-                cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-            ):
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            # Django's cursor makes each %s SQLite's "?".
-            values = ", ".join(_sqlite_parameter(model._meta.get_field(name)) for name in names)
-            sql = f"INSERT INTO {table} ({columns}) VALUES ({values})"  # noqa: S608
-            cursor.executemany(sql, rows)
-
-
-def _sqlite_parameter(field) -> str:
-    if not field.null:
-        return "%s"
-    if not (field.is_relation or isinstance(field, models.DateField)):  # DateTimeField too
-        raise RuntimeError(f"0 may be a real value of {field}: it cannot stand for NULL")
-    return "NULLIF(%s, 0)"
-
-
-def _insert_returning(model, names, rows: list[tuple], returning) -> list[tuple]:
-    """Insert a few thousand rows with no unique column to find them again by, as many to a
-    statement as the database takes (SQLite 999 parameters, as Django counts them), and give
-    back the ``returning`` columns of each. Callers key the result by a column they wrote,
-    never by position: neither database promises RETURNING's order."""
-    table, columns = _table_and_columns(model, names)
-    quote = connection.ops.quote_name
-    back = ", ".join(quote(model._meta.get_field(name).column) for name in returning)
-    one = "(" + ", ".join(["%s"] * len(names)) + ")"
-    size = max(1, min(1000, (connection.features.max_query_params or 65535) // len(names)))
-    found = []
-    with connection.cursor() as cursor:
-        for chunk in _chunks(rows, size):
-            values = ", ".join([one] * len(chunk))
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING {back}",  # noqa: S608
-                [value for row in chunk for value in row],
-            )
-            found += cursor.fetchall()
-    return found
-
-
 def _organisations_for(rows) -> tuple[dict[str, int], set[int]]:
     """Every organisation the rows name, as key -> id: found by any known name, else created
     (with its name as a known name); and the ids of those created now."""
@@ -471,7 +396,7 @@ def _organisations_for(rows) -> tuple[dict[str, int], set[int]]:
     for row in rows:
         first.setdefault(row.organisation_key, row)
     found = {}
-    for chunk in _chunks(sorted(first), 500):
+    for chunk in chunks(sorted(first), 500):
         found.update(
             OrganisationName.objects.filter(key__in=chunk).values_list("key", "organisation_id")
         )
@@ -486,9 +411,11 @@ def _organisations_for(rows) -> tuple[dict[str, int], set[int]]:
             name, (name, _known_kind(row.kind), _known_country(row.country), row.city, "", "", now)
         )
     ids = dict(
-        _insert_returning(Organisation, _ORGANISATION_COLUMNS, list(named.values()), ("name", "id"))
+        insert_returning(Organisation, _ORGANISATION_COLUMNS, list(named.values()), ("name", "id"))
     )
-    _insert(OrganisationName, _NAME_COLUMNS, [(ids[name], name, key) for key, name in new.items()])
+    insert_rows(
+        OrganisationName, _NAME_COLUMNS, [(ids[name], name, key) for key, name in new.items()]
+    )
     found.update((key, ids[name]) for key, name in new.items())
     return found, set(ids.values())
 
@@ -502,7 +429,7 @@ def _contacts_for(rows, organisations, new_organisations) -> dict[tuple[str, str
     known = sorted({org for org, _name in wanted.values()} - new_organisations)
     contacts = _contacts_of(known)
     missing = sorted(set(wanted.values()) - contacts.keys())
-    _insert(Contact, _CONTACT_COLUMNS, [(org, name, "", "") for org, name in missing])
+    insert_rows(Contact, _CONTACT_COLUMNS, [(org, name, "", "") for org, name in missing])
     # Read back by (organisation, name), which the database holds unique.
     contacts.update(_contacts_of(sorted({org for org, _name in missing})))
     return {written: contacts[contact] for written, contact in wanted.items()}
@@ -510,7 +437,7 @@ def _contacts_for(rows, organisations, new_organisations) -> dict[tuple[str, str
 
 def _contacts_of(organisation_ids: list[int]) -> dict[tuple[int, str], int]:
     found = {}
-    for chunk in _chunks(organisation_ids, 500):
+    for chunk in chunks(organisation_ids, 500):
         for org, name, pk in Contact.objects.filter(organisation_id__in=chunk).values_list(
             "organisation_id", "name", "pk"
         ):
@@ -525,15 +452,10 @@ def _logged_approaches(organisation_ids: set[int], rows) -> set[tuple]:
         return set()
     dates = [row.date.value for row in rows]
     logged = set()
-    for chunk in _chunks(sorted(organisation_ids), 500):
+    for chunk in chunks(sorted(organisation_ids), 500):
         logged.update(
             Approach.objects.filter(
                 organisation_id__in=chunk, date__range=(min(dates), max(dates))
             ).values_list("organisation_id", "date", "channel", "contact_id")
         )
     return logged
-
-
-def _chunks(items: list, size: int):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
