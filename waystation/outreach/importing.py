@@ -19,6 +19,8 @@ from waystation.core import spreadsheets as sheets
 from waystation.core.spreadsheets.web import (
     PendingImport,
     build_preview,
+    chosen_mode,
+    preview_to_confirm,
     rejected_summary,
     upload_refusal,
 )
@@ -99,13 +101,10 @@ def import_preview(request):
 @requires(Perm.OUTREACH_EDIT)
 def import_confirm(request):
     pending = PendingImport(request, _KIND)
-    mode = request.POST.get("mode", sheets.ALL_OR_NOTHING)
-    if mode not in (sheets.ALL_OR_NOTHING, sheets.GOOD_ROWS):
-        mode = sheets.ALL_OR_NOTHING
-    preview = build_preview(pending, SCHEMA, review=services.outreach_review) if pending else None
-    if preview is None or preview.plan is None:
-        gone = _("The uploaded file is gone; upload it again.")
-        messages.error(request, preview.problem if preview else gone)
+    mode = chosen_mode(request.POST)
+    preview, problem = preview_to_confirm(pending, SCHEMA, review=services.outreach_review)
+    if preview is None:
+        messages.error(request, problem)
         return redirect("outreach:import_preview" if pending else "outreach:import")
     plan = preview.plan
     try:

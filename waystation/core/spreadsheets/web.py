@@ -296,6 +296,23 @@ def build_preview(pending: PendingImport, schema: Schema, *, review=None) -> Pre
     return preview
 
 
+def chosen_mode(post) -> str:
+    """The mode chosen on the preview's confirm form; anything else is all-or-nothing."""
+    mode = post.get("mode", ALL_OR_NOTHING)
+    return mode if mode in (ALL_OR_NOTHING, GOOD_ROWS) else ALL_OR_NOTHING
+
+
+def preview_to_confirm(pending: PendingImport, schema: Schema, *, review=None):
+    """For the confirm step: (the preview read again with the user's corrections, its plan
+    set, "") or (None, why there is nothing to import)."""
+    if not pending:
+        return None, _("The uploaded file is gone; upload it again.")
+    preview = build_preview(pending, schema, review=review)
+    if preview.plan is None:
+        return None, preview.problem
+    return preview, ""
+
+
 def _column_letter(index: int) -> str:
     letters = ""
     index += 1
