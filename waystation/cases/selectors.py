@@ -24,6 +24,7 @@ from waystation.accounts.roles import Role
 from waystation.core.prepared import prepared_rows
 
 from . import search
+from .codenames import normalise
 from .models import PRESSING_KINDS, Case, Need, Note, RiskEvent, RiskKind, Status, Tag, Task
 
 PRESSING_DAYS = 7
@@ -165,6 +166,16 @@ def case_by_codename(viewer, text: str) -> Case | None:
         .filter(codename=normalise(text))
         .first()
     )
+
+
+def codename_reference(text: str) -> Case | None:
+    """The case a codename names, holding only its id and codename, for features that refer
+    to a case by codename without opening it (the ledger: treasurers see no case, yet record
+    what was spent for one). None when no case has this codename."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    return Case.objects.filter(codename=normalise(text)).only("pk", "codename").first()
 
 
 def case_detail(viewer, case: Case) -> dict:
