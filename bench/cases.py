@@ -127,7 +127,7 @@ def _through_pages(viewer):
 
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(viewer)
-    list_url, dashboard_url = reverse("cases:list"), reverse("core:dashboard")
+    list_url, dashboard_url = reverse("cases:list"), reverse("home:dashboard")
 
     def get(path, query=None):
         response = client.get(path, query)

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "waystation.screening",
     "waystation.knowledge",
     "waystation.ledger",
+    "waystation.home",
 ]
 
 MIDDLEWARE = [
@@ -107,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "waystation.core.context_processors.shell",
+                "waystation.home.context_processors.navigation",
             ],
             # After Django's own: its `date` filter gives way to CLDR dates (core/dates.py).
             "builtins": ["waystation.core.templatetags.cldr_dates"],
@@ -167,7 +169,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 21 * 1024 * 1024
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:dashboard"
+LOGIN_REDIRECT_URL = "home:dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]

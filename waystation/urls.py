@@ -5,9 +5,8 @@ from waystation.core import views as core_views
 from waystation.core.access import public
 
 urlpatterns = [
-    path("", include("waystation.core.urls")),
+    path("", include("waystation.home.urls")),
     path("accounts/", include("waystation.accounts.urls")),
-    path("audit/", include("waystation.audit.urls")),
     path("cases/", include("waystation.cases.urls")),
     path("intake/", include("waystation.intake.urls")),
     path("requests/", include("waystation.intake.triage_urls")),

@@ -31,7 +31,7 @@ ROLES = ["coordinator", "caseworker", "lawyer", "documentation_officer", "screen
 VISITOR_STARTS = ("/accounts/login/", "/intake/")
 PER_VIEW = 2
 # Never followed or posted: they end the session, destroy the keys, or only switch language.
-NOT_VISITED = {"accounts:logout", "core:panic", "set_language"}
+NOT_VISITED = {"accounts:logout", "home:panic", "set_language"}
 # Pages shown wholly in the language of what they show, whatever the reader's: the print
 # version of a guidance page is handed to someone who reads that language.
 IN_THEIR_OWN_LANGUAGE = {"knowledge:print"}
@@ -196,7 +196,7 @@ def test_every_page_for_every_role(language, request, crawl_cast):
         transaction.set_rollback(True)
     problems += crawl.problems
     assert crawl.visits["accounts:login"] and crawl.visits["intake:new"], crawl.visits
-    assert visited["core:dashboard"] == len(ROLES)
+    assert visited["home:dashboard"] == len(ROLES)
     assert len(visited) > 60, sorted(visited)  # the crawl reached the app's pages
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(_grouped(problems))
 

@@ -3,8 +3,6 @@ from functools import cache
 from django.conf import settings
 from django.utils.translation import get_language_info
 
-from waystation.accounts.navigation import navigation_for
-
 
 @cache
 def _languages() -> list[tuple[str, str]]:
@@ -15,13 +13,6 @@ def _languages() -> list[tuple[str, str]]:
 
 
 def shell(request):
-    user = getattr(request, "user", None)
-    return {
-        "demo_instance": settings.DEMO,
-        "nav_items": (
-            navigation_for(user, request.path)
-            if user is not None and user.is_authenticated and not settings.INTAKE_ONLY
-            else []
-        ),
-        "language_choices": _languages(),
-    }
+    """What every page's frame needs, the portal's included; the staff side's navigation comes
+    from home.context_processors."""
+    return {"demo_instance": settings.DEMO, "language_choices": _languages()}

@@ -1,21 +1,8 @@
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from waystation.accounts.policy import Perm, requires
 from waystation.core.access import public
-from waystation.core.dashboard import dashboard_panels, pressing_events
-from waystation.core.panic import destroy_keys
-
-
-@requires(Perm.DASHBOARD_VIEW)
-def dashboard(request):
-    return render(
-        request,
-        "core/dashboard.html",
-        {"panels": dashboard_panels(request.user), "pressing": pressing_events(request.user)},
-    )
 
 
 def _error_page(request, title, message, status):
@@ -65,20 +52,3 @@ def server_error(request):
 def unseal(request):
     """Reached only while unsealed (SealedMiddleware answers this path while sealed)."""
     return redirect(settings.LOGIN_URL)
-
-
-@requires(Perm.PANIC)
-def panic(request):
-    error = ""
-    if request.method == "POST":
-        if request.POST.get("confirm") == "destroy":
-            # Sign out first: once the keys are gone the session can no longer be written.
-            request.session.flush()
-            destroy_keys(settings.DATA_DIR)
-            # Said here, once, to the coordinator who did it. The unseal page that every later
-            # visit gets says nothing of a panic: after a duress passphrase it must look the
-            # same as after a restart, or the one who forced it would learn what it did.
-            request.user = AnonymousUser()
-            return render(request, "core/panic_done.html")
-        error = _("Tick the box to confirm. Nothing was destroyed.")
-    return render(request, "core/panic.html", {"error": error}, status=400 if error else 200)

@@ -58,7 +58,7 @@ ALL_VIEWS = dict(_walk(get_resolver().url_patterns))
 
 
 def test_there_are_views_to_check():
-    assert {"core:dashboard", "accounts:users", "audit:events"} <= ALL_VIEWS.keys()
+    assert {"home:dashboard", "accounts:users", "home:audit"} <= ALL_VIEWS.keys()
 
 
 @pytest.mark.parametrize("name", sorted(ALL_VIEWS))
@@ -113,9 +113,9 @@ def test_only_coordinators_manage_users_and_read_the_audit_log():
 )
 def test_role_cast_pages(client_for, cast, name, dashboard, team, audit):
     client = client_for(name)
-    assert client.get(reverse("core:dashboard")).status_code == dashboard
+    assert client.get(reverse("home:dashboard")).status_code == dashboard
     assert client.get(reverse("accounts:users")).status_code == team
-    assert client.get(reverse("audit:events")).status_code == audit
+    assert client.get(reverse("home:audit")).status_code == audit
     other = cast["caseworker"] if name != "caseworker" else cast["lawyer"]
     detail = client.get(reverse("accounts:user_detail", args=[other.pk]))
     assert detail.status_code == team
@@ -141,7 +141,7 @@ def test_role_navigation_shows_only_what_the_role_may_open(client_for):
 def test_deactivated_user_is_signed_out_and_has_no_permissions(cast):
     client = Client()
     client.force_login(cast["deactivated"])
-    response = client.get(reverse("core:dashboard"))
+    response = client.get(reverse("home:dashboard"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
     assert not can(cast["deactivated"], Perm.SIGNED_IN)

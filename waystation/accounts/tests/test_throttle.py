@@ -174,6 +174,6 @@ def test_the_panic_button_stays_reachable_while_strangers_guess(cast, copy_of_in
     assert _try(browser, "coordinator")["Location"] == CODE
     later_code = pyotp.TOTP(secret).at(time.time() + 30)
     assert _signed_in(browser.post(CODE, {"code": later_code}))
-    done = browser.post(reverse("core:panic"), {"confirm": "destroy"})
+    done = browser.post(reverse("home:panic"), {"confirm": "destroy"})
     assert "The keys are destroyed" in done.content.decode()
     assert KEYRING.sealed

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def _dashboard(client, language="en") -> str:
     client.cookies["ws_language"] = language
-    return client.get(reverse("core:dashboard")).content.decode()
+    return client.get(reverse("home:dashboard")).content.decode()
 
 
 def test_an_ongoing_detention_stays_on_the_dashboard_until_the_release(client_for, cast):

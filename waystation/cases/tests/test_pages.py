@@ -256,7 +256,7 @@ def test_search_never_matches_notes_the_viewer_may_not_read(client_for, cast, cl
 
 
 def _pressing_codenames(client) -> list[str]:
-    body = client.get(reverse("core:dashboard")).content.decode()
+    body = client.get(reverse("home:dashboard")).content.decode()
     section = body.split('id="pressing-heading"')[1].split("</section>")[0]
     return re.findall(r'class="codename" href="[^"]+">([^<]+)<', section)
 
@@ -331,10 +331,10 @@ def _populate(cast, count: int, tag: str):
 def test_query_counts_do_not_grow_with_cases_or_events(client_for, cast, name):
     client = client_for(name)
     first = _populate(cast, 2, "few")
-    client.get(reverse("core:dashboard"))  # the first request also loads the session
+    client.get(reverse("home:dashboard"))  # the first request also loads the session
     few = {
         "list": _queries(client, reverse("cases:list")),
-        "dashboard": _queries(client, reverse("core:dashboard")),
+        "dashboard": _queries(client, reverse("home:dashboard")),
         "case": _queries(client, reverse("cases:case", args=[first.pk])),
         "tasks": _queries(client, reverse("cases:tasks")),
     }
@@ -346,7 +346,7 @@ def test_query_counts_do_not_grow_with_cases_or_events(client_for, cast, name):
         )
     many = {
         "list": _queries(client, reverse("cases:list")),
-        "dashboard": _queries(client, reverse("core:dashboard")),
+        "dashboard": _queries(client, reverse("home:dashboard")),
         "case": _queries(client, reverse("cases:case", args=[last.pk])),
         "tasks": _queries(client, reverse("cases:tasks")),
     }

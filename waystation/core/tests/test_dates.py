@@ -48,7 +48,7 @@ def test_the_scan_finds_the_forms_with_dates():
     names = {label for label, _name, _field in _date_fields()}
     assert "waystation.evidence.forms.TestimonyForm.interviewed_on" in names
     assert "waystation.evidence.forms.ItemUploadForm.acquired_on" in names
-    assert "waystation.audit.forms.AuditFilterForm.since" in names
+    assert "waystation.home.forms.AuditFilterForm.since" in names
     assert len(names) >= 15
 
 

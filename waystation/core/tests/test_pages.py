@@ -54,7 +54,7 @@ def test_rendered_pages_load_nothing_from_elsewhere(client_for, name):
         "/",
         reverse("accounts:account"),
         reverse("accounts:users"),
-        reverse("audit:events"),
+        reverse("home:audit"),
     ]:
         response = client.get(url)
         page = response.content.decode()

@@ -98,19 +98,19 @@ def test_duress_passphrase_destroys_the_keys_and_looks_like_a_typo(copy_of_insta
 
 def test_panic_button_needs_confirmation_and_a_coordinator(client_for, copy_of_instance):
     lawyer = client_for("lawyer")
-    assert lawyer.get(reverse("core:panic")).status_code == 403
-    assert lawyer.post(reverse("core:panic"), {"confirm": "destroy"}).status_code == 403
+    assert lawyer.get(reverse("home:panic")).status_code == 403
+    assert lawyer.post(reverse("home:panic"), {"confirm": "destroy"}).status_code == 403
     coordinator = client_for("coordinator")
     page = coordinator.get(reverse("accounts:account")).content.decode()
-    assert reverse("core:panic") in page
-    warning = coordinator.get(reverse("core:panic")).content.decode()
+    assert reverse("home:panic") in page
+    warning = coordinator.get(reverse("home:panic")).content.decode()
     assert "unreadable for ever" in warning
-    unconfirmed = coordinator.post(reverse("core:panic"), {})
+    unconfirmed = coordinator.post(reverse("home:panic"), {})
     assert (
         unconfirmed.status_code == 400 and "Nothing was destroyed." in unconfirmed.content.decode()
     )
     assert not KEYRING.sealed
-    done = coordinator.post(reverse("core:panic"), {"confirm": "destroy"})
+    done = coordinator.post(reverse("home:panic"), {"confirm": "destroy"})
     assert KEYRING.sealed
     # The one who pressed it reads that the keys are gone, not that the server just started.
     said = done.content.decode()
@@ -123,7 +123,7 @@ def test_panic_button_needs_confirmation_and_a_coordinator(client_for, copy_of_i
 def test_after_panic_in_russian_the_page_says_so(client_for, copy_of_instance):
     coordinator = client_for("coordinator")
     coordinator.cookies["ws_language"] = "ru"
-    done = coordinator.post(reverse("core:panic"), {"confirm": "destroy"}).content.decode()
+    done = coordinator.post(reverse("home:panic"), {"confirm": "destroy"}).content.decode()
     assert "Ключи уничтожены" in done
 
 

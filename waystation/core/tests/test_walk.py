@@ -21,7 +21,7 @@ from waystation.intake.models import IntakeRequest
 pytestmark = pytest.mark.django_db
 
 ROLES = ["coordinator", "caseworker", "lawyer", "documentation_officer", "screener", "treasurer"]
-NOT_VISITED = {"accounts:logout", "core:panic", "set_language"}
+NOT_VISITED = {"accounts:logout", "home:panic", "set_language"}
 PER_VIEW = 2
 _HREF = re.compile(r'href="([^"#]+)')
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

@@ -45,14 +45,14 @@ def test_queue_orders_by_urgency_then_age_and_only_coordinators_see_it(client_fo
 def test_dashboard_badge_counts_unread_requests(client_for, cast):
     item = _submit()
     _submit()
-    body = client_for("coordinator").get(reverse("core:dashboard")).content.decode()
+    body = client_for("coordinator").get(reverse("home:dashboard")).content.decode()
     assert "Unread requests" in body and ">2</a>" in body
     client_for("coordinator").get(reverse("triage:request", args=[item.pk]))
-    body = client_for("coordinator").get(reverse("core:dashboard")).content.decode()
+    body = client_for("coordinator").get(reverse("home:dashboard")).content.decode()
     assert ">1</a>" in body
     assert (
         "Unread requests"
-        not in client_for("caseworker").get(reverse("core:dashboard")).content.decode()
+        not in client_for("caseworker").get(reverse("home:dashboard")).content.decode()
     )
 
 
@@ -133,4 +133,4 @@ def test_a_declined_request_written_again_comes_back_to_be_answered(client_for, 
     services.requester_reply(request=item, text="Please, one more thing")
     assert str(item.pk) in coordinator.get(queue).content.decode()
     assert str(item.pk) not in coordinator.get(queue + "?queue=declined").content.decode()
-    assert ">1</a>" in coordinator.get(reverse("core:dashboard")).content.decode()
+    assert ">1</a>" in coordinator.get(reverse("home:dashboard")).content.decode()

@@ -113,7 +113,7 @@ def test_coordinators_read_it_grouped_by_organisation(client_for, log):
 def test_the_digest_is_linked_from_the_dashboard_and_the_directory(client_for):
     client = client_for("coordinator")
     link = reverse("outreach:digest")
-    assert link in client.get(reverse("core:dashboard")).content.decode()
+    assert link in client.get(reverse("home:dashboard")).content.decode()
     assert link in client.get(reverse("outreach:directory")).content.decode()
     assert link not in client_for("caseworker").get(reverse("outreach:directory")).content.decode()
 

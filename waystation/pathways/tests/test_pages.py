@@ -51,15 +51,15 @@ def test_who_may_read_the_catalogue(client_for, shipped_catalogue, name):
         reverse("pathways:propose", kwargs={"pathway": "de-asylum"}), {"text": "A correction."}
     )
     assert refused.status_code == (302 if name in READERS else 403)
-    navigation = page(client.get(reverse("core:dashboard")))
+    navigation = page(client.get(reverse("home:dashboard")))
     assert ('href="/pathways/"' in navigation) is (name in READERS)
 
 
 def test_the_menu_lists_pathways_after_the_case_work(client_for):
-    navigation = page(client_for("caseworker").get(reverse("core:dashboard")))
+    navigation = page(client_for("caseworker").get(reverse("home:dashboard")))
     links = re.findall(r'<li><a href="([^"]+)"', navigation)
     assert links[links.index("/cases/tasks/") + 1] == "/pathways/"
-    assert "/pathways/" not in page(client_for("treasurer").get(reverse("core:dashboard")))
+    assert "/pathways/" not in page(client_for("treasurer").get(reverse("home:dashboard")))
 
 
 def test_the_list_shows_every_pathway_and_filters(client_for, shipped_catalogue):

@@ -33,7 +33,7 @@ def screening(case, cast):
 
 def _pages(case):
     return [
-        reverse("core:dashboard"),
+        reverse("home:dashboard"),
         reverse("cases:case", args=[case.pk]),
         reverse("cases:list"),
         reverse("evidence:index"),

@@ -3,11 +3,11 @@ from functools import cache
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .policy import Perm, permissions_of
+from waystation.accounts.policy import Perm, permissions_of
 
 # (label, url name, permission) in the order they appear in the header.
 _ITEMS = [
-    (_("Overview"), "core:dashboard", Perm.DASHBOARD_VIEW),
+    (_("Overview"), "home:dashboard", Perm.DASHBOARD_VIEW),
     (_("Requests"), "triage:queue", Perm.INTAKE_TRIAGE),
     (_("Cases"), "cases:list", Perm.CASES_VIEW),
     (_("My tasks"), "cases:tasks", Perm.CASES_VIEW),
@@ -18,7 +18,7 @@ _ITEMS = [
     (_("Ledger"), "ledger:overview", Perm.LEDGER_VIEW),
     (_("Safety"), "knowledge:index", Perm.KNOWLEDGE_VIEW),
     (_("Team"), "accounts:users", Perm.USERS_MANAGE),
-    (_("Audit log"), "audit:events", Perm.AUDIT_VIEW),
+    (_("Audit log"), "home:audit", Perm.AUDIT_VIEW),
     (_("My account"), "accounts:account", Perm.SIGNED_IN),
 ]
 

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .events import Event
+from waystation.audit.events import Event
 
 
 class AuditFilterForm(forms.Form):

@@ -6,8 +6,7 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from waystation.accounts.policy import Perm, visible
-
-from .models import AuditEvent
+from waystation.audit.models import AuditEvent
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,14 @@ import pytest
 from django.urls import reverse
 
 import waystation
-from waystation.audit.details import BY_EVENT, KEYS
 from waystation.audit.events import Event
 from waystation.audit.services import record
 from waystation.cases import services as case_services
 from waystation.cases.tests.factories import make_case
+from waystation.home.audit_details import BY_EVENT, KEYS
 
 pytestmark = pytest.mark.django_db
-URL = reverse("audit:events")
+URL = reverse("home:audit")
 
 
 def _page(client, **params) -> str:

@@ -5,7 +5,7 @@ from waystation.audit.events import Event
 from waystation.audit.services import record
 
 pytestmark = pytest.mark.django_db
-URL = reverse("audit:events")
+URL = reverse("home:audit")
 
 
 def test_coordinator_filters_by_user_event_object_and_date(client_for, cast):

@@ -12,15 +12,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from babel import Locale, UnknownLocaleError
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from waystation.core.dates import short_date
-
-from .events import Event
-from .models import AuditEvent
+from waystation.accounts.roles import Role
+from waystation.audit.events import Event
+from waystation.audit.models import AuditEvent
+from waystation.cases.services import RevealReason
+from waystation.core.dates import babel_locale, short_date
+from waystation.evidence.models import Recipient
 
 
 @dataclass(frozen=True)
@@ -133,10 +136,6 @@ def _day(value, _names=None) -> str:
 
 
 def _language(value, _names=None) -> str:
-    from babel import Locale, UnknownLocaleError
-
-    from waystation.core.dates import babel_locale
-
     try:
         return Locale.parse(babel_locale()).languages.get(value, value)
     except (ValueError, UnknownLocaleError):
@@ -144,8 +143,6 @@ def _language(value, _names=None) -> str:
 
 
 def _reveal_reasons() -> dict:
-    from waystation.cases.services import RevealReason
-
     return dict(RevealReason.CHOICES)
 
 
@@ -198,14 +195,10 @@ def _screening_steps() -> dict:
 
 
 def _recipients() -> dict:
-    from waystation.evidence.models import Recipient
-
     return dict(Recipient.choices)
 
 
 def _roles() -> dict:
-    from waystation.accounts.roles import Role
-
     return dict(Role.choices)
 
 

@@ -7,10 +7,11 @@ from django.utils.translation import gettext_lazy as _
 from waystation.accounts.policy import Perm, can
 from waystation.accounts.roles import Role
 from waystation.accounts.selectors import team_summary_for
-from waystation.audit.selectors import recent_events_for
 from waystation.cases.selectors import PRESSING_DAYS, my_case_count, pressing_for, tasks_for
 from waystation.intake.selectors import unread_count
 from waystation.outreach.selectors import follow_ups_for
+
+from .selectors import recent_events_for
 
 _ROLE_GUIDANCE = {
     Role.CASEWORKER: _(
