@@ -3,12 +3,13 @@ from django.views.i18n import set_language
 
 from waystation.core import views as core_views
 from waystation.core.access import public
+from waystation.urls_intake import portal
 
 urlpatterns = [
     path("", include("waystation.home.urls")),
     path("accounts/", include("waystation.accounts.urls")),
     path("cases/", include("waystation.cases.urls")),
-    path("intake/", include("waystation.intake.urls")),
+    path("intake/", include(portal)),
     path("requests/", include("waystation.intake.triage_urls")),
     path("outreach/", include("waystation.outreach.urls")),
     path("evidence/", include("waystation.evidence.urls")),

@@ -4,15 +4,13 @@ A visitor who sent a request, or typed its codename, holds the request's id in t
 (the only cookie, ending with the browser session) and nothing else.
 """
 
-from csp.decorators import csp_replace
 from django.conf import settings
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from waystation.core.access import public
+from waystation.core.access import portal_view
 from waystation.core.media import MediaRefused
 
 from . import ratelimit, services
@@ -20,23 +18,6 @@ from .forms import CodenameForm, ReplyForm, RequestForm
 from .models import IntakeRequest
 
 _SESSION_KEY = "intake_request"
-
-# Stricter than the staff pages: no script, no images but our own, nothing to connect to.
-portal_csp = csp_replace(
-    {
-        "default-src": ["'none'"],
-        "script-src": ["'none'"],
-        "connect-src": ["'none'"],
-        "font-src": ["'none'"],
-        "img-src": ["'self'"],
-    }
-)
-
-
-def portal_view(view):
-    """Public, strict CSP, never cached by the browser or a proxy."""
-    return public(portal_csp(never_cache(view)))
-
 
 def _current_request(request) -> IntakeRequest | None:
     request_id = request.session.get(_SESSION_KEY)

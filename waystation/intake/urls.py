@@ -2,8 +2,6 @@
 
 from django.urls import path
 
-from waystation.knowledge import portal as guide
-
 from . import portal
 
 app_name = "intake"
@@ -16,7 +14,6 @@ urlpatterns = [
     path("thread/reply/", portal.reply, name="reply"),
     path("delete/", portal.delete, name="delete"),
     path("sign-out/", portal.sign_out, name="sign_out"),
-    # Public safety pages (waystation.knowledge), readable without a codename.
-    path("guide/", guide.guide, name="guide"),
-    path("guide/<slug:topic>/", guide.guide_page, name="guide_page"),
+    # The public safety guides (knowledge) join these under the same namespace in
+    # waystation/urls_intake.py, so that neither app imports the other.
 ]

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
 
-from waystation.intake.portal import portal_view
+from waystation.core.access import portal_view
 
 from . import selectors
 from .markdown import render_markdown
