@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.core.management.base import CommandError
 
+from waystation.cases.codenames import normalise
 from waystation.cases.models import Case
 
 from . import services
@@ -15,8 +16,6 @@ from .models import AcquiredHow
 
 
 def case_by_codename(codename: str) -> Case:
-    from waystation.cases.codenames import normalise
-
     found = Case.objects.filter(codename=normalise(codename)).first()
     if found is None:
         raise CommandError(f"no case has the codename {codename!r}")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from waystation.accounts.policy import SystemActor
 from waystation.core.keyring import Purpose
 from waystation.core.keys import digests_equal, mac
 
@@ -46,9 +47,19 @@ def _mac(entry_hash: str) -> str:
     return mac(Purpose.CUSTODY_MAC, entry_hash.encode()).hex()
 
 
+def member(actor):
+    """The member behind ``actor``, for a "by whom" column; None for a command's system
+    actor (which the custody entry names in its details instead)."""
+    return None if isinstance(actor, SystemActor) else actor
+
+
 def append(*, item: Item, action: str, actor=None, details: dict | None = None) -> CustodyEntry:
     """Add the next link to ``item``'s chain. The item row is locked, so two writers never
-    take the same place in the chain. Call inside the transaction of the action it records."""
+    take the same place in the chain. Call inside the transaction of the action it records.
+    A command's system actor is named in the details ("by": "system:evidence-ingest")."""
+    details = dict(details or {})
+    if isinstance(actor, SystemActor):
+        details["by"] = str(actor)
     with transaction.atomic():
         Item.objects.select_for_update().filter(pk=item.pk).values_list("pk").get()
         last = item.custody.order_by("-seq").only("seq", "entry_hash").first()
@@ -56,9 +67,9 @@ def append(*, item: Item, action: str, actor=None, details: dict | None = None) 
             item=item,
             seq=(last.seq + 1) if last else 1,
             action=action,
-            actor=actor,
+            actor=member(actor),
             at=timezone.now(),
-            details=details or {},
+            details=details,
             previous_hash=last.entry_hash if last else GENESIS,
         )
         entry.entry_hash = link_hash(entry.previous_hash, entry)

@@ -26,6 +26,8 @@ from django.utils.translation import gettext_lazy as _
 
 from waystation.core.fields import EncryptedTextField
 
+from .telegram import shown
+
 _USER = settings.AUTH_USER_MODEL
 
 
@@ -397,16 +399,12 @@ class ChatMessage(models.Model):
     @property
     def own_text(self) -> str:
         """The message's own text, without the notes at its end (see ``notes_shown``)."""
-        from .telegram import shown
-
         return shown(self.text)[0]
 
     @property
     def notes_shown(self) -> list[str]:
         """What the message carries besides text (forwarded from, a location, a service
         action …) as sentences in the reader's language."""
-        from .telegram import shown
-
         return shown(self.text)[1]
 
 

@@ -5,7 +5,8 @@ from typing import NamedTuple
 
 from django.db.models import Count, Prefetch
 
-from waystation.accounts.policy import Perm, visible
+from waystation.accounts.policy import Perm, can, visible
+from waystation.cases.models import Case
 
 from .models import (
     ChatMessage,
@@ -128,7 +129,4 @@ def item_with_events(item: Item) -> Item:
 def cases_to_document(viewer):
     """The cases a person may attach testimonies and items to, by codename: every case for
     those who document (they see codenames only, never identities), none for anyone else."""
-    from waystation.accounts.policy import can
-    from waystation.cases.models import Case
-
     return Case.objects.all() if can(viewer, Perm.EVIDENCE_EDIT) else Case.objects.none()

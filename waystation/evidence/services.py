@@ -1,7 +1,8 @@
 """Writes for testimonies, events, evidence items, their source and release terms and the
-consent of the person of a case. Each service checks nothing about who may call it (views
-and the command line use the policy first) but records its own audit row, and for an item
-its custody entry, in the same transaction. What may leave is decided in ``gate``."""
+consent of the person of a case. Each service first checks that its ``actor`` may do it
+(``policy.check``: a member's roles, or the grants of a command's system actor), then
+records its own audit row, and for an item its custody entry, in the same transaction.
+What may leave is decided in ``gate``."""
 
 import json
 import uuid
@@ -11,9 +12,12 @@ from typing import BinaryIO
 from django.db import transaction
 from django.utils import timezone
 
+from waystation.accounts import policy
+from waystation.accounts.policy import Perm
 from waystation.audit.events import Event as AuditEvent
 from waystation.audit.services import record
 from waystation.core.blobstore import StoredBlob, blob_store
+from waystation.core.refusals import Refusal
 
 from . import custody, metadata, telegram
 from .models import (
@@ -34,7 +38,7 @@ READ_BYTES = 1 << 20  # what a stream is read in while it is ingested
 CHAT_BATCH = 500  # chat messages encrypted and inserted at a time
 
 
-class EvidenceError(Exception):
+class EvidenceError(Refusal):
     """A refusal with a message for the person; nothing was written."""
 
 
@@ -44,6 +48,7 @@ class EvidenceError(Exception):
 def item_ingest_stream(*, actor, case, source: BinaryIO, original_name: str, **details) -> Item:
     """Ingest a file from an open binary stream (the command line), bit for bit: the bytes
     are encrypted into the blob store and hashed in the same single pass."""
+    policy.check(actor, Perm.EVIDENCE_EDIT)
     writer = blob_store().writer()
     with writer:
         while piece := source.read(READ_BYTES):
@@ -84,6 +89,7 @@ def item_ingest_stored(
 
     ``origin`` and the fields after it: where the item came from and on what terms, which
     decide where it may go (see ``item_set_origin``); not recorded, it goes nowhere."""
+    policy.check(actor, Perm.EVIDENCE_EDIT)
     try:
         terms = _clean_origin(
             case=case,
@@ -130,6 +136,30 @@ def item_ingest_stored(
         raise
 
 
+def items_ingest_received(*, actor, received, **details) -> tuple[list[Item], list[str]]:
+    """Each file of one upload (``core.uploads.received_files``) as an item with the same
+    ``details`` (case, acquisition, source and terms). A file refused (a malformed chat
+    export) does not stop the others: the items made, and a sentence for each file refused,
+    naming it, come back."""
+    policy.check(actor, Perm.EVIDENCE_EDIT)
+    ingested, problems = [], []
+    for file in received:
+        try:
+            ingested.append(
+                item_ingest_stored(
+                    actor=actor,
+                    blob=file.blob,
+                    created=file.created,
+                    original_name=file.display_name,
+                    **details,
+                )
+            )
+            file.keep()
+        except EvidenceError as problem:
+            problems.append(f"“{file.display_name}”: {problem}")
+    return ingested, problems
+
+
 def _forget(blob: StoredBlob, created: bool) -> None:
     """Nothing half-ingested: the blob goes again when this ingest put it there."""
     if created:
@@ -169,7 +199,7 @@ def _item_record(
             acquired_how=acquired_how,
             acquired_from=acquired_from,
             description=description,
-            ingested_by=actor,
+            ingested_by=custody.member(actor),
         )
         for start in range(0, len(chat or ()), CHAT_BATCH):  # never all rows built at once
             ChatMessage.objects.bulk_create(
@@ -287,6 +317,7 @@ def item_set_origin(
     witness (that witness's testimony consent), from an open source (anywhere), from an
     organisation or partner (the kinds and courts its terms name), or not recorded
     (nowhere). Audited with the source kind, never the organisation's name."""
+    policy.check(actor, Perm.EVIDENCE_EDIT)
     fields = _clean_origin(
         case=item.case,
         origin=origin,
@@ -318,13 +349,15 @@ def person_consent_record(
     """The consent of the person of ``case`` for the items that came from him: the kinds of
     recipients, the courts by name; ``withdrawn_on`` withdraws it from that day (then his
     items go to no one). One record per case, changed in place; each change audited."""
+    policy.check(actor, Perm.EVIDENCE_EDIT)
     kinds, names = _clean_kinds(scope, courts)
     if withdrawn_on is not None and withdrawn_on > timezone.localdate():
         raise EvidenceError("the withdrawal date is in the future")
     with transaction.atomic():
         consent, _created = PersonConsent.objects.select_for_update().get_or_create(case=case)
         consent.scope, consent.courts, consent.withdrawn_on = kinds, names, withdrawn_on
-        consent.recorded_on, consent.recorded_by = timezone.localdate(), actor
+        consent.recorded_on = timezone.localdate()
+        consent.recorded_by = custody.member(actor)
         consent.recorded_at = timezone.now()
         consent.save()
         record(
@@ -338,6 +371,7 @@ def person_consent_record(
 
 def item_read(*, actor, item: Item, download: bool = False) -> None:
     """A member opened an item's page (viewed) or took a copy of the file (copied)."""
+    policy.check(actor, Perm.EVIDENCE_VIEW)
     with transaction.atomic():
         custody.append(
             item=item,
@@ -353,6 +387,7 @@ def item_read(*, actor, item: Item, download: bool = False) -> None:
 
 
 def item_set_verification(*, actor, item: Item, status: str, reason: str) -> None:
+    policy.check(actor, Perm.EVIDENCE_EDIT)
     if status not in Verification.values:
         raise EvidenceError("unknown verification status")
     if not reason.strip():
@@ -372,6 +407,7 @@ def item_set_verification(*, actor, item: Item, status: str, reason: str) -> Non
 
 
 def item_link_events(*, actor, item: Item, events) -> None:
+    policy.check(actor, Perm.EVIDENCE_EDIT)
     with transaction.atomic():
         item.events.set(events)
         record(
@@ -409,6 +445,7 @@ def testimony_record(
     events=(),
 ) -> Testimony:
     """``events``: (event, witness role) pairs."""
+    policy.check(actor, Perm.EVIDENCE_EDIT)
     if not statement.strip():
         raise EvidenceError("the statement is empty")
     scope, body = _clean_scope(consent_scope, consent_body)
@@ -433,7 +470,9 @@ def testimony_record(
 
 
 def testimony_read(*, actor, testimony: Testimony) -> None:
-    record(AuditEvent.TESTIMONY_READ, actor=actor, obj=testimony)
+    policy.check(actor, Perm.EVIDENCE_VIEW)
+    with transaction.atomic():
+        record(AuditEvent.TESTIMONY_READ, actor=actor, obj=testimony)
 
 
 def testimony_consent_update(
@@ -441,6 +480,7 @@ def testimony_consent_update(
 ) -> None:
     """Change what the witness consents to; withdrawing keeps the scope on record but allows
     nothing any more."""
+    policy.check(actor, Perm.EVIDENCE_EDIT)
     scope, body = _clean_scope(scope, body)
     with transaction.atomic():
         testimony.consent_scope, testimony.consent_body = scope, body
@@ -463,6 +503,7 @@ def testimony_consent_update(
 
 
 def testimony_link_event(*, actor, testimony: Testimony, event: Event, role: str) -> None:
+    policy.check(actor, Perm.EVIDENCE_EDIT)
     with transaction.atomic():
         TestimonyEvent.objects.update_or_create(
             testimony=testimony, event=event, defaults={"role": role}
@@ -479,6 +520,7 @@ def testimony_link_event(*, actor, testimony: Testimony, event: Event, role: str
 
 
 def event_record(*, actor, **fields) -> Event:
+    policy.check(actor, Perm.EVIDENCE_EDIT)
     date_from, date_to = fields.get("date_from"), fields.get("date_to")
     if date_from and date_to and date_to < date_from:
         raise EvidenceError("the last day is before the first")

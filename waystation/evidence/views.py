@@ -19,7 +19,7 @@ from waystation.accounts.policy import Perm, can, get_for, requires
 from waystation.core.blobstore import blob_store
 from waystation.core.uploads import display_name, received_files, use_encrypting_uploads
 
-from . import selectors, services
+from . import metadata, selectors, services
 from .forms import (
     ConsentForm,
     EventForm,
@@ -101,21 +101,9 @@ def _item_new(request):
             form.add_error(None, _("Choose at least one file."))
         if form.is_valid() and not refusals:
             data = form.cleaned_data
-            ingested, problems = [], []
-            for received in files:
-                try:
-                    ingested.append(
-                        services.item_ingest_stored(
-                            actor=request.user,
-                            blob=received.blob,
-                            created=received.created,
-                            original_name=received.display_name,
-                            **data,
-                        )
-                    )
-                    received.keep()
-                except services.EvidenceError as problem:
-                    problems.append(f"“{received.display_name}”: {problem}")
+            ingested, problems = services.items_ingest_received(
+                actor=request.user, received=files, **data
+            )
             for problem in problems:
                 messages.error(request, problem)
             if ingested:
@@ -151,13 +139,11 @@ def _item_page(
     query = request.GET.get("q", "").strip()
     chat = None
     if item.kind == "chat_export":
-        from .selectors import chat_lines
-
         try:
             page_number = max(1, int(request.GET.get("page", 1)))
         except ValueError:
             page_number = 1
-        lines, total = chat_lines(
+        lines, total = selectors.chat_lines(
             item, query=query, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE
         )
         chat = {
@@ -203,9 +189,7 @@ def _origin_form(request, item, data=None) -> ItemOriginForm:
 
 
 def _metadata_rows(item: Item) -> list:
-    from .metadata import shown
-
-    return shown(item.extracted_metadata)
+    return metadata.shown(item.extracted_metadata)
 
 
 @never_cache

@@ -4,6 +4,7 @@ anyone who may see the case, through ``state_of``."""
 
 from typing import NamedTuple
 
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Max, OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -97,22 +98,20 @@ def record_of(viewer, screening: Screening) -> dict:
 
 def evidence_to_link(viewer, case: Case) -> list[tuple[str, str]]:
     """The case's evidence items and testimonies a screener may link as corroboration, as
-    (value, label): which exist, by kind, date and short id — never their contents."""
+    (value, label): which exist, by kind, date and short id — never their contents. Read
+    through the case's relations: screening imports nothing of evidence (evidence's exit
+    gate asks screening for export clearance, so the dependency goes that way only)."""
     if not can(viewer, Perm.SCREENING_EDIT):
         return []
-    from waystation.evidence.models import Item, Testimony
-
     choices = []
-    for testimony in Testimony.objects.filter(case=case).only("id", "interviewed_on", "language"):
+    for testimony in case.testimonies.only("id", "interviewed_on", "language"):
         label = _("Testimony of %(date)s (%(language)s) · %(id)s") % {
             "date": testimony.interviewed_on.isoformat(),
             "language": testimony.language,
             "id": str(testimony.pk)[:8],
         }
         choices.append((f"testimony:{testimony.pk}", label))
-    for item in (
-        Item.objects.filter(case=case).only("id", "kind", "acquired_on").order_by("ingested_at")
-    ):
+    for item in case.evidence_items.only("id", "kind", "acquired_on").order_by("ingested_at"):
         label = _("%(kind)s acquired %(date)s · %(id)s") % {
             "kind": item.get_kind_display(),
             "date": item.acquired_on.isoformat() if item.acquired_on else "—",
@@ -120,6 +119,21 @@ def evidence_to_link(viewer, case: Case) -> list[tuple[str, str]]:
         }
         choices.append((f"item:{item.pk}", label))
     return choices
+
+
+def corroboration_source(viewer, case: Case, value: str) -> dict:
+    """The item or testimony of ``case`` that a value of ``evidence_to_link`` names, as the
+    keyword ``corroboration_link`` takes ({"item": …} or {"testimony": …}); 404 otherwise."""
+    if not can(viewer, Perm.SCREENING_EDIT):
+        raise Http404
+    kind, _sep, pk = value.partition(":")
+    related = {"item": case.evidence_items, "testimony": case.testimonies}.get(kind)
+    if related is None:
+        raise Http404
+    try:
+        return {kind: related.get(pk=pk)}
+    except (ObjectDoesNotExist, ValidationError, ValueError):
+        raise Http404 from None
 
 
 def _with_last_decision(queryset):

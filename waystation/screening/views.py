@@ -175,13 +175,9 @@ def corroboration(request, pk):
     sources = selectors.evidence_to_link(request.user, case)
 
     def act(case, screening, data):
-        from waystation.evidence.models import Item, Testimony
-
-        kind, _sep, source_pk = data["source"].partition(":")
-        model = Item if kind == "item" else Testimony
-        source = model.objects.get(pk=source_pk, case=case)
+        source = selectors.corroboration_source(request.user, case, data["source"])
         services.corroboration_link(
-            actor=request.user, screening=screening, note=data["note"], **{kind: source}
+            actor=request.user, screening=screening, note=data["note"], **source
         )
 
     return _post(

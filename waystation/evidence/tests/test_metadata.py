@@ -357,7 +357,7 @@ def test_a_picture_over_the_pixel_limit_gives_its_size_and_no_exif(ingest):
 
 
 def test_an_image_file_over_the_size_limit_is_not_parsed(ingest, monkeypatch):
-    monkeypatch.setattr(metadata, "MAX_IMAGE_BYTES", 100)
+    monkeypatch.setattr(metadata.images, "MAX_IMAGE_BYTES", 100)
     assert "not read" in _found(ingest(_image("JPEG", exif=_exif())))["error"]
 
 
@@ -435,11 +435,11 @@ def test_phone_video_codecs_tags_and_place_are_read(ingest):
     ],
 )
 def test_iso6709_places(text, expected):
-    assert metadata._location(text) == expected
+    assert metadata.video._location(text) == expected
 
 
 def test_a_moov_box_too_big_to_read_is_left_out(ingest, monkeypatch):
-    monkeypatch.setattr(metadata, "MAX_MOOV_BYTES", 100)
+    monkeypatch.setattr(metadata.video, "MAX_MOOV_BYTES", 100)
     found = _found(ingest(_phone_mp4()))
     assert "tags" not in found and "gps" not in found
 
@@ -491,13 +491,13 @@ def test_a_damaged_pdf_is_kept(ingest, data):
 
 
 def test_a_parser_that_reads_too_much_is_stopped(ingest, monkeypatch):
-    monkeypatch.setattr(metadata, "READ_BUDGET", 100)
+    monkeypatch.setattr(metadata.common, "READ_BUDGET", 100)
     found = _found(ingest(_pdf(**PDF_INFO)))
     assert list(found) == ["error"] and "needed to read more than" in found["error"]
 
 
 def test_a_parser_that_takes_too_long_is_stopped(ingest, monkeypatch):
-    monkeypatch.setattr(metadata, "TIME_BUDGET", -1.0)
+    monkeypatch.setattr(metadata.common, "TIME_BUDGET", -1.0)
     assert "took longer" in _found(ingest(_wav()))["error"]
 
 
