@@ -79,16 +79,28 @@ def demo_ledger(*, treasurer, approver, cases) -> None:
         ),
         (wallet, general, "800", 20, DonorKind.ANONYMOUS, ""),
     ]
+    given = []
     for account, fund, amount, days, kind, name in donations:
-        services.donation_record(
-            actor=treasurer,
-            account=account,
-            fund=fund,
-            amount=D(amount),
-            date=ago(days),
-            donor_kind=kind,
-            donor_name=name,
+        given.append(
+            services.donation_record(
+                actor=treasurer,
+                account=account,
+                fund=fund,
+                amount=D(amount),
+                date=ago(days),
+                donor_kind=kind,
+                donor_name=name,
+            )
         )
+    # A returning donor, chosen from those recorded: her gifts are counted together.
+    services.donation_record(
+        actor=treasurer,
+        account=iban_eur,
+        fund=general,
+        amount=D("600"),
+        date=ago(15),
+        donor=given[0].donor,
+    )
     services.donation_record(
         actor=treasurer, account=iban_eur, fund=legal, amount=D("750"), date=ago(12), pledge=pledge
     )
@@ -167,6 +179,22 @@ def demo_ledger(*, treasurer, approver, cases) -> None:
         )
         if entry.state == "pending":  # large, or over the day's total: approved long ago
             services.disbursement_approve(actor=approver, entry=entry)
+    # The translation was recorded twice by mistake: the second is reversed on its own date.
+    twice = services.disbursement_record(
+        actor=treasurer,
+        account=card_rub,
+        fund=general,
+        amount=D("4200"),
+        date=ago(25),
+        category=Category.DOCUMENTS,
+        case=newcomer,
+        memo=pgettext("demo", "translation of documents"),
+    )
+    if twice.state == "pending":
+        services.disbursement_approve(actor=approver, entry=twice)
+    services.transaction_reverse(
+        actor=treasurer, entry=twice, reason=pgettext("demo", "recorded twice")
+    )
     # waits for the second approver in the demo: above the KZT threshold
     services.disbursement_record(
         actor=treasurer,

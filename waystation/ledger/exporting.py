@@ -1,6 +1,6 @@
 """The journal written out as one sheet, one posting a row, for the period asked. Cases appear
 by codename only; donors by kind only (never a donor's name); every text cell goes through the
-outreach writer's formula-injection guard."""
+core spreadsheet writer's formula-injection guard."""
 
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy

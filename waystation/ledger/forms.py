@@ -4,8 +4,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import selectors
-from .models import AccountKind, Category, DonorKind, Kind, State
+from waystation.cases.selectors import codename_reference
+
+from . import selectors, services
+from .models import AccountKind, Category, DonorKind, Kind, ReversalDate, State
 from .money import AmountError, check_amount, currency_choices
 
 MEMO_HELP = _(
@@ -44,17 +46,44 @@ class AccountChoice(forms.ModelChoiceField):
         return f"{obj.name} ({obj.currency})"
 
 
-class LedgerForm(forms.Form):
+class DonorChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj} ({obj.get_kind_display()})"
+
+
+class ServiceForm(forms.Form):
+    """The one way a ledger form is recorded: its fields are named as the keyword arguments of
+    its ``service`` (``to_kwargs`` maps any that are not), ``extra`` adds what the page knows
+    (the pledge, the transaction), and ``save`` calls the service as the member who sent it.
+    The view handles GET and POST alike for every such form (``views._submit``)."""
+
+    service = None  # a function of ``ledger.services``, as staticmethod(...)
+
+    def __init__(self, data=None, *args, viewer, extra=None, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.viewer = viewer
+        self.extra = extra or {}
+
+    def to_kwargs(self) -> dict:
+        return dict(self.cleaned_data)
+
+    def save(self, actor):
+        return self.service(actor=actor, **self.to_kwargs(), **self.extra)
+
+
+class LedgerForm(ServiceForm):
     """A form whose amounts are checked against a currency: ``amounts`` maps each amount
     field to the account field whose currency it is in (or a currency field)."""
 
     amounts: dict[str, str] = {}
 
     def __init__(self, *args, viewer, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, viewer=viewer, **kwargs)
         for name, field in self.fields.items():
             if isinstance(field, AccountChoice):
                 field.queryset = selectors.accounts_for(viewer)
+            elif isinstance(field, DonorChoice):
+                field.queryset = selectors.donors_to_choose(viewer)
             elif name == "fund":
                 field.queryset = selectors.funds_for(viewer)
 
@@ -84,12 +113,14 @@ def _memo_field():
     return forms.CharField(label=_("Note"), required=False, max_length=300, help_text=MEMO_HELP)
 
 
-class FundForm(forms.Form):
+class FundForm(ServiceForm):
+    service = staticmethod(services.fund_create)
     name = forms.CharField(label=_("Name"), max_length=100, help_text=_("e.g. Detention support"))
     purpose = forms.CharField(label=_("Purpose"), max_length=300, required=False)
 
 
-class AccountForm(forms.Form):
+class AccountForm(ServiceForm):
+    service = staticmethod(services.account_create)
     name = forms.CharField(
         label=_("Name"),
         max_length=100,
@@ -108,42 +139,51 @@ class AccountForm(forms.Form):
     )
 
 
-class DonationForm(LedgerForm):
-    amounts = {"amount": "account"}
-    account = AccountChoice(label=_("Into account"), queryset=None)
-    fund = _fund_field()
-    amount = AmountField(label=_("Amount"))
-    date = _date_field()
+class DonorForm(LedgerForm):
+    """A donor chosen from those recorded, or a new one described below it."""
+
+    donor = DonorChoice(
+        label=_("Donor"),
+        queryset=None,
+        required=False,
+        empty_label=_("A new donor (below)"),
+        help_text=_("Someone who gave before: their donations are then counted together."),
+    )
     donor_kind = forms.ChoiceField(
-        label=_("Donor"), choices=DonorKind.choices, initial=DonorKind.ANONYMOUS
+        label=_("New donor"), choices=DonorKind.choices, initial=DonorKind.ANONYMOUS
     )
     donor_name = forms.CharField(
-        label=_("Donor's name or pseudonym"),
+        label=_("New donor's name or pseudonym"),
         required=False,
         max_length=200,
         help_text=_("Stored encrypted. Leave empty for an anonymous donor."),
     )
-    memo = _memo_field()
 
     def clean(self):
         data = super().clean()
         if (
-            data.get("donor_kind") in (DonorKind.NAMED, DonorKind.PSEUDONYM)
+            data.get("donor") is None
+            and data.get("donor_kind") in (DonorKind.NAMED, DonorKind.PSEUDONYM)
             and not (data.get("donor_name") or "").strip()
         ):
             self.add_error("donor_name", _("Enter the name or pseudonym, or choose anonymous."))
         return data
 
 
-class PledgeForm(LedgerForm):
+class DonationForm(DonorForm):
+    service = staticmethod(services.donation_record)
+    amounts = {"amount": "account"}
+    account = AccountChoice(label=_("Into account"), queryset=None)
+    fund = _fund_field()
+    amount = AmountField(label=_("Amount"))
+    date = _date_field()
+    memo = _memo_field()
+    field_order = ["account", "fund", "amount", "date", "donor", "donor_kind", "donor_name"]
+
+
+class PledgeForm(DonorForm):
+    service = staticmethod(services.pledge_create)
     amounts = {"amount": "currency"}
-    donor_kind = forms.ChoiceField(label=_("Donor"), choices=DonorKind.choices)
-    donor_name = forms.CharField(
-        label=_("Donor's name or pseudonym"),
-        required=False,
-        max_length=200,
-        help_text=_("Stored encrypted. Leave empty for an anonymous donor."),
-    )
     fund = _fund_field()
     currency = forms.ChoiceField(label=_("Currency"), choices=currency_choices)
     amount = AmountField(label=_("Amount promised"))
@@ -151,6 +191,9 @@ class PledgeForm(LedgerForm):
 
 
 class FulfilForm(LedgerForm):
+    """Money towards a pledge: its fund and donor come with it (``extra``)."""
+
+    service = staticmethod(services.donation_record)
     amounts = {"amount": "account"}
     account = AccountChoice(label=_("Into account"), queryset=None)
     amount = AmountField(label=_("Amount received"))
@@ -158,6 +201,7 @@ class FulfilForm(LedgerForm):
 
 
 class DisbursementForm(LedgerForm):
+    service = staticmethod(services.disbursement_record)
     amounts = {"amount": "account"}
     account = AccountChoice(label=_("From account"), queryset=None)
     fund = _fund_field()
@@ -173,18 +217,22 @@ class DisbursementForm(LedgerForm):
     memo = _memo_field()
 
     def clean_codename(self):
-        from waystation.cases.models import Case
-
-        codename = self.cleaned_data["codename"].strip().lower()
+        codename = self.cleaned_data["codename"].strip()
         if not codename:
             return None
-        case = Case.objects.filter(codename__iexact=codename).only("pk", "codename").first()
+        case = codename_reference(codename)
         if case is None:
             raise forms.ValidationError(_("No case has this codename."))
         return case
 
+    def to_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["case"] = data.pop("codename")
+        return data
+
 
 class TransferForm(LedgerForm):
+    service = staticmethod(services.transfer_record)
     amounts = {"amount": "source"}
     source = AccountChoice(label=_("From account"), queryset=None)
     target = AccountChoice(label=_("To account"), queryset=None)
@@ -195,6 +243,7 @@ class TransferForm(LedgerForm):
 
 
 class ExchangeForm(LedgerForm):
+    service = staticmethod(services.exchange_record)
     amounts = {"sold": "source", "bought": "target"}
     source = AccountChoice(label=_("From account"), queryset=None)
     sold = AmountField(label=_("Amount sold"))
@@ -208,6 +257,7 @@ class ExchangeForm(LedgerForm):
 
 
 class CashCountForm(LedgerForm):
+    service = staticmethod(services.cash_count_record)
     amounts = {"counted": "account"}
     account = AccountChoice(label=_("Account counted"), queryset=None)
     counted = AmountField(label=_("Amount counted"))
@@ -216,7 +266,8 @@ class CashCountForm(LedgerForm):
     memo = _memo_field()
 
 
-class RateForm(forms.Form):
+class RateForm(ServiceForm):
+    service = staticmethod(services.rate_set)
     currency = forms.ChoiceField(label=_("One unit of"), choices=currency_choices)
     quote = forms.ChoiceField(label=_("is worth, in"), choices=currency_choices)
     rate = forms.DecimalField(label=_("Rate"), max_digits=24, decimal_places=10, min_value=0)
@@ -229,6 +280,30 @@ class RateForm(forms.Form):
         if data.get("currency") and data.get("currency") == data.get("quote"):
             self.add_error("quote", _("Choose two different currencies."))
         return data
+
+
+class ReverseForm(ServiceForm):
+    """Reverse the transaction given in ``extra`` (as ``entry``)."""
+
+    service = staticmethod(services.transaction_reverse)
+    reason = forms.CharField(
+        label=_("Why is it reversed?"),
+        max_length=300,
+        help_text=_(
+            "Seen by everyone who reads the ledger, e.g. “recorded twice” or “wrong account”. "
+            "Never the name, address or documents of the person helped."
+        ),
+    )
+    when = forms.ChoiceField(
+        label=_("Date of the reversal"),
+        choices=ReversalDate.choices,
+        initial=ReversalDate.SAME,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "If a cash count of the account was recorded on or after the original's date, that "
+            "period is closed and the reversal is dated today."
+        ),
+    )
 
 
 class PeriodForm(forms.Form):

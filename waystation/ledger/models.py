@@ -137,17 +137,28 @@ class Kind(models.TextChoices):
     TRANSFER = "transfer", _("Transfer")
     EXCHANGE = "exchange", _("Currency exchange")
     CASH_COUNT = "cash_count", _("Cash count")
+    REVERSAL = "reversal", _("Reversal")
 
 
 class State(models.TextChoices):
     POSTED = "posted", _("Posted")
     PENDING = "pending", _("Waiting for a second approver")
     REJECTED = "rejected", _("Rejected")
+    # Taken back by the person who recorded it while it waited: never in any balance, kept in
+    # the history.
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class ReversalDate(models.TextChoices):
+    """When a reversal is dated (not stored: the reversal's date is)."""
+
+    SAME = "same", _("On the original's date, so both fall in the same period")
+    TODAY = "today", _("Today")
 
 
 class Transaction(models.Model):
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
-    state = models.CharField(_("state"), max_length=8, choices=State.choices)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices)
     date = models.DateField(_("date"))
     # The headline figure shown in lists: what was given, paid, moved, sold or found.
     amount = amount_field(_("amount"))
@@ -176,6 +187,17 @@ class Transaction(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    # A reversal: the transaction it undoes, with opposite postings, and why. The original stays
+    # as it was; it shows "reversed by" through ``reversals``.
+    reverses = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversals",
+        verbose_name=_("reverses"),
+    )
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["-date", "-pk"]

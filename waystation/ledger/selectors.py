@@ -7,14 +7,28 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q
 from django.db.models.functions import TruncMonth
 
-from waystation.accounts.policy import Perm, visible
+from waystation.accounts.policy import Perm, can, get_for, visible
 
-from .models import Account, Book, Category, Fund, Kind, Pledge, Posting, Rate, State, Transaction
+from .models import (
+    Account,
+    Book,
+    Category,
+    Donor,
+    DonorKind,
+    Fund,
+    Kind,
+    Pledge,
+    Posting,
+    Rate,
+    Receipt,
+    State,
+    Transaction,
+)
 from .money import quantum
-from .sums import as_money, minor_total
+from .sums import as_money, minor_total, money_sum
 
 
 def _postings(viewer):
@@ -59,8 +73,6 @@ def pledges_for(viewer):
 
 
 def pledge_received(pledge) -> Decimal:
-    from .sums import money_sum
-
     return money_sum(pledge.donations.filter(state=State.POSTED))
 
 
@@ -106,29 +118,38 @@ class Total:
     missing: list  # currencies without a rate to ``currency``
 
 
+def _converter(viewer, currency: str):
+    """A function giving, for a currency, (factor to ``currency``, the entered rates used) or
+    None: either direction of a pair, or through one other currency (KZT → EUR → RUB)."""
+    rates: dict[tuple[str, str], tuple[Decimal, Rate]] = {}
+    for rate in rates_for(viewer):
+        rates[(rate.currency, rate.quote)] = (rate.rate, rate)
+        rates[(rate.quote, rate.currency)] = (Decimal(1) / rate.rate, rate)
+
+    def rate_to(code: str):
+        if code == currency:
+            return Decimal(1), []
+        if (code, currency) in rates:
+            factor, entered = rates[(code, currency)]
+            return factor, [entered]
+        for (first, middle), (step, entered) in sorted(rates.items(), key=lambda i: i[0]):
+            if first == code and (middle, currency) in rates:
+                factor, second = rates[(middle, currency)]
+                return step * factor, [entered, second]
+        return None
+
+    return rate_to
+
+
 def total_in(viewer, currency: str, per_currency: list[tuple[str, Decimal]]) -> Total:
     """The balances summed in ``currency`` at the rates the treasurer entered (either
     direction of a pair, or through one other currency: KZT → EUR → RUB); currencies with no
     such rate are listed, not guessed."""
-    rates: dict[tuple[str, str], Decimal] = {}
-    for rate in rates_for(viewer):
-        rates[(rate.currency, rate.quote)] = rate.rate
-        rates[(rate.quote, rate.currency)] = Decimal(1) / rate.rate
-
-    def rate_to(code: str) -> Decimal | None:
-        if (code, currency) in rates:
-            return rates[(code, currency)]
-        for (first, middle), step in sorted(rates.items()):
-            if first == code and (middle, currency) in rates:
-                return step * rates[(middle, currency)]
-        return None
-
+    rate_to = _converter(viewer, currency)
     amount, missing = Decimal(0), []
     for code, balance in per_currency:
-        if code == currency:
-            amount += balance
-        elif (found := rate_to(code)) is not None:
-            amount += balance * found
+        if (found := rate_to(code)) is not None:
+            amount += balance * found[0]
         elif balance:
             missing.append(code)
     return Total(currency, amount.quantize(quantum(currency)), missing)
@@ -167,6 +188,65 @@ def monthly(viewer, *, currency: str, since=None, until=None) -> list[MonthRow]:
     return [months[m] for m in sorted(months)]
 
 
+@dataclass
+class ConvertedMonth:
+    month: date
+    income: Decimal | None  # None: a currency of the month has no rate (``missing``)
+    spent: Decimal | None
+    currencies: list  # the currencies the month's figures come from
+    missing: list  # those with no rate to the report's currency
+
+
+@dataclass
+class Converted:
+    currency: str
+    months: list  # ConvertedMonth
+    rates: list  # (currency, factor to the report's currency, [Rate entered, …])
+
+
+def monthly_converted(viewer, *, currency: str, since=None, until=None) -> Converted:
+    """Donations and spending per month in every currency, each converted to ``currency`` at
+    the rates the treasurer entered, stating the rates used. A month with a currency that has
+    no rate shows no total and says which currency lacks one: a total without it would be
+    wrong, not approximate."""
+    rows = (
+        _period(_postings(viewer), since, until)
+        .filter(book__in=[Book.INCOME, Book.EXPENSE])
+        .annotate(month=TruncMonth("date"))
+        .values("month", "currency", "book")
+        .annotate(total=minor_total())
+        .order_by()
+    )
+    per_month: dict[date, dict[tuple[str, str], Decimal]] = defaultdict(dict)
+    for row in rows:
+        month = row["month"]
+        month = month.date() if hasattr(month, "date") and callable(month.date) else month
+        per_month[month][(row["currency"], row["book"])] = as_money(row["total"])
+    rate_to = _converter(viewer, currency)
+    used: dict[str, tuple] = {}
+    result = Converted(currency, [], [])
+    places = quantum(currency)
+    for month in sorted(per_month):
+        figures = per_month[month]
+        codes = sorted({code for code, _book in figures})
+        missing = [code for code in codes if rate_to(code) is None]
+        income = spent = None
+        if not missing:
+            income, spent = Decimal(0), Decimal(0)
+            for (code, book), total in figures.items():
+                factor, entered = rate_to(code)
+                if code != currency:
+                    used[code] = (code, factor.quantize(Decimal("1e-10")), entered)
+                if book == Book.INCOME:
+                    income -= total * factor
+                else:
+                    spent += total * factor
+            income, spent = income.quantize(places), spent.quantize(places)
+        result.months.append(ConvertedMonth(month, income, spent, codes, missing))
+    result.rates = [used[code] for code in sorted(used)]
+    return result
+
+
 def category_totals(months: list[MonthRow]) -> list[tuple[str, str, Decimal]]:
     totals = defaultdict(Decimal)
     for month in months:
@@ -177,24 +257,23 @@ def category_totals(months: list[MonthRow]) -> list[tuple[str, str, Decimal]]:
 
 def spending_per_case(viewer, *, since=None, until=None) -> list[tuple[str, str, Decimal, int]]:
     """(codename, currency, total, disbursements): the case is only ever named by codename.
-    Posted disbursements for a case, from their headline amount (the expense leg's)."""
-    from waystation.cases.models import Case
-
+    What was spent for a case in the period, from the expense postings: a disbursement and
+    its reversal each count on their own date, so a reversed payment nets to nothing once
+    both fall in the period. ``disbursements`` counts the payments, not their reversals."""
     rows = (
-        _period(transactions_for(viewer), since, until)
-        .filter(kind=Kind.DISBURSEMENT, state=State.POSTED, case__isnull=False)
-        .values("case", "currency")
-        .annotate(total=minor_total(), count=Count("pk"))
-        .order_by("case", "currency")
+        _period(_postings(viewer), since, until)
+        .filter(book=Book.EXPENSE, transaction__case__isnull=False)
+        .values("transaction__case__codename", "currency")
+        .annotate(
+            total=minor_total(),
+            count=Count("transaction", filter=Q(transaction__kind=Kind.DISBURSEMENT)),
+        )
+        .order_by("transaction__case__codename", "currency")
     )
-    rows = list(rows)
-    codenames = dict(
-        Case.objects.filter(pk__in={row["case"] for row in rows}).values_list("pk", "codename")
-    )
-    return sorted(
-        (codenames[row["case"]], row["currency"], as_money(row["total"]), row["count"])
+    return [
+        (row["transaction__case__codename"], row["currency"], as_money(row["total"]), row["count"])
         for row in rows
-    )
+    ]
 
 
 def currencies_in_use(viewer) -> list[str]:
@@ -203,9 +282,121 @@ def currencies_in_use(viewer) -> list[str]:
 
 
 def journal(viewer, *, since=None, until=None, kind: str = "", state: str = ""):
+    """The transactions of the period, newest first. Withdrawn ones are left out unless asked
+    for by their state: they never counted, yet stay in the history."""
     rows = _period(transactions_for(viewer), since, until)
     if kind in Kind.values:
         rows = rows.filter(kind=kind)
     if state in State.values:
         rows = rows.filter(state=state)
+    else:
+        rows = rows.exclude(state=State.WITHDRAWN)
     return rows.select_related("fund", "case").order_by("-date", "-pk")
+
+
+# --- one transaction ---------------------------------------------------------------------------
+
+
+def transaction_for(viewer, pk) -> Transaction:
+    """One transaction, or 404 for one that does not exist or the viewer may not read."""
+    queryset = Transaction.objects.select_related(
+        "fund", "case", "donor", "created_by", "decided_by", "reverses"
+    )
+    return get_for(viewer, queryset, pk, Perm.LEDGER_VIEW)
+
+
+def reversals_of(entry: Transaction):
+    """The reversals of ``entry`` (at most one live; rejected or withdrawn ones stay listed)."""
+    return entry.reversals.order_by("pk")
+
+
+def may_reverse(viewer, entry: Transaction) -> bool:
+    """Whether the page offers the reversal: a posted transaction that is no reversal itself and
+    has none posted or waiting, to a member who records."""
+    return (
+        can(viewer, Perm.LEDGER_RECORD)
+        and entry.state == State.POSTED
+        and entry.kind != Kind.REVERSAL
+        and not entry.reversals.filter(state__in=[State.POSTED, State.PENDING]).exists()
+    )
+
+
+def may_withdraw(viewer, entry: Transaction) -> bool:
+    return (
+        can(viewer, Perm.LEDGER_RECORD)
+        and entry.state == State.PENDING
+        and entry.created_by_id == viewer.pk
+    )
+
+
+def receipt_for(viewer, pk) -> Receipt:
+    return get_for(viewer, Receipt.objects.all(), pk, Perm.LEDGER_VIEW)
+
+
+_EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+
+
+def receipt_download_name(receipt: Receipt) -> str:
+    """``receipt-<id>`` and the extension of its type: the uploaded name is never kept."""
+    return f"receipt-{receipt.pk}{_EXTENSIONS.get(receipt.media_type, '')}"
+
+
+# --- donors ------------------------------------------------------------------------------------
+
+
+def donors_to_choose(viewer):
+    """The donors a member recording a donation may choose, named or by pseudonym (an anonymous
+    gift is never linked to another). Donor names are for those who record donations."""
+    return (
+        visible(viewer, Donor.objects.all(), Perm.LEDGER_RECORD)
+        .exclude(kind=DonorKind.ANONYMOUS)
+        .order_by("created_at", "pk")
+    )
+
+
+@dataclass
+class DonorTotal:
+    donor: Donor
+    donations: int
+    totals: list  # (currency, amount)
+    first: date
+    last: date
+
+    @property
+    def returning(self) -> bool:
+        return self.donations > 1
+
+
+def donations_per_donor(viewer) -> list[DonorTotal]:
+    """Posted donations per named or pseudonymous donor, reversed ones left out, with the total
+    in each currency; a returning donor gave more than once. For those who record donations
+    (``LEDGER_RECORD``): they choose these donors by name anyway; coordinators, who only read
+    the ledger, see the donations but not this list of people."""
+    if not can(viewer, Perm.LEDGER_RECORD):
+        return []
+    reversed_ = Transaction.objects.filter(
+        reverses=OuterRef("pk"), state__in=[State.POSTED, State.PENDING]
+    )
+    donations = (
+        visible(viewer, Transaction.objects.all(), Perm.LEDGER_RECORD)
+        .filter(kind=Kind.DONATION, state=State.POSTED, donor__isnull=False)
+        .exclude(donor__kind=DonorKind.ANONYMOUS)
+        .exclude(Exists(reversed_))
+    )
+    per_donor: dict = {}
+    grouped = (
+        donations.values("donor", "currency")
+        .annotate(total=minor_total(), count=Count("pk"), first=Min("date"), last=Max("date"))
+        .order_by("donor", "currency")
+    )
+    for row in grouped:
+        item = per_donor.setdefault(row["donor"], [0, [], row["first"], row["last"]])
+        item[0] += row["count"]
+        item[1].append((row["currency"], as_money(row["total"])))
+        item[2], item[3] = min(item[2], row["first"]), max(item[3], row["last"])
+    donors = {donor.pk: donor for donor in Donor.objects.filter(pk__in=per_donor)}
+    result = [
+        DonorTotal(donors[pk], count, totals, first, last)
+        for pk, (count, totals, first, last) in per_donor.items()
+    ]
+    return sorted(result, key=lambda item: (-item.donations, -item.last.toordinal()))

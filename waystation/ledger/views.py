@@ -16,7 +16,8 @@ from waystation.accounts.policy import Perm, can, get_for, requires
 from waystation.core.spreadsheets.writing import CONTENT_TYPES
 from waystation.core.uploads import received_files, use_encrypting_uploads
 
-from . import charts, selectors, services
+from . import approval, charts, selectors, services
+from .books import LedgerError
 from .forms import (
     AccountForm,
     CashCountForm,
@@ -30,9 +31,10 @@ from .forms import (
     PledgeForm,
     RateForm,
     ReportForm,
+    ReverseForm,
     TransferForm,
 )
-from .models import Pledge, Receipt, State, Transaction
+from .models import Pledge, State
 from .money import is_currency
 from .templatetags.ledger import money
 
@@ -107,12 +109,15 @@ def _entry_page(request, entry, status=200):
             "entry": entry,
             "postings": entry.postings.select_related("account", "fund").order_by("pk"),
             "receipts": entry.receipts.all(),
+            "reversals": selectors.reversals_of(entry),
             "may_record": can(request.user, Perm.LEDGER_RECORD),
             "may_decide": (
                 entry.state == State.PENDING
                 and can(request.user, Perm.LEDGER_APPROVE)
                 and entry.created_by_id != request.user.pk
             ),
+            "may_reverse": selectors.may_reverse(request.user, entry),
+            "may_withdraw": selectors.may_withdraw(request.user, entry),
             "receipt_max_mb": RECEIPT_MAX_MB,
         },
         status=status,
@@ -120,8 +125,7 @@ def _entry_page(request, entry, status=200):
 
 
 def _entry(request, pk):
-    queryset = Transaction.objects.select_related("fund", "case", "donor", "created_by")
-    return get_for(request.user, queryset, pk, Perm.LEDGER_VIEW)
+    return selectors.transaction_for(request.user, pk)
 
 
 @requires(Perm.LEDGER_VIEW)
@@ -140,8 +144,23 @@ def decide(request, pk):
         elif request.POST.get("decision") == "reject":
             services.disbursement_reject(actor=request.user, entry=entry)
             messages.success(request, _("Rejected: the disbursement stays out of the balances."))
-    except services.LedgerError as error:
+    except LedgerError as error:
         messages.error(request, str(error))
+    return redirect("ledger:transaction", pk=entry.pk)
+
+
+@require_POST
+@requires(Perm.LEDGER_RECORD)
+def withdraw(request, pk):
+    entry = _entry(request, pk)
+    try:
+        services.disbursement_withdraw(actor=request.user, entry=entry)
+    except LedgerError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, _("Withdrawn: it will not be paid, and it stays in the history.")
+        )
     return redirect("ledger:transaction", pk=entry.pk)
 
 
@@ -163,21 +182,17 @@ def _receipt_add(request, pk):
         messages.error(request, refusal)
     if not files and not refusals:
         messages.error(request, _("Choose a file."))
-    for received in files:
-        services.receipt_add(actor=request.user, entry=entry, received=received)
-        received.keep()
-    if files:
+    if services.receipts_add(actor=request.user, entry=entry, files=files):
         messages.success(request, _("Receipt stored, encrypted."))
     return redirect("ledger:transaction", pk=entry.pk)
 
 
 @requires(Perm.LEDGER_VIEW)
 def receipt(request, pk):
-    item = get_for(request.user, Receipt.objects.all(), pk, Perm.LEDGER_VIEW)
+    item = selectors.receipt_for(request.user, pk)
     chunks = services.receipt_open(actor=request.user, receipt=item)
     response = StreamingHttpResponse(chunks, content_type=item.media_type)
-    extension = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
-    name = f"receipt-{item.pk}{extension.get(item.media_type, '')}"
+    name = selectors.receipt_download_name(item)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
@@ -189,14 +204,14 @@ def receipt(request, pk):
 def _held_message(entry) -> str:
     """Why a payment just recorded waits, as it is: a payment of 20,000 KZT is not "above the
     threshold" of 250,000 KZT; what the same person paid in the last 24 hours together is."""
-    if services.held_for(entry) == services.HeldFor.DAY_TOTAL:
+    if approval.held_for(entry) == approval.HeldFor.DAY_TOTAL:
         return _(
             "Recorded, waiting for a second approver: together with what you paid out alone in "
             "the last 24 hours, %(total)s, it goes above the threshold of %(threshold)s. It is "
             "not in the balances until someone else approves it."
         ) % {
-            "total": money(services.paid_in_a_day_with(entry), entry.currency),
-            "threshold": money(services.threshold_of(entry.currency), entry.currency),
+            "total": money(approval.paid_in_a_day_with(entry), entry.currency),
+            "threshold": money(approval.threshold_of(entry.currency), entry.currency),
         }
     return _(
         "Recorded, waiting for a second approver: above the threshold, it is not in the "
@@ -204,20 +219,34 @@ def _held_message(entry) -> str:
     )
 
 
-def _record(request, form_class, write, title, *, initial=None, intro=""):
-    """A form page that calls ``write(cleaned_data)``; errors keep everything typed."""
-    form = form_class(request.POST or None, viewer=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            entry = write(form.cleaned_data)
-        except services.LedgerError as error:
-            form.add_error(None, str(error))
-        else:
-            if entry.state == State.PENDING:
-                messages.warning(request, _held_message(entry))
-            else:
-                messages.success(request, _("Recorded."))
-            return redirect("ledger:transaction", pk=entry.pk)
+def _submit(request, form):
+    """The one way a ledger form is recorded: on a valid POST, the form's service is called as
+    the member; a refusal becomes an error on the form, which keeps everything typed. Returns
+    what the service wrote, or None (GET, invalid, refused)."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        return form.save(request.user)
+    except LedgerError as error:
+        form.add_error(None, str(error))
+        return None
+
+
+def _recorded_message(request, entry) -> None:
+    if entry.state == State.PENDING:
+        messages.warning(request, _held_message(entry))
+    else:
+        messages.success(request, _("Recorded."))
+
+
+def _record(request, form_class, title, *, intro="", extra=None, done=_recorded_message):
+    """A page with one ledger form: GET shows it, POST records it through its service and
+    goes to the transaction written; errors keep everything typed."""
+    form = form_class(request.POST or None, viewer=request.user, extra=extra)
+    entry = _submit(request, form)
+    if entry is not None:
+        done(request, entry)
+        return redirect("ledger:transaction", pk=entry.pk)
     return render(
         request,
         "ledger/record.html",
@@ -228,35 +257,11 @@ def _record(request, form_class, write, title, *, initial=None, intro=""):
 
 @requires(Perm.LEDGER_RECORD)
 def donation_new(request):
-    def write(data):
-        return services.donation_record(
-            actor=request.user,
-            account=data["account"],
-            fund=data["fund"],
-            amount=data["amount"],
-            date=data["date"],
-            donor_kind=data["donor_kind"],
-            donor_name=data["donor_name"],
-            memo=data["memo"],
-        )
-
-    return _record(request, DonationForm, write, _("Record a donation"))
+    return _record(request, DonationForm, _("Record a donation"))
 
 
 @requires(Perm.LEDGER_RECORD)
 def disbursement_new(request):
-    def write(data):
-        return services.disbursement_record(
-            actor=request.user,
-            account=data["account"],
-            fund=data["fund"],
-            amount=data["amount"],
-            date=data["date"],
-            category=data["category"],
-            case=data["codename"],
-            memo=data["memo"],
-        )
-
     thresholds = ", ".join(
         f"{code} {amount}" for code, amount in sorted(settings.LEDGER_APPROVAL_THRESHOLDS.items())
     )
@@ -264,59 +269,49 @@ def disbursement_new(request):
         "Above these amounts a disbursement waits for a second approver: %(thresholds)s; in "
         "any other currency, every disbursement does."
     ) % {"thresholds": thresholds}
-    return _record(request, DisbursementForm, write, _("Record a disbursement"), intro=intro)
+    return _record(request, DisbursementForm, _("Record a disbursement"), intro=intro)
 
 
 @requires(Perm.LEDGER_RECORD)
 def transfer_new(request):
-    def write(data):
-        return services.transfer_record(
-            actor=request.user,
-            source=data["source"],
-            target=data["target"],
-            fund=data["fund"],
-            amount=data["amount"],
-            date=data["date"],
-            memo=data["memo"],
-        )
-
-    return _record(request, TransferForm, write, _("Record a transfer between accounts"))
+    return _record(request, TransferForm, _("Record a transfer between accounts"))
 
 
 @requires(Perm.LEDGER_RECORD)
 def exchange_new(request):
-    def write(data):
-        return services.exchange_record(
-            actor=request.user,
-            source=data["source"],
-            target=data["target"],
-            fund=data["fund"],
-            sold=data["sold"],
-            bought=data["bought"],
-            date=data["date"],
-            memo=data["memo"],
-        )
-
-    return _record(request, ExchangeForm, write, _("Record a currency exchange"))
+    return _record(request, ExchangeForm, _("Record a currency exchange"))
 
 
 @requires(Perm.LEDGER_RECORD)
 def cash_count_new(request):
-    def write(data):
-        return services.cash_count_record(
-            actor=request.user,
-            account=data["account"],
-            fund=data["fund"],
-            counted=data["counted"],
-            date=data["date"],
-            memo=data["memo"],
-        )
-
     intro = _(
         "Count the cash and enter what you counted. The difference from the books is recorded "
         "against the cash-difference account, for the fund you choose."
     )
-    return _record(request, CashCountForm, write, _("Count cash"), intro=intro)
+    return _record(request, CashCountForm, _("Count cash"), intro=intro)
+
+
+@requires(Perm.LEDGER_RECORD)
+def reversal_new(request, pk):
+    entry = _entry(request, pk)
+
+    def done(request, reversal):
+        if reversal.state == State.PENDING:
+            messages.warning(request, _held_message(reversal))
+        elif reversal.date != entry.date:
+            messages.success(request, _("Reversed, dated today."))
+        else:
+            messages.success(request, _("Reversed, on the original's date."))
+
+    intro = _(
+        "Reversing records a new transaction with the opposite postings, linked to this one. "
+        "Nothing is deleted: both stay in the journal and in every report."
+    )
+    title = _("Reverse %(kind)s #%(number)s") % {
+        "kind": entry.get_kind_display(),
+        "number": entry.pk,
+    }
+    return _record(request, ReverseForm, title, intro=intro, extra={"entry": entry}, done=done)
 
 
 # --- pledges -----------------------------------------------------------------------------------
@@ -331,23 +326,9 @@ def pledges(request):
     form = None
     if can(request.user, Perm.LEDGER_RECORD):
         form = PledgeForm(request.POST or None, viewer=request.user)
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.pledge_create(
-                    actor=request.user,
-                    donor_kind=data["donor_kind"],
-                    donor_name=data["donor_name"],
-                    fund=data["fund"],
-                    currency=data["currency"],
-                    amount=data["amount"],
-                    due_on=data["due_on"],
-                )
-            except services.LedgerError as error:
-                form.add_error(None, str(error))
-            else:
-                messages.success(request, _("Pledge recorded."))
-                return redirect("ledger:pledges")
+        if _submit(request, form) is not None:
+            messages.success(request, _("Pledge recorded."))
+            return redirect("ledger:pledges")
     elif request.method == "POST":
         raise PermissionDenied
     return render(request, "ledger/pledges.html", {"page": page, "rows": rows, "form": form})
@@ -356,23 +337,21 @@ def pledges(request):
 @requires(Perm.LEDGER_RECORD)
 def pledge_fulfil(request, pk):
     pledge = get_for(request.user, Pledge.objects.select_related("fund"), pk, Perm.LEDGER_VIEW)
-
-    def write(data):
-        return services.donation_record(
-            actor=request.user,
-            account=data["account"],
-            fund=pledge.fund,
-            amount=data["amount"],
-            date=data["date"],
-            pledge=pledge,
-        )
-
     intro = _("Money received towards the pledge of %(amount)s %(currency)s to %(fund)s.") % {
         "amount": pledge.amount,
         "currency": pledge.currency,
         "fund": pledge.fund.name,
     }
-    return _record(request, FulfilForm, write, _("Pledge fulfilled"), intro=intro)
+    extra = {"pledge": pledge, "fund": pledge.fund}
+    return _record(request, FulfilForm, _("Pledge fulfilled"), intro=intro, extra=extra)
+
+
+@requires(Perm.LEDGER_RECORD)
+def donors(request):
+    page = Paginator(selectors.donations_per_donor(request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "ledger/donors.html", {"page": page})
 
 
 # --- set-up ------------------------------------------------------------------------------------
@@ -383,20 +362,16 @@ def setup(request):
     fund_form = account_form = None
     if can(request.user, Perm.LEDGER_RECORD):
         which = request.POST.get("form")
-        fund_form = FundForm(request.POST if which == "fund" else None, prefix="fund")
-        account_form = AccountForm(request.POST if which == "account" else None, prefix="account")
+        fund_form = FundForm(
+            request.POST if which == "fund" else None, viewer=request.user, prefix="fund"
+        )
+        account_form = AccountForm(
+            request.POST if which == "account" else None, viewer=request.user, prefix="account"
+        )
         bound = {"fund": fund_form, "account": account_form}.get(which)
-        if request.method == "POST" and bound is not None and bound.is_valid():
-            try:
-                if which == "fund":
-                    services.fund_create(actor=request.user, **bound.cleaned_data)
-                else:
-                    services.account_create(actor=request.user, **bound.cleaned_data)
-            except services.LedgerError as error:
-                bound.add_error(None, str(error))
-            else:
-                messages.success(request, _("Saved."))
-                return redirect("ledger:setup")
+        if bound is not None and _submit(request, bound) is not None:
+            messages.success(request, _("Saved."))
+            return redirect("ledger:setup")
     elif request.method == "POST":
         raise PermissionDenied
     return render(
@@ -415,15 +390,10 @@ def setup(request):
 def rates(request):
     form = None
     if can(request.user, Perm.LEDGER_RECORD):
-        form = RateForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                services.rate_set(actor=request.user, **form.cleaned_data)
-            except services.LedgerError as error:
-                form.add_error(None, str(error))
-            else:
-                messages.success(request, _("Rate saved."))
-                return redirect("ledger:rates")
+        form = RateForm(request.POST or None, viewer=request.user)
+        if _submit(request, form) is not None:
+            messages.success(request, _("Rate saved."))
+            return redirect("ledger:rates")
     elif request.method == "POST":
         raise PermissionDenied
     return render(
@@ -462,6 +432,7 @@ def reports(request):
             "form": form,
             "currency": currency,
             "months": months,
+            "converted": selectors.monthly_converted(request.user, currency=currency, **period),
             "categories": selectors.category_totals(months),
             "category_labels": [label for _code, label, _t in selectors.category_totals(months)],
             "case_page": case_page,

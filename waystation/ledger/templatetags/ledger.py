@@ -1,6 +1,8 @@
 from django import template
 from django.utils.formats import number_format
 
+from waystation.accounts.policy import Perm, can
+
 from ..money import is_currency, minor_digits
 
 register = template.Library()
@@ -24,3 +26,10 @@ def get(mapping, key):
 def rate(value):
     """A rate as entered, without trailing zeros: 0.9, 525, 0.0019."""
     return "" if value is None else format(value.normalize(), "f")
+
+
+@register.simple_tag(takes_context=True)
+def may_record(context) -> bool:
+    """Whether the member may record in the ledger (what the tabs offer)."""
+    request = context.get("request")
+    return bool(request and can(request.user, Perm.LEDGER_RECORD))

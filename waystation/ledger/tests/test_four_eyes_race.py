@@ -11,8 +11,9 @@ from decimal import Decimal as D
 import pytest
 from django.db import connection
 
-from waystation.ledger import services
+from waystation.ledger import approval, services
 from waystation.ledger.models import Category, State
+from waystation.ledger.services import disbursements
 
 from .factories import make_books
 
@@ -33,7 +34,7 @@ def test_two_payments_at_once_cannot_both_slip_under_the_threshold(cast, setting
     # Each payment, once it has read the day's total, waits (up to 3 s) for the other to have
     # read it too: without a lock both read nothing and both go through.
     both_read = threading.Barrier(2, timeout=3)
-    total = services._recorded_by_in_a_day
+    total = approval.recorded_by_in_a_day
 
     def read_then_wait(actor, currency):
         paid = total(actor, currency)
@@ -42,7 +43,7 @@ def test_two_payments_at_once_cannot_both_slip_under_the_threshold(cast, setting
             both_read.wait()
         return paid
 
-    monkeypatch.setattr(services, "_recorded_by_in_a_day", read_then_wait)
+    monkeypatch.setattr(disbursements, "recorded_by_in_a_day", read_then_wait)
     states, problems = [], []
 
     def pay():

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from waystation.ledger import services
+from waystation.ledger import approval, services
 from waystation.ledger.models import State, Transaction
 
 from .factories import make_books
@@ -47,7 +47,7 @@ def test_a_small_payment_held_for_the_day_total_says_so(client_for, books):
     page = _pay(client, books, "20000")
     held = Transaction.objects.get(state=State.PENDING)
     assert held.amount == Decimal("20000")
-    assert services.held_for(held) == services.HeldFor.DAY_TOTAL
+    assert approval.held_for(held) == approval.HeldFor.DAY_TOTAL
     assert "together with what you paid out alone in the last 24 hours" in page
     assert "260,000.00 KZT" in page and "250,000.00 KZT" in page
     assert "above the threshold, it is not in the balances" not in page
@@ -64,6 +64,6 @@ def test_in_russian_the_reason_is_the_24_hour_total_not_the_amount(client_for, b
 def test_a_payment_above_the_threshold_on_its_own_says_that(client_for, books):
     page = _pay(client_for("treasurer"), books, "300000")
     held = Transaction.objects.get(state=State.PENDING)
-    assert services.held_for(held) == services.HeldFor.AMOUNT
+    assert approval.held_for(held) == approval.HeldFor.AMOUNT
     assert "above the threshold, it is not in the balances" in page
     assert "24 hours" not in page
