@@ -102,7 +102,7 @@ def test_the_demo_is_written_in_the_language_chosen(db):
 
 
 def test_the_demo_command_offers_the_interface_languages():
-    from waystation.core.management.commands.demo import Command
+    from waystation.home.management.commands.demo import Command
 
     parser = Command().create_parser("waystation", "demo")
     assert parser.parse_args(["--language", "uk"]).language == "uk"

@@ -4,6 +4,16 @@ from django.core.management.base import BaseCommand, CommandError
 
 from waystation.core.instance import instance_create, instance_exists
 from waystation.core.keyring import KEYRING
+from waystation.demo import (
+    DEMO_CASES,
+    DEMO_LANGUAGE,
+    DEMO_PASSPHRASE,
+    DEMO_PASSWORD,
+    demo_cases_line,
+    demo_logins,
+    demo_populate,
+    demo_second_factor_line,
+)
 
 
 class Command(BaseCommand):
@@ -13,8 +23,6 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        from waystation.demo import DEMO_CASES, DEMO_LANGUAGE
-
         parser.add_argument(
             "--cases",
             type=int,
@@ -31,15 +39,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, cases, language, **options):
-        from waystation.demo import (
-            DEMO_PASSPHRASE,
-            DEMO_PASSWORD,
-            demo_cases_line,
-            demo_logins,
-            demo_populate,
-            demo_second_factor_line,
-        )
-
         if cases < 0:
             raise CommandError("--cases must be 0 or more")
 
