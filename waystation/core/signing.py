@@ -48,13 +48,20 @@ def verify(public_key: str, signature: bytes, data: bytes) -> None:
         raise BadSignature("the signature does not match") from error
 
 
+def age_recipient(recipient: str):
+    """The age public key ``recipient`` ("age1…") parsed, or ValueError when it is not one:
+    ask before anything is made for it."""
+    import pyrage
+
+    try:
+        return pyrage.x25519.Recipient.from_str(recipient.strip())
+    except Exception as error:  # pyrage raises its own error types for a bad key
+        raise ValueError(f"not an age public key: {recipient!r}") from error
+
+
 def encrypt_to_age(source: BinaryIO, target: BinaryIO, recipient: str) -> None:
     """Encrypt ``source`` to the age public key ``recipient`` ("age1…"), streamed. Raises
     ValueError for a malformed recipient."""
     import pyrage
 
-    try:
-        key = pyrage.x25519.Recipient.from_str(recipient.strip())
-    except Exception as error:  # pyrage raises its own error types for a bad key
-        raise ValueError(f"not an age public key: {recipient!r}") from error
-    pyrage.encrypt_io(source, target, [key])
+    pyrage.encrypt_io(source, target, [age_recipient(recipient)])

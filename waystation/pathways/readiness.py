@@ -128,6 +128,11 @@ NOT_RECORDED = frozenset({E.COUNTRY_INFORMATION, E.SPONSOR, E.JOB_OR_STUDY_OFFER
 MARKABLE = tuple(kind for kind in E if kind not in NOT_RECORDED and kind != E.TESTIMONY)
 
 
+def markable_kinds(criterion: Criterion) -> list[E]:
+    """The kinds of ``criterion``'s evidence that an evidence item can be marked as showing."""
+    return [E(kind) for kind in criterion.evidence if kind in MARKABLE]
+
+
 class State(StrEnum):
     MET = "met"
     PARTIAL = "partial"

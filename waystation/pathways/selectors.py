@@ -1,14 +1,19 @@
 """Reads: the catalogue filtered for the list page, the proposals a user may see, and the
-pathways chosen for a case with their readiness."""
+pathways chosen for a case with their readiness — what the viewer may see of it decided here,
+not in the views."""
 
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
-from waystation.accounts.policy import Perm, visible
+from waystation.accounts.policy import Perm, Side, case_sides, visible
 from waystation.cases.models import Task
+from waystation.evidence import selectors as evidence
 
 from .catalogue import Catalogue, Pathway, localized
 from .models import CasePathway, GapTask, Proposal, ProposalStatus
-from .readiness import Holdings, assess
+from .readiness import Holdings, PathwayReadiness, assess, gather
 
 NO_COUNTRY = "none"  # the filter value for pathways granted by a body, not a country
 
@@ -64,3 +69,75 @@ def readiness_compared(catalogue: Catalogue, held: Holdings, chosen_ids) -> tupl
     ranked = [r for r, _name in sorted(assessed, key=lambda pair: pair[0].rank_key(pair[1]))]
     chosen = [r for r in ranked if r.pathway.id in chosen_ids]
     return chosen, [r for r in ranked if r.pathway.id not in chosen_ids]
+
+
+def holdings_for(viewer, case) -> Holdings:
+    """What ``case`` holds, as far as ``viewer`` may see its sides: the family is on the care
+    side, so a lawyer's checklist counts no relatives (even how many are recorded is not his
+    to see). The caller has found the case through ``case_for(viewer)``."""
+    return gather(case, family=Side.CARE in case_sides(viewer, case))
+
+
+def may_change(viewer, case) -> bool:
+    """Whether ``viewer`` may choose pathways, make gap tasks and mark items for ``case``."""
+    return Side.LEGAL in case_sides(viewer, case)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    chosen: list[PathwayReadiness]
+    others: list[PathwayReadiness]
+    chosen_ids: set
+    gone: list  # pathways chosen earlier and since taken out of the catalogue
+    may_change: bool
+
+
+def comparison(viewer, case, catalogue: Catalogue) -> Comparison:
+    """Every pathway of the catalogue assessed for ``case``, the chosen ones apart."""
+    chosen = chosen_for(viewer, case)
+    chosen_ids = {row.pathway_id for row in chosen}
+    ranked_chosen, others = readiness_compared(catalogue, holdings_for(viewer, case), chosen_ids)
+    return Comparison(
+        chosen=ranked_chosen,
+        others=others,
+        chosen_ids=chosen_ids,
+        gone=[row for row in chosen if catalogue.get(row.pathway_id) is None],
+        may_change=may_change(viewer, case),
+    )
+
+
+@dataclass(frozen=True)
+class Checklist:
+    chosen: CasePathway | None
+    result: PathwayReadiness
+    gap_tasks: dict[str, Task]
+    may_change: bool
+    items: list  # the items the viewer may mark, oldest first; none unless he may change
+
+
+def checklist(viewer, case, pathway: Pathway) -> Checklist:
+    """One pathway's readiness for ``case`` as ``viewer`` may see it."""
+    chosen = next(
+        (row for row in chosen_for(viewer, case) if row.pathway_id == pathway.id), None
+    )
+    changes = may_change(viewer, case)
+    items = []
+    if changes:
+        items = list(
+            evidence.items_for(viewer, case=case).order_by("acquired_on", "ingested_at")
+        )
+    return Checklist(
+        chosen=chosen,
+        result=assess(pathway, holdings_for(viewer, case)),
+        gap_tasks=open_gap_tasks(viewer, case, pathway.id) if chosen else {},
+        may_change=changes,
+        items=items,
+    )
+
+
+def markable_item(viewer, case, item_id):
+    """The item of ``case`` with this id that ``viewer`` may see, or None."""
+    try:
+        return evidence.items_for(viewer, case=case).filter(pk=item_id).first()
+    except (ValidationError, ValueError):
+        return None

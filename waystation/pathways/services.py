@@ -1,44 +1,50 @@
 """Writes: proposing a correction to a pathway and deciding on it; choosing pathways for a
 case, turning a readiness gap into a task, marking an evidence item as showing a kind of
-evidence. Each with its audit row."""
+evidence. Each checks its permission first (``policy.check``), then writes with its audit
+row in the same transaction."""
 
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
-from waystation.accounts.policy import Perm, Side, can
+from waystation.accounts import policy
+from waystation.accounts.policy import Perm, Side
+from waystation.audit import services as audit
 from waystation.audit.events import Event
-from waystation.audit.services import record
 from waystation.cases import services as case_services
 from waystation.cases.models import Case, Task
-from waystation.cases.services import CaseAccessDenied, require_side
+from waystation.core.refusals import NotVisible, Refusal
+from waystation.evidence import selectors as evidence
 from waystation.evidence.models import Item
-from waystation.evidence.selectors import items_for
 
-from .catalogue import Pathway, localized
+from . import catalogue, readiness, selectors
+from .catalogue import Pathway
 from .models import CasePathway, EvidenceMark, GapTask, Proposal, ProposalStatus
 from .readiness import MARKABLE, CriterionReadiness, State
 
 
-class ProposalError(Exception):
+class PathwaysError(Refusal):
+    """The root of pathways' refusals: a message for the user; nothing was written."""
+
+
+class ProposalError(PathwaysError):
     """A decision that cannot be made; the message says why."""
 
 
 def proposal_create(*, actor, pathway_id: str, text: str) -> Proposal:
-    if not can(actor, Perm.PATHWAYS_VIEW):
-        raise PermissionDenied
+    policy.check(actor, Perm.PATHWAYS_VIEW)
     with transaction.atomic():
         proposal = Proposal.objects.create(pathway_id=pathway_id, text=text.strip(), author=actor)
-        record(Event.PATHWAY_EDIT_PROPOSED, actor=actor, obj=proposal, data={"pathway": pathway_id})
+        audit.record(
+            Event.PATHWAY_EDIT_PROPOSED, actor=actor, obj=proposal, data={"pathway": pathway_id}
+        )
     return proposal
 
 
 def proposal_decide(*, actor, proposal: Proposal, accept: bool, note: str = "") -> Proposal:
     """Accepting changes no file: it records that someone must edit the pathway's file."""
-    if not can(actor, Perm.PATHWAYS_REVIEW):
-        raise PermissionDenied
+    policy.check(actor, Perm.PATHWAYS_REVIEW)
     with transaction.atomic():
         proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
         if proposal.status != ProposalStatus.OPEN:
@@ -48,7 +54,7 @@ def proposal_decide(*, actor, proposal: Proposal, accept: bool, note: str = "") 
         proposal.decided_at = timezone.now()
         proposal.note = note.strip()
         proposal.save(update_fields=["status", "decided_by", "decided_at", "note"])
-        record(
+        audit.record(
             Event.PATHWAY_PROPOSAL_DECIDED,
             actor=actor,
             obj=proposal,
@@ -62,12 +68,13 @@ def proposal_decide(*, actor, proposal: Proposal, accept: bool, note: str = "") 
 # the case (its caseworker, its lawyer, a coordinator), checked here as in the cases' services.
 
 
-class CasePathwayError(Exception):
+class CasePathwayError(PathwaysError):
     """A refusal with a message for the user; nothing was written."""
 
 
 def case_pathway_choose(*, actor, case: Case, pathway: Pathway, note: str = "") -> CasePathway:
-    require_side(actor, case, Side.LEGAL)
+    policy.check(actor, Perm.CASES_VIEW)
+    case_services.require_side(actor, case, Side.LEGAL)
     if CasePathway.objects.filter(case=case, pathway_id=pathway.id).exists():
         raise CasePathwayError(_("This pathway is already chosen for this case."))
     try:
@@ -75,7 +82,7 @@ def case_pathway_choose(*, actor, case: Case, pathway: Pathway, note: str = "") 
             chosen = CasePathway.objects.create(
                 case=case, pathway_id=pathway.id, chosen_by=actor, note=note.strip()
             )
-            record(Event.PATHWAY_CHOSEN, actor=actor, obj=case, data={"pathway": pathway.id})
+            audit.record(Event.PATHWAY_CHOSEN, actor=actor, obj=case, data={"pathway": pathway.id})
     except IntegrityError:  # the same choice made at the same moment elsewhere
         raise CasePathwayError(_("This pathway is already chosen for this case.")) from None
     return chosen
@@ -83,14 +90,15 @@ def case_pathway_choose(*, actor, case: Case, pathway: Pathway, note: str = "") 
 
 def case_pathway_remove(*, actor, case: Case, pathway_id: str) -> None:
     """Tasks made for its gaps stay on the case: they are the team's work, not the choice's."""
-    require_side(actor, case, Side.LEGAL)
+    policy.check(actor, Perm.CASES_VIEW)
+    case_services.require_side(actor, case, Side.LEGAL)
     with transaction.atomic():
         deleted, _rows = CasePathway.objects.filter(case=case, pathway_id=pathway_id).delete()
         if deleted:
-            record(Event.PATHWAY_REMOVED, actor=actor, obj=case, data={"pathway": pathway_id})
+            audit.record(Event.PATHWAY_REMOVED, actor=actor, obj=case, data={"pathway": pathway_id})
 
 
-def gap_task_title(pathway: Pathway, gap: CriterionReadiness) -> str:
+def _gap_task_title(pathway: Pathway, gap: CriterionReadiness) -> str:
     """In the language of whoever makes the task: the criterion by its number in the pathway
     (its id is an English word for the files, not for readers)."""
     evidence = _(" or ").join(str(kind.label) for kind in gap.wanted or gap.unrecorded)
@@ -100,18 +108,25 @@ def gap_task_title(pathway: Pathway, gap: CriterionReadiness) -> str:
     )
     title = _("Obtain: %(evidence)s — for %(pathway)s, criterion %(number)s") % {
         "evidence": evidence,
-        "pathway": localized(pathway.names).text,
+        "pathway": catalogue.localized(pathway.names).text,
         "number": number,
     }
     return Truncator(title).chars(Task._meta.get_field("title").max_length)
 
 
 def gap_task_create(
-    *, actor, case: Case, pathway: Pathway, gap: CriterionReadiness
+    *, actor, case: Case, pathway: Pathway, criterion_id: str
 ) -> tuple[Task, bool]:
-    """A task to obtain what a criterion lacks, made through the cases' service, and whether it
-    is new: while a task made for the same gap is open, it is returned instead of a second."""
-    require_side(actor, case, Side.LEGAL)
+    """A task to obtain what the criterion ``criterion_id`` of ``pathway`` lacks, made through
+    the cases' service, and whether it is new: while a task made for the same gap is open, it
+    is returned instead of a second. The gap is read here, from what the actor may see of the
+    case (as his checklist shows it); an unknown criterion is not found (404)."""
+    policy.check(actor, Perm.CASES_VIEW)
+    case_services.require_side(actor, case, Side.LEGAL)
+    result = readiness.assess(pathway, selectors.holdings_for(actor, case))
+    gap = next((c for c in result.criteria if c.criterion.id == criterion_id), None)
+    if gap is None:
+        raise NotVisible()
     if gap.state == State.MET:
         raise CasePathwayError(_("This criterion is met: there is nothing to obtain."))
     with transaction.atomic():
@@ -131,11 +146,11 @@ def gap_task_create(
         )
         if open_gap is not None:
             return open_gap.task, False
-        task = case_services.task_add(actor=actor, case=case, title=gap_task_title(pathway, gap))
+        task = case_services.task_add(actor=actor, case=case, title=_gap_task_title(pathway, gap))
         GapTask.objects.create(
             case=case, pathway_id=pathway.id, criterion_id=gap.criterion.id, task=task
         )
-        record(
+        audit.record(
             Event.PATHWAY_GAP_TASK,
             actor=actor,
             obj=case,
@@ -152,9 +167,10 @@ def gap_task_create(
 def evidence_mark(*, actor, case: Case, item: Item, kind: str) -> tuple[EvidenceMark, bool]:
     """Mark ``item`` as showing ``kind``, and whether the mark is new (marking twice keeps the
     first one)."""
-    require_side(actor, case, Side.LEGAL)
-    if not items_for(actor, case=case).filter(pk=item.pk).exists():
-        raise CaseAccessDenied(case.pk)
+    policy.check(actor, Perm.CASES_VIEW)
+    case_services.require_side(actor, case, Side.LEGAL)
+    if not evidence.items_for(actor, case=case).filter(pk=item.pk).exists():
+        raise case_services.CaseAccessDenied(case.pk)
     if kind not in MARKABLE:
         raise CasePathwayError(_("Choose what the item shows from the list."))
     with transaction.atomic():
@@ -162,7 +178,7 @@ def evidence_mark(*, actor, case: Case, item: Item, kind: str) -> tuple[Evidence
             item=item, kind=kind, defaults={"case": case, "marked_by": actor}
         )
         if new:
-            record(
+            audit.record(
                 Event.PATHWAY_EVIDENCE_MARKED,
                 actor=actor,
                 obj=case,
@@ -173,16 +189,17 @@ def evidence_mark(*, actor, case: Case, item: Item, kind: str) -> tuple[Evidence
 
 def evidence_unmark(*, actor, case: Case, mark_id: int) -> bool:
     """Take a mark back; whether there was one to take back."""
-    require_side(actor, case, Side.LEGAL)
+    policy.check(actor, Perm.CASES_VIEW)
+    case_services.require_side(actor, case, Side.LEGAL)
     with transaction.atomic():
         mark = (
             EvidenceMark.objects.select_for_update().filter(case=case, pk=mark_id).first()
         )
         if mark is None:
             return False
-        if not items_for(actor, case=case).filter(pk=mark.item_id).exists():
-            raise CaseAccessDenied(case.pk)
-        record(
+        if not evidence.items_for(actor, case=case).filter(pk=mark.item_id).exists():
+            raise case_services.CaseAccessDenied(case.pk)
+        audit.record(
             Event.PATHWAY_EVIDENCE_UNMARKED,
             actor=actor,
             obj=case,

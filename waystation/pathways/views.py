@@ -4,7 +4,6 @@ file with problems is left out and coordinators are shown why, instead of a brok
 from babel.languages import get_official_languages
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,14 +12,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_countries import countries
 
-from waystation.accounts.policy import Perm, Side, can, case_sides, get_for, requires
+from waystation.accounts.policy import Perm, can, get_for, requires
 from waystation.cases.selectors import case_by_codename, case_for
 from waystation.cases.services import CaseAccessDenied
 from waystation.core.countries import sorted_by_name
 from waystation.core.dates import short_date
 from waystation.core.uploads import display_name
-from waystation.evidence.models import Item
-from waystation.evidence.selectors import items_for
 
 from . import catalogue, readiness, selectors, services
 from .catalogue import FALLBACK_LANGUAGE, Localized, Pathway, localized
@@ -275,18 +272,9 @@ def _choose_form(current, chosen_ids, data=None) -> ChooseForm:
     return ChooseForm(data, choices=choices, prefix="choose")
 
 
-def _holdings(request, case):
-    """What the case holds, as far as this viewer may see its sides."""
-    return readiness.gather(case, family=Side.CARE in case_sides(request.user, case))
-
-
 def _comparison(request, case, *, form=None, status=200):
     current = catalogue.current()
-    chosen = selectors.chosen_for(request.user, case)
-    chosen_ids = {row.pathway_id for row in chosen}
-    held = _holdings(request, case)
-    ranked_chosen, ranked_others = selectors.readiness_compared(current, held, chosen_ids)
-    may_change = Side.LEGAL in case_sides(request.user, case)
+    found = selectors.comparison(request.user, case, current)
     return render(
         request,
         "pathways/comparison.html",
@@ -295,16 +283,17 @@ def _comparison(request, case, *, form=None, status=200):
             "case": case,
             "chosen": [
                 {"readiness": r, "name": localized(r.pathway.names), "draft": r.pathway.draft}
-                for r in ranked_chosen
+                for r in found.chosen
             ],
             "others": [
                 {"readiness": r, "name": localized(r.pathway.names), "draft": r.pathway.draft}
-                for r in ranked_others
+                for r in found.others
             ],
-            # A pathway chosen earlier and since taken out of the catalogue.
-            "gone": [row for row in chosen if current.get(row.pathway_id) is None],
-            "may_change": may_change,
-            "choose_form": (form or _choose_form(current, chosen_ids)) if may_change else None,
+            "gone": found.gone,
+            "may_change": found.may_change,
+            "choose_form": (form or _choose_form(current, found.chosen_ids))
+            if found.may_change
+            else None,
         },
         status=status,
     )
@@ -319,7 +308,7 @@ def case_comparison(request, case):
 @requires(Perm.CASES_VIEW)
 def case_choose(request, case):
     case = case_for(request.user, case)
-    if Side.LEGAL not in case_sides(request.user, case):
+    if not selectors.may_change(request.user, case):
         raise Http404
     current = catalogue.current()
     chosen_ids = {row.pathway_id for row in selectors.chosen_for(request.user, case)}
@@ -352,11 +341,6 @@ def case_remove(request, case, pathway):
     return redirect("pathways:case_comparison", case=case.pk)
 
 
-def _markable(criterion) -> list[EvidenceKind]:
-    """The kinds of a criterion that an evidence item can be marked as showing."""
-    return [EvidenceKind(kind) for kind in criterion.evidence if kind in readiness.MARKABLE]
-
-
 def _criterion_rows(result, gap_tasks) -> list[dict]:
     return [
         {
@@ -367,7 +351,9 @@ def _criterion_rows(result, gap_tasks) -> list[dict]:
             "wanted": [kind.label for kind in c.wanted],
             "unrecorded": [kind.label for kind in c.unrecorded],
             "task": gap_tasks.get(c.criterion.id),
-            "markable": [(kind.value, kind.label) for kind in _markable(c.criterion)],
+            "markable": [
+                (kind.value, kind.label) for kind in readiness.markable_kinds(c.criterion)
+            ],
         }
         for c in result.criteria
     ]
@@ -391,27 +377,20 @@ def case_readiness(request, case, pathway):
     case = case_for(request.user, case)
     current = catalogue.current()
     found = _pathway_or_404(current, pathway)
-    chosen = next(
-        (row for row in selectors.chosen_for(request.user, case) if row.pathway_id == found.id),
-        None,
-    )
-    result = readiness.assess(found, _holdings(request, case))
-    gap_tasks = selectors.open_gap_tasks(request.user, case, found.id) if chosen else {}
-    may_change = Side.LEGAL in case_sides(request.user, case)
-    items = items_for(request.user, case=case).order_by("acquired_on", "ingested_at")
+    checklist = selectors.checklist(request.user, case, found)
     return render(
         request,
         "pathways/readiness.html",
         {
-            "mark_items": [_item_choice(item) for item in items] if may_change else [],
+            "mark_items": [_item_choice(item) for item in checklist.items],
             **_common(request, current),
             "case": case,
             "pathway": found,
             "name": localized(found.names),
-            "chosen": chosen,
-            "result": result,
-            "rows": _criterion_rows(result, gap_tasks),
-            "may_change": may_change,
+            "chosen": checklist.chosen,
+            "result": checklist.result,
+            "rows": _criterion_rows(checklist.result, checklist.gap_tasks),
+            "may_change": checklist.may_change,
             "stale": found.is_stale(settings.PATHWAYS_REVIEW_MAX_DAYS),
         },
     )
@@ -422,12 +401,10 @@ def case_readiness(request, case, pathway):
 def gap_task(request, case, pathway, criterion):
     case = case_for(request.user, case)
     found = _pathway_or_404(catalogue.current(), pathway)
-    result = readiness.assess(found, _holdings(request, case))
-    gap = next((c for c in result.criteria if c.criterion.id == criterion), None)
-    if gap is None:
-        raise Http404
     try:
-        task, new = services.gap_task_create(actor=request.user, case=case, pathway=found, gap=gap)
+        task, new = services.gap_task_create(
+            actor=request.user, case=case, pathway=found, criterion_id=criterion
+        )
     except CaseAccessDenied:
         raise Http404 from None
     except services.CasePathwayError as problem:
@@ -437,10 +414,7 @@ def gap_task(request, case, pathway, criterion):
             messages.success(request, _("Task added: %(title)s") % {"title": task.title})
         else:
             messages.info(request, _("An open task for this gap exists already."))
-    return redirect(
-        reverse("pathways:case_readiness", kwargs={"case": case.pk, "pathway": found.id})
-        + f"#criterion-{criterion}"
-    )
+    return _back_to(case, found, criterion)
 
 
 def _back_to(case, pathway: Pathway, criterion: str):
@@ -460,11 +434,8 @@ def evidence_mark(request, case, pathway, criterion):
     if wanted is None:
         raise Http404
     kind = request.POST.get("kind", "")
-    try:
-        item = items_for(request.user, case=case).get(pk=request.POST.get("item", ""))
-    except (Item.DoesNotExist, ValidationError, ValueError):
-        item = None
-    if item is None or kind not in [k.value for k in _markable(wanted)]:
+    item = selectors.markable_item(request.user, case, request.POST.get("item", ""))
+    if item is None or kind not in readiness.markable_kinds(wanted):
         messages.error(request, _("Choose an evidence item and what it shows from the list."))
         return _back_to(case, found, criterion)
     try:

@@ -33,23 +33,33 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from django.db import transaction
 
 from waystation.accounts.policy import Perm, can
+from waystation.core import signing
 
 from .. import gate
 from ..services import EvidenceError
-from .bag import bag_files, bag_root_name, write_directory, write_encrypted, zip_stream
+from .bag import (
+    _ChunkReader,
+    bag_files,
+    bag_root_name,
+    write_directory,
+    write_encrypted,
+    zip_stream,
+)
 from .check import verify_package
 from .contents import Contents, make_contents
 
 __all__ = [
     "PackageResult",
     "build_package",
+    "encrypt_chunks_to_age",
     "stream_package_zip",
     "verify_package",
 ]
@@ -164,3 +174,18 @@ def stream_package_zip(
         gate.record(release, actor=actor, files=True)
     root = f"evidence-{case.codename}-{release.id[:8]}"
     return _result(Path(root + ".zip"), contents), zip_stream(bag_files(contents), root)
+
+
+def encrypt_chunks_to_age(chunks: Iterable[bytes], target: BinaryIO, age_recipient: str) -> None:
+    """Encrypt a stream of chunks to ``age_recipient`` ("age1…") into ``target``, streamed as
+    the packages are: for the other ways out that offer age (the dossier). ``EvidenceError``
+    for a malformed recipient; an error raised by ``chunks`` is raised as itself."""
+    reader = _ChunkReader(chunks)
+    try:
+        signing.encrypt_to_age(reader, target, age_recipient)
+    except ValueError as error:
+        raise EvidenceError(str(error)) from None
+    except Exception:
+        if reader.error is not None:
+            raise reader.error from None
+        raise

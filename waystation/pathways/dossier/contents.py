@@ -29,6 +29,10 @@ LANGUAGES = (
 )
 LANGUAGE_CODES = tuple(code for code, _name in LANGUAGES)
 
+AGE_RECIPIENT_INVALID = gettext_lazy(
+    "This is not an age public key: it starts with “age1” and has 62 characters."
+)
+
 
 @dataclass(frozen=True)
 class Choices:
@@ -42,6 +46,7 @@ class Choices:
     testimony_ids: tuple[str, ...] = ()
     item_ids: tuple[str, ...] = ()
     output: str = "pdf"  # "pdf", or "zip": the PDF, the chosen files and a SHA-256 manifest
+    age_recipient: str = ""  # "age1…": the file encrypted to that key (the download is .age)
 
 
 @dataclass(frozen=True)

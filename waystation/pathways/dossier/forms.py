@@ -2,10 +2,11 @@ from django import forms
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from waystation.core import signing
 from waystation.evidence.models import Recipient
 
 from ..catalogue import localized
-from .contents import LANGUAGES, Choices, clean_text
+from .contents import AGE_RECIPIENT_INVALID, LANGUAGES, Choices, clean_text
 
 OUTPUTS = (
     ("pdf", _("PDF")),
@@ -54,6 +55,16 @@ class DossierForm(forms.Form):
         help_text=_("Listed with their SHA-256; in a ZIP, the files themselves too."),
     )
     output = forms.ChoiceField(label=_("Format"), choices=OUTPUTS, initial="pdf")
+    age_recipient = forms.CharField(
+        label=_("Encrypt to the recipient's age key (optional)"),
+        required=False,
+        max_length=200,
+        help_text=_(
+            "Their public key, starting with “age1”. The download is then one .age file that "
+            "only their key opens; they decrypt it with “age -d -i key.txt”."
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
 
     def __init__(self, *args, pathways=(), testimonies=(), items=(), identity=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -83,6 +94,12 @@ class DossierForm(forms.Form):
             )
         elif recipient == Recipient.COURT and not body:
             self.add_error("recipient_body", _("Name the court or investigative body."))
+        key = data.get("age_recipient", "").strip()
+        if key:
+            try:
+                signing.age_recipient(key)
+            except ValueError:
+                self.add_error("age_recipient", AGE_RECIPIENT_INVALID)
         return data
 
     def choices(self) -> Choices:
@@ -96,6 +113,7 @@ class DossierForm(forms.Form):
             testimony_ids=tuple(data.get("testimonies", ())),
             item_ids=tuple(data.get("items", ())),
             output=data["output"],
+            age_recipient=data.get("age_recipient", "").strip(),
         )
 
 

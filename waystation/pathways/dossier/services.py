@@ -4,66 +4,94 @@ may not go refuses the whole dossier, audited —, then one transaction that rec
 release (the audit row: who, which case, which items and testimonies, identity or not, never
 content; and each exported file's custody entry) and reads what the dossier holds. The PDF is
 made from that; a ZIP streams the released files from the blob store after it, never whole
-in memory."""
+in memory. With an age recipient the file is encrypted to that key (as evidence packages
+are); a key that is not one is refused before anything is made."""
 
 import hashlib
+import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from waystation.accounts.policy import Perm, Side, can, case_sides
+from waystation.accounts import policy
+from waystation.accounts.policy import Perm, SystemActor
 from waystation.cases.models import Case, Identity
+from waystation.core import signing
+from waystation.core.refusals import NotVisible
 from waystation.core.streaming import zip_stream
-from waystation.evidence import gate
+from waystation.evidence import export, gate
 
 from .. import catalogue
+from ..services import PathwaysError
 from . import contents as gather
-from .contents import LANGUAGE_CODES, Choices, Contents
+from . import selectors
+from .contents import AGE_RECIPIENT_INVALID, LANGUAGE_CODES, Choices, Contents
 from .pdf import render
 
 IDENTITY_REASON = "documents"  # RevealReason.DOCUMENTS: for a document or visa application
+COMMAND_LINE = gettext_lazy("the command line, on the server")
 
 
-class DossierError(Exception):
+class DossierError(PathwaysError):
     """A choice that cannot be honoured, with a message for the user; nothing was written."""
 
 
-class DossierRefused(DossierError):
+class DossierRefused(DossierError, NotVisible):
     """The user may not make a dossier of this case. Views answer 404, as for a missing case."""
 
 
 @dataclass(frozen=True)
 class Built:
+    """A dossier made and recorded. Its bytes are read once: ``chunks`` for a download, or
+    ``write_to`` a file; with an age recipient, both give the encrypted file."""
+
     dossier_id: str
     file_name: str
     content_type: str
-    chunks: Iterator[bytes]
+    plain: Iterator[bytes] = field(repr=False)
     identity: bool
+    age_recipient: str = ""
+
+    @property
+    def chunks(self) -> Iterator[bytes]:
+        if not self.age_recipient:
+            return self.plain
+        return _sealed(self.plain, self.age_recipient)
+
+    def write_to(self, target: BinaryIO) -> None:
+        if self.age_recipient:
+            export.encrypt_chunks_to_age(self.plain, target, self.age_recipient)
+            return
+        for chunk in self.plain:
+            target.write(chunk)
 
 
-def may_build(user, case: Case) -> bool:
-    """A dossier shows the legal side of a case (timeline, risks, documents)."""
-    return can(user, Perm.DOSSIER_BUILD) and Side.LEGAL in case_sides(user, case)
-
-
-def may_include_identity(user, case: Case) -> bool:
-    return (
-        may_build(user, case)
-        and can(user, Perm.DOSSIER_IDENTITY)
-        and Side.IDENTITY in case_sides(user, case)
-    )
+def _sealed(plain: Iterator[bytes], age_recipient: str) -> Iterator[bytes]:
+    """The dossier encrypted to ``age_recipient``, for a download: encrypted into a file that
+    no name reaches (only ciphertext touches the disk), then sent from it."""
+    with tempfile.TemporaryFile() as sealed:
+        export.encrypt_chunks_to_age(plain, sealed, age_recipient)
+        sealed.seek(0)
+        yield from iter(lambda: sealed.read(1 << 20), b"")
 
 
 def _check(actor, case: Case, choices: Choices) -> tuple:
-    if not may_build(actor, case):
+    if not selectors.may_build(actor, case):
         raise DossierRefused(case.pk)
     if choices.language not in LANGUAGE_CODES or choices.output not in ("pdf", "zip"):
         raise DossierError(_("Choose the language and the format from the list."))
-    if choices.identity and not may_include_identity(actor, case):
+    if choices.identity and not selectors.may_include_identity(actor, case):
         raise DossierRefused(case.pk)
+    if choices.age_recipient:
+        try:
+            signing.age_recipient(choices.age_recipient)
+        except ValueError:
+            raise DossierError(AGE_RECIPIENT_INVALID) from None
     pathway = None
     if choices.pathway_id:
         pathway = catalogue.current().get(choices.pathway_id)
@@ -93,11 +121,18 @@ def _check(actor, case: Case, choices: Choices) -> tuple:
     return pathway, release
 
 
+def _prepared_by(actor) -> str:
+    return str(COMMAND_LINE) if isinstance(actor, SystemActor) else actor.get_username()
+
+
 def dossier_build(*, actor, case: Case, choices: Choices) -> Built:
-    """The dossier as chosen: a PDF, or a ZIP of the PDF, the chosen files and a manifest."""
+    """The dossier as chosen: a PDF, or a ZIP of the PDF, the chosen files and a manifest;
+    with ``choices.age_recipient``, that file encrypted to the recipient's age key."""
+    policy.check(actor, Perm.DOSSIER_BUILD)
     pathway, release = _check(actor, case, choices)
     dossier_id = release.id.replace("-", "")[:16]
     files = choices.output == "zip"
+    age_recipient = choices.age_recipient.strip()
     items = sorted(
         release.items, key=lambda item: (item.acquired_on, item.ingested_at, str(item.pk))
     )
@@ -117,6 +152,7 @@ def dossier_build(*, actor, case: Case, choices: Choices) -> Built:
                 "language": choices.language,
                 "pathway": pathway.id if pathway else None,
                 "files": files,
+                "age": bool(age_recipient),
             },
         )
         identity = None
@@ -128,7 +164,7 @@ def dossier_build(*, actor, case: Case, choices: Choices) -> Built:
             held = Contents(
                 case=case,
                 language=choices.language,
-                prepared_by=actor.get_username(),
+                prepared_by=_prepared_by(actor),
                 prepared_on=timezone.localdate(),
                 pathway=pathway,
                 identity=gather.identity_block(identity) if identity is not None else None,
@@ -140,15 +176,14 @@ def dossier_build(*, actor, case: Case, choices: Choices) -> Built:
     with translation.override(choices.language):
         pdf = render(held)
     root = f"dossier-{case.codename}-{dossier_id[:8]}"
-    if not files:
-        return Built(dossier_id, root + ".pdf", "application/pdf", iter((pdf,)), choices.identity)
-    return Built(
-        dossier_id,
-        root + ".zip",
-        "application/zip",
-        zip_stream(_zip_files(release, pdf, labelled_items), root),
-        choices.identity,
-    )
+    if files:
+        name, content_type = root + ".zip", "application/zip"
+        plain = zip_stream(_zip_files(release, pdf, labelled_items), root)
+    else:
+        name, content_type, plain = root + ".pdf", "application/pdf", iter((pdf,))
+    if age_recipient:
+        name, content_type = name + ".age", "application/octet-stream"
+    return Built(dossier_id, name, content_type, plain, choices.identity, age_recipient)
 
 
 def _zip_files(release: gate.Release, pdf: bytes, items):

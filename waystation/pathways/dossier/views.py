@@ -1,5 +1,6 @@
-"""The dossier page of a case: choose, then download the PDF or the ZIP. Works without
-JavaScript; a form with a mistake comes back with what was chosen and says what to fix."""
+"""The dossier page of a case: choose, then download the PDF or the ZIP (or either encrypted to
+the recipient's age key). Works without JavaScript; a form with a mistake comes back with what
+was chosen and says what to fix."""
 
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
@@ -9,10 +10,8 @@ from django.views.decorators.cache import never_cache
 
 from waystation.accounts.policy import Perm, requires
 from waystation.cases.selectors import case_for
-from waystation.evidence.selectors import items_for, testimonies_for
 
-from .. import catalogue
-from . import services
+from . import selectors, services
 from .contents import LANGUAGE_CODES
 from .forms import DossierForm
 
@@ -21,23 +20,23 @@ from .forms import DossierForm
 @requires(Perm.DOSSIER_BUILD)
 def dossier(request, pk):
     case = case_for(request.user, pk)
-    if not services.may_build(request.user, case):
+    offer = selectors.offer(request.user, case)
+    if offer is None:
         raise Http404
-    identity = services.may_include_identity(request.user, case)
     language = (get_language() or "en").split("-")[0]
     form = DossierForm(
         request.POST or None,
-        pathways=catalogue.current().pathways,
-        testimonies=list(testimonies_for(request.user, case=case)),
-        items=list(items_for(request.user, case=case).order_by("acquired_on", "ingested_at")),
-        identity=identity,
+        pathways=offer.pathways,
+        testimonies=offer.testimonies,
+        items=offer.items,
+        identity=offer.identity,
         initial={"language": language if language in LANGUAGE_CODES else "en"},
     )
     if request.method == "POST" and form.is_valid():
         try:
             built = services.dossier_build(actor=request.user, case=case, choices=form.choices())
         except services.DossierRefused:
-            raise Http404 from None
+            raise
         except services.DossierError as problem:
             form.add_error(None, str(problem))
         else:
@@ -47,6 +46,6 @@ def dossier(request, pk):
     return render(
         request,
         "pathways/dossier.html",
-        {"case": case, "form": form, "may_include_identity": identity},
+        {"case": case, "form": form, "may_include_identity": offer.identity},
         status=400 if form.errors else 200,
     )

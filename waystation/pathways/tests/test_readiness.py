@@ -20,6 +20,7 @@ from waystation.cases.models import (
 )
 from waystation.cases.services import CaseAccessDenied
 from waystation.cases.tests.factories import make_case
+from waystation.core.refusals import Forbidden
 from waystation.evidence.models import Item, ItemKind, Testimony, Verification
 from waystation.pathways import catalogue, readiness, selectors, services
 from waystation.pathways.catalogue import Criterion
@@ -457,7 +458,7 @@ def test_marking_needs_the_legal_side_and_a_kind_a_case_records(cast, shipped_ca
     case = make_case(caseworker=cast["caseworker"])
     photo = add_item(case, ItemKind.PHOTO)
     for name in ("documentation_officer", "treasurer", "screener"):
-        with pytest.raises(CaseAccessDenied):
+        with pytest.raises(Forbidden):  # none of them opens cases
             services.evidence_mark(
                 actor=cast[name], case=case, item=photo, kind=EvidenceKind.THREAT_EVIDENCE
             )
