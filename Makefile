@@ -24,7 +24,7 @@ help:
 	@echo "make test   - the whole test suite, on the embedded database and on PostgreSQL"
 	@echo "              (installs Debian's postgresql, chromium and gettext first if missing)"
 	@echo "make bench  - benchmarks (ratios against baselines measured in the same run)"
-	@echo "make lint   - ruff, the migrations check and the translations check"
+	@echo "make lint   - ruff, the import layers, the migrations check and the translations check"
 	@echo "make messages    - extract and compile translations"
 	@echo "make screenshots - refresh docs/screenshots from the end-to-end tests"
 
@@ -98,6 +98,8 @@ bench: setup
 
 lint: setup
 	$(UV) run ruff check .
+	@# The layers and the independence of the features (pyproject.toml, docs/architecture.md).
+	$(UV) run lint-imports
 	@# Sealed here on purpose: the history check against a database is skipped, the models are compared.
 	$(UV) run python -W ignore::RuntimeWarning -m waystation makemigrations --check --dry-run
 	@# `make messages` must leave no entry empty or fuzzy in ru, de, uk, and the .mo files current.
