@@ -37,6 +37,9 @@ class Perm(StrEnum):
     CASES_VIEW = "cases.view"  # open the cases the object rule lets through
     CASES_MANAGE = "cases.manage"  # open cases, assign caseworkers and lawyers, see every case
     INTAKE_TRIAGE = "intake.triage"  # read anonymous requests, answer them, turn them into cases
+    # The anonymous portal's own actor (intake.services.PORTAL): send a request, reply, delete
+    # it. Granted to no role: a member never writes as a requester.
+    INTAKE_SUBMIT = "intake.submit"
     EVIDENCE_VIEW = "evidence.view"  # testimonies and items of the cases the rule lets through
     EVIDENCE_EDIT = "evidence.edit"  # take testimonies, ingest items, record events, verify
     EVIDENCE_EXPORT = "evidence.export"  # build packages for investigators

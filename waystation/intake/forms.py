@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from . import codenames
-from .models import HelpKind, Urgency
+from .models import HelpKind, ReleaseUse, Urgency
 
 NEVER_WRITE = _(
     "Never write a route, a crossing point, or the names of people who helped you. "
@@ -51,14 +51,6 @@ class RequestForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text=NEVER_WRITE,
     )
-    keep_originals = forms.BooleanField(
-        label=_("Keep my original photos as evidence"),
-        required=False,
-        help_text=_(
-            "Photos hold the place and time they were taken. We remove this from the copy the "
-            "group sees. Tick this only if you want the untouched original kept as evidence."
-        ),
-    )
     codename_language = forms.ChoiceField(
         label=_("Language of your codename"),
         choices=codenames.LANGUAGES,
@@ -67,6 +59,28 @@ class RequestForm(forms.Form):
         help_text=_(
             "After sending you get seven words to come back with. Choose the language whose "
             "letters you can type on the device you will use."
+        ),
+    )
+
+    # Asked next to the files (the template puts the file field right after them).
+    consent_scope = forms.MultipleChoiceField(
+        label=_("If you send files: may we pass them on to"),
+        required=False,
+        choices=ReleaseUse.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Tick only what you agree to; you can leave all of it empty. Nothing ticked: your "
+            "files stay with the group and are used only to help you."
+        ),
+    )
+    keep_originals = forms.BooleanField(
+        label=_("Keep my files untouched, as evidence"),
+        required=False,
+        help_text=_(
+            "Photos hold the place and time they were taken: we remove this from the copy the "
+            "group sees. Videos, audio and PDF files are kept as you send them — we cannot "
+            "remove what is inside them. Tick this only if you agree that the untouched "
+            "original is kept as evidence."
         ),
     )
 
@@ -88,6 +102,7 @@ class ReplyForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=NEVER_WRITE,
     )
+    consent_scope = RequestForm.base_fields["consent_scope"]
     keep_originals = RequestForm.base_fields["keep_originals"]
 
 
@@ -122,3 +137,34 @@ class ConvertForm(forms.Form):
         max_length=40,
         help_text=_("Leave empty for a new one."),
     )
+
+
+class EvidenceForm(forms.Form):
+    """Take a requester's file into a case's evidence vault (triage page, one per file)."""
+
+    case = forms.CharField(
+        label=_("Into the case"),
+        required=False,
+        max_length=60,
+        help_text=_("A codename; leave empty for the case this request became."),
+    )
+    courts = forms.CharField(
+        label=_("Courts or investigative bodies it may go to"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "One per line, e.g. ICC OTP. The sender agreed to courts in general; only those "
+            "named here can receive it."
+        ),
+    )
+
+    def __init__(self, *args, consent=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        if ReleaseUse.COURT not in (consent or ()):
+            del self.fields["courts"]
+
+    def clean(self):
+        data = super().clean()
+        data.setdefault("courts", "")
+        return data

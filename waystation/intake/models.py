@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from waystation.core.fields import EncryptedTextField
+from waystation.core.media import IMAGE_TYPES
 
 
 class Urgency(models.TextChoices):
@@ -127,6 +128,34 @@ class Attachment(models.Model):
     blob = models.CharField(max_length=64)
     original_blob = models.CharField(max_length=64, blank=True)
     original_sha256 = EncryptedTextField()
+    # The sender's answers on the portal, given with the file. ``consent_asked`` is False for
+    # files sent before the portal asked (their uses are "not recorded": they go nowhere).
+    # ``keep_original``: the untouched original may be kept as evidence (not only the copy
+    # without metadata). ``consent_scope``: the uses agreed to (RELEASE_USES), none by default.
+    consent_asked = models.BooleanField(default=False)
+    keep_original = models.BooleanField(default=False)
+    consent_scope = models.JSONField(default=list, blank=True)
+    # The evidence item it became (waystation.evidence.from_intake), once taken.
+    evidence_item = models.UUIDField(null=True, blank=True, editable=False)
 
     def __str__(self):
         return f"attachment {str(self.id)[:8]}"
+
+    @property
+    def original_kept(self) -> bool:
+        """Whether the group holds the file exactly as it was sent: kept beside the cleaned
+        copy, or never cleaned (files other than images are stored as sent)."""
+        return bool(self.original_blob) or self.media_type not in IMAGE_TYPES
+
+    def get_consent_display(self) -> list[str]:
+        labels = dict(ReleaseUse.choices)
+        return [str(labels[use]) for use in self.consent_scope or () if use in labels]
+
+
+class ReleaseUse(models.TextChoices):
+    """Where a sender may agree his file goes (evidence.models.Recipient codes)."""
+
+    COURT = "court", _("Courts and international investigators")
+    UN = "un", _("United Nations bodies")
+    NGO = "ngo", _("Human rights organisations")
+    MEDIA = "media", _("Journalists and the media")

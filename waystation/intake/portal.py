@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from waystation.core.access import portal_view
 from waystation.core.media import MediaRefused
 
-from . import ratelimit, services
+from . import ratelimit, selectors, services
 from .forms import CodenameForm, ReplyForm, RequestForm
 from .models import IntakeRequest
 
@@ -68,6 +68,7 @@ def _request_new(request, allowed: bool):
             data = form.cleaned_data
             try:
                 created, codename = services.request_submit(
+                    actor=services.PORTAL,
                     urgency=data["urgency"],
                     text=data["text"],
                     country=data["country"],
@@ -77,6 +78,7 @@ def _request_new(request, allowed: bool):
                     people_with=data["people_with"] or 0,
                     files=files,
                     keep_originals=data["keep_originals"],
+                    consent_scope=data["consent_scope"],
                     codename_language=data["codename_language"],
                 )
             except MediaRefused as refusal:
@@ -119,7 +121,7 @@ def sign_in(request):
         if not ratelimit.allowed(request, "codename"):
             form.add_error(None, _too_many())
             return render(request, "intake/sign_in.html", {"form": form}, status=429)
-        found = services.request_for_codename(form.cleaned_data["codename"])
+        found = selectors.request_for_codename(form.cleaned_data["codename"])
         if found is not None:
             request.session.cycle_key()
             request.session[_SESSION_KEY] = str(found.pk)
@@ -171,10 +173,12 @@ def _reply(request, allowed: bool):
     if form.is_valid() and not problems:
         try:
             services.requester_reply(
+                actor=services.PORTAL,
                 request=current,
                 text=form.cleaned_data["text"],
                 files=files,
                 keep_originals=form.cleaned_data["keep_originals"],
+                consent_scope=form.cleaned_data["consent_scope"],
             )
         except MediaRefused as refusal:
             problems.append(refusal.message)
@@ -192,7 +196,7 @@ def delete(request):
     if current is None:
         return redirect("intake:sign_in")
     if request.method == "POST":
-        services.request_delete_by_requester(request=current)
+        services.request_delete_by_requester(actor=services.PORTAL, request=current)
         request.session.flush()
         return render(request, "intake/deleted.html")
     return render(request, "intake/delete.html")

@@ -2,6 +2,7 @@ from django.db.models import Q
 
 from waystation.accounts.policy import Perm, get_for, visible
 
+from . import codenames
 from .models import Attachment, IntakeRequest, RequestState
 
 QUEUES = {
@@ -50,3 +51,18 @@ def request_for(viewer, pk) -> IntakeRequest:
 
 def attachment_for(viewer, pk) -> Attachment:
     return get_for(viewer, Attachment.objects.all(), pk, Perm.INTAKE_TRIAGE)
+
+
+def request_for_codename(typed: str) -> IntakeRequest | None:
+    """The request this codename opens, or None. The slow hash is computed whatever was typed,
+    so a wrong codename and one that never existed take the same time and look the same."""
+    lookup = codenames.lookup(typed)
+    return IntakeRequest.objects.filter(lookup=lookup).first()
+
+
+def attachments_of(request: IntakeRequest) -> list[Attachment]:
+    """The requester's files in a request's thread (not the group's), in thread order."""
+    return list(
+        Attachment.objects.filter(message__request=request, message__from_requester=True)
+        .order_by("message__position", "id")
+    )

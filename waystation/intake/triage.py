@@ -10,15 +10,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from waystation.accounts.policy import Perm, requires
-from waystation.audit.events import Event
-from waystation.audit.services import record
+from waystation.accounts.policy import Perm, can, requires
 from waystation.cases.services import CaseError
 from waystation.core.blobstore import blob_store
 from waystation.core.posts import arrived_incomplete
+from waystation.core.refusals import Refusal
 
 from . import services
-from .forms import ConvertForm, StaffReplyForm
+from .forms import ConvertForm, EvidenceForm, StaffReplyForm
 from .selectors import QUEUES, attachment_for, queue_for, request_for
 
 PAGE_SIZE = 50
@@ -41,15 +40,30 @@ def queue(request):
     )
 
 
-def _request_page(request, item, *, reply_form=None, convert_form=None, status=200):
+def _request_page(
+    request, item, *, reply_form=None, convert_form=None, evidence=None, status=200
+):
+    """``evidence``: (attachment id, its bound form with errors) after a refused taking."""
+    failed_id, failed_form = evidence or (None, None)
+    thread = list(item.messages.select_related("author").prefetch_related("attachments"))
+    may_take = can(request.user, Perm.EVIDENCE_EDIT)
+    for number, file in enumerate(
+        f for message in thread if message.from_requester for f in message.attachments.all()
+    ):
+        if may_take and not file.evidence_item:
+            # Each file its own form, with ids of its own on the one page.
+            file.evidence_form = (
+                failed_form
+                if file.pk == failed_id
+                else EvidenceForm(consent=file.consent_scope, auto_id=f"id_ev{number}_%s")
+            )
+            file.evidence_failed = file.pk == failed_id
     return render(
         request,
         "intake/request.html",
         {
             "item": item,
-            "thread_messages": item.messages.select_related("author").prefetch_related(
-                "attachments"
-            ),
+            "thread_messages": thread,
             "reply_form": reply_form or StaffReplyForm(),
             "convert_form": convert_form or ConvertForm(),
         },
@@ -139,13 +153,8 @@ def attachment(request, pk):
     """A file as the group sees it (images without their metadata), audited; the original only
     with ?original=1 and only where the sender agreed to keep it."""
     item = attachment_for(request.user, pk)
-    original = request.GET.get("original") == "1" and bool(item.original_blob)
-    name = item.original_blob if original else item.blob
-    record(
-        Event.INTAKE_FILE_READ,
-        actor=request.user,
-        obj=item,
-        data={"original": original},
+    name, original = services.attachment_read(
+        actor=request.user, attachment=item, original=request.GET.get("original") == "1"
     )
     response = StreamingHttpResponse(blob_store().open(name), content_type=item.media_type)
     response["Content-Disposition"] = content_disposition_header(
@@ -153,3 +162,31 @@ def attachment(request, pk):
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@require_POST
+@requires(Perm.EVIDENCE_EDIT)
+@requires(Perm.INTAKE_TRIAGE)
+def to_evidence(request, pk):
+    """Take a requester's file into the evidence vault of a case (``EvidenceForm``)."""
+    attachment = attachment_for(request.user, pk)
+    item = attachment.message.request
+    form = EvidenceForm(request.POST, consent=attachment.consent_scope, auto_id="id_ev_%s")
+    if form.is_valid():
+        try:
+            taken = services.attachment_to_evidence(
+                actor=request.user,
+                attachment=attachment,
+                case_codename=form.cleaned_data["case"],
+                courts=form.cleaned_data["courts"].splitlines(),
+            )
+        except Refusal as problem:
+            form.add_error(None, str(problem))
+        else:
+            messages.success(
+                request,
+                _("Taken into the evidence vault of %(codename)s.")
+                % {"codename": taken.case.codename},
+            )
+            return redirect("evidence:item", pk=taken.pk)
+    return _request_page(request, item, evidence=(attachment.pk, form), status=400)

@@ -11,4 +11,5 @@ urlpatterns = [
     path("<uuid:pk>/spam/", triage.mark_spam, name="spam"),
     path("<uuid:pk>/case/", triage.convert, name="convert"),
     path("file/<uuid:pk>/", triage.attachment, name="attachment"),
+    path("file/<uuid:pk>/evidence/", triage.to_evidence, name="to_evidence"),
 ]

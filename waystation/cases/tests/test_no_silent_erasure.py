@@ -13,6 +13,7 @@ from waystation.cases import services
 from waystation.cases.models import Case, Identity, IdentityVersion
 from waystation.intake import services as intake
 from waystation.intake.models import IntakeRequest, RequestState
+from waystation.intake.services import PORTAL
 
 from .factories import make_case
 
@@ -144,7 +145,7 @@ def test_a_bare_post_does_not_unassign_a_case(client_for, cast, case):
 
 
 def test_a_bare_post_does_not_convert_a_request(client_for, cast):
-    item, _codename = intake.request_submit(urgency="stable", text="Помогите")
+    item, _codename = intake.request_submit(actor=PORTAL, urgency="stable", text="Помогите")
     response = client_for("coordinator").post(reverse("triage:convert", args=[item.pk]), {})
     assert response.status_code == 400
     assert "The form arrived incomplete" in response.content.decode()

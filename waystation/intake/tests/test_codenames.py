@@ -4,10 +4,11 @@ import time
 
 import pytest
 
-from waystation.intake import codenames, services
+from waystation.intake import codenames, selectors, services
 from waystation.intake.data import make_wordlists
 from waystation.intake.models import IntakeRequest, Message
 from waystation.intake.ratelimit import Limit, RateLimiter
+from waystation.intake.services import PORTAL
 
 
 def test_codenames_are_seven_words_from_the_shipped_list():
@@ -55,35 +56,39 @@ def test_a_language_without_a_list_gets_english():
 
 @pytest.mark.django_db
 def test_russian_codenames_open_their_request_typed_with_yo_or_capitals(cast):
-    request, codename = services.request_submit(urgency="stable", text="x", codename_language="ru")
+    request, codename = services.request_submit(
+        actor=PORTAL, urgency="stable", text="x", codename_language="ru"
+    )
     assert set(codename.split()) <= set(codenames.wordlist("ru"))
     typed = codename.upper().replace("Е", "Ё")
-    assert services.request_for_codename(typed) == request
+    assert selectors.request_for_codename(typed) == request
 
 
 @pytest.mark.django_db
 def test_english_codenames_given_before_keep_working(cast):
     # A request of the old portal: its lookup is the hash of seven English words.
     old = "smoking impound liquid bagged blatancy engorge unloaded"
-    request, _codename = services.request_submit(urgency="stable", text="x")
+    request, _codename = services.request_submit(actor=PORTAL, urgency="stable", text="x")
     request.lookup = codenames.slow_digest(codenames.Purpose.INTAKE_CODENAMES, old)
     request.save(update_fields=["lookup"])
     assert (
-        services.request_for_codename("Smoking  impound liquid bagged blatancy engorge UNLOADED")
+        selectors.request_for_codename("Smoking  impound liquid bagged blatancy engorge UNLOADED")
         == request
     )
 
 
 @pytest.mark.django_db
 def test_only_a_slow_hash_of_the_codename_is_stored(cast):
-    request, codename = services.request_submit(urgency="transit", text="Нужно жильё в Ереване")
+    request, codename = services.request_submit(
+        actor=PORTAL, urgency="transit", text="Нужно жильё в Ереване"
+    )
     stored = IntakeRequest.objects.filter(pk=request.pk).values().get()
     assert codename not in str(stored)
     assert stored["lookup"] == codenames.lookup(codename) and len(stored["lookup"]) == 64
     # Any case and spacing open it; a single wrong word does not.
-    assert services.request_for_codename("  " + codename.upper().replace(" ", "   ")) == request
+    assert selectors.request_for_codename("  " + codename.upper().replace(" ", "   ")) == request
     wrong = " ".join([*codename.split()[:-1], "zzzz"])
-    assert services.request_for_codename(wrong) is None
+    assert selectors.request_for_codename(wrong) is None
     # The message is encrypted in the database, not only in the file.
     raw = Message.objects.filter(request=request).values_list("text", flat=True).get()
     assert "Ереван".encode() not in bytes(raw)
@@ -92,7 +97,7 @@ def test_only_a_slow_hash_of_the_codename_is_stored(cast):
 @pytest.mark.django_db
 def test_wrong_and_missing_codenames_take_the_same_time(cast):
     """Both compute the same slow hash and make the same single query."""
-    _request, codename = services.request_submit(urgency="stable", text="x")
+    _request, codename = services.request_submit(actor=PORTAL, urgency="stable", text="x")
     wrong = " ".join([*codename.split()[:-1], "abacus"])
     never = "abacus " * 7
 
@@ -100,7 +105,7 @@ def test_wrong_and_missing_codenames_take_the_same_time(cast):
         samples = []
         for _ in range(15):
             start = time.perf_counter()
-            services.request_for_codename(typed)
+            selectors.request_for_codename(typed)
             samples.append(time.perf_counter() - start)
         return sorted(samples)[7]
 

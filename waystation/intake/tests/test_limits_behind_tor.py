@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from waystation.intake import ratelimit, services
+from waystation.intake.services import PORTAL
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,7 @@ def _try_codename(client, codename):
 
 def test_one_onion_visitor_guessing_codenames_does_not_close_the_portal(settings):
     settings.INTAKE_LOGINS_PER_VISITOR, settings.INTAKE_LOGINS_OVERALL = 20, 1000
-    _request, codename = services.request_submit(urgency="stable", text="помогите")
+    _request, codename = services.request_submit(actor=PORTAL, urgency="stable", text="помогите")
     guesser = Client(enforce_csrf_checks=True, **ONION)
     statuses = [_try_codename(guesser, "wrong words again").status_code for _ in range(21)]
     assert statuses == [400] * 20 + [429]
@@ -41,7 +42,7 @@ def test_one_onion_visitor_guessing_codenames_does_not_close_the_portal(settings
 def test_the_setting_keys_on_the_browser_whatever_the_address(settings):
     settings.INTAKE_BEHIND_TOR = True
     settings.INTAKE_LOGINS_PER_VISITOR = 2
-    _request, codename = services.request_submit(urgency="stable", text="x")
+    _request, codename = services.request_submit(actor=PORTAL, urgency="stable", text="x")
     proxy = {"REMOTE_ADDR": "10.0.0.5"}  # e.g. tor on another machine of the network
     guesser = Client(enforce_csrf_checks=True, **proxy)
     assert [_try_codename(guesser, "no such words").status_code for _ in range(3)] == [

@@ -16,8 +16,9 @@ from PIL import ExifTags, Image
 
 from waystation.core import keys
 from waystation.core.blobstore import blob_store
-from waystation.intake import codenames, ratelimit, services
+from waystation.intake import codenames, ratelimit, selectors, services
 from waystation.intake.models import Attachment, IntakeRequest, Message
+from waystation.intake.services import PORTAL
 
 pytestmark = pytest.mark.django_db
 
@@ -278,7 +279,7 @@ def test_the_whole_cycle_reply_answer_and_delete_everything(blobs, cast):
     assert IntakeRequest.objects.count() == 0 and Message.objects.count() == 0
     assert Attachment.objects.count() == 0 and _stored(blobs) == []
     # The codename opens nothing any more, and the old session reads nothing.
-    assert services.request_for_codename(codename) is None
+    assert selectors.request_for_codename(codename) is None
     assert later.get(reverse("intake:thread"))["Location"] == reverse("intake:sign_in")
 
 
@@ -308,9 +309,9 @@ def _sign_in_page(codename: str) -> tuple[int, str]:
 
 
 def test_a_wrong_and_a_deleted_codename_look_and_take_the_same(blobs, monkeypatch):
-    deleted_request, deleted = services.request_submit(urgency="stable", text="x")
-    services.request_delete_by_requester(request=deleted_request)
-    _kept, kept = services.request_submit(urgency="stable", text="y")
+    deleted_request, deleted = services.request_submit(actor=PORTAL, urgency="stable", text="x")
+    services.request_delete_by_requester(actor=PORTAL, request=deleted_request)
+    _kept, kept = services.request_submit(actor=PORTAL, urgency="stable", text="y")
     words = kept.split()
     wrong = " ".join([*words[:-1], "zebra" if words[-1] != "zebra" else "yodel"])
 
@@ -328,7 +329,7 @@ def test_a_wrong_and_a_deleted_codename_look_and_take_the_same(blobs, monkeypatc
     for _round in range(7):
         for label, typed in (("wrong", wrong), ("deleted", deleted)):
             started = time.perf_counter()
-            assert services.request_for_codename(typed) is None
+            assert selectors.request_for_codename(typed) is None
             timings[label].append(time.perf_counter() - started)
     assert len(hashed) == 14
     # The fastest of each: what the work costs, with the machine's other load filtered out.

@@ -6,12 +6,15 @@ from waystation.audit.models import AuditEvent
 from waystation.cases.models import Case
 from waystation.intake import services
 from waystation.intake.models import IntakeRequest, RequestState
+from waystation.intake.services import PORTAL
 
 pytestmark = pytest.mark.django_db
 
 
 def _submit(urgency="transit", **extra):
-    request, _codename = services.request_submit(urgency=urgency, text="Помогите", **extra)
+    request, _codename = services.request_submit(
+        actor=PORTAL, urgency=urgency, text="Помогите", **extra
+    )
     return request
 
 
@@ -77,7 +80,7 @@ def test_reading_replying_and_spam_are_audited(client_for, cast):
     ]
     assert events[1].data == {"kind": "question"}
     # Writing again brings a spam-marked request back into the queue.
-    services.requester_reply(request=item, text="It is really me")
+    services.requester_reply(actor=PORTAL, request=item, text="It is really me")
     item.refresh_from_db()
     assert item.state == RequestState.NEW and item.unread
 
@@ -114,7 +117,7 @@ def test_convert_to_case_fills_it_from_the_request(client_for, cast):
 def test_requester_deletes_everything(cast):
     item = _submit()
     services.staff_reply(actor=cast["coordinator"], request=item, text="ok")
-    services.request_delete_by_requester(request=item)
+    services.request_delete_by_requester(actor=PORTAL, request=item)
     assert not IntakeRequest.objects.exists()
     from waystation.intake.models import Message
 
@@ -130,7 +133,7 @@ def test_a_declined_request_written_again_comes_back_to_be_answered(client_for, 
     queue = reverse("triage:queue")
     assert str(item.pk) not in coordinator.get(queue).content.decode()
     assert str(item.pk) in coordinator.get(queue + "?queue=declined").content.decode()
-    services.requester_reply(request=item, text="Please, one more thing")
+    services.requester_reply(actor=PORTAL, request=item, text="Please, one more thing")
     assert str(item.pk) in coordinator.get(queue).content.decode()
     assert str(item.pk) not in coordinator.get(queue + "?queue=declined").content.decode()
     assert ">1</a>" in coordinator.get(reverse("home:dashboard")).content.decode()
