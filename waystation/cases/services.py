@@ -14,6 +14,7 @@ from waystation.accounts.policy import Perm, Side, can, case_sides
 from waystation.accounts.roles import Role
 from waystation.audit.events import Event
 from waystation.audit.services import record
+from waystation.core.refusals import NotVisible, Refusal
 
 from . import codenames
 from .models import (
@@ -34,7 +35,7 @@ from .models import (
 )
 
 
-class CaseError(Exception):
+class CaseError(Refusal):
     """A refusal with a message for the user; nothing was written."""
 
 
@@ -42,7 +43,7 @@ class NothingChanged(CaseError):
     """The write would change nothing: nothing was written, nothing audited."""
 
 
-class CaseAccessDenied(CaseError):
+class CaseAccessDenied(NotVisible):
     """The actor does not hold this side of this case. Views answer 404, as for a missing case."""
 
 

@@ -185,8 +185,6 @@ def case_add(request, pk, section):
     if form.is_valid():
         try:
             service(actor=request.user, case=case, **form.cleaned_data)
-        except services.CaseAccessDenied:
-            raise Http404 from None
         except services.CaseError as problem:
             form.add_error(None, str(problem))
         else:
@@ -205,10 +203,7 @@ def case_page_url(case) -> str:
 @requires(Perm.CASES_VIEW)
 def need_met(request, pk):
     need = get_for(request.user, Need.objects.select_related("case"), pk, Perm.CASES_VIEW)
-    try:
-        services.need_mark_met(actor=request.user, need=need)
-    except services.CaseAccessDenied:
-        raise Http404 from None
+    services.need_mark_met(actor=request.user, need=need)  # CaseAccessDenied is a 404
     return redirect(f"{case_page_url(need.case)}#need")
 
 
@@ -221,10 +216,7 @@ def risk_update(request, pk):
     if not form.is_valid():  # both fields are optional text: only over-long input gets here
         messages.error(request, _("The outcome is too long: keep it under 300 characters."))
         return redirect(f"{case_page_url(event.case)}#risk")
-    try:
-        services.risk_update_outcome(actor=request.user, event=event, **form.cleaned_data)
-    except services.CaseAccessDenied:
-        raise Http404 from None
+    services.risk_update_outcome(actor=request.user, event=event, **form.cleaned_data)
     messages.success(request, _("Saved."))
     return redirect(f"{case_page_url(event.case)}#risk")
 
@@ -233,10 +225,7 @@ def risk_update(request, pk):
 @requires(Perm.CASES_VIEW)
 def task_done(request, pk):
     task = get_for(request.user, Task.objects.select_related("case"), pk, Perm.CASES_VIEW)
-    try:
-        services.task_mark_done(actor=request.user, task=task)
-    except services.CaseAccessDenied:
-        raise Http404 from None
+    services.task_mark_done(actor=request.user, task=task)  # CaseAccessDenied is a 404
     messages.success(request, _("Task done."))
     if request.POST.get("next") == "tasks":
         return redirect("cases:tasks")
@@ -279,8 +268,6 @@ def case_assign(request, pk):
     elif form.is_valid():
         try:
             services.case_assign(actor=request.user, case=case, **form.cleaned_data)
-        except services.CaseAccessDenied:
-            raise Http404 from None
         except services.NothingChanged as problem:
             messages.info(request, str(problem))
             return redirect("cases:case", pk=case.pk)

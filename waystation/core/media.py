@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, JpegImagePlugin
 
 from .blobstore import BlobStore, StoredBlob, blob_store
+from .refusals import Refusal
 
 # Enough for every signature below and for a fair look at a text file.
 SNIFF_BYTES = 8 * 1024
@@ -54,21 +55,9 @@ MAX_IMAGE_BYTES = 64 << 20
 _lazy_filesize = lazy(filesizeformat, str)
 
 
-class MediaRefused(Exception):
+class MediaRefused(Refusal):
     """A file refused for what it is, with a message for the person who sent it, in the
-    language active when ``message`` is read."""
-
-    def __init__(self, message, **params):
-        super().__init__(message)
-        self._message, self.params = message, params
-
-    @property
-    def message(self) -> str:
-        # Lazy texts are translated here, ngettext_lazy picking its plural form from params.
-        return str(self._message % self.params if self.params else self._message)
-
-    def __str__(self) -> str:
-        return self.message
+    language active when ``message`` is read (``Refusal`` fills in the params then)."""
 
 
 IMAGE_TOO_BIG = _(

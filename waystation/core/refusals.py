@@ -14,14 +14,20 @@ from django.http import Http404
 
 class Refusal(Exception):
     """A service declines: the input or the state does not allow it. ``str()`` is the message
-    for the member."""
+    for the member, translated when it is read (a lazy text stays lazy until then), with
+    ``params`` filled in: ``Refusal(TOO_BIG, limit="20 MB")``; ``ngettext_lazy`` picks its
+    plural form from them."""
 
-    def __init__(self, message="", *args):
+    def __init__(self, message="", *args, **params):
         super().__init__(message, *args)
-        self.message = message
+        self._message, self.params = message, params
+
+    @property
+    def message(self) -> str:
+        return str(self._message % self.params if self.params else self._message)
 
     def __str__(self) -> str:
-        return str(self.message)
+        return self.message
 
 
 class Forbidden(Refusal, PermissionDenied):

@@ -95,7 +95,7 @@ def display_name(raw: str | None) -> str:
 
 
 @dataclass(frozen=True)
-class Refusal:
+class RefusedFile:
     """A file that was not received, and why (``message``, in the active language)."""
 
     field_name: str
@@ -190,7 +190,7 @@ class EncryptingUploadHandler(FileUploadHandler):
         self.any_type = any_type
         self.store = store or blob_store()
         self.received: list[ReceivedFile] = []
-        self.refusals: list[Refusal] = []
+        self.refusals: list[RefusedFile] = []
         self._files_seen = 0
         self._writer: BlobWriter | None = None
 
@@ -282,7 +282,7 @@ class EncryptingUploadHandler(FileUploadHandler):
         self._drop_current()
         name = self._shown_name()
         self.refusals.append(
-            Refusal(self.field_name, name, MediaRefused(message, name=name, **params))
+            RefusedFile(self.field_name, name, MediaRefused(message, name=name, **params))
         )
         raise SkipFile
 

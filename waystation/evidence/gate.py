@@ -34,6 +34,7 @@ from waystation.audit import services as audit_log
 from waystation.audit.events import Event as AuditEvent
 from waystation.core import crypto
 from waystation.core.blobstore import BlobDamaged, BlobMissing, blob_name, blob_store
+from waystation.core.refusals import Forbidden
 from waystation.core.uploads import display_name
 from waystation.screening.selectors import export_clearance_problem
 
@@ -68,7 +69,7 @@ class GateError(EvidenceError):
     """A request the gate cannot answer (unknown id, no recipient named); nothing written."""
 
 
-class Refused(GateError):
+class Refused(GateError, Forbidden):
     """The export may not be made: screening holds the case, or something asked for may not
     go to this recipient. Audited; nothing was written."""
 

@@ -40,26 +40,16 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from waystation.core.blobstore import StoredBlob, blob_store
+from waystation.core.refusals import Refusal
 
 MAX_RESULT_BYTES = 200 << 20
 MAX_MEMBERS = 100_000
 MAX_DIRECTORY_BYTES = 64 << 20  # the ZIP's list of files; a real one takes ~150 bytes a file
 
 
-class ChatExportError(Exception):
+class ChatExportError(Refusal):
     """The export cannot be read; the message says what is wrong and what to do, in the
-    language active when it is read."""
-
-    def __init__(self, message, **params):
-        super().__init__(message)
-        self._message, self.params = message, params
-
-    @property
-    def message(self) -> str:
-        return str(self._message % self.params if self.params else self._message)
-
-    def __str__(self) -> str:
-        return self.message
+    language active when it is read (``Refusal`` fills in the params then)."""
 
 
 AGAIN = _("Export the chat again from Telegram Desktop, in the format “Machine-readable JSON”.")

@@ -20,7 +20,7 @@ import yaml
 from django.db import transaction
 
 from .models import SHIPPED_NOTE, Category, Language, Page
-from .services import page_create
+from .services import KnowledgeError, page_create
 
 DEFAULTS_DIR = Path(__file__).resolve().parent / "defaults"
 
@@ -36,8 +36,8 @@ class DefaultPage:
     body: str
 
 
-class DefaultsError(ValueError):
-    pass
+class DefaultsError(KnowledgeError):
+    """A shipped default page that cannot be read; the message names the file."""
 
 
 def read_default(path: Path) -> DefaultPage:

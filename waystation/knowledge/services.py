@@ -11,11 +11,12 @@ from django.utils.translation import gettext as _
 
 from waystation.audit.events import Event
 from waystation.audit.services import record
+from waystation.core.refusals import Refusal
 
 from .models import Category, Page, Revision
 
 
-class KnowledgeError(Exception):
+class KnowledgeError(Refusal):
     """A refusal with a message for the person; nothing was written."""
 
 

@@ -9,14 +9,16 @@ from django.conf import settings
 from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext as _
 
+from waystation.core.refusals import Refusal
+
 # Amounts are stored with this many decimal places: the most any ISO 4217 currency uses
 # (CLF, UYW: 4). Each amount is checked against its own currency's minor unit.
 STORED_PLACES = 4
 MAX_DIGITS = 15  # 11 digits before the point: exact in SQLite too (see sums.py)
 
 
-class AmountError(ValueError):
-    pass
+class AmountError(Refusal, ValueError):
+    """An amount that cannot be used; the message says why (a ValueError for the parsers)."""
 
 
 @cache

@@ -16,6 +16,7 @@ from waystation.audit.services import record
 from waystation.core import bulk
 from waystation.core import spreadsheets as sheets
 from waystation.core.bulk import chunks, insert_returning, insert_rows
+from waystation.core.refusals import Refusal
 from waystation.core.spreadsheets import ALL_OR_NOTHING, ImportRefused, collector_paused
 
 from .models import (
@@ -32,7 +33,7 @@ from .spreadsheet.names import organisation_key
 from .spreadsheet.schema import SCHEMA, approach_rows
 
 
-class OutreachError(Exception):
+class OutreachError(Refusal):
     """A refusal with a message for the user; nothing was written."""
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from waystation.accounts.policy import Perm, can
 from waystation.audit.events import Event as AuditEvent
 from waystation.audit.services import record
+from waystation.core.refusals import Refusal
 
 from .models import (
     Concern,
@@ -31,7 +32,7 @@ from .selectors import status_of
 INTERVIEW_FIELDS = ("unit", "rank", "periods", "places", "saw", "did", "left", "credibility")
 
 
-class ScreeningError(Exception):
+class ScreeningError(Refusal):
     """A refusal with a message for the person; nothing was written."""
 
 

@@ -1,16 +1,18 @@
 """What goes wrong in an import, each with a message the user can act on."""
 
+from waystation.core.refusals import Refusal
 
-class SpreadsheetError(Exception):
+
+class SpreadsheetError(Refusal):
     """The file as a whole cannot be read; the message says what to do."""
 
 
-class MappingError(Exception):
+class MappingError(Refusal):
     """The chosen columns cannot be used (one column for two fields, a column that is not
     there, a required field without a column); the message says which."""
 
 
-class CellError(Exception):
+class CellError(Refusal):
     """This cell cannot be used; the message is the reason shown for its row.
 
     ``safe`` is the same reason without the cell's text, shown instead when the field is
@@ -21,6 +23,6 @@ class CellError(Exception):
         self.safe = safe
 
 
-class ImportRefused(Exception):
+class ImportRefused(Refusal):
     """Nothing was written: rows were refused and the import is all or nothing, or the file
     had no rows to import. The message says so with the count."""
