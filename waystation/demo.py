@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import pgettext, pgettext_lazy
 
+from waystation.accounts.policy import Perm, system_actor
 from waystation.accounts.roles import Role
 
 # Printed on purpose: demo only. The instance passphrase unseals; the password signs in.
@@ -30,6 +31,10 @@ DEMO_MEMBERS = [
 ]
 DEMO_DEACTIVATED = ("pavel", pgettext_lazy("demo", "Pavel (left the group)"), [Role.CASEWORKER])
 DEMO_CASES = 24  # synthetic cases besides the few written by hand (`waystation demo --cases N`)
+# Who makes the demo before its coordinator exists: she is created, and the shipped safety
+# pages added, by these; everything after is written by the demo's members.
+DEMO_MEMBERS_ACTOR = system_actor("demo.members", Perm.USERS_MANAGE)
+DEMO_PAGES_ACTOR = system_actor("demo.knowledge", Perm.KNOWLEDGE_EDIT)
 
 
 def _demo_outreach_rows():
@@ -135,7 +140,7 @@ def _demo_outreach_rows():
     ]
 
 
-def _demo_outreach() -> None:
+def _demo_outreach(coordinator) -> None:
     from datetime import timedelta
 
     from django.utils import timezone
@@ -149,11 +154,11 @@ def _demo_outreach() -> None:
     today = timezone.localdate()
     for name, kind, country, city, approaches in _demo_outreach_rows():
         organisation = organisation_create(
-            actor=None, name=name, kind=kind, country=country, city=city
+            actor=coordinator, name=name, kind=kind, country=country, city=city
         )
         for days_ago, channel, contact, answer, after, said in approaches:
             approach = approach_create(
-                actor=None,
+                actor=coordinator,
                 organisation=organisation,
                 date=today - timedelta(days=days_ago),
                 channel=channel,
@@ -161,7 +166,7 @@ def _demo_outreach() -> None:
             )
             if answer != "none":
                 response_record(
-                    actor=None,
+                    actor=coordinator,
                     approach=approach,
                     kind=answer,
                     date=approach.date + timedelta(days=after),
@@ -334,7 +339,9 @@ def _demo_pathways(coordinator) -> None:
         result = readiness.assess(pathway, readiness.gather(case))
         gap = next(c for c in result.criteria if c.criterion.id == "refugee_recognition")
         if gap.state != readiness.State.MET:
-            gap_task_create(actor=coordinator, case=case, pathway=pathway, gap=gap)
+            gap_task_create(
+                actor=coordinator, case=case, pathway=pathway, criterion_id=gap.criterion.id
+            )
 
 
 def _demo_screening() -> None:
@@ -375,14 +382,14 @@ def demo_populate(cases: int = DEMO_CASES, language: str = DEMO_LANGUAGE) -> boo
     from waystation.cases.demo import generate_cases
     from waystation.knowledge.defaults import load_defaults
 
-    load_defaults()
+    load_defaults(actor=DEMO_PAGES_ACTOR)
     if User.objects.exists():
         return False
     with transaction.atomic(), translation.override(language):
         coordinator = None
         for username, display_name, roles in [*DEMO_MEMBERS, DEMO_DEACTIVATED]:
             user = user_create(
-                actor=coordinator,
+                actor=coordinator or DEMO_MEMBERS_ACTOR,
                 username=username,
                 password=DEMO_PASSWORD,
                 roles=roles,
@@ -391,13 +398,13 @@ def demo_populate(cases: int = DEMO_CASES, language: str = DEMO_LANGUAGE) -> boo
             coordinator = coordinator or user
         former = User.objects.get(username=DEMO_DEACTIVATED[0])
         user_deactivate(actor=coordinator, user=former)
-        _demo_outreach()
+        _demo_outreach(coordinator)
         _demo_cases(coordinator)
         _demo_evidence()
         _demo_screening()
         _demo_pathways(coordinator)
         _demo_ledger(coordinator)
-        generate_cases(cases, language=language)
+        generate_cases(cases, actor=coordinator, language=language)
     return True
 
 

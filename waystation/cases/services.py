@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from waystation.accounts.policy import Perm, Side, can, case_sides
+from waystation.accounts.policy import Perm, Side, can, case_sides, member
 from waystation.accounts.roles import Role
 from waystation.audit.events import Event
 from waystation.audit.services import record
@@ -148,7 +148,9 @@ def case_create(
                 _("This codename is taken. Choose another or leave it empty.")
             ) from None
         _set_tags(case, tags)
-        StatusChange.objects.create(case=case, status=status, on=today, recorded_by=actor)
+        StatusChange.objects.create(
+            case=case, status=status, on=today, recorded_by=member(actor)
+        )
         Identity.objects.create(case=case)
         record(
             Event.CASE_CREATED,

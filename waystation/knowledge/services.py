@@ -9,6 +9,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from waystation.accounts.policy import member
 from waystation.audit.events import Event
 from waystation.audit.services import record
 from waystation.core.refusals import Refusal
@@ -52,7 +53,7 @@ def page_create(
             is_public=is_public,
         )
         page.current = Revision.objects.create(
-            page=page, number=1, title=title, body=body, author=actor, note=note
+            page=page, number=1, title=title, body=body, author=member(actor), note=note
         )
         page.save(update_fields=["current"])
         record(

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_countries import countries
 
+from waystation.accounts.policy import member
 from waystation.audit.events import Event
 from waystation.audit.services import record
 from waystation.core import bulk
@@ -241,7 +242,7 @@ def outreach_import(
     # for repeats below: repeats share their date, so the file's first one still comes first.
     rows = sorted(planned, key=attrgetter("date.value"))
     with transaction.atomic():
-        batch = ImportBatch.objects.create(filename=filename[:255], imported_by=actor)
+        batch = ImportBatch.objects.create(filename=filename[:255], imported_by=member(actor))
         # In the file's order: a new organisation's details come from the first row naming it.
         organisations, new_organisations = _organisations_for(planned)
         contacts = _contacts_for(rows, organisations, new_organisations)
@@ -250,7 +251,7 @@ def outreach_import(
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         day = cache(connection.ops.adapt_datefield_value)  # a few thousand distinct dates
         null = bulk.null()  # NULL as insert_rows takes it on this database
-        actor_id = actor.pk if actor is not None else null
+        actor_id = null if member(actor) is None else actor.pk  # a system actor: no member
         batch_id = batch.pk
         no_answer = ResponseKind.NONE
         approaches, answers = [], []

@@ -4,6 +4,7 @@ for the digest. Task arguments are ids only."""
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
+from waystation.accounts.policy import Perm, system_actor
 from waystation.core.worker import every, on_abandoned
 
 from .digest import digest_due, outreach_digest_build
@@ -11,6 +12,9 @@ from .jobs import import_job_abandoned, import_job_run
 from .models import ImportStatus
 
 DIGEST_CHECK_SECONDS = 3600
+# The worker builds the weekly digest; it may do that and nothing else. (An import job acts as
+# the member who started it.)
+DIGEST_ACTOR = system_actor("task.outreach.digest", Perm.OUTREACH_DIGEST)
 
 
 class ImportJobFailed(Exception):
@@ -19,7 +23,7 @@ class ImportJobFailed(Exception):
 
 @task()
 def build_weekly_digest() -> int:
-    return outreach_digest_build().pk
+    return outreach_digest_build(actor=DIGEST_ACTOR).pk
 
 
 @task()

@@ -15,6 +15,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from waystation.accounts.policy import member
 from waystation.audit.events import Event
 from waystation.audit.services import record
 from waystation.core.bulk import chunks, insert_rows, null
@@ -117,7 +118,7 @@ def write_people(*, actor, people: list[dict], rejected: int, filename: str) -> 
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     day = cache(connection.ops.adapt_datefield_value)  # bound as text: see core.bulk
     nothing = null()
-    author = actor.pk if actor is not None else nothing
+    author = nothing if member(actor) is None else actor.pk  # a system actor: the audit row
     # Written into the timeline in the importer's language, as a member would write them.
     notes = {
         "arrival": _("arrival, from the imported list"),

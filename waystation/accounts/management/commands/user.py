@@ -4,8 +4,13 @@ import sys
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from waystation.accounts.policy import Perm, system_actor
 from waystation.accounts.roles import Role
 from waystation.accounts.services import user_create
+
+
+# The operator at the server's command line: creates accounts (the first coordinator).
+ACTOR = system_actor("command.user", Perm.USERS_MANAGE)
 
 
 def _read_password(path: str | None) -> str:
@@ -43,7 +48,7 @@ class Command(BaseCommand):
         password = _read_password(password_file)
         try:
             user = user_create(
-                actor=None,
+                actor=ACTOR,
                 username=username,
                 password=password,
                 roles=role,

@@ -1,16 +1,24 @@
 import argparse
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from waystation.accounts.policy import Perm, system_actor
 from waystation.cases.codenames import normalise
 from waystation.cases.models import Case
 from waystation.core import signing
 from waystation.core.blobstore import blob_store
 from waystation.evidence import export, gate
+from waystation.evidence.bulk import ingest_files
 from waystation.evidence.models import AcquiredHow, ItemOrigin, Recipient
 from waystation.evidence.services import EvidenceError
 from waystation.evidence.verify import verify_all
+
+# The operator at the server's command line: reads a case's evidence and makes a package of
+# it (through the exit gate); ingests files when no member is named with --by.
+EXPORT_ACTOR = system_actor("command.evidence.export", Perm.EVIDENCE_VIEW, Perm.EVIDENCE_EXPORT)
+INGEST_ACTOR = system_actor("command.evidence.ingest", Perm.EVIDENCE_EDIT)
 
 EXPORT_HELP = """\
 Write an evidence package for an investigator: a BagIt bag with what may go to this
@@ -242,13 +250,13 @@ class Command(BaseCommand):
         try:
             addressee = gate.Addressee.of(recipient, body)
             # The list first, before anything is made: the same rows as the export page.
-            decision = gate.preview(actor=None, case=case, addressee=addressee, **chosen)
+            decision = gate.preview(actor=EXPORT_ACTOR, case=case, addressee=addressee, **chosen)
             for line in decision.text():
                 self.stdout.write(line)
             if options["dry_run"]:
                 return
             result = export.build_package(
-                actor=None,
+                actor=EXPORT_ACTOR,
                 case=case,
                 addressee=addressee,
                 out=Path(options["out"]),
@@ -268,11 +276,7 @@ class Command(BaseCommand):
         )
 
     def _ingest(self, options) -> None:
-        from django.contrib.auth import get_user_model
-
-        from waystation.evidence.bulk import ingest_files
-
-        actor = None
+        actor = INGEST_ACTOR
         if options["by"]:
             actor = get_user_model().objects.filter(username=options["by"], is_active=True).first()
             if actor is None:

@@ -3,10 +3,15 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from waystation.accounts.policy import Perm, system_actor
 from waystation.knowledge import export
 from waystation.knowledge.defaults import DefaultsError, load_defaults
 from waystation.knowledge.models import Language, Page
 from waystation.knowledge.services import export_record
+
+# The operator at the server's command line: adds the shipped pages; writes the offline copy.
+DEFAULTS_ACTOR = system_actor("command.knowledge.load-defaults", Perm.KNOWLEDGE_EDIT)
+EXPORT_ACTOR = system_actor("command.knowledge.export-html", Perm.KNOWLEDGE_VIEW)
 
 EXPORT_HELP = """\
 Write the safety pages as a folder of static HTML that opens without a server: index.html,
@@ -56,7 +61,7 @@ class Command(BaseCommand):
     def handle(self, *args, action, **options):
         if action == "load-defaults":
             try:
-                created, kept = load_defaults()
+                created, kept = load_defaults(actor=DEFAULTS_ACTOR)
             except DefaultsError as problem:
                 raise CommandError(str(problem)) from None
             self.stdout.write(f"added {created} pages; {kept} were there already")
@@ -70,7 +75,7 @@ class Command(BaseCommand):
         pages = list(pages)
         if target.exists() and (not target.is_dir() or any(target.iterdir())):
             raise CommandError(f"{target} exists and is not an empty directory: choose a new one")
-        export_record(actor=None, pages=pages, public_only=options["public_only"], form="folder")
+        export_record(actor=EXPORT_ACTOR, pages=pages, public_only=options["public_only"], form="folder")
         count = export.write_directory(pages, target)
         self.stdout.write(
             f"wrote {len(pages)} pages ({count} files) to {target}; open {target / 'index.html'}"

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from waystation.accounts.policy import Perm, system_actor
 from waystation.core import spreadsheets as sheets
 from waystation.outreach import services
 from waystation.outreach.spreadsheet.schema import SCHEMA, organisation_count
@@ -10,6 +11,9 @@ _DELIMITERS = {
     ",": ",", "comma": ",", ";": ";", "semicolon": ";", "\t": "\t", "\\t": "\t", "tab": "\t",
     "|": "|", "bar": "|", "pipe": "|",
 }  # fmt: skip
+
+# The operator at the server's command line: imports into and exports the outreach log.
+ACTOR = system_actor("command.outreach", Perm.OUTREACH_EDIT)
 
 
 class Command(BaseCommand):
@@ -127,7 +131,7 @@ class Command(BaseCommand):
             return
         try:
             result = services.outreach_import(
-                actor=None, plan=plan, filename=path.name, mode=mode
+                actor=ACTOR, plan=plan, filename=path.name, mode=mode
             )
         except services.OutreachError as problem:
             raise CommandError(str(problem)) from None
@@ -192,5 +196,5 @@ class Command(BaseCommand):
         target = Path(out)
         if target.exists():
             raise CommandError(f"{out} exists already; choose a new file name")
-        target.write_bytes(services.outreach_export(actor=None, fmt=fmt))
+        target.write_bytes(services.outreach_export(actor=ACTOR, fmt=fmt))
         self.stdout.write(f"exported the outreach log to {out} ({fmt})")
