@@ -9,7 +9,9 @@ from waystation.accounts.roles import Role
 from waystation.accounts.selectors import team_summary_for
 from waystation.cases.selectors import PRESSING_DAYS, my_case_count, pressing_for, tasks_for
 from waystation.intake.selectors import unread_count
+from waystation.ledger.selectors import pending_counts_for
 from waystation.outreach.selectors import follow_ups_for
+from waystation.screening.selectors import open_disagreement_count
 
 from .selectors import recent_events_for
 
@@ -84,3 +86,38 @@ def pressing_events(user) -> dict | None:
     if not can(user, Perm.CASES_VIEW):
         return None
     return {"events": pressing_for(user), "days": PRESSING_DAYS}
+
+
+def waiting_for(user) -> list[dict]:
+    """What waits for this member's hand, each with where one acts on it: disagreements for one
+    who may resolve them, pending transactions for one who may approve them (recorded by someone
+    else) and one's own, waiting for a second approver. One query per source."""
+    waiting = []
+    disagreements = open_disagreement_count(user)
+    if disagreements is not None:
+        waiting.append(
+            {
+                "label": _("Screening disagreements to resolve"),
+                "count": disagreements,
+                "url": reverse("screening:disagreements"),
+            }
+        )
+    pending = pending_counts_for(user)
+    if pending is not None:
+        if pending["to_approve"] is not None:
+            waiting.append(
+                {
+                    "label": _("Pending transactions waiting for your approval"),
+                    "count": pending["to_approve"],
+                    "url": reverse("ledger:pending"),
+                }
+            )
+        if pending["own"] is not None:
+            waiting.append(
+                {
+                    "label": _("Your transactions waiting for a second approver"),
+                    "count": pending["own"],
+                    "url": reverse("ledger:pending"),
+                }
+            )
+    return waiting

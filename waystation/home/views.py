@@ -8,7 +8,7 @@ from waystation.accounts.selectors import users_for
 from waystation.core.panic import destroy_keys
 
 from .audit_details import describe
-from .dashboard import dashboard_panels, pressing_events
+from .dashboard import dashboard_panels, pressing_events, waiting_for
 from .forms import AuditFilterForm
 from .selectors import AuditFilter, audit_page_for
 
@@ -18,7 +18,11 @@ def dashboard(request):
     return render(
         request,
         "home/dashboard.html",
-        {"panels": dashboard_panels(request.user), "pressing": pressing_events(request.user)},
+        {
+            "panels": dashboard_panels(request.user),
+            "pressing": pressing_events(request.user),
+            "waiting": waiting_for(request.user),
+        },
     )
 
 

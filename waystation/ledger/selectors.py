@@ -321,6 +321,27 @@ def may_reverse(viewer, entry: Transaction) -> bool:
     )
 
 
+def pending_counts_for(viewer) -> dict | None:
+    """For the overview, in one query: pending transactions recorded by others, waiting for this
+    viewer's approval (for one who may approve), and this viewer's own, waiting for a second
+    approver (for one who records). None for one who may do neither."""
+    may_approve, may_record = can(viewer, Perm.LEDGER_APPROVE), can(viewer, Perm.LEDGER_RECORD)
+    if not (may_approve or may_record):
+        return None
+    counts = (
+        pending_for(viewer)
+        .order_by()
+        .aggregate(
+            to_approve=Count("pk", filter=~Q(created_by_id=viewer.pk)),
+            own=Count("pk", filter=Q(created_by_id=viewer.pk)),
+        )
+    )
+    return {
+        "to_approve": counts["to_approve"] if may_approve else None,
+        "own": counts["own"] if may_record else None,
+    }
+
+
 def may_withdraw(viewer, entry: Transaction) -> bool:
     return (
         can(viewer, Perm.LEDGER_RECORD)

@@ -179,6 +179,15 @@ def disagreements_for(viewer) -> list[Screening]:
     )
 
 
+def open_disagreement_count(viewer) -> int | None:
+    """How many disagreements wait for a coordinator, for the overview (one query); None for one
+    who may not resolve them."""
+    if not can(viewer, Perm.SCREENING_RESOLVE):
+        return None
+    screenings = visible(viewer, Screening.objects.all(), Perm.SCREENING_VIEW)
+    return _with_last_decision(screenings).filter(last_kind=DecisionKind.DISAGREED).count()
+
+
 def export_clearance_problem(case) -> str | None:
     """Why the evidence of ``case`` may not be exported now, or None. A person with exclusion
     concerns may be a perpetrator as well as a witness: his evidence goes out only once a
