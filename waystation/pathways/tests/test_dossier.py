@@ -5,112 +5,36 @@ audited; the cover in the language chosen."""
 
 import hashlib
 import io
-import os
 import re
 import zipfile
-from datetime import date
 
 import pytest
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
-from pypdf import PdfReader
 
 from waystation.audit.events import Event
 from waystation.audit.models import AuditEvent
 from waystation.cases import services as cases
-from waystation.cases.models import DocumentKind, RiskKind, Status
+from waystation.cases.models import DocumentKind, Status
 from waystation.cases.tests.factories import make_case
 from waystation.evidence import services as evidence
-from waystation.evidence.models import CustodyAction, CustodyEntry, ItemOrigin, Recipient
+from waystation.evidence.models import CustodyAction, CustodyEntry, Recipient
+
+from .dossier_data import (
+    LEGAL_NAME,
+    PHOTO,
+    PLACE,
+    SCAN,
+    STATEMENT,
+    body,
+    flat,
+    make,
+    pdf_text,
+    url,
+)
 
 pytestmark = pytest.mark.django_db
-
-LEGAL_NAME = "Сидоров Иван Петрович"
-PLACE = "Бишкек, следственный изолятор ГКНБ"
-STATEMENT = "Я видел, как расстреляли пленных у школы 14 марта."
-PHOTO = os.urandom(150_000)
-SCAN = "Военный билет — скан\n".encode() * 400
-
-
-@pytest.fixture(autouse=True)
-def blobs(settings, tmp_path):
-    settings.BLOB_STORE = {**settings.BLOB_STORE, "backend": "local", "root": str(tmp_path)}
-
-
-@pytest.fixture
-def case(cast):
-    found = make_case(caseworker=cast["caseworker"], lawyer=cast["lawyer"])
-    coordinator = cast["coordinator"]
-    cases.identity_save(actor=coordinator, case=found, legal_name=LEGAL_NAME, phone="+996 555")
-    cases.status_record(actor=coordinator, case=found, status=Status.CROSSED, on=date(2024, 3, 2))
-    cases.status_record(actor=coordinator, case=found, status=Status.DETAINED, on=date(2024, 5, 10))
-    cases.risk_record(
-        actor=coordinator, case=found, kind=RiskKind.WANTED, on=date(2024, 1, 15), place="Moscow"
-    )
-    cases.risk_record(
-        actor=coordinator, case=found, kind=RiskKind.HEARING, on=date(2024, 6, 20), place=PLACE
-    )
-    return found
-
-
-@pytest.fixture
-def items(cast, case):
-    officer = cast["documentation_officer"]
-    # His own files: they go where he agreed they may (the exit gate's table is in
-    # evidence/tests/test_gate.py).
-    evidence.person_consent_record(
-        actor=officer, case=case, scope=[Recipient.NGO, Recipient.AUTHORITY]
-    )
-    return [
-        evidence.item_ingest_stream(
-            actor=officer,
-            case=case,
-            source=io.BytesIO(data),
-            original_name=name,
-            acquired_on=on,
-            origin=ItemOrigin.PERSON,
-        )
-        for name, data, on in (
-            ("../photo 1.jpg", PHOTO, date(2024, 4, 1)),
-            ("военный билет.txt", SCAN, date(2024, 2, 1)),
-        )
-    ]
-
-
-@pytest.fixture
-def testimony(cast, case):
-    return evidence.testimony_record(
-        actor=cast["documentation_officer"],
-        case=case,
-        statement=STATEMENT,
-        language="Russian",
-        interviewed_on=date(2024, 5, 1),
-        consent_scope=[Recipient.NGO],
-    )
-
-
-def url(case) -> str:
-    return reverse("dossier:case", kwargs={"pk": case.pk})
-
-
-def make(client, case, **fields):
-    data = {"language": "en", "output": "pdf", **fields}
-    return client.post(url(case), data)
-
-
-def body(response) -> bytes:
-    return b"".join(response.streaming_content)
-
-
-def pdf_text(data: bytes) -> str:
-    reader = PdfReader(io.BytesIO(data))
-    return "\n".join(page.extract_text() for page in reader.pages)
-
-
-def flat(text: str) -> str:
-    return " ".join(text.split())
-
 
 def test_the_pdf_opens_with_the_chronology_in_order_and_cyrillic_as_typed(
     client_for, case, items, testimony
