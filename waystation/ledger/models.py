@@ -178,6 +178,9 @@ class Transaction(models.Model):
     # A cash count: what the books said and what was counted.
     expected = amount_field(_("expected"), null=True, blank=True)
     counted = amount_field(_("counted"), null=True, blank=True)
+    counted_account = models.ForeignKey(
+        "Account", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     memo = models.CharField(_("note"), max_length=300, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

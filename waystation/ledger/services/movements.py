@@ -113,6 +113,7 @@ def cash_count_record(
             currency=account.currency,
             expected=expected,
             counted=counted,
+            counted_account=account,
             memo=memo.strip(),
             legs=[
                 Leg(account, difference, account.currency),

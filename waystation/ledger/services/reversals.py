@@ -25,12 +25,16 @@ def _closed(entry: Transaction, postings) -> bool:
     after it: that count fixed what the account held, so a change before it would silently
     contradict what was counted. The reversal then goes to today."""
     accounts = {p.account_id for p in postings if p.book == Book.HOLDING}
-    return Transaction.objects.filter(
-        kind=Kind.CASH_COUNT,
-        state=State.POSTED,
-        date__gte=entry.date,
-        postings__account__in=accounts,
-    ).exclude(pk=entry.pk).exists()
+    return (
+        Transaction.objects.filter(
+            kind=Kind.CASH_COUNT,
+            state=State.POSTED,
+            date__gte=entry.date,
+            counted_account__in=accounts,
+        )
+        .exclude(pk=entry.pk)
+        .exists()
+    )
 
 
 def transaction_reverse(

@@ -1,7 +1,9 @@
 """Property-based: any sequence of donations, disbursements (some waiting for approval, then
-approved, rejected or left), transfers and exchanges keeps the books balanced per currency,
-and every balance the reports show is exactly what the operations add up to, to the minor
-unit, in currencies with 0, 2 and 3 decimal places."""
+approved, rejected, withdrawn by their recorder or left), transfers, exchanges and reversals of
+earlier transactions (on their date or today; a reversal of a reversal, or a second one,
+refused) keeps the books balanced per currency, and every balance the reports show is exactly
+what the operations add up to, to the minor unit, in currencies with 0, 2 and 3 decimal
+places."""
 
 from collections import defaultdict
 from datetime import date, timedelta
@@ -12,8 +14,10 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from waystation.core.refusals import Refusal
 from waystation.ledger import selectors, services
-from waystation.ledger.models import AccountKind, Category, Posting, State
+from waystation.ledger.books import LedgerError
+from waystation.ledger.models import AccountKind, Category, Kind, Posting, State
 from waystation.ledger.money import minor_digits
 from waystation.ledger.sums import minor_total
 
@@ -47,7 +51,7 @@ operations = st.lists(
             account_index,
             st.integers(1, 2 * THRESHOLD_MINOR),
             st.integers(0, 1),
-            st.sampled_from(["approve", "reject", "leave"]),
+            st.sampled_from(["approve", "reject", "withdraw", "leave"]),
         ),
         st.tuples(st.just("transfer"), st.booleans(), minor_amount, st.integers(0, 1)),
         st.tuples(
@@ -58,6 +62,7 @@ operations = st.lists(
             minor_amount,
             st.integers(0, 1),
         ),
+        st.tuples(st.just("reverse"), st.integers(0, 40), st.sampled_from(["same", "today"])),
     ),
     max_size=20,
 )
@@ -95,9 +100,18 @@ def _run(cast, ops):
     paid_alone = defaultdict(int)  # currency -> minor units paid out without approval
     per_fund = defaultdict(Decimal)  # (fund pk, currency) -> balance
 
+    written = []  # (transaction, its moves once posted)
+    reversed_ = set()
+
     def move(account, fund, amount):
         held[account.pk] += amount
         per_fund[(fund.pk, account.currency)] += amount
+
+    def wrote(entry, *moves):
+        written.append((entry, moves))
+        if entry.state == State.POSTED:
+            for account, fund, amount in moves:
+                move(account, fund, amount)
 
     for step, op in enumerate(ops):
         day = START + timedelta(days=step * 9)
@@ -105,10 +119,10 @@ def _run(cast, ops):
             _kind, index, minor, fund_index = op
             account, fund = accounts[index], funds[fund_index]
             amount = _money(minor, account.currency)
-            services.donation_record(
+            entry = services.donation_record(
                 actor=treasurer, account=account, fund=fund, amount=amount, date=day
             )
-            move(account, fund, amount)
+            wrote(entry, (account, fund, amount))
         elif op[0] == "disbursement":
             _kind, index, minor, fund_index, decision = op
             account, fund = accounts[index], funds[fund_index]
@@ -128,16 +142,20 @@ def _run(cast, ops):
             if not waits:
                 paid_alone[account.currency] += minor
             if entry.state == State.PENDING and decision == "approve":
-                services.disbursement_approve(actor=coordinator, entry=entry)
+                entry = services.disbursement_approve(actor=coordinator, entry=entry)
             elif entry.state == State.PENDING and decision == "reject":
-                services.disbursement_reject(actor=coordinator, entry=entry)
-            if entry.state == State.POSTED or decision == "approve":
-                move(account, fund, -amount)
+                entry = services.disbursement_reject(actor=coordinator, entry=entry)
+            elif entry.state == State.PENDING and decision == "withdraw":
+                with pytest.raises(Refusal):  # only the person who recorded it
+                    services.disbursement_withdraw(actor=coordinator, entry=entry)
+                entry = services.disbursement_withdraw(actor=treasurer, entry=entry)
+                assert entry.state == State.WITHDRAWN
+            wrote(entry, (account, fund, -amount))
         elif op[0] == "transfer":
             _kind, forward, minor, fund_index = op
             source, target = (accounts[0], accounts[1]) if forward else (accounts[1], accounts[0])
             amount = _money(minor, "EUR")
-            services.transfer_record(
+            entry = services.transfer_record(
                 actor=treasurer,
                 source=source,
                 target=target,
@@ -145,8 +163,30 @@ def _run(cast, ops):
                 amount=amount,
                 date=day,
             )
-            move(source, funds[fund_index], -amount)
-            move(target, funds[fund_index], amount)
+            wrote(entry, (source, funds[fund_index], -amount), (target, funds[fund_index], amount))
+        elif op[0] == "reverse":
+            _kind, pick, when = op
+            if not written:
+                continue
+            original, moves = written[pick % len(written)]
+            if (
+                original.kind == Kind.REVERSAL
+                or original.state != State.POSTED
+                or original.pk in reversed_
+            ):
+                with pytest.raises(LedgerError):
+                    services.transaction_reverse(
+                        actor=treasurer, entry=original, reason="mistake", when=when
+                    )
+                continue
+            entry = services.transaction_reverse(
+                actor=treasurer, entry=original, reason="mistake", when=when
+            )
+            assert entry.date == (original.date if when == "same" else entry.date)
+            if entry.state == State.PENDING:  # money out above the threshold waits too
+                entry = services.disbursement_approve(actor=coordinator, entry=entry)
+            reversed_.add(original.pk)
+            wrote(entry, *((account, fund, -amount) for account, fund, amount in moves))
         else:
             _kind, a, b, sold_minor, bought_minor, fund_index = op
             source, target = accounts[a], accounts[b]
@@ -167,9 +207,8 @@ def _run(cast, ops):
             )
             assert (entry.state == State.PENDING) == (sold_minor > THRESHOLD_MINOR)
             if entry.state == State.PENDING:
-                services.disbursement_approve(actor=coordinator, entry=entry)
-            move(source, funds[fund_index], -sold)
-            move(target, funds[fund_index], bought)
+                entry = services.disbursement_approve(actor=coordinator, entry=entry)
+            wrote(entry, (source, funds[fund_index], -sold), (target, funds[fund_index], bought))
 
     # every transaction balances in every currency, counted by the database
     unbalanced = (
@@ -178,7 +217,7 @@ def _run(cast, ops):
         .exclude(total=0)
     )
     assert not unbalanced.exists()
-    # all books together, posted only, sum to zero per currency
+    # the trial balance: all books together, posted only, sum to zero per currency
     for row in Posting.objects.filter(posted=True).values("currency").annotate(t=minor_total()):
         assert row["t"] == 0, row
     # the balances shown are exactly the operations' sums, in the minor unit
