@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from waystation.accounts.tests.factories import UserFactory
 from waystation.audit.models import AuditEvent
+from waystation.cases.tests.factories import make_case
 from waystation.core.refusals import Forbidden
 from waystation.ledger import selectors, services
 from waystation.ledger.books import LedgerError
@@ -127,8 +128,6 @@ def test_reversing_a_large_donation_waits_for_a_second_person(cast, books):
 
 
 def test_reports_and_spending_per_case_net_a_reversed_payment(cast, books):
-    from waystation.cases.tests.factories import make_case
-
     case = make_case()
     paid = pay(cast, books, "300", case=case)
     pay(cast, books, "50", case=case)
