@@ -351,6 +351,7 @@ OBJECT_RULES: dict[str, Callable[[object, QuerySet], QuerySet]] = {
     "cases.need": _case_parts_visible,
     "cases.note": _notes_visible,
     "cases.riskevent": _case_parts_visible,
+    "cases.statuschange": _case_parts_visible,
     "evidence.testimony": _evidence_visible,
     "evidence.item": _evidence_visible,
     "evidence.custodyentry": _evidence_parts_visible,

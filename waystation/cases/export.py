@@ -1,5 +1,8 @@
 """One case as plain data, for the per-case export (JSON for another system, a printable
-page). The export itself — the exit gate, the evidence that may go with it, the audit row —
+page). Notes, risk events and status steps go as they stand, each saying whether it was
+``corrected``; withdrawn ones are left out (``core.corrections``).
+
+The export itself — the exit gate, the evidence that may go with it, the audit row —
 is made in ``evidence.export.case``: the gate lives above this layer. Identity goes in only
 when the exporter holds the identity side and gives a reason."""
 
@@ -60,6 +63,7 @@ def _case_data(actor, case: Case) -> dict:
                 "label": step.get_status_display(),
                 "on": step.on.isoformat(),
                 "note": step.note,
+                "corrected": step.corrected_at is not None,
             }
             for step in detail.get("timeline", [])
         ],
@@ -71,6 +75,7 @@ def _case_data(actor, case: Case) -> dict:
                 "place": event.place,
                 "visits": event.visits,
                 "outcome": event.outcome,
+                "corrected": event.corrected_at is not None,
             }
             for event in detail.get("risks", [])
         ],
@@ -92,6 +97,7 @@ def _case_data(actor, case: Case) -> dict:
                 "at": note.created_at.isoformat(timespec="minutes"),
                 "author": _user(note.author),
                 "text": note.text,
+                "corrected": note.corrected_at is not None,
             }
             for note in detail["notes"]
         ],

@@ -270,6 +270,39 @@ class NoteForm(forms.Form):
     )
 
 
+def _reason_field(label):
+    return forms.CharField(
+        label=label,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Kept with the history, encrypted, for those who may read this entry."),
+    )
+
+
+class NoteCorrectForm(NoteForm):
+    reason = _reason_field(_("Why is it corrected?"))
+
+
+class RiskCorrectForm(RiskForm):
+    reason = _reason_field(_("Why is it corrected?"))
+
+
+class StatusCorrectForm(StatusForm):
+    reason = _reason_field(_("Why is it corrected?"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].label = _("Status")
+
+
+class WithdrawForm(forms.Form):
+    reason = _reason_field(_("Why is it withdrawn?"))
+
+
+# Each correctable record's form (cases.selectors.CORRECTABLE) and the fields it fills in.
+CORRECT_FORMS = {"note": NoteCorrectForm, "risk": RiskCorrectForm, "status": StatusCorrectForm}
+
+
 class RevealForm(forms.Form):
     reason = forms.ChoiceField(
         label=_("Why do you need to see it?"),

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from waystation.core.corrections import Correctable, KeptVersion, unique_number
 from waystation.core.fields import EncryptedTextField
 
 _USER = settings.AUTH_USER_MODEL
@@ -122,8 +123,11 @@ class Case(models.Model):
         return choice_label(Urgency, self.urgency)
 
 
-class StatusChange(models.Model):
-    """One dated step of the status timeline. The case's current status is the newest step."""
+class StatusChange(Correctable):
+    """One dated step of the status timeline. The case's current status is the newest step
+    that stands: a step set by mistake is corrected or withdrawn (``core.corrections``)."""
+
+    CORRECTABLE_FIELDS = ("status", "on", "note")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="status_changes")
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
@@ -153,7 +157,11 @@ class RiskKind(models.TextChoices):
 PRESSING_KINDS = (RiskKind.DETENTION, RiskKind.HEARING)
 
 
-class RiskEvent(models.Model):
+class RiskEvent(Correctable):
+    """A dated risk event; a wrong one is corrected or withdrawn (``core.corrections``)."""
+
+    CORRECTABLE_FIELDS = ("kind", "on", "place", "visits", "outcome")
+
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="risk_events")
     kind = models.CharField(_("kind"), max_length=30, choices=RiskKind.choices)
     on = models.DateField(
@@ -313,7 +321,13 @@ class Task(models.Model):
         return self.title
 
 
-class Note(models.Model):
+class Note(Correctable):
+    """A note on a case. A wrong one is corrected or withdrawn (``core.corrections``); a note
+    written on the wrong case is withdrawn there and written again on the right one, never
+    moved: its text does not travel between cases unseen."""
+
+    CORRECTABLE_FIELDS = ("text", "legal")
+
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
     text = models.TextField(_("note"))
     legal = models.BooleanField(
@@ -326,7 +340,15 @@ class Note(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["case", "-created_at"], name="cases_note_case")]
+        indexes = [
+            models.Index(fields=["case", "-created_at"], name="cases_note_case"),
+            # The few withdrawn notes, which a full-text search leaves out.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(withdrawn_at__isnull=False),
+                name="cases_note_withdrawn",
+            ),
+        ]
 
     def __str__(self):
         return f"note {self.pk}"
@@ -392,3 +414,30 @@ class IdentityVersion(models.Model):
 
     def __str__(self):
         return f"identity version {self.number} of case {self.case_id}"
+
+
+class StatusChangeVersion(KeptVersion):
+    """What a status step was before a correction or its withdrawal (``core.corrections``)."""
+
+    record = models.ForeignKey(StatusChange, on_delete=models.CASCADE, related_name="versions")
+
+    class Meta(KeptVersion.Meta):
+        constraints = [unique_number()]
+
+
+class RiskEventVersion(KeptVersion):
+    """What a risk event was before a correction or its withdrawal (``core.corrections``)."""
+
+    record = models.ForeignKey(RiskEvent, on_delete=models.CASCADE, related_name="versions")
+
+    class Meta(KeptVersion.Meta):
+        constraints = [unique_number()]
+
+
+class NoteVersion(KeptVersion):
+    """What a note said before a correction or its withdrawal, encrypted (``core.corrections``)."""
+
+    record = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="versions")
+
+    class Meta(KeptVersion.Meta):
+        constraints = [unique_number()]

@@ -17,15 +17,28 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.utils import timezone
 
 from waystation.accounts.policy import Perm, Side, can, case_sides, get_for, visible
 from waystation.accounts.roles import Role
+from waystation.core import corrections
 from waystation.core.prepared import prepared_rows
 
 from . import search
 from .codenames import normalise
-from .models import PRESSING_KINDS, Case, Need, Note, RiskEvent, RiskKind, Status, Tag, Task
+from .models import (
+    PRESSING_KINDS,
+    Case,
+    Need,
+    Note,
+    RiskEvent,
+    RiskKind,
+    Status,
+    StatusChange,
+    Tag,
+    Task,
+)
 
 PRESSING_DAYS = 7
 NOTES_SHOWN = 100
@@ -199,7 +212,68 @@ def case_detail(viewer, case: Case) -> dict:
             )
     notes = visible(viewer, Note.objects.filter(case=case), Perm.CASES_VIEW)
     detail["notes"] = list(notes.select_related("author")[:NOTES_SHOWN])
+    detail["withdrawn"] = withdrawn_for(viewer, case, sides)
     return detail
+
+
+# The records a member can correct or withdraw (core.corrections), by the name in their URLs.
+CORRECTABLE = {"note": Note, "risk": RiskEvent, "status": StatusChange}
+# The side of the case each belongs to; notes follow their own object rule.
+_CORRECTABLE_SIDE = {"note": None, "risk": Side.LEGAL, "status": Side.LEGAL}
+
+
+def correctable_for(viewer, kind: str, pk):
+    """A note, risk event or status step, withdrawn or not, if the viewer may read it; 404
+    otherwise (the same for a missing one): its history follows the record's own rule."""
+    model = CORRECTABLE.get(kind)
+    if model is None:
+        raise Http404
+    found = get_for(viewer, model.all_objects.select_related("case"), pk, Perm.CASES_VIEW)
+    side = _CORRECTABLE_SIDE[kind]
+    if side is not None and side not in case_sides(viewer, found.case):
+        raise Http404
+    return found
+
+
+def may_correct(viewer, record) -> bool:
+    """Whether the page offers to correct or withdraw ``record`` (the services decide)."""
+    if record.withdrawn_at is not None:
+        return False
+    if isinstance(record, Note):
+        return record.author_id == viewer.pk or Side.MANAGE in case_sides(viewer, record.case)
+    return Side.LEGAL in case_sides(viewer, record.case)
+
+
+def history_for(viewer, record) -> list:
+    """The versions of a record the viewer may read (``correctable_for``), newest first. A
+    note's earlier version that was not for the lawyer keeps its text from a reader of the
+    legal side only (``hidden``)."""
+    versions = corrections.history(record)
+    care = not isinstance(record, Note) or Side.CARE in case_sides(viewer, record.case)
+    for version in versions:
+        version.hidden = not care and not version.earlier.get("legal", True)
+        if version.hidden:
+            version.shown = []
+    return versions
+
+
+def withdrawn_for(viewer, case: Case, sides=None) -> list:
+    """The case's withdrawn entries the viewer may read, newest withdrawal first, each with
+    ``kind`` (its name in ``CORRECTABLE``) for the link to its history."""
+    sides = case_sides(viewer, case) if sides is None else sides
+    notes = Note.all_objects.select_related("withdrawn_by").filter(case=case)
+    found = list(visible(viewer, notes, Perm.CASES_VIEW).filter(withdrawn_at__isnull=False))
+    for note in found:
+        note.kind_name = "note"
+    if Side.LEGAL in sides:
+        for name in ("risk", "status"):
+            rows = CORRECTABLE[name].all_objects.select_related("withdrawn_by").filter(
+                case=case, withdrawn_at__isnull=False
+            )
+            for row in rows:
+                row.kind_name = name
+                found.append(row)
+    return sorted(found, key=lambda row: row.withdrawn_at, reverse=True)
 
 
 def pressing_for(viewer, *, limit: int = 30) -> list[RiskEvent]:

@@ -30,3 +30,14 @@ urlpatterns = [
     path("task/<int:pk>/done/", views.task_done, name="task_done"),
     path("risk/<int:pk>/", views.risk_update, name="risk_update"),
 ]
+
+# A history page per correctable record, and its two ways to change it (core.corrections).
+for _kind in ("note", "risk", "status"):
+    _of_kind = {"kind": _kind}
+    urlpatterns += [
+        path(f"{_kind}/<int:pk>/history/", views.record_history, _of_kind, name=f"{_kind}_history"),
+        path(f"{_kind}/<int:pk>/correct/", views.record_correct, _of_kind, name=f"{_kind}_correct"),
+        path(
+            f"{_kind}/<int:pk>/withdraw/", views.record_withdraw, _of_kind, name=f"{_kind}_withdraw"
+        ),
+    ]

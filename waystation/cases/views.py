@@ -17,10 +17,12 @@ from waystation.accounts.policy import (
     may_hold_side,
     requires,
 )
+from waystation.core import corrections
 from waystation.core.posts import arrived_incomplete
 
 from . import services
 from .forms import (
+    CORRECT_FORMS,
     AssignForm,
     CaseEditForm,
     CaseFilterForm,
@@ -37,9 +39,20 @@ from .forms import (
     ServiceForm,
     StatusForm,
     TaskForm,
+    WithdrawForm,
 )
 from .models import Identity, Need, RiskEvent, Task
-from .selectors import case_detail, case_for, cases_for, pressing_for, tasks_for, team_for_tasks
+from .selectors import (
+    case_detail,
+    case_for,
+    cases_for,
+    correctable_for,
+    history_for,
+    may_correct,
+    pressing_for,
+    tasks_for,
+    team_for_tasks,
+)
 
 PAGE_SIZE = 50
 
@@ -362,3 +375,91 @@ def identity_restore(request, pk, number):
             % {"number": number},
         )
     return redirect("cases:case", pk=case.pk)
+
+
+# --- Corrections (core.corrections): each note, risk event and status step has a history
+# page, which offers to correct or withdraw it to those who may.
+
+_CORRECTIONS = {
+    "note": ("note", services.note_correct, services.note_withdraw),
+    "risk": ("event", services.risk_correct, services.risk_withdraw),
+    "status": ("change", services.status_correct, services.status_withdraw),
+}
+_TITLES = {
+    "note": gettext_lazy("Note"),
+    "risk": gettext_lazy("Risk event"),
+    "status": gettext_lazy("Status step"),
+}
+
+
+def _history_page(request, kind, record, *, correct_form=None, withdraw_form=None, status=200):
+    offer = may_correct(request.user, record)
+    context = {
+        "kind": kind,
+        "record": record,
+        "case": record.case,
+        "title": _TITLES[kind],
+        "current": corrections.shown_now(record),
+        "versions": history_for(request.user, record),
+        "may_correct": offer,
+    }
+    if offer:
+        initial = {name: getattr(record, name) for name in record.CORRECTABLE_FIELDS}
+        context["correct_form"] = correct_form or CORRECT_FORMS[kind](
+            prefix="correct", initial=initial
+        )
+        context["withdraw_form"] = withdraw_form or WithdrawForm(prefix="withdraw")
+    return render(request, "cases/history.html", context, status=status)
+
+
+@requires(Perm.CASES_VIEW)
+def record_history(request, kind, pk):
+    """A note, risk event or status step with its earlier versions (or its withdrawal): for
+    those who may read it; 404 for everyone else, as for the record itself."""
+    return _history_page(request, kind, correctable_for(request.user, kind, pk))
+
+
+@require_POST
+@requires(Perm.CASES_VIEW)
+def record_correct(request, kind, pk):
+    record = correctable_for(request.user, kind, pk)
+    form = CORRECT_FORMS[kind](request.POST, prefix="correct")
+    if form.is_valid():
+        argument, correct, _withdraw = _CORRECTIONS[kind]
+        try:
+            correct(actor=request.user, **{argument: record}, **form.cleaned_data)
+        except services.NothingChanged as problem:
+            messages.info(request, str(problem))
+            return redirect(f"cases:{kind}_history", pk=record.pk)
+        except services.CaseError as problem:
+            form.add_error(None, str(problem))
+        else:
+            messages.success(request, _("Corrected. The earlier version is kept in its history."))
+            return redirect(f"{case_page_url(record.case)}#{kind}")
+    return _history_page(request, kind, record, correct_form=form, status=400)
+
+
+@require_POST
+@requires(Perm.CASES_VIEW)
+def record_withdraw(request, kind, pk):
+    record = correctable_for(request.user, kind, pk)
+    form = WithdrawForm(request.POST, prefix="withdraw")
+    if form.is_valid():
+        argument, _correct, withdraw = _CORRECTIONS[kind]
+        try:
+            withdraw(actor=request.user, **{argument: record}, **form.cleaned_data)
+        except services.CaseError as problem:
+            form.add_error(None, str(problem))
+        else:
+            if kind == "note":
+                messages.success(
+                    request,
+                    _(
+                        "The note was withdrawn; it is kept in its history. If it belongs to "
+                        "another case, write it there."
+                    ),
+                )
+            else:
+                messages.success(request, _("Withdrawn. It is kept in its history."))
+            return redirect(f"{case_page_url(record.case)}#{kind}")
+    return _history_page(request, kind, record, withdraw_form=form, status=400)

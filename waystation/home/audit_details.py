@@ -277,6 +277,9 @@ KEYS: dict[str, Key] = {
     "restored_revision": Key(gettext_lazy("earlier version restored"), _plain),
     "risk": Key(gettext_lazy("risk event"), _plain),
     "role": Key(gettext_lazy("witness's role"), _choices("evidence.TestimonyEvent.role")),
+    "note": Key(gettext_lazy("note"), _plain),
+    "status_step": Key(gettext_lazy("status step"), _plain),
+    "version": Key(gettext_lazy("version kept"), _plain),
     "rows": Key(gettext_lazy("rows"), _count),
     "scope": Key(gettext_lazy("may be shared with"), _table(_recipients)),
     "screening": Key(gettext_lazy("screening"), _plain),
@@ -304,6 +307,9 @@ BY_EVENT: dict[tuple[str, str], Key] = {
     ),
     (Event.RISK_RECORDED, "kind"): Key(gettext_lazy("kind"), _choices("cases.RiskEvent.kind")),
     (Event.INTAKE_REPLIED, "kind"): Key(gettext_lazy("kind"), _table(_reply_kinds)),
+    (Event.NOTE_CORRECTED, "fields"): Key(gettext_lazy("fields"), _fields("cases.Note")),
+    (Event.RISK_CORRECTED, "fields"): Key(gettext_lazy("fields"), _fields("cases.RiskEvent")),
+    (Event.STATUS_CORRECTED, "fields"): Key(gettext_lazy("fields"), _fields("cases.StatusChange")),
     (Event.LEDGER_RECORDED, "kind"): Key(gettext_lazy("kind"), _choices("ledger.Transaction.kind")),
     (Event.SCREENING_DECISION, "kind"): Key(
         gettext_lazy("kind"), _choices("screening.Decision.kind")

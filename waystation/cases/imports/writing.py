@@ -39,10 +39,12 @@ _CASE_COLUMNS = (
     "created_at",
     "updated_at",
 )
-_STEP_COLUMNS = ("case", "status", "on", "note", "recorded_by", "recorded_at")
+# A new row stands, never corrected nor withdrawn (core.corrections): the last three are null.
+_STANDING = ("corrected_at", "withdrawn_at", "withdrawn_by")
+_STEP_COLUMNS = ("case", "status", "on", "note", "recorded_by", "recorded_at", *_STANDING)
 _NEED_COLUMNS = ("case", "kind", "noted_on", "met_on", "note")
 _FAMILY_COLUMNS = ("case", "relation", "age", "with_them", "note")
-_NOTE_COLUMNS = ("case", "text", "legal", "author", "created_at")
+_NOTE_COLUMNS = ("case", "text", "legal", "author", "created_at", *_STANDING)
 _IDENTITY_COLUMNS = ("case", *Identity.FIELDS, "updated_at")
 
 
@@ -156,12 +158,13 @@ def write_people(*, actor, people: list[dict], rejected: int, filename: str) -> 
         case_ids = [ids[name] for name in names]
 
         step_rows, need_rows, family_rows, note_rows, vaults = [], [], [], [], []
+        standing = (nothing,) * len(_STANDING)
         sealers = [Identity._meta.get_field(name).sealer() for name in Identity.FIELDS]
         relations = {key: str(label) for key, label in RELATION_LABELS.items()}
         filled = 0
         for pk, person, steps in zip(case_ids, people, timelines, strict=True):
             step_rows.extend(
-                (pk, status, day(on), note, author, now) for status, on, note in steps
+                (pk, status, day(on), note, author, now, *standing) for status, on, note in steps
             )
             need_rows.extend(
                 (pk, kind, day(today), nothing, note) for kind, note in person.get("needs") or ()
@@ -171,7 +174,7 @@ def write_people(*, actor, people: list[dict], rejected: int, filename: str) -> 
                 for relation, age in person.get("family") or ()
             )
             if person.get("notes"):
-                note_rows.append((pk, person["notes"], 0, author, now))
+                note_rows.append((pk, person["notes"], 0, author, now, *standing))
             vault = _vault_values(person)
             filled += any(vault)
             vaults.append(

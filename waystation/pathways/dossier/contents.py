@@ -98,13 +98,19 @@ def identity_block(identity: Identity) -> dict[str, str]:
     }
 
 
+def _corrected(record, text: str) -> str:
+    return f"{text} ({_('corrected')})" if record.corrected_at is not None else text
+
+
 def chronology(case: Case, items, testimonies) -> list[Entry]:
     """Status changes, risk events, testimonies taken and evidence acquired, oldest first. Call
-    inside ``translation.override`` of the dossier's language: the labels are translated."""
+    inside ``translation.override`` of the dossier's language: the labels are translated.
+    Withdrawn steps and events are left out (their managers do that); corrected ones say so."""
     entries = []
     for step in case.status_changes.all():
         text = str(step.get_status_display())
-        entries.append(Entry(step.on, 0, f"{text} — {step.note}" if step.note else text))
+        text = f"{text} — {step.note}" if step.note else text
+        entries.append(Entry(step.on, 0, _corrected(step, text)))
     for event in case.risk_events.all():
         parts = [str(event.get_kind_display())]
         if event.place:
@@ -112,7 +118,7 @@ def chronology(case: Case, items, testimonies) -> list[Entry]:
         text = ", ".join(parts)
         if event.outcome:
             text += f". {_('Outcome')}: {event.outcome}"
-        entries.append(Entry(event.on, 1, text))
+        entries.append(Entry(event.on, 1, _corrected(event, text)))
     for label, testimony in testimonies:
         entries.append(Entry(testimony.interviewed_on, 2, f"{_('Testimony')} {label}"))
     for label, item in items:
