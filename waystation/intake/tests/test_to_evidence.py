@@ -15,7 +15,7 @@ from PIL import ExifTags, Image
 
 from waystation.audit.events import Event
 from waystation.audit.models import AuditEvent
-from waystation.cases.tests.factories import make_case
+from waystation.cases import services as case_services
 from waystation.core.blobstore import blob_store
 from waystation.core.refusals import Forbidden
 from waystation.evidence import gate
@@ -236,7 +236,7 @@ def test_a_request_not_yet_a_case_goes_into_a_case_named_by_codename(cast):
         services.attachment_to_evidence(
             actor=cast["coordinator"], attachment=attachment, case_codename="no-such-case-1"
         )
-    other = make_case(codename="grey-owl-12")
+    other = case_services.case_create(actor=cast["coordinator"], codename="grey-owl-12")
     item = services.attachment_to_evidence(
         actor=cast["coordinator"], attachment=attachment, case_codename="Grey Owl 12"
     )
