@@ -101,13 +101,14 @@ lint: setup
 	@# The layers and the independence of the features (pyproject.toml, docs/architecture.md).
 	$(UV) run lint-imports
 	@# Sealed here on purpose: the history check against a database is skipped, the models are compared.
-	$(UV) run python -W ignore::RuntimeWarning -m waystation makemigrations --check --dry-run
+	@# The framework's commands are developer tools: WAYSTATION_DEVELOPER=1 (docs/operator.md).
+	WAYSTATION_DEVELOPER=1 $(UV) run python -W ignore::RuntimeWarning -m waystation makemigrations --check --dry-run
 	@# `make messages` must leave no entry empty or fuzzy in ru, de, uk, and the .mo files current.
 	$(UV) run python scripts/check_translations.py
 
 messages: setup
-	$(UV) run waystation makemessages -l ru -l de -l uk --no-location --ignore=.venv --ignore=bench --ignore=tests
-	$(UV) run waystation compilemessages --ignore=.venv
+	WAYSTATION_DEVELOPER=1 $(UV) run waystation makemessages -l ru -l de -l uk --no-location --ignore=.venv --ignore=bench --ignore=tests
+	WAYSTATION_DEVELOPER=1 $(UV) run waystation compilemessages --ignore=.venv
 
 screenshots: setup
 	WAYSTATION_SCREENSHOTS=docs/screenshots $(UV) run pytest tests/e2e -q

@@ -35,6 +35,7 @@ def _extract(into: Path) -> None:
     shutil.copytree(ROOT / "locale", into / "locale")
     environment = {
         **os.environ,
+        "WAYSTATION_DEVELOPER": "1",  # makemessages is a developer tool (waystation/cli.py)
         "PYTHONPATH": os.pathsep.join([str(into), os.environ.get("PYTHONPATH", "")]),
     }
     command = [sys.executable, "-W", "ignore::RuntimeWarning", "-m", "waystation", "makemessages"]

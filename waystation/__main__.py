@@ -1,6 +1,7 @@
-"""The ``waystation`` command line: Django's management commands plus Waystation's own
-(init, demo, serve, passphrase, panic, backup, restore, user, audit verify, tasks work). Each
-command is thin and calls a service.
+"""The ``waystation`` command line: Waystation's own commands (init, serve, tasks, migrate,
+demo, passphrase, panic, backup, restore, user, audit, case, outreach, evidence, knowledge,
+pathways, dossier). Each command is thin and calls a service. The framework's other commands are
+developer tools behind WAYSTATION_DEVELOPER=1 (see waystation/cli.py).
 
 Every command that needs the keys follows one contract: ``--data-dir DIR`` (or
 WAYSTATION_DATA_DIR) and ``--passphrase-file PATH`` (or WAYSTATION_PASSPHRASE_FILE; "-" is
@@ -9,6 +10,12 @@ standard input); with neither, a terminal prompt.
 
 import os
 import sys
+
+import django
+from django.core.management import execute_from_command_line
+
+from waystation import cli
+from waystation.core.unsealing import CannotUnseal, unseal_for_command
 
 # Commands that create an instance, destroy its keys, or only read code: no unseal first.
 # An investigator checks a package on a machine with no Waystation instance; CI checks the
@@ -20,11 +27,6 @@ _NO_KEYS_NEEDED = {
     "panic",
     "restore",
     "serve",
-    "help",
-    "--help",
-    "-h",
-    "version",
-    "--version",
     "makemigrations",
     "makemessages",
     "compilemessages",
@@ -72,13 +74,26 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "waystation.settings")
     command = argv[1] if len(argv) > 1 else "help"
 
-    import django
-    from django.core.management import execute_from_command_line
-
     django.setup()
-    if command not in _NO_KEYS_NEEDED and tuple(argv[1:3]) not in _NO_KEYS_NEEDED_SUBCOMMANDS:
-        from waystation.core.unsealing import CannotUnseal, unseal_for_command
-
+    if command in cli.HELP_WORDS and len(argv) <= 2:
+        print(cli.help_text())
+        return 0
+    if command in cli.VERSION_WORDS:
+        print(cli.version_text())
+        return 0
+    if command == "help":  # `waystation help COMMAND`: that command's own --help
+        asked = argv[2]
+        refused = cli.refusal(asked, [])
+        if refused:
+            return _fail(refused)
+        execute_from_command_line(["waystation", "help", asked])
+        return 0
+    refused = cli.refusal(command, argv[2:])
+    if refused:
+        return _fail(refused)
+    asks_help = any(arg in ("--help", "-h") for arg in argv[2:])  # no keys to read a --help
+    needs_keys = command not in _NO_KEYS_NEEDED and not asks_help
+    if needs_keys and tuple(argv[1:3]) not in _NO_KEYS_NEEDED_SUBCOMMANDS:
         try:
             unseal_for_command()
         except CannotUnseal as problem:

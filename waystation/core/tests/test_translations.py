@@ -26,6 +26,7 @@ def fresh_catalogues(tmp_path_factory):
     )
     shutil.copytree(ROOT / "locale", copy / "locale")
     env = {**os.environ, "PYTHONPATH": str(copy), "WAYSTATION_SECRET_KEY": "i18n-check"}
+    env["WAYSTATION_DEVELOPER"] = "1"  # makemessages is a developer tool (waystation/cli.py)
     env.pop("DJANGO_SETTINGS_MODULE", None)
     result = subprocess.run(
         [

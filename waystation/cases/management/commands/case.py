@@ -140,7 +140,9 @@ class Command(BaseCommand):
             return
         mode = imports.GOOD_ROWS if rejected_to is not None else imports.ALL_OR_NOTHING
         try:
-            result = imports.cases_import(actor=IMPORT_ACTOR, plan=plan, filename=path.name, mode=mode)
+            result = imports.cases_import(
+                actor=IMPORT_ACTOR, plan=plan, filename=path.name, mode=mode
+            )
         except (services.CaseError, sheets.ImportRefused) as problem:
             self.stdout.write(f"would import {summary}")
             raise CommandError(f"{problem} Nothing was written.") from None

@@ -75,7 +75,9 @@ class Command(BaseCommand):
         pages = list(pages)
         if target.exists() and (not target.is_dir() or any(target.iterdir())):
             raise CommandError(f"{target} exists and is not an empty directory: choose a new one")
-        export_record(actor=EXPORT_ACTOR, pages=pages, public_only=options["public_only"], form="folder")
+        export_record(
+            actor=EXPORT_ACTOR, pages=pages, public_only=options["public_only"], form="folder"
+        )
         count = export.write_directory(pages, target)
         self.stdout.write(
             f"wrote {len(pages)} pages ({count} files) to {target}; open {target / 'index.html'}"
