@@ -60,6 +60,11 @@ class Event(models.TextChoices):
     PERSON_CONSENT_CHANGED = "evidence.person_consent", _(
         "Consent of the person for his items recorded"
     )
+    TESTIMONY_CORRECTED = "testimony.corrected", _("Correction added to a testimony")
+    EVIDENCE_EVENT_CORRECTED = "evidence.event_corrected", _("Event corrected")
+    EVIDENCE_EVENT_WITHDRAWN = "evidence.event_withdrawn", _("Event withdrawn")
+    EVIDENCE_TRANSFERRED = "evidence.transferred", _("Evidence medium handed over")
+    EVIDENCE_RECEIVED_BACK = "evidence.received_back", _("Evidence medium received back")
     PATHWAY_EDIT_PROPOSED = "pathway.proposed", _("Correction to a pathway proposed")
     PATHWAY_PROPOSAL_DECIDED = "pathway.decided", _("Proposed pathway correction decided")
     PATHWAY_CHOSEN = "pathway.chosen", _("Pathway chosen for a case")

@@ -376,3 +376,60 @@ class CaseExportForm(RecipientFields):
         self.fields["reason"].choices = [("", _("No, codename only")), *reasons]
         if not identity:
             del self.fields["reason"]
+
+
+class EventCorrectionForm(EventForm):
+    """The event's fields as they should read, and why: the earlier version is kept. Not
+    bound to the event (a model form would change it before the service keeps it)."""
+
+    reason = forms.CharField(
+        label=_("Why it is corrected"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Kept with the earlier version, e.g. “the date was a typing error”."),
+    )
+
+
+class EventWithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why it is withdrawn"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("E.g. “recorded twice”. The event leaves every list and export; its "
+                    "history stays."),
+    )
+
+
+class AddendumForm(forms.Form):
+    text = forms.CharField(
+        label=_("Correction or addition"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("What is to be read differently or added. The statement itself stays as "
+                    "it was taken."),
+    )
+    reason = forms.CharField(
+        label=_("Why"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("E.g. “second interview on 3 May”, “the interpreter's error, found on "
+                    "listening again”."),
+    )
+
+
+class HandoverForm(forms.Form):
+    with_whom = forms.CharField(
+        label=_("Handed to"),
+        max_length=300,
+        help_text=_("Who received it: a name, a role, an organisation. Kept encrypted."),
+    )
+    how = forms.CharField(
+        label=_("How"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("In person, by courier, sealed bag number… Kept encrypted."),
+    )
+
+
+class ReceiveBackForm(forms.Form):
+    note = forms.CharField(
+        label=_("How it came back"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Optional: seal intact, returned by whom… Kept encrypted."),
+    )

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from waystation.core.corrections import Correctable, KeptVersion, unique_number
 from waystation.core.fields import EncryptedTextField
 
 from .telegram import shown
@@ -236,9 +237,28 @@ class PersonConsent(models.Model):
         )
 
 
-class Event(models.Model):
+class Event(Correctable):
     """An incident, described HURIDOCS-style: what was done, when (with how certain that is),
-    where, to whom, by whom."""
+    where, to whom, by whom. Corrected with the earlier version kept (``versions``), or
+    withdrawn: then ``Event.objects`` (every list, item, testimony and export) leaves it out
+    and ``Event.all_objects`` still finds it with its history (core.corrections)."""
+
+    CORRECTABLE_FIELDS = (
+        "act_type",
+        "title",
+        "date_from",
+        "date_to",
+        "date_certainty",
+        "place",
+        "latitude",
+        "longitude",
+        "victims_count",
+        "victims_kind",
+        "perpetrator_unit",
+        "perpetrator_rank",
+        "perpetrator_names",
+        "description",
+    )
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     act_type = models.CharField(_("act"), max_length=40, choices=ActType.choices)
@@ -279,6 +299,42 @@ class Event(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class EventVersion(KeptVersion):
+    """An event as it was before a correction or its withdrawal, encrypted whole."""
+
+    record = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="versions")
+
+    class Meta(KeptVersion.Meta):
+        constraints = [unique_number("record")]
+
+
+class TestimonyAddendum(models.Model):
+    """A correction to a testimony's statement: never an overwrite. The statement stays as
+    taken; each addendum, numbered, says what is to be read differently (a detail added in a
+    second interview, an interpreter's error), who added it, when and why. Encrypted like the
+    statement; it goes wherever the testimony goes."""
+
+    __test__ = False
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    testimony = models.ForeignKey(Testimony, on_delete=models.PROTECT, related_name="addenda")
+    number = models.PositiveIntegerField()
+    text = EncryptedTextField(_("correction or addition"))
+    reason = EncryptedTextField(_("why"))
+    added_by = models.ForeignKey(
+        _USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["testimony", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["testimony", "number"], name="evidence_addendum_order")
+        ]
+
+    def __str__(self):
+        return f"addendum {self.number} to {self.testimony_id}"
 
 
 class TestimonyEvent(models.Model):
@@ -415,6 +471,7 @@ class CustodyAction(models.TextChoices):
     COPIED = "copied", _("Copied (downloaded)")
     EXPORTED = "exported", _("Exported")
     TRANSFERRED = "transferred", _("Transferred")
+    RECEIVED_BACK = "received_back", _("Received back")
     VERIFIED = "verified", _("Verification recorded")
 
 
@@ -444,3 +501,38 @@ class CustodyEntry(models.Model):
 
     def __str__(self):
         return f"custody {self.item_id} #{self.seq}"
+
+
+class Handover(models.Model):
+    """A physical medium (a phone, a memory card) handed out of the group's hands, to an
+    investigator or a lab, and until when: the custody entries "transferred" and "received
+    back" name this row; with whom and how are kept here, encrypted like who an item was
+    acquired from, never in the custody chain's clear details."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="handovers")
+    with_whom = EncryptedTextField(
+        _("handed to"), help_text=_("Who received it: a name, a role, an organisation.")
+    )
+    how = EncryptedTextField(
+        _("how"), help_text=_("How it was handed over: in person, by courier, sealed bag number…")
+    )
+    transferred_by = models.ForeignKey(
+        _USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    transferred_at = models.DateTimeField(default=timezone.now)
+    returned_note = EncryptedTextField(_("how it came back"))
+    returned_by = models.ForeignKey(
+        _USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    returned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["item", "transferred_at"]
+
+    def __str__(self):
+        return f"handover of {self.item_id}"
+
+    @property
+    def is_out(self) -> bool:
+        return self.returned_at is None

@@ -5,17 +5,20 @@ from typing import NamedTuple
 
 from django.db.models import Count, Prefetch
 
-from waystation.accounts.policy import Perm, can, visible
+from waystation.accounts.policy import Perm, can, get_for, visible
 from waystation.cases.models import Case
+from waystation.core import corrections
 
 from .models import (
     ChatMessage,
     CustodyEntry,
     Event,
+    Handover,
     Item,
     ItemOrigin,
     PersonConsent,
     Testimony,
+    TestimonyAddendum,
     TestimonyEvent,
 )
 
@@ -108,8 +111,9 @@ def event_links(viewer, event: Event):
 
 
 def testimony_events(testimony: Testimony):
+    """The events the testimony speaks of; withdrawn events left out."""
     return list(
-        TestimonyEvent.objects.filter(testimony=testimony)
+        TestimonyEvent.objects.filter(testimony=testimony, event__withdrawn_at__isnull=True)
         .select_related("event")
         .order_by("event__date_from")
     )
@@ -130,3 +134,29 @@ def cases_to_document(viewer):
     """The cases a person may attach testimonies and items to, by codename: every case for
     those who document (they see codenames only, never identities), none for anyone else."""
     return Case.objects.all() if can(viewer, Perm.EVIDENCE_EDIT) else Case.objects.none()
+
+
+def testimony_addenda(testimony: Testimony) -> list[TestimonyAddendum]:
+    """The corrections to a testimony's statement, oldest first. The caller has found the
+    testimony through ``get_for``: whoever may read it reads them, no one else."""
+    return list(testimony.addenda.select_related("added_by").order_by("number"))
+
+
+def event_with_history(viewer, pk) -> tuple[Event, list]:
+    """An event, withdrawn or not, and its earlier versions (newest first), for those who
+    document; 404 for everyone else, as for a missing event."""
+    found = get_for(viewer, Event.all_objects.all(), pk, Perm.EVIDENCE_EDIT)
+    return found, corrections.history(found)
+
+
+def event_values(event: Event) -> dict:
+    """The event's correctable fields as they stand, to fill the correction form."""
+    return corrections.snapshot(event)
+
+
+def handovers_of(item: Item) -> list[Handover]:
+    """Each time the item's medium left our hands, newest first; the first one not returned
+    yet, if any, says where it is now."""
+    return list(
+        item.handovers.select_related("transferred_by", "returned_by").order_by("-transferred_at")
+    )

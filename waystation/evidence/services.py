@@ -11,11 +11,13 @@ from typing import BinaryIO
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from waystation.accounts import policy
 from waystation.accounts.policy import Perm
 from waystation.audit.events import Event as AuditEvent
 from waystation.audit.services import record
+from waystation.core import corrections
 from waystation.core.blobstore import StoredBlob, blob_store
 from waystation.core.refusals import Refusal
 
@@ -25,11 +27,13 @@ from .models import (
     ChatMessage,
     CustodyAction,
     Event,
+    Handover,
     Item,
     ItemOrigin,
     PersonConsent,
     Recipient,
     Testimony,
+    TestimonyAddendum,
     TestimonyEvent,
     Verification,
 )
@@ -418,6 +422,69 @@ def item_link_events(*, actor, item: Item, events) -> None:
         )
 
 
+def _required(text: str, message: str) -> str:
+    text = text.strip()
+    if not text:
+        raise EvidenceError(message)
+    return text
+
+
+def item_transfer(*, actor, item: Item, with_whom: str, how: str) -> Handover:
+    """The physical medium of ``item`` (a phone, a memory card) leaves the group's hands:
+    with whom and how, encrypted; the custody entry "transferred" names the handover, never
+    the person. Refused while it is out already (receive it back first)."""
+    policy.check(actor, Perm.EVIDENCE_EDIT)
+    with_whom = _required(with_whom, _("Say who received it."))
+    how = _required(how, _("Say how it was handed over."))
+    with transaction.atomic():
+        Item.objects.select_for_update().filter(pk=item.pk).values_list("pk").get()
+        if item.handovers.filter(returned_at__isnull=True).exists():
+            raise EvidenceError(_("It is out of our hands already: record it received back first."))
+        handover = Handover.objects.create(
+            item=item, with_whom=with_whom, how=how, transferred_by=custody.member(actor)
+        )
+        custody.append(
+            item=item,
+            action=CustodyAction.TRANSFERRED,
+            actor=actor,
+            details={"handover": str(handover.pk)},
+        )
+        record(
+            AuditEvent.EVIDENCE_TRANSFERRED,
+            actor=actor,
+            obj=item,
+            data={"case": item.case_id, "handover": str(handover.pk)},
+        )
+    return handover
+
+
+def item_receive_back(*, actor, item: Item, note: str = "") -> Handover:
+    """The medium handed out (``item_transfer``) is back in the group's hands."""
+    policy.check(actor, Perm.EVIDENCE_EDIT)
+    with transaction.atomic():
+        Item.objects.select_for_update().filter(pk=item.pk).values_list("pk").get()
+        handover = item.handovers.filter(returned_at__isnull=True).first()
+        if handover is None:
+            raise EvidenceError(_("It is not out of our hands: nothing to receive back."))
+        handover.returned_at = timezone.now()
+        handover.returned_by = custody.member(actor)
+        handover.returned_note = note.strip()
+        handover.save(update_fields=["returned_at", "returned_by", "returned_note"])
+        custody.append(
+            item=item,
+            action=CustodyAction.RECEIVED_BACK,
+            actor=actor,
+            details={"handover": str(handover.pk)},
+        )
+        record(
+            AuditEvent.EVIDENCE_RECEIVED_BACK,
+            actor=actor,
+            obj=item,
+            data={"case": item.case_id, "handover": str(handover.pk)},
+        )
+    return handover
+
+
 # -- testimonies ------------------------------------------------------------------------------
 
 
@@ -502,6 +569,33 @@ def testimony_consent_update(
         )
 
 
+def testimony_add_correction(
+    *, actor, testimony: Testimony, text: str, reason: str
+) -> TestimonyAddendum:
+    """A correction to the statement, as a numbered addendum tied to it: the statement is
+    never changed. Encrypted like it; who, when and why kept; audited by number only."""
+    policy.check(actor, Perm.EVIDENCE_EDIT)
+    text = _required(text, _("Write the correction or addition."))
+    reason = _required(reason, _("Say why the statement is corrected."))
+    with transaction.atomic():
+        Testimony.objects.select_for_update().filter(pk=testimony.pk).values_list("pk").get()
+        last = testimony.addenda.order_by("-number").values_list("number", flat=True).first()
+        addendum = TestimonyAddendum.objects.create(
+            testimony=testimony,
+            number=(last or 0) + 1,
+            text=text,
+            reason=reason,
+            added_by=custody.member(actor),
+        )
+        record(
+            AuditEvent.TESTIMONY_CORRECTED,
+            actor=actor,
+            obj=testimony,
+            data={"case": testimony.case_id, "addendum": addendum.number},
+        )
+    return addendum
+
+
 def testimony_link_event(*, actor, testimony: Testimony, event: Event, role: str) -> None:
     policy.check(actor, Perm.EVIDENCE_EDIT)
     with transaction.atomic():
@@ -528,3 +622,46 @@ def event_record(*, actor, **fields) -> Event:
         event = Event.objects.create(recorded_by=actor, **fields)
         record(AuditEvent.EVIDENCE_EVENT_RECORDED, actor=actor, obj=event)
     return event
+
+
+def event_correct(*, actor, event: Event, reason: str, **fields) -> None:
+    """Correct an event: the fields given change, the values they had are kept as a numbered
+    version (encrypted whole), with who, when and why. Audited with the field names, never
+    the values."""
+    policy.check(actor, Perm.EVIDENCE_EDIT)
+    reason = _required(reason, _("Say why the event is corrected."))
+    if event.is_withdrawn:
+        raise EvidenceError(_("A withdrawn event cannot be corrected."))
+    merged = {**corrections.snapshot(event), **fields}
+    date_from, date_to = merged.get("date_from"), merged.get("date_to")
+    if date_from and date_to and str(date_to) < str(date_from):
+        raise EvidenceError(_("The last day is before the first."))
+    if not corrections.changes(event, fields):
+        raise EvidenceError(_("Nothing was changed."))
+    with transaction.atomic():
+        version, changed = corrections.correct(
+            event, fields, reason=reason, by=custody.member(actor)
+        )
+        record(
+            AuditEvent.EVIDENCE_EVENT_CORRECTED,
+            actor=actor,
+            obj=event,
+            data={"version": version.number, "fields": changed},
+        )
+
+
+def event_withdraw(*, actor, event: Event, reason: str) -> None:
+    """Withdraw an event recorded by mistake: it leaves the lists, the items' and testimonies'
+    pages and every export; it stays, with its history, for those who document."""
+    policy.check(actor, Perm.EVIDENCE_EDIT)
+    reason = _required(reason, _("Say why the event is withdrawn."))
+    if event.is_withdrawn:
+        raise EvidenceError(_("The event is withdrawn already."))
+    with transaction.atomic():
+        version = corrections.withdraw(event, reason=reason, by=custody.member(actor))
+        record(
+            AuditEvent.EVIDENCE_EVENT_WITHDRAWN,
+            actor=actor,
+            obj=event,
+            data={"version": version.number},
+        )

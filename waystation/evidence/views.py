@@ -21,17 +21,22 @@ from waystation.core.uploads import display_name, received_files, use_encrypting
 
 from . import metadata, selectors, services
 from .forms import (
+    AddendumForm,
     ConsentForm,
+    EventCorrectionForm,
     EventForm,
     EventLinkForm,
+    EventWithdrawForm,
+    HandoverForm,
     ItemOriginForm,
     ItemUploadForm,
     PersonConsentForm,
+    ReceiveBackForm,
     TestimonyEventForm,
     TestimonyForm,
     VerificationForm,
 )
-from .models import Event, Item, Testimony
+from .models import Item, Testimony
 
 PAGE_SIZE = 50
 TABS = ("items", "testimonies", "events")
@@ -134,7 +139,14 @@ def _item_for(request, pk) -> Item:
 
 
 def _item_page(
-    request, item, *, verification_form=None, events_form=None, origin_form=None, status=200
+    request,
+    item,
+    *,
+    verification_form=None,
+    events_form=None,
+    origin_form=None,
+    handover_form=None,
+    status=200,
 ):
     query = request.GET.get("q", "").strip()
     chat = None
@@ -155,10 +167,15 @@ def _item_page(
         }
     may_edit = can(request.user, Perm.EVIDENCE_EDIT)
     events = selectors.events_for(request.user)
+    handovers = selectors.handovers_of(item)
+    out = next((h for h in handovers if h.is_out), None)
     return render(
         request,
         "evidence/item.html",
         {
+            "handovers": handovers,
+            "out": out,
+            "handover_form": handover_form or (ReceiveBackForm() if out else HandoverForm()),
             "item": selectors.item_with_events(item),
             "metadata": _metadata_rows(item),
             "custody": selectors.custody_of(request.user, item),
@@ -258,6 +275,31 @@ def item_origin(request, pk):
     return _item_page(request, found, origin_form=form, status=400)
 
 
+@require_POST
+@requires(Perm.EVIDENCE_EDIT)
+def item_handover(request, pk):
+    """Hand the item's medium over, or record it received back: whichever the item's state
+    calls for (the page shows one form or the other)."""
+    found = _item_for(request, pk)
+    out = found.handovers.filter(returned_at__isnull=True).exists()
+    form = (ReceiveBackForm if out else HandoverForm)(request.POST)
+    if form.is_valid():
+        try:
+            if out:
+                services.item_receive_back(actor=request.user, item=found, **form.cleaned_data)
+            else:
+                services.item_transfer(actor=request.user, item=found, **form.cleaned_data)
+        except services.EvidenceError as problem:
+            form.add_error(None, str(problem))
+        else:
+            done = _("Received back: recorded in the chain of custody.") if out else _(
+                "Handed over: recorded in the chain of custody."
+            )
+            messages.success(request, done)
+            return redirect(f"{reverse('evidence:item', args=[found.pk])}#custody")
+    return _item_page(request, found, handover_form=form, status=400)
+
+
 @never_cache
 @requires(Perm.EVIDENCE_EDIT)
 def person_consent(request, pk):
@@ -336,13 +378,17 @@ def _testimony_for(request, pk) -> Testimony:
     )
 
 
-def _testimony_page(request, testimony, *, consent_form=None, event_form=None, status=200):
+def _testimony_page(
+    request, testimony, *, consent_form=None, event_form=None, addendum_form=None, status=200
+):
     events = selectors.events_for(request.user)
     return render(
         request,
         "evidence/testimony.html",
         {
             "testimony": testimony,
+            "addenda": selectors.testimony_addenda(testimony),
+            "addendum_form": addendum_form or AddendumForm(),
             "links": selectors.testimony_events(testimony),
             "may_edit": can(request.user, Perm.EVIDENCE_EDIT),
             "consent_form": consent_form
@@ -387,6 +433,24 @@ def testimony_consent(request, pk):
 
 @require_POST
 @requires(Perm.EVIDENCE_EDIT)
+def testimony_correction(request, pk):
+    found = _testimony_for(request, pk)
+    form = AddendumForm(request.POST)
+    if form.is_valid():
+        try:
+            services.testimony_add_correction(
+                actor=request.user, testimony=found, **form.cleaned_data
+            )
+        except services.EvidenceError as problem:
+            form.add_error(None, str(problem))
+        else:
+            messages.success(request, _("Correction added. The statement stays as it was taken."))
+            return redirect(f"{reverse('evidence:testimony', args=[found.pk])}#corrections")
+    return _testimony_page(request, found, addendum_form=form, status=400)
+
+
+@require_POST
+@requires(Perm.EVIDENCE_EDIT)
 def testimony_event(request, pk):
     found = _testimony_for(request, pk)
     form = TestimonyEventForm(request.POST, events=selectors.events_for(request.user))
@@ -416,9 +480,60 @@ def event_new(request):
     )
 
 
+def _event_page(request, pk, *, correction_form=None, withdraw_form=None, status=200):
+    found, history = selectors.event_with_history(request.user, pk)
+    links, items = selectors.event_links(request.user, found)
+    return render(
+        request,
+        "evidence/event.html",
+        {
+            "event": found,
+            "links": links,
+            "items": items,
+            "history": history,
+            "correction_form": correction_form
+            or EventCorrectionForm(initial=selectors.event_values(found)),
+            "withdraw_form": withdraw_form or EventWithdrawForm(),
+        },
+        status=status,
+    )
+
+
 @never_cache
 @requires(Perm.EVIDENCE_EDIT)
 def event(request, pk):
-    found = get_for(request.user, Event.objects.all(), pk, Perm.EVIDENCE_EDIT)
-    links, items = selectors.event_links(request.user, found)
-    return render(request, "evidence/event.html", {"event": found, "links": links, "items": items})
+    return _event_page(request, pk)
+
+
+@require_POST
+@requires(Perm.EVIDENCE_EDIT)
+def event_correct(request, pk):
+    found, _history = selectors.event_with_history(request.user, pk)
+    form = EventCorrectionForm(request.POST)
+    if form.is_valid():
+        fields = dict(form.cleaned_data)
+        reason = fields.pop("reason")
+        try:
+            services.event_correct(actor=request.user, event=found, reason=reason, **fields)
+        except services.EvidenceError as problem:
+            form.add_error(None, str(problem))
+        else:
+            messages.success(request, _("Event corrected; the earlier version is kept."))
+            return redirect("evidence:event", pk=found.pk)
+    return _event_page(request, pk, correction_form=form, status=400)
+
+
+@require_POST
+@requires(Perm.EVIDENCE_EDIT)
+def event_withdraw(request, pk):
+    found, _history = selectors.event_with_history(request.user, pk)
+    form = EventWithdrawForm(request.POST)
+    if form.is_valid():
+        try:
+            services.event_withdraw(actor=request.user, event=found, **form.cleaned_data)
+        except services.EvidenceError as problem:
+            form.add_error(None, str(problem))
+        else:
+            messages.success(request, _("Event withdrawn; it stays in its history."))
+            return redirect("evidence:event", pk=found.pk)
+    return _event_page(request, pk, withdraw_form=form, status=400)

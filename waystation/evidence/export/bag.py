@@ -149,8 +149,11 @@ This directory is a BagIt bag (RFC 8493).
                                  source, verification, linked events, metadata in the file
   data/testimonies.json   .csv   only testimonies whose witness consented to sharing them
                                  with this recipient: statement, language, interview date,
-                                 interviewer, interpreter, consent, role in each event
-  data/events.json   .csv        the events the items and testimonies are about
+                                 interviewer, interpreter, consent, role in each event;
+                                 the statement as it was taken, and under "corrections"
+                                 each later correction or addition to it (who, when, why)
+  data/events.json   .csv        the events the items and testimonies are about; a
+                                 corrected event with its earlier versions and why
   data/custody.json   .csv       each item's chain of custody, up to this export
 
 The JSON files hold the exact values. In the CSV files, a text cell that would start with

@@ -71,6 +71,15 @@ def _evidence(release: gate.Release) -> dict:
                 "interviewed_on": t.interviewed_on.isoformat(),
                 "language": t.language,
                 "statement": t.statement,
+                "corrections": [
+                    {
+                        "number": addendum.number,
+                        "text": addendum.text,
+                        "reason": addendum.reason,
+                        "added_at": addendum.added_at.isoformat(),
+                    }
+                    for addendum in t.addenda.order_by("number")
+                ],
             }
             for t in release.testimonies
         ],

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from waystation.core import signing
+from waystation.core import corrections, signing
 from waystation.core.uploads import display_name
 
 from .. import custody, gate
@@ -109,6 +109,7 @@ TESTIMONY_COLUMNS = (
     "consent_body",
     "consent_recorded_on",
     "events",
+    "corrections",
 )
 
 EVENT_COLUMNS = (
@@ -127,6 +128,8 @@ EVENT_COLUMNS = (
     "perpetrator_rank",
     "perpetrator_names",
     "description",
+    "corrected_at",
+    "earlier_versions",
 )
 
 CUSTODY_COLUMNS = (
@@ -169,7 +172,9 @@ def _item_row(item: Item, path: str, codename: str) -> dict:
     }
 
 
-def _testimony_row(testimony: Testimony, codename: str) -> dict:
+def _testimony_row(testimony: Testimony, codename: str, events: set) -> dict:
+    """The statement as it was taken and, under ``corrections``, each addendum to it in
+    order: both, never one in place of the other."""
     return {
         "id": str(testimony.pk),
         "case": codename,
@@ -184,6 +189,17 @@ def _testimony_row(testimony: Testimony, codename: str) -> dict:
         "events": [
             {"event": str(link.event_id), "role": link.role}
             for link in sorted(testimony.event_links.all(), key=lambda link: str(link.event_id))
+            if link.event_id in events
+        ],
+        "corrections": [
+            {
+                "number": addendum.number,
+                "text": addendum.text,
+                "reason": addendum.reason,
+                "added_by": _username(addendum.added_by),
+                "added_at": _date(addendum.added_at),
+            }
+            for addendum in testimony.addenda.select_related("added_by").order_by("number")
         ],
     }
 
@@ -205,6 +221,18 @@ def _event_row(event: Event) -> dict:
         "perpetrator_rank": event.perpetrator_rank,
         "perpetrator_names": event.perpetrator_names,
         "description": event.description,
+        "corrected_at": _date(event.corrected_at),
+        "earlier_versions": [
+            {
+                "number": version.number,
+                "kind": version.kind,
+                "at": _date(version.at),
+                "by": _username(version.by),
+                "reason": version.reason,
+                "values": version.earlier,
+            }
+            for version in corrections.history(event)
+        ],
     }
 
 
@@ -265,7 +293,8 @@ def make_contents(release: gate.Release) -> Contents:
     event_ids = {e.pk for item in release.items for e in item.events.all()} | {
         link.event_id for t in release.testimonies for link in t.event_links.all()
     }
-    events = Event.objects.filter(pk__in=event_ids).order_by("date_from", "title", "pk")
+    events = list(Event.objects.filter(pk__in=event_ids).order_by("date_from", "title", "pk"))
+    current = {event.pk for event in events}  # withdrawn events are left out
     entries = (
         CustodyEntry.objects.filter(item__in=[item.pk for item in release.items])
         .select_related("actor")
@@ -274,7 +303,7 @@ def make_contents(release: gate.Release) -> Contents:
     tables = {
         "items": ([_item_row(item, path, codename) for item, path in items], ITEM_COLUMNS),
         "testimonies": (
-            [_testimony_row(t, codename) for t in release.testimonies],
+            [_testimony_row(t, codename, current) for t in release.testimonies],
             TESTIMONY_COLUMNS,
         ),
         "events": ([_event_row(e) for e in events], EVENT_COLUMNS),
