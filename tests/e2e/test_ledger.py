@@ -1,6 +1,7 @@
 """The ledger in Chromium with JavaScript off: a treasurer reads the balances and reports,
 records a donation (an amount with too many decimals is refused and the form keeps what was
-typed) and a large disbursement that waits; a coordinator approves it."""
+typed) and a large disbursement that waits; a coordinator approves it; the treasurer reverses
+it with a reason, and withdraws a second one while it waits."""
 
 import pytest
 
@@ -77,3 +78,27 @@ def test_treasurer_records_and_a_coordinator_approves(page_for, screenshots):
     assert "Approved" in other.locator(".messages").inner_text()
     entry.refresh_from_db()
     assert entry.state == State.POSTED and entry.decided_by == coordinator
+
+    # The approved payment (recorded today) was a mistake: reversed from its page, with a reason.
+    page.goto(f"/ledger/{entry.pk}/")
+    page.click("main >> text=Reverse")
+    page.click("button.primary")
+    assert "Why is it reversed?" in page.locator(".has-error").inner_text()
+    page.fill("#id_reason", "paid from the wrong fund")
+    page.check("input[name=when][value=today]")
+    page.click("button.primary")
+    assert "Reversed, on the original's date." in page.locator(".messages").inner_text()
+    assert f"This reverses transaction #{entry.pk}" in page.locator("main").inner_text()
+    page.goto(f"/ledger/{entry.pk}/")
+    assert "Reversed by transaction #" in page.locator("main").inner_text()
+    assert page.locator(f"a[href='/ledger/{entry.pk}/reverse/']").count() == 0
+
+    # A second large payment, withdrawn by the treasurer while it waits.
+    page.goto("/ledger/disbursement/")
+    page.select_option("#id_account", label="Partner association's account (EUR)")
+    page.fill("#id_amount", "850")
+    page.select_option("#id_category", "lawyer")
+    page.click("button.primary")
+    page.click("button >> text=Withdraw")
+    assert "Withdrawn: it will not be paid" in page.locator(".messages").inner_text()
+    assert Transaction.objects.get(amount=850).state == State.WITHDRAWN

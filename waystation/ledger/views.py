@@ -34,7 +34,7 @@ from .forms import (
     ReverseForm,
     TransferForm,
 )
-from .models import Pledge, State
+from .models import Pledge, ReversalDate, State
 from .money import is_currency
 from .templatetags.ledger import money
 
@@ -298,10 +298,18 @@ def reversal_new(request, pk):
     def done(request, reversal):
         if reversal.state == State.PENDING:
             messages.warning(request, _held_message(reversal))
-        elif reversal.date != entry.date:
-            messages.success(request, _("Reversed, dated today."))
-        else:
+        elif reversal.date == entry.date:
             messages.success(request, _("Reversed, on the original's date."))
+        elif request.POST.get("when") == ReversalDate.SAME:
+            messages.warning(
+                request,
+                _(
+                    "Reversed, dated today: a cash count of the account on or after the "
+                    "original's date has closed that period."
+                ),
+            )
+        else:
+            messages.success(request, _("Reversed, dated today."))
 
     intro = _(
         "Reversing records a new transaction with the opposite postings, linked to this one. "

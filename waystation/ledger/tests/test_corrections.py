@@ -345,3 +345,21 @@ def test_every_ledger_service_refuses_a_member_without_ledger_roles(db):
         with pytest.raises(Forbidden):
             function(actor=member, **arguments)
     assert not AuditEvent.objects.filter(event__startswith="ledger.").exists()
+
+
+def test_the_page_says_when_a_closed_period_moved_the_reversal_to_today(client_for, cast, books):
+    paid = pay(cast, books, "20")
+    services.cash_count_record(
+        actor=cast["treasurer"],
+        account=books["cash_eur"],
+        fund=books["general"],
+        counted=D("980"),
+        date=DAY,
+    )
+    response = client_for("treasurer").post(
+        reverse("ledger:reversal_new", args=[paid.pk]),
+        {"reason": "wrong fund", "when": "same"},
+        follow=True,
+    )
+    assert "Reversed, dated today: a cash count of the account" in response.content.decode()
+    assert Transaction.objects.get(kind=Kind.REVERSAL).date == timezone.localdate()
