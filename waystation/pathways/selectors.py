@@ -11,9 +11,10 @@ from waystation.accounts.policy import Perm, Side, case_sides, visible
 from waystation.cases.models import Task
 from waystation.evidence import selectors as evidence
 
-from .catalogue import Catalogue, Pathway, localized
+from .catalogue import Catalogue, Pathway
 from .models import CasePathway, GapTask, Proposal, ProposalStatus
 from .readiness import Holdings, PathwayReadiness, assess, gather
+from .texts import localized
 
 NO_COUNTRY = "none"  # the filter value for pathways granted by a body, not a country
 

@@ -14,7 +14,8 @@ from waystation.core.uploads import display_name
 from waystation.evidence.models import Item, ItemKind, Testimony
 
 from .. import readiness
-from ..catalogue import Localized, Pathway, localized
+from ..catalogue import Pathway
+from ..texts import Localized, localized
 
 # The identity fields a dossier may carry. Phone and exact address never leave in a dossier:
 # an application does not need them and a copy in an authority's file could reach the wrong

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from waystation.core import signing
 from waystation.evidence.models import Recipient
 
-from ..catalogue import localized
+from ..texts import localized
 from .contents import AGE_RECIPIENT_INVALID, LANGUAGES, Choices, clean_text
 
 OUTPUTS = (
