@@ -3,29 +3,24 @@ dossier page offers to choose (the viewer's testimonies and items of the case)."
 
 from dataclasses import dataclass
 
-from waystation.accounts.policy import Perm, Side, SystemActor, can, case_sides
+from waystation.accounts.policy import Perm, Side, can, case_sides
 from waystation.cases.models import Case
 from waystation.evidence.selectors import items_for, testimonies_for
 
 from .. import catalogue
 
 
-def _holds(actor, case: Case, side: Side) -> bool:
-    """A member holds the side of the case the policy gives him; a command's system actor,
-    made for the operator on the server, holds every side of the permissions it was granted."""
-    return isinstance(actor, SystemActor) or side in case_sides(actor, case)
-
-
 def may_build(actor, case: Case) -> bool:
-    """A dossier shows the legal side of a case (timeline, risks, documents)."""
-    return can(actor, Perm.DOSSIER_BUILD) and _holds(actor, case, Side.LEGAL)
+    """A dossier shows the legal side of a case (timeline, risks, documents). A command's
+    system actor holds the sides it was given where it was made (``system_actor(sides=…)``)."""
+    return can(actor, Perm.DOSSIER_BUILD) and Side.LEGAL in case_sides(actor, case)
 
 
 def may_include_identity(actor, case: Case) -> bool:
     return (
         may_build(actor, case)
         and can(actor, Perm.DOSSIER_IDENTITY)
-        and _holds(actor, case, Side.IDENTITY)
+        and Side.IDENTITY in case_sides(actor, case)
     )
 
 
