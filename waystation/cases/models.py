@@ -60,6 +60,9 @@ class Tag(models.Model):
 
 
 class Case(models.Model):
+    # What a kept version of the details holds when they are edited (core.corrections).
+    CORRECTABLE_FIELDS = ("urgency", "languages", "city", "summary")
+
     codename = models.CharField(_("codename"), max_length=40, unique=True)
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.IN_TRANSIT
@@ -438,6 +441,16 @@ class NoteVersion(KeptVersion):
     """What a note said before a correction or its withdrawal, encrypted (``core.corrections``)."""
 
     record = models.ForeignKey(Note, on_delete=models.CASCADE, related_name="versions")
+
+    class Meta(KeptVersion.Meta):
+        constraints = [unique_number()]
+
+
+class CaseVersion(KeptVersion):
+    """A case's details (urgency, languages, city, summary) as they were before an edit,
+    encrypted (``core.corrections``): for a coordinator to see what was there."""
+
+    record = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="versions")
 
     class Meta(KeptVersion.Meta):
         constraints = [unique_number()]

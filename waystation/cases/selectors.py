@@ -257,6 +257,14 @@ def history_for(viewer, record) -> list:
     return versions
 
 
+def case_history_for(viewer, case: Case) -> list:
+    """The kept versions of a case's details, newest first, for whoever may edit them (the
+    manage side); 404 for everyone else."""
+    if Side.MANAGE not in case_sides(viewer, case):
+        raise Http404
+    return corrections.history(case)
+
+
 def withdrawn_for(viewer, case: Case, sides=None) -> list:
     """The case's withdrawn entries the viewer may read, newest withdrawal first, each with
     ``kind`` (its name in ``CORRECTABLE``) for the link to its history."""

@@ -176,6 +176,10 @@ def case_update(
             "city": case.city,
             "summary": case.summary,
         }
+        # The details as they were, kept (encrypted) for a coordinator: core.corrections.
+        new = {"urgency": urgency, "languages": languages.strip(), "city": city.strip()}
+        new["summary"] = summary.strip()
+        kept = corrections.keep(case, by=actor) if corrections.changes(case, new) else None
         case.urgency = urgency
         case.languages = languages.strip()
         case.city = city.strip()
@@ -184,7 +188,8 @@ def case_update(
         case.save()
         _set_tags(case, tags)
         changed = sorted(name for name, value in before.items() if getattr(case, name) != value)
-        record(Event.CASE_UPDATED, actor=actor, obj=case, data={"fields": changed})
+        data = {"fields": changed, **({"version": kept.number} if kept else {})}
+        record(Event.CASE_UPDATED, actor=actor, obj=case, data=data)
     return case
 
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("import/rejected/", imports.import_rejected, name="import_rejected"),
     path("<int:pk>/", views.case_page, name="case"),
     path("<int:pk>/edit/", views.case_edit, name="edit"),
+    path("<int:pk>/history/", views.case_history, name="case_history"),
     path("<int:pk>/assign/", views.case_assign, name="assign"),
     path("<int:pk>/add/<slug:section>/", views.case_add, name="add"),
     path("<int:pk>/identity/", views.identity_reveal, name="reveal"),

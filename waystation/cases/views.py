@@ -45,6 +45,7 @@ from .models import Identity, Need, RiskEvent, Task
 from .selectors import (
     case_detail,
     case_for,
+    case_history_for,
     cases_for,
     correctable_for,
     history_for,
@@ -410,6 +411,23 @@ def _history_page(request, kind, record, *, correct_form=None, withdraw_form=Non
         )
         context["withdraw_form"] = withdraw_form or WithdrawForm(prefix="withdraw")
     return render(request, "cases/history.html", context, status=status)
+
+
+@requires(Perm.CASES_MANAGE)
+def case_history(request, pk):
+    """What a case's details (urgency, languages, city, summary) were before each edit."""
+    case = case_for(request.user, pk)
+    versions = case_history_for(request.user, case)
+    context = {
+        "kind": "case",
+        "record": case,
+        "case": case,
+        "title": _("Case details"),
+        "current": corrections.shown_now(case),
+        "versions": versions,
+        "may_correct": False,
+    }
+    return render(request, "cases/history.html", context)
 
 
 @requires(Perm.CASES_VIEW)

@@ -182,6 +182,13 @@ def changes(record, new_values: dict) -> list[str]:
     )
 
 
+def keep(record, *, by, reason: str = "") -> KeptVersion:
+    """Keep the record's values as a version before the caller changes them itself: for a
+    record that is versioned but never withdrawn (a case's details). Call inside the caller's
+    transaction, before the change."""
+    return _keep(record, kind=VersionKind.CORRECTED, reason=reason, by=by)
+
+
 def correct(record, new_values: dict, *, reason: str, by) -> tuple[KeptVersion, list[str]]:
     """Keep the record's values as a version, then change them. Call inside the caller's
     transaction, after checking that something changes (``changes``), the record stands and the

@@ -431,3 +431,35 @@ def test_the_history_page_speaks_the_readers_language(cast, case, client_for):
     response = client.get(reverse("cases:note_history", args=[note.pk]), HTTP_ACCEPT_LANGUAGE="ru")
     page = response.content.decode()
     assert "История" in page and "Исправить" in page and "Отозвать" in page
+
+
+# --- a case's details ----------------------------------------------------------------------
+
+
+def test_an_edit_of_the_details_keeps_what_they_were_for_a_coordinator(cast, case, client_for):
+    def update(summary, city="Алматы"):
+        services.case_update(
+            actor=cast["coordinator"],
+            case=case,
+            urgency=3,
+            languages="русский",
+            city=city,
+            summary=summary,
+        )
+
+    update("Живёт у брата, ищет работу")
+    update("Переехал в общежитие")
+    update("Переехал в общежитие")  # nothing changes: nothing kept
+    assert list(case.versions.values_list("number", flat=True)) == [2, 1]
+    with connection.cursor() as cursor:
+        cursor.execute('SELECT "values" FROM cases_caseversion')
+        assert all("брата".encode() not in bytes(row[0]) for row in cursor.fetchall())
+    rows = sorted(_events(Event.CASE_UPDATED, case), key=lambda row: row.seq)
+    assert [row.data.get("version") for row in rows] == [1, 2, None]
+
+    history = reverse("cases:case_history", args=[case.pk])
+    assert history in _page(client_for("coordinator"), reverse("cases:edit", args=[case.pk]))
+    page = _page(client_for("coordinator"), history)
+    assert "Живёт у брата, ищет работу" in page and "Переехал в общежитие" in page
+    assert "Version 2" in page
+    _page(client_for("caseworker"), history, status=403)
