@@ -257,6 +257,12 @@ def test_a_returning_donor_is_chosen_and_counted_together(client_for, cast, book
     assert "Anonymous" not in donors.split("<tbody>")[1]
     (row,) = selectors.donations_per_donor(cast["treasurer"])
     assert (row.donations, row.totals, row.returning) == (2, [("EUR", D("120.00"))], True)
+    recorded = AuditEvent.objects.filter(event="ledger.recorded", data__kind="donation")
+    assert recorded.count() == 3  # the fixture's and these two
+    pledge = services.pledge_create(
+        actor=cast["treasurer"], donor=donor, fund=books["general"], currency="EUR", amount=D("9")
+    )
+    assert pledge.donor == donor and Donor.objects.filter(kind="pseudonym").count() == 1
 
 
 def test_donors_are_for_those_who_record_donations(client_for, cast, books):
@@ -363,3 +369,21 @@ def test_the_page_says_when_a_closed_period_moved_the_reversal_to_today(client_f
     )
     assert "Reversed, dated today: a cash count of the account" in response.content.decode()
     assert Transaction.objects.get(kind=Kind.REVERSAL).date == timezone.localdate()
+
+
+def test_a_member_without_roles_is_refused_every_new_page(client, cast, books):
+    nobody = UserFactory(username="nobody", roles=[])
+    client.force_login(nobody)
+    paid = pay(cast, books, "10")
+    for url in (
+        reverse("ledger:reversal_new", args=[paid.pk]),
+        reverse("ledger:donors"),
+        reverse("ledger:reports"),
+        reverse("ledger:transaction", args=[paid.pk]),
+    ):
+        assert client.get(url).status_code == 403, url
+    assert client.post(reverse("ledger:withdraw", args=[paid.pk])).status_code == 403
+    assert client.post(
+        reverse("ledger:reversal_new", args=[paid.pk]), {"reason": "x", "when": "same"}
+    ).status_code == 403
+    assert not Transaction.objects.filter(kind=Kind.REVERSAL).exists()
