@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.db import connection, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
@@ -387,32 +387,36 @@ def clear(
     )
     kind = addressee.kind if addressee else None
     if decision.screening:
-        audit_log.record(
-            AuditEvent.EVIDENCE_EXPORT_REFUSED,
-            actor=actor,
-            obj=case,
-            data={
-                "case": case.pk,
-                "way": way,
-                "recipient": kind,
-                "screening": "concerns_not_cleared",
-            },
-        )
+        with transaction.atomic():  # the refusal's own: it stays whatever the caller does
+            audit_log.record(
+                AuditEvent.EVIDENCE_EXPORT_REFUSED,
+                actor=actor,
+                obj=case,
+                data={
+                    "case": case.pk,
+                    "way": way,
+                    "recipient": kind,
+                    "screening": "concerns_not_cleared",
+                },
+            )
         raise Refused(decision.screening)
     refused = [line for line in decision.held if line.explicit]
     if refused:
-        audit_log.record(
-            AuditEvent.EVIDENCE_EXPORT_REFUSED,
-            actor=actor,
-            obj=case,
-            data={
-                "case": case.pk,
-                "way": way,
-                "recipient": kind,
-                "items": sorted(line.id for line in refused if line.what == "item"),
-                "testimonies": sorted(line.id for line in refused if line.what == "testimony"),
-            },
-        )
+        with transaction.atomic():
+            audit_log.record(
+                AuditEvent.EVIDENCE_EXPORT_REFUSED,
+                actor=actor,
+                obj=case,
+                data={
+                    "case": case.pk,
+                    "way": way,
+                    "recipient": kind,
+                    "items": sorted(line.id for line in refused if line.what == "item"),
+                    "testimonies": sorted(
+                        line.id for line in refused if line.what == "testimony"
+                    ),
+                },
+            )
         raise Refused(
             _("Refused, nothing was exported. Not for this recipient: %(lines)s")
             % {"lines": "; ".join(f"{line.label}: {line.reason}" for line in refused)}
