@@ -233,6 +233,7 @@ KEYS: dict[str, Key] = {
     "currency": Key(gettext_lazy("currency"), _plain),
     "decision": Key(gettext_lazy("decision"), _choices("pathways.Proposal.status")),
     "dossier": Key(gettext_lazy("dossier"), _short_ids),
+    "age": Key(gettext_lazy("encrypted to the recipient's age key"), _plain),
     "download": Key(gettext_lazy("downloaded"), _plain),
     "event": Key(gettext_lazy("event"), _short_ids),
     "events": Key(gettext_lazy("events"), _short_ids),
@@ -276,10 +277,10 @@ KEYS: dict[str, Key] = {
     "revision": Key(gettext_lazy("revision"), _plain),
     "restored_revision": Key(gettext_lazy("earlier version restored"), _plain),
     "risk": Key(gettext_lazy("risk event"), _plain),
-    "role": Key(gettext_lazy("witness's role"), _choices("evidence.TestimonyEvent.role")),
     "note": Key(gettext_lazy("note"), _plain),
     "status_step": Key(gettext_lazy("status step"), _plain),
     "version": Key(gettext_lazy("version kept"), _plain),
+    "role": Key(gettext_lazy("witness's role"), _choices("evidence.TestimonyEvent.role")),
     "rows": Key(gettext_lazy("rows"), _count),
     "scope": Key(gettext_lazy("may be shared with"), _table(_recipients)),
     "screening": Key(gettext_lazy("screening"), _plain),
@@ -306,10 +307,10 @@ BY_EVENT: dict[tuple[str, str], Key] = {
         gettext_lazy("fields"), _fields("screening.Screening")
     ),
     (Event.RISK_RECORDED, "kind"): Key(gettext_lazy("kind"), _choices("cases.RiskEvent.kind")),
-    (Event.INTAKE_REPLIED, "kind"): Key(gettext_lazy("kind"), _table(_reply_kinds)),
     (Event.NOTE_CORRECTED, "fields"): Key(gettext_lazy("fields"), _fields("cases.Note")),
     (Event.RISK_CORRECTED, "fields"): Key(gettext_lazy("fields"), _fields("cases.RiskEvent")),
     (Event.STATUS_CORRECTED, "fields"): Key(gettext_lazy("fields"), _fields("cases.StatusChange")),
+    (Event.INTAKE_REPLIED, "kind"): Key(gettext_lazy("kind"), _table(_reply_kinds)),
     (Event.LEDGER_RECORDED, "kind"): Key(gettext_lazy("kind"), _choices("ledger.Transaction.kind")),
     (Event.SCREENING_DECISION, "kind"): Key(
         gettext_lazy("kind"), _choices("screening.Decision.kind")
