@@ -199,7 +199,9 @@ def delete(request):
         services.request_delete_by_requester(actor=services.PORTAL, request=current)
         request.session.flush()
         return render(request, "intake/deleted.html")
-    return render(request, "intake/delete.html")
+    return render(
+        request, "intake/delete.html", {"in_evidence": selectors.in_evidence(current)}
+    )
 
 
 @portal_view

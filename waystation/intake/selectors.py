@@ -60,9 +60,7 @@ def request_for_codename(typed: str) -> IntakeRequest | None:
     return IntakeRequest.objects.filter(lookup=lookup).first()
 
 
-def attachments_of(request: IntakeRequest) -> list[Attachment]:
-    """The requester's files in a request's thread (not the group's), in thread order."""
-    return list(
-        Attachment.objects.filter(message__request=request, message__from_requester=True)
-        .order_by("message__position", "id")
-    )
+def in_evidence(request: IntakeRequest) -> bool:
+    """Whether the group took a file of this request into its evidence (it stays there when
+    the requester deletes the request)."""
+    return Attachment.objects.filter(message__request=request, evidence_item__isnull=False).exists()

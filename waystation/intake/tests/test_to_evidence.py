@@ -62,10 +62,10 @@ def _photo_with_gps() -> bytes:
     return buffer.getvalue()
 
 
-def _send(name: str, content: bytes, **fields) -> Attachment:
+def _send(name: str, content: bytes, client=None, **fields) -> Attachment:
     """Send a request with one file through the portal, as a requester does."""
     before = list(Attachment.objects.values_list("pk", flat=True))
-    client = Client(enforce_csrf_checks=True)
+    client = client or Client(enforce_csrf_checks=True)
     page = client.get(reverse("intake:new"))
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())[1]
     response = client.post(
@@ -275,11 +275,15 @@ def test_a_file_sent_before_the_portal_asked_goes_nowhere(cast):
     assert item.origin == ItemOrigin.NOT_RECORDED
 
 
-def test_the_requester_deleting_the_request_leaves_the_evidence(cast):
+def test_the_requester_deleting_the_request_leaves_the_evidence_and_is_told_so(cast):
     video = small_mp4()
-    attachment = _send("VID.mp4", video, keep_originals="on")
+    requester = Client()
+    attachment = _send("VID.mp4", video, client=requester, keep_originals="on")
+    told = "Files the group has already added to its evidence stay there"
+    assert told not in requester.get(reverse("intake:delete")).content.decode()
     _converted(attachment, cast["coordinator"])
     item = services.attachment_to_evidence(actor=cast["coordinator"], attachment=attachment)
+    assert told in requester.get(reverse("intake:delete")).content.decode()
     request = IntakeRequest.objects.get()
     services.request_delete_by_requester(actor=PORTAL, request=request)
     assert not Attachment.objects.exists()
