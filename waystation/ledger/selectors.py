@@ -257,23 +257,30 @@ def category_totals(months: list[MonthRow]) -> list[tuple[str, str, Decimal]]:
 
 def spending_per_case(viewer, *, since=None, until=None) -> list[tuple[str, str, Decimal, int]]:
     """(codename, currency, total, disbursements): the case is only ever named by codename.
-    What was spent for a case in the period, from the expense postings: a disbursement and
-    its reversal each count on their own date, so a reversed payment nets to nothing once
-    both fall in the period. ``disbursements`` counts the payments, not their reversals."""
+    Posted disbursements for a case in the period, from their headline amount, less the posted
+    reversals of such payments dated in the period (a reversal carries its payment's case): a
+    payment and its reversal each count on their own date, as in every other report.
+    ``disbursements`` counts the payments, not their reversals. Both reads are ranges of the
+    index on (kind, state, case, currency, date, amount)."""
     rows = (
-        _period(_postings(viewer), since, until)
-        .filter(book=Book.EXPENSE, transaction__case__isnull=False)
-        .values("transaction__case__codename", "currency")
-        .annotate(
-            total=minor_total(),
-            count=Count("transaction", filter=Q(transaction__kind=Kind.DISBURSEMENT)),
-        )
-        .order_by("transaction__case__codename", "currency")
+        _period(transactions_for(viewer), since, until)
+        .filter(kind__in=[Kind.DISBURSEMENT, Kind.REVERSAL], state=State.POSTED)
+        .filter(case__isnull=False)
+        .values("kind", "case__codename", "currency")
+        .annotate(total=minor_total(), count=Count("pk"))
+        .order_by("kind", "case__codename", "currency")
     )
-    return [
-        (row["transaction__case__codename"], row["currency"], as_money(row["total"]), row["count"])
-        for row in rows
-    ]
+    spent: dict[tuple[str, str], list] = {}
+    for row in rows:
+        item = spent.setdefault((row["case__codename"], row["currency"]), [Decimal(0), 0])
+        if row["kind"] == Kind.REVERSAL:
+            item[0] -= as_money(row["total"])
+        else:
+            item[0] += as_money(row["total"])
+            item[1] += row["count"]
+    return sorted(
+        (codename, code, total, count) for (codename, code), (total, count) in spent.items()
+    )
 
 
 def currencies_in_use(viewer) -> list[str]:
