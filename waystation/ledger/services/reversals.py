@@ -86,6 +86,8 @@ def transaction_reverse(
             reverses=entry,
             reason=reason,
             memo=entry.memo,
-            audit={"reverses": entry.pk, "dated": "same" if on == entry.date else "today"},
+            # The transaction reversed and the reversal's date, under the keys the audit log
+            # already names in the reader's language ("transaction", "on").
+            audit={"tx": entry.pk, "on": on.isoformat()},
             legs=[Leg(p.account, -p.amount, p.currency, p.category) for p in postings],
         )

@@ -72,7 +72,8 @@ def test_a_reversal_undoes_the_postings_links_both_and_is_audited(cast, books):
     assert paid.state == State.POSTED and paid.amount == D("120.50")  # the original as it was
     assert sorted(p.amount for p in reversal.postings.all()) == [D("-120.50"), D("120.50")]
     audit = AuditEvent.objects.filter(event="ledger.recorded").order_by("pk").last()
-    assert audit.data["kind"] == "reversal" and audit.data["reverses"] == paid.pk
+    assert audit.data["kind"] == "reversal" and audit.data["tx"] == paid.pk
+    assert audit.data["on"] == DAY.isoformat() and audit.object_id == str(reversal.pk)
 
 
 def test_reversals_are_refused_where_they_would_be_wrong(cast, books):
