@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from waystation.core.fields import EncryptedTextField
-from waystation.core.media import IMAGE_TYPES
 
 
 class Urgency(models.TextChoices):
@@ -140,12 +139,6 @@ class Attachment(models.Model):
 
     def __str__(self):
         return f"attachment {str(self.id)[:8]}"
-
-    @property
-    def original_kept(self) -> bool:
-        """Whether the group holds the file exactly as it was sent: kept beside the cleaned
-        copy, or never cleaned (files other than images are stored as sent)."""
-        return bool(self.original_blob) or self.media_type not in IMAGE_TYPES
 
     def get_consent_display(self) -> list[str]:
         labels = dict(ReleaseUse.choices)
