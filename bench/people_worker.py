@@ -23,17 +23,20 @@ def main(path: str, rounds: str) -> None:
     from django.db import connection
     from python_calamine import CalamineWorkbook
 
+    from waystation.accounts.policy import Perm, Side, system_actor
+    from waystation.cases.imports import planning
     from waystation.cases.imports import services as imports
     from waystation.cases.imports.schema import PEOPLE
     from waystation.core import spreadsheets as sheets
     from waystation.core.instance import instance_create
 
     instance_create(settings.DATA_DIR, passphrase="benchmark instance", label="bench")
+    actor = system_actor("bench.people", Perm.CASES_MANAGE, Perm.CASES_VIEW, sides=[Side.IDENTITY])
     warm_up = "ФИО;Город;Статус\nИванов;Алматы;в пути\nПетров;Ош;задержан\nСидоров;Ош;\n"
     for data in (warm_up.encode("cp1251"), _first_rows(path)):
         table = sheets.read_table(data, PEOPLE)
-        plan = imports.people_plan(table, sheets.guess_mapping(PEOPLE, table.headers))
-        imports.cases_import(actor=None, plan=plan, filename="warm-up")
+        plan = planning.people_plan(table, sheets.guess_mapping(PEOPLE, table.headers))
+        imports.cases_import(actor=actor, plan=plan, filename="warm-up")
     data = Path(path).read_bytes()
     figures = []
     for _round in range(int(rounds)):
@@ -45,10 +48,10 @@ def main(path: str, rounds: str) -> None:
         started = time.perf_counter()
         table = sheets.read_table(data, PEOPLE)
         read = time.perf_counter()
-        plan = imports.people_plan(table, sheets.guess_mapping(PEOPLE, table.headers))
+        plan = planning.people_plan(table, sheets.guess_mapping(PEOPLE, table.headers))
         checked = time.perf_counter()
         assert not plan.rejected, [r.reasons for r in plan.rejected[:3]]
-        result = imports.cases_import(actor=None, plan=plan, filename=Path(path).name)
+        result = imports.cases_import(actor=actor, plan=plan, filename=Path(path).name)
         written = time.perf_counter()
         assert result.cases == ROWS
         figures.append(

@@ -17,8 +17,17 @@ from waystation.evidence.services import EvidenceError
 from waystation.pathways.dossier.services import DossierError, DossierRefused
 from waystation.pathways.services import CasePathwayError, PathwaysError, ProposalError
 
-FEATURES = ("accounts", "cases", "evidence", "intake", "knowledge", "ledger", "outreach",
-            "pathways", "screening")
+FEATURES = (
+    "accounts",
+    "cases",
+    "evidence",
+    "intake",
+    "knowledge",
+    "ledger",
+    "outreach",
+    "pathways",
+    "screening",
+)
 # Exceptions in the features that are not a member's refusal: a bug, a task runner's signal.
 NOT_REFUSALS = {
     "waystation.evidence.gate.GateBypassed",  # a writer handed what the gate did not release

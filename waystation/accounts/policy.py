@@ -10,10 +10,9 @@ for a row that does not exist and for one the user may not see.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import wraps
-
-from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
@@ -135,6 +134,7 @@ class SystemActor:
     is_active = True
     is_staff = False
     is_superuser = False
+    is_system = True  # audit.record names it in the row's data, with no member
     roles = ()
 
     def __str__(self) -> str:

@@ -16,7 +16,7 @@ from waystation.core.keys import Purpose, open_text, seal_text
 from waystation.core.spreadsheets.web import discard_all as discard_imports
 
 from . import second_factor as sf
-from . import services
+from . import services, signin
 from .forms import (
     CodeForm,
     EnrolForm,
@@ -83,7 +83,7 @@ def _keep_browser(request, response):
 def _finish_sign_in(request, user, *, second_factor: bool):
     next_url = request.session.get("pending_next") or _safe_next(request)
     login(request, user, backend=_BACKEND)
-    services.sign_in_completed(
+    signin.sign_in_completed(
         user=user, second_factor=second_factor, browser=_browser(request)
     )
     return _keep_browser(request, redirect(next_url))
@@ -103,15 +103,15 @@ def _sign_in(request):
     # password, 429 while throttled (the page with its errors is shown all the same).
     status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
-        result = services.password_sign_in(
+        result = signin.password_sign_in(
             username=form.cleaned_data["username"],
             password=form.cleaned_data["password"],
             browser=_browser(request),
         )
-        if result.outcome is services.SignIn.THROTTLED:
+        if result.outcome is signin.SignIn.THROTTLED:
             form.add_error(None, _throttled_message(result.minutes_left))
             status = 429
-        elif result.outcome is services.SignIn.WRONG:
+        elif result.outcome is signin.SignIn.WRONG:
             form.add_error(None, _("Wrong username or password."))
             status = 401
         elif result.user.has_totp:
@@ -155,11 +155,11 @@ def sign_in_code(request):
             request.session.pop("pending_next", None)
             return response
         result = (
-            services.SignInResult(services.SignIn.THROTTLED, minutes_left=throttled.minutes_left)
+            signin.SignInResult(signin.SignIn.THROTTLED, minutes_left=throttled.minutes_left)
             if throttled.locked
-            else services.second_factor_failed(username=user.username, browser=_browser(request))
+            else signin.second_factor_failed(username=user.username, browser=_browser(request))
         )
-        if result.outcome is services.SignIn.THROTTLED:
+        if result.outcome is signin.SignIn.THROTTLED:
             request.session.flush()
             messages.error(request, _throttled_message(result.minutes_left))
             return redirect("accounts:login")
@@ -172,7 +172,7 @@ def sign_in_code(request):
 @require_POST
 @requires(Perm.SIGNED_IN)
 def sign_out(request):
-    services.signed_out(user=request.user)
+    signin.signed_out(user=request.user)
     discard_imports(request.session)  # an upload or rejected rows nothing could reach after
     logout(request)
     messages.info(request, _("You are signed out."))
@@ -294,13 +294,13 @@ def invite_revoke(request, pk):
 
 @public
 def invite_accept(request, token):
-    invite = services.invite_by_token(token)
+    invite = signin.invite_by_token(token)
     if invite is None:
         return render(request, "accounts/invite_invalid.html", status=410)
     form = SetPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.invite_accept(token=token, password=form.cleaned_data["password1"])
+            user = signin.invite_accept(token=token, password=form.cleaned_data["password1"])
         except ValidationError as error:
             if getattr(error, "code", None) in ("invite_invalid", "username_taken"):
                 return render(
@@ -312,7 +312,7 @@ def invite_accept(request, token):
             form.add_error("password1", error)
         else:
             login(request, user, backend=_BACKEND)
-            services.sign_in_completed(user=user, second_factor=False, browser=_browser(request))
+            signin.sign_in_completed(user=user, second_factor=False, browser=_browser(request))
             messages.success(request, _("Welcome to Waystation. Your account is ready."))
             return _keep_browser(request, redirect(settings.LOGIN_REDIRECT_URL))
     return render(request, "accounts/invite_accept.html", {"form": form, "invite": invite})

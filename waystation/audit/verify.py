@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 from waystation.core.keys import digests_equal
 
+from .chain import compute_mac
 from .models import GENESIS_MAC, AuditChainHead, AuditEvent
-from .services import compute_mac
 
 _FIELDS = ("seq", "at", "actor_id", "event", "object_type", "object_id", "data", "prev_mac", "mac")
 

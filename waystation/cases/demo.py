@@ -398,7 +398,8 @@ def generate_cases(
             writer.chunk(size, share)
         done, written = done + size, written + share
     if n:
-        record(Event.CASE_CREATED, actor=actor, data={"generated": n, "notes": notes})
+        with transaction.atomic():
+            record(Event.CASE_CREATED, actor=actor, data={"generated": n, "notes": notes})
     return Generated(cases=n, notes=notes)
 
 

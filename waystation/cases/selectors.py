@@ -386,3 +386,11 @@ def team_for_tasks(case: Case) -> list:
         if user is not None and user.is_active:
             people[user.pk] = user
     return sorted(people.values(), key=lambda user: user.username)
+
+
+def identity_versions_for(viewer, case: Case) -> list:
+    """The identity's kept versions, newest first, without their contents: for whoever may
+    restore one (the case's manage side), empty for everyone else."""
+    if Side.MANAGE not in case_sides(viewer, case):
+        return []
+    return list(case.identity_versions.select_related("replaced_by").defer("contents"))

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from waystation.accounts.policy import Perm, Side, can, case_sides, check, member, visible
+from waystation.accounts.policy import Perm, Side, case_sides, check, member, visible
 from waystation.accounts.roles import Role
 from waystation.audit.events import Event
 from waystation.audit.services import record
@@ -69,6 +69,9 @@ class RevealReason:
 
 
 def require_side(actor, case: Case, side: Side) -> None:
+    """Refuse unless ``actor`` holds ``side`` of ``case``: 403 for whoever may open no case at
+    all, 404 (``CaseAccessDenied``) for a case the actor may not open, as for a missing one."""
+    check(actor, Perm.CASES_VIEW)
     if side not in case_sides(actor, case):
         raise CaseAccessDenied(case.pk)
 
@@ -125,8 +128,7 @@ def case_create(
     caseworker=None,
     lawyer=None,
 ) -> Case:
-    if actor is not None and not can(actor, Perm.CASES_MANAGE):
-        raise CaseAccessDenied("new")
+    check(actor, Perm.CASES_MANAGE)
     _check_assignees(caseworker, lawyer)
     today = timezone.localdate()
     with transaction.atomic():
@@ -168,6 +170,7 @@ def case_create(
 def case_update(
     *, actor, case: Case, urgency: int, languages: str, city: str, summary: str, tags=()
 ) -> Case:
+    check(actor, Perm.CASES_MANAGE)
     require_side(actor, case, Side.MANAGE)
     with transaction.atomic():
         before = {
@@ -194,6 +197,7 @@ def case_update(
 
 
 def case_assign(*, actor, case: Case, caseworker, lawyer) -> Case:
+    check(actor, Perm.CASES_MANAGE)
     require_side(actor, case, Side.MANAGE)
     _check_assignees(caseworker, lawyer)
     if (case.caseworker_id, case.lawyer_id) == (
@@ -220,6 +224,7 @@ def case_assign(*, actor, case: Case, caseworker, lawyer) -> Case:
 def status_record(*, actor, case: Case, status: str, on: date, note: str = "") -> StatusChange:
     """Add a step to the timeline. The case's current status is the newest step by date, so a
     step recorded late for an earlier day lands in its place without changing the present."""
+    check(actor, Perm.CASES_VIEW)
     require_side(actor, case, Side.LEGAL)
     if on > timezone.localdate():
         raise CaseError(_("A status change cannot be in the future. Record it when it happens."))
@@ -332,6 +337,7 @@ def risk_record(
     """A dated risk event. A detention or a release also changes the status timeline
     (``_follow_risk_event``): the dashboard and the case read "detained since" the detention,
     not since the day it was typed in."""
+    check(actor, Perm.CASES_VIEW)
     require_side(actor, case, Side.LEGAL)
     with transaction.atomic():
         event = RiskEvent.objects.create(
@@ -350,17 +356,31 @@ def risk_record(
 
 
 def risk_update_outcome(*, actor, event: RiskEvent, outcome: str, visits: str) -> RiskEvent:
+    """A hearing's outcome, or what is known of visits to a detention, added later: audited
+    (which fields, never their text)."""
+    check(actor, Perm.CASES_VIEW)
     require_side(actor, event.case, Side.LEGAL)
     with transaction.atomic():
+        before = (event.outcome, event.visits)
         event.outcome, event.visits = outcome.strip(), visits.strip()
         event.save(update_fields=["outcome", "visits"])
         _touch(event.case)
+        after = (event.outcome, event.visits)
+        fields = ("outcome", "visits")
+        changed = [name for name, b, a in zip(fields, before, after, strict=True) if b != a]
+        record(
+            Event.RISK_OUTCOME_RECORDED,
+            actor=actor,
+            obj=event.case,
+            data={"risk": event.pk, "kind": event.kind, "fields": changed},
+        )
     return event
 
 
 def family_add(
     *, actor, case: Case, relation: str, age=None, with_them=True, note=""
 ) -> FamilyMember:
+    check(actor, Perm.CASES_VIEW)
     require_side(actor, case, Side.CARE)
     with transaction.atomic():
         member = FamilyMember.objects.create(
@@ -372,6 +392,7 @@ def family_add(
 
 def document_record(*, actor, case: Case, kind: str, state: str, note: str = "") -> Document:
     """One row per kind of document: recording a kind again updates its state."""
+    check(actor, Perm.CASES_VIEW)
     require_side(actor, case, Side.LEGAL)
     with transaction.atomic():
         document, _created = Document.objects.update_or_create(
@@ -382,6 +403,7 @@ def document_record(*, actor, case: Case, kind: str, state: str, note: str = "")
 
 
 def need_add(*, actor, case: Case, kind: str, note: str = "", noted_on: date | None = None) -> Need:
+    check(actor, Perm.CASES_VIEW)
     require_side(actor, case, Side.CARE)
     with transaction.atomic():
         need = Need.objects.create(
@@ -392,6 +414,7 @@ def need_add(*, actor, case: Case, kind: str, note: str = "", noted_on: date | N
 
 
 def need_mark_met(*, actor, need: Need) -> Need:
+    check(actor, Perm.CASES_VIEW)
     require_side(actor, need.case, Side.CARE)
     with transaction.atomic():
         need.met_on = timezone.localdate()
@@ -404,6 +427,7 @@ def service_record(
     *, actor, case: Case, kind: str, delivered_on: date, delivered_by=None, note: str = ""
 ) -> Service:
     """Help given. It also meets the open need of the same kind, if there is one."""
+    check(actor, Perm.CASES_VIEW)
     require_side(actor, case, Side.CARE)
     if delivered_on > timezone.localdate():
         raise CaseError(_("Help not given yet is a task, not a service. Add a task instead."))
@@ -421,6 +445,7 @@ def service_record(
 
 
 def task_add(*, actor, case: Case, title: str, due_on: date | None = None, assignee=None) -> Task:
+    check(actor, Perm.CASES_VIEW)
     require_side(actor, case, Side.LEGAL)
     if assignee is not None and not case_sides(assignee, case):
         raise CaseError(
@@ -436,6 +461,7 @@ def task_add(*, actor, case: Case, title: str, due_on: date | None = None, assig
 
 
 def task_mark_done(*, actor, task: Task) -> Task:
+    check(actor, Perm.CASES_VIEW)
     require_side(actor, task.case, Side.LEGAL)
     with transaction.atomic():
         task.done_at = timezone.now()
@@ -446,6 +472,7 @@ def task_mark_done(*, actor, task: Task) -> Task:
 
 def note_add(*, actor, case: Case, text: str, legal: bool = False) -> Note:
     """Care-side members write any note; a lawyer's notes are always on the legal side."""
+    check(actor, Perm.CASES_VIEW)
     sides = case_sides(actor, case)
     if Side.CARE not in sides:
         require_side(actor, case, Side.LEGAL)
@@ -459,6 +486,7 @@ def note_add(*, actor, case: Case, text: str, legal: bool = False) -> Note:
 def identity_reveal(*, actor, case: Case, reason: str) -> Identity:
     """Open the vault for one reading. The audit row, with the reason, is written before a
     single field is decrypted."""
+    check(actor, Perm.CASES_VIEW)
     require_side(actor, case, Side.IDENTITY)
     if reason not in RevealReason.CODES:
         raise CaseError(_("Choose why you need to see the identity."))
@@ -473,6 +501,7 @@ def identity_save(*, actor, case: Case, erase_all: bool = False, **values) -> Id
     kept as a numbered, encrypted version (``identity_restore`` brings it back). Refused when
     it changes nothing, and when it would leave a filled identity empty unless ``erase_all``
     says that is meant."""
+    check(actor, Perm.CASES_VIEW)
     require_side(actor, case, Side.IDENTITY)
     unknown = set(values) - set(Identity.FIELDS)
     if unknown:
@@ -517,16 +546,10 @@ def _identity_keep(identity: Identity, actor) -> IdentityVersion:
     return version
 
 
-def identity_versions(*, actor, case: Case) -> list[IdentityVersion]:
-    """The kept versions, newest first, without their contents: for whoever may restore one."""
-    if Side.MANAGE not in case_sides(actor, case):
-        return []
-    return list(case.identity_versions.select_related("replaced_by").defer("contents"))
-
-
 def identity_restore(*, actor, case: Case, number: int) -> Identity:
     """Bring back kept version ``number`` (a coordinator's undo). What it replaces is kept as a
     version in turn, so a restore can be undone too."""
+    check(actor, Perm.CASES_MANAGE)
     require_side(actor, case, Side.MANAGE)
     with transaction.atomic():
         identity, _created = Identity.objects.select_for_update().get_or_create(case=case)

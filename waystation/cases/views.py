@@ -49,6 +49,7 @@ from .selectors import (
     cases_for,
     correctable_for,
     history_for,
+    identity_versions_for,
     may_correct,
     pressing_for,
     tasks_for,
@@ -305,7 +306,7 @@ def _identity_page(request, case, identity, form, status=200):
             "case": case,
             "identity": identity,
             "form": form,
-            "versions": services.identity_versions(actor=request.user, case=case),
+            "versions": identity_versions_for(request.user, case),
         },
         status=status,
     )

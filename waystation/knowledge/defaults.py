@@ -66,7 +66,7 @@ def default_pages() -> list[DefaultPage]:
     return [read_default(path) for path in sorted(DEFAULTS_DIR.glob("*/*.md"))]
 
 
-def load_defaults(*, actor=None) -> tuple[int, int]:
+def load_defaults(*, actor) -> tuple[int, int]:
     """Create the shipped pages that are missing; returns (created, already there)."""
     created = kept = 0
     with transaction.atomic():

@@ -9,7 +9,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from waystation.accounts.policy import member
+from waystation.accounts.policy import Perm, check, member
 from waystation.audit.events import Event
 from waystation.audit.services import record
 from waystation.core.refusals import Refusal
@@ -40,6 +40,7 @@ def page_create(
 ) -> Page:
     """A new page (or a new language version of a page: same topic, another language) with
     its first revision."""
+    check(actor, Perm.KNOWLEDGE_EDIT)
     _check(category=category, country=country)
     with transaction.atomic():
         if Page.objects.filter(topic=topic, language=language).exists():
@@ -83,6 +84,7 @@ def page_revise(
     when someone saved another one meanwhile, nothing is written. ``reviewed`` also marks
     the page reviewed today. Returns the new revision, or None when only the page's details
     changed; refuses a save that changes nothing."""
+    check(actor, Perm.KNOWLEDGE_EDIT)
     _check(category=category, country=country)
     with transaction.atomic():
         locked = Page.objects.select_for_update().get(pk=page.pk)
@@ -103,7 +105,7 @@ def page_revise(
         if text_changed:
             number = (locked.revisions.aggregate(last=Max("number"))["last"] or 0) + 1
             revision = Revision.objects.create(
-                page=locked, number=number, title=title, body=body, author=actor, note=note
+                page=locked, number=number, title=title, body=body, author=member(actor), note=note
             )
             locked.current = revision
         for name, value in details.items():
@@ -130,6 +132,7 @@ def page_revise(
 
 def page_mark_reviewed(*, actor, page: Page, on: date | None = None) -> Page:
     """Someone read the page through and found it still right (on ``on``, default today)."""
+    check(actor, Perm.KNOWLEDGE_EDIT)
     with transaction.atomic():
         locked = Page.objects.select_for_update().get(pk=page.pk)
         _mark_reviewed(actor=actor, page=locked, on=on or timezone.localdate())
@@ -138,7 +141,7 @@ def page_mark_reviewed(*, actor, page: Page, on: date | None = None) -> Page:
 
 
 def _mark_reviewed(*, actor, page: Page, on: date) -> None:
-    page.reviewed_on, page.reviewed_by = on, actor
+    page.reviewed_on, page.reviewed_by = on, member(actor)
     page.save(update_fields=["reviewed_on", "reviewed_by"])
     record(
         Event.KNOWLEDGE_PAGE_REVIEWED,
@@ -150,13 +153,15 @@ def _mark_reviewed(*, actor, page: Page, on: date) -> None:
 
 def export_record(*, actor, pages: list[Page], public_only: bool, form: str) -> None:
     """The audit row of an offline export (a folder or a ZIP): which pages left the server."""
-    record(
-        Event.KNOWLEDGE_EXPORTED,
-        actor=actor,
-        data={
-            "pages": len(pages),
-            "public_only": public_only,
-            "form": form,
-            "private": sum(1 for page in pages if not page.is_public),
-        },
-    )
+    check(actor, Perm.KNOWLEDGE_VIEW)
+    with transaction.atomic():
+        record(
+            Event.KNOWLEDGE_EXPORTED,
+            actor=actor,
+            data={
+                "pages": len(pages),
+                "public_only": public_only,
+                "form": form,
+                "private": sum(1 for page in pages if not page.is_public),
+            },
+        )

@@ -25,7 +25,7 @@ from waystation.core.spreadsheets.web import (
     upload_refusal,
 )
 
-from . import services
+from . import planning, services
 from .forms import ImportUploadForm
 from .jobs import import_job_rejected_response, import_job_start, live_progress
 from .models import Channel, ImportStatus, ResponseKind
@@ -77,7 +77,7 @@ def import_preview(request):
         for problem in pending.correct(request.POST, SCHEMA):
             messages.error(request, problem)
         return redirect("outreach:import_preview")
-    preview = build_preview(pending, SCHEMA, review=services.outreach_review)
+    preview = build_preview(pending, SCHEMA, review=planning.outreach_review)
     plan = preview.plan
     rows = approach_rows(plan.records[:_PREVIEW_ROWS]) if plan else []
     return render(
@@ -102,7 +102,7 @@ def import_preview(request):
 def import_confirm(request):
     pending = PendingImport(request, _KIND)
     mode = chosen_mode(request.POST)
-    preview, problem = preview_to_confirm(pending, SCHEMA, review=services.outreach_review)
+    preview, problem = preview_to_confirm(pending, SCHEMA, review=planning.outreach_review)
     if preview is None:
         messages.error(request, problem)
         return redirect("outreach:import_preview" if pending else "outreach:import")

@@ -24,7 +24,7 @@ from waystation.core.blobstore import BlobMissing, blob_store
 from waystation.core.spreadsheets.web import attachment
 from waystation.core.worker import stopping
 
-from . import services
+from . import planning, services
 from .models import ImportJob, ImportStatus
 
 logger = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ def _import(job: ImportJob) -> None:
     reading = job.reading or {}
     mode = reading.get("mode") or sheets.ALL_OR_NOTHING
     try:
-        plan = services.outreach_plan(
+        plan = planning.outreach_plan(
             b"".join(blob_store().open(job.blob)),
             options=sheets.ReadOptions(
                 encoding=reading.get("encoding"),

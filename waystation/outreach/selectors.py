@@ -9,7 +9,15 @@ from django.utils import timezone
 
 from waystation.accounts.policy import Perm, visible
 
-from .models import Approach, ImportJob, Organisation, OutreachDigest, ResponseKind
+from .models import (
+    Approach,
+    ImportJob,
+    Organisation,
+    OrganisationName,
+    OutreachDigest,
+    ResponseKind,
+)
+from .spreadsheet.names import organisation_key
 
 
 def organisations_for(viewer, *, query: str = "", kind: str = ""):
@@ -134,3 +142,12 @@ def organisations_of_batch(viewer, batch, *, limit: int = 100):
         .annotate(imported=Count("approaches", filter=Q(approaches__batch=batch)))
         .order_by("-imported", "name")[:limit]
     )
+
+
+def organisation_by_name(name: str) -> Organisation | None:
+    """The organisation known by this name or any of its other names, in any case or spacing."""
+    known = OrganisationName.objects.select_related("organisation").filter(
+        key=organisation_key(name)
+    )
+    entry = known.first()
+    return entry.organisation if entry else None

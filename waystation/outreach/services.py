@@ -1,5 +1,6 @@
-"""Writes for the outreach log. Each function is one transaction; imports and merges write
-their audit row in it."""
+"""Writes for the outreach log. Each function checks ``Perm.OUTREACH_EDIT`` first and is one
+transaction with its audit row. Reading a spreadsheet into a plan is in ``planning``; finding
+an organisation by name in ``selectors``."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -11,15 +12,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_countries import countries
 
-from waystation.accounts.policy import member
+from waystation.accounts.policy import Perm, check, member
 from waystation.audit.events import Event
 from waystation.audit.services import record
 from waystation.core import bulk
-from waystation.core import spreadsheets as sheets
 from waystation.core.bulk import chunks, insert_returning, insert_rows
 from waystation.core.refusals import Refusal
 from waystation.core.spreadsheets import ALL_OR_NOTHING, ImportRefused, collector_paused
+from waystation.core.spreadsheets.writing import write_table
 
+from .exporting import HEADERS, all_approaches, export_rows
 from .models import (
     Approach,
     Contact,
@@ -30,26 +32,20 @@ from .models import (
     Response,
     ResponseKind,
 )
+from .planning import cases_named
+from .selectors import organisation_by_name
 from .spreadsheet.names import organisation_key
-from .spreadsheet.schema import SCHEMA, approach_rows
+from .spreadsheet.schema import approach_rows
 
 
 class OutreachError(Refusal):
     """A refusal with a message for the user; nothing was written."""
 
 
-def organisation_by_name(name: str) -> Organisation | None:
-    """The organisation known by this name or any of its other names, in any case or spacing."""
-    known = OrganisationName.objects.select_related("organisation").filter(
-        key=organisation_key(name)
-    )
-    entry = known.first()
-    return entry.organisation if entry else None
-
-
 def organisation_create(
     *, actor, name: str, kind=OrganisationKind.OTHER, country="", city="", website="", notes=""
 ) -> Organisation:
+    check(actor, Perm.OUTREACH_EDIT)
     name = " ".join(name.split())
     if organisation_by_name(name) is not None:
         raise OutreachError(_("An organisation with this name is already in the directory."))
@@ -60,24 +56,29 @@ def organisation_create(
         OrganisationName.objects.create(
             organisation=organisation, name=name, key=organisation_key(name)
         )
+        record(Event.ORGANISATION_CREATED, actor=actor, obj=organisation)
     return organisation
 
 
 def organisation_add_name(*, actor, organisation: Organisation, name: str) -> None:
     """Link another name ("German Embassy" for "Посольство Германии") to an organisation."""
+    check(actor, Perm.OUTREACH_EDIT)
     name = " ".join(name.split())
     other = organisation_by_name(name)
     if other is not None:
         raise OutreachError(
             _("That name belongs to “%(name)s” already; merge the two instead.") % {"name": other}
         )
-    OrganisationName.objects.create(
-        organisation=organisation, name=name, key=organisation_key(name)
-    )
+    with transaction.atomic():
+        known = OrganisationName.objects.create(
+            organisation=organisation, name=name, key=organisation_key(name)
+        )
+        record(Event.ORGANISATION_CHANGED, actor=actor, obj=organisation, data={"name": known.pk})
 
 
 def organisations_merge(*, actor, keep: Organisation, merge: Organisation) -> None:
     """Move everything of ``merge`` to ``keep`` (approaches, contacts, names) and delete it."""
+    check(actor, Perm.OUTREACH_EDIT)
     if keep.pk == merge.pk:
         raise OutreachError(_("Choose two different organisations."))
     with transaction.atomic():
@@ -96,6 +97,7 @@ def organisations_merge(*, actor, keep: Organisation, merge: Organisation) -> No
 
 
 def organisation_update(*, actor, organisation: Organisation, **fields) -> Organisation:
+    check(actor, Perm.OUTREACH_EDIT)
     name = " ".join(fields.pop("name").split())
     other = organisation_by_name(name)
     if other is not None and other.pk != organisation.pk:
@@ -111,16 +113,25 @@ def organisation_update(*, actor, organisation: Organisation, **fields) -> Organ
                 organisation=organisation, name=name, key=organisation_key(name)
             )
         organisation.save()
+        record(
+            Event.ORGANISATION_CHANGED,
+            actor=actor,
+            obj=organisation,
+            data={"fields": sorted(fields) + (["name"] if name != stored else [])},
+        )
     return organisation
 
 
 def contact_save(
     *, actor, organisation: Organisation, name: str, role: str = "", addresses: str = ""
 ) -> Contact:
+    check(actor, Perm.OUTREACH_EDIT)
     name = " ".join(name.split())
-    contact, _created = Contact.objects.update_or_create(
-        organisation=organisation, name=name, defaults={"role": role, "addresses": addresses}
-    )
+    with transaction.atomic():
+        contact, _created = Contact.objects.update_or_create(
+            organisation=organisation, name=name, defaults={"role": role, "addresses": addresses}
+        )
+        record(Event.CONTACT_SAVED, actor=actor, obj=organisation, data={"contact": contact.pk})
     return contact
 
 
@@ -145,8 +156,9 @@ def approach_create(
     batch: ImportBatch | None = None,
     case=None,
 ) -> Approach:
+    check(actor, Perm.OUTREACH_EDIT)
     with transaction.atomic():
-        return Approach.objects.create(
+        approach = Approach.objects.create(
             organisation=organisation,
             contact=_contact_for(organisation, contact_name),
             date=date,
@@ -154,10 +166,17 @@ def approach_create(
             channel=channel,
             subject=subject,
             summary=summary,
-            created_by=actor,
+            created_by=member(actor),
             batch=batch,
             case=case,
         )
+        record(
+            Event.APPROACH_RECORDED,
+            actor=actor,
+            obj=approach,
+            data={"organisation": organisation.pk, "case": getattr(case, "pk", None)},
+        )
+    return approach
 
 
 def response_record(
@@ -165,17 +184,24 @@ def response_record(
 ) -> Response:
     """Record an answer (or, with kind "none", a note that none came) and keep the approach's
     outcome and first-answer date in step."""
+    check(actor, Perm.OUTREACH_EDIT)
     if date is not None and date < approach.date:
         raise OutreachError(_("The response cannot be older than the approach."))
     with transaction.atomic():
         response = Response.objects.create(
-            approach=approach, kind=kind, date=date, text=text, created_by=actor
+            approach=approach, kind=kind, date=date, text=text, created_by=member(actor)
         )
         if kind != ResponseKind.NONE:
             approach.outcome = kind
             if date is not None and (approach.answered_on is None or date < approach.answered_on):
                 approach.answered_on = date
             approach.save(update_fields=["outcome", "answered_on"])
+        record(
+            Event.RESPONSE_RECORDED,
+            actor=actor,
+            obj=approach,
+            data={"response": response.pk, "kind": kind},
+        )
     return response
 
 
@@ -204,12 +230,10 @@ def _known_country(text: str) -> str:
 
 def outreach_export(*, actor, fmt: str) -> bytes:
     """The whole log as a spreadsheet, audited: an export leaves the instance's protection."""
-    from waystation.core.spreadsheets.writing import write_table
-
-    from .exporting import HEADERS, all_approaches, export_rows
-
+    check(actor, Perm.OUTREACH_EDIT)
     rows = export_rows(all_approaches())
-    record(Event.OUTREACH_EXPORTED, actor=actor, data={"format": fmt, "rows": len(rows)})
+    with transaction.atomic():
+        record(Event.OUTREACH_EXPORTED, actor=actor, data={"format": fmt, "rows": len(rows)})
     return write_table(HEADERS, rows, fmt)
 
 
@@ -231,6 +255,7 @@ def outreach_import(
     ``progress(done, total)``, if given, is called as rows are written (for a background
     import's progress page); it runs inside the transaction, so it must not write to this
     database connection. Anything it raises rolls the whole import back."""
+    check(actor, Perm.OUTREACH_EDIT)
     try:
         plan.refuse_unless_importable(mode)
     except ImportRefused as refusal:
@@ -247,7 +272,7 @@ def outreach_import(
         organisations, new_organisations = _organisations_for(planned)
         contacts = _contacts_for(rows, organisations, new_organisations)
         logged = _logged_approaches(set(organisations.values()) - new_organisations, rows)
-        cases = _cases_named({row.case for row in rows if row.case})
+        cases = cases_named({row.case for row in rows if row.case})
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         day = cache(connection.ops.adapt_datefield_value)  # a few thousand distinct dates
         null = bulk.null()  # NULL as insert_rows takes it on this database
@@ -323,45 +348,6 @@ def outreach_import(
             },
         )
     return ImportResult(batch, batch.rows, len(responses), created, already)
-
-
-def _cases_named(codenames: set[str]) -> dict[str, int]:
-    from waystation.cases.models import Case
-
-    found: dict[str, int] = {}
-    for chunk in chunks(sorted(codenames), 500):
-        found.update(Case.objects.filter(codename__in=chunk).values_list("codename", "id"))
-    return found
-
-
-def outreach_plan(data: bytes, *, options=None, choice: dict | None = None):
-    """A spreadsheet read, its columns guessed (or ``choice``: {field: column index}) and every
-    row checked, with the checks against the database: what ``outreach_import`` writes."""
-    table = sheets.read_table(data, SCHEMA, options or sheets.ReadOptions())
-    if choice:
-        mapping = sheets.mapping_from_choice(SCHEMA, table.headers, choice)
-    else:
-        mapping = sheets.guess_mapping(SCHEMA, table.headers)
-    plan = sheets.check(table, SCHEMA, mapping)
-    if not mapping.missing(SCHEMA):
-        outreach_review(plan)
-    return plan
-
-
-def outreach_review(plan) -> None:
-    """Rows naming a case by a codename this instance does not know are rejected, with their
-    line, before anything is written (the dry run shows them)."""
-    named = {values["case"] for _line, values in plan.records if values["case"]}
-    if not named:
-        return
-    known = _cases_named(named)
-    plan.reject(
-        {
-            line: [_("no case has the codename “%(codename)s”") % {"codename": values["case"][:40]}]
-            for line, values in plan.records
-            if values["case"] and values["case"] not in known
-        }
-    )
 
 
 def _spaced(text: str) -> str:

@@ -1,8 +1,8 @@
-"""Writes for screening. Each service records its audit row in the same transaction. Who may
-call which is the views' business (the policy); what the four-eyes rule demands is checked
-here, so that no path round the web pages can skip it: a decision is final only when a
-second screener, not the one who proposed it, confirms it, and both declare that they have
-no conflict of interest.
+"""Writes for screening. Each service checks its permission first (the policy: screeners
+edit, coordinators resolve, reopen and clear) and records its audit row in the same
+transaction. What the four-eyes rule demands is checked here too, so that no path round the
+web pages can skip it: a decision is final only when a second screener, not the one who
+proposed it, confirms it, and both declare that they have no conflict of interest.
 
 Decisions are rows that are never changed: each service appends one, numbered within its
 screening under a lock on the screening row, so two screeners acting at once cannot both
@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from waystation.accounts.policy import Perm, can
+from waystation.accounts.policy import Perm, check
 from waystation.audit.events import Event as AuditEvent
 from waystation.audit.services import record
 from waystation.core.refusals import Refusal
@@ -42,6 +42,7 @@ def _locked(screening: Screening) -> Screening:
 
 def screening_open(*, actor, case) -> Screening:
     """The case's screening, opened (and audited) if it has none yet."""
+    check(actor, Perm.SCREENING_EDIT)
     with transaction.atomic():
         found = Screening.objects.select_for_update().filter(case=case).first()
         if found is not None:
@@ -58,6 +59,7 @@ def screening_open(*, actor, case) -> Screening:
 
 def interview_record(*, actor, case, interviewed_on=None, **fields) -> Screening:
     """Write the structured interview: service history and the account, credibility notes."""
+    check(actor, Perm.SCREENING_EDIT)
     unknown = set(fields) - set(INTERVIEW_FIELDS)
     if unknown:
         raise TypeError(f"not interview fields: {', '.join(sorted(unknown))}")
@@ -85,15 +87,19 @@ def interview_record(*, actor, case, interviewed_on=None, **fields) -> Screening
 
 
 def screening_read(*, actor, screening: Screening) -> None:
-    record(
-        AuditEvent.SCREENING_READ,
-        actor=actor,
-        obj=screening,
-        data={"case": screening.case_id},
-    )
+    """The audit row of a reading of the whole record (the interview, concerns, notes)."""
+    check(actor, Perm.SCREENING_VIEW)
+    with transaction.atomic():
+        record(
+            AuditEvent.SCREENING_READ,
+            actor=actor,
+            obj=screening,
+            data={"case": screening.case_id},
+        )
 
 
 def concern_record(*, actor, screening, ground: str, standard: str, description: str) -> Concern:
+    check(actor, Perm.SCREENING_EDIT)
     description = description.strip()
     if not description:
         raise ScreeningError(_("Say what gives rise to the concern."))
@@ -117,6 +123,7 @@ def concern_record(*, actor, screening, ground: str, standard: str, description:
 
 def corroboration_link(*, actor, screening, item=None, testimony=None, note: str = ""):
     """Link an evidence item or a testimony of the same case to the screening."""
+    check(actor, Perm.SCREENING_EDIT)
     source = item if item is not None else testimony
     if (item is None) == (testimony is None):
         raise ScreeningError(_("Choose one evidence item or one testimony."))
@@ -141,6 +148,7 @@ def corroboration_link(*, actor, screening, item=None, testimony=None, note: str
 
 def referral_record(*, actor, screening, referred_on, referral: str) -> None:
     """Refer the person for a psychological assessment (to whom, and why)."""
+    check(actor, Perm.SCREENING_EDIT)
     referral = referral.strip()
     if not referral:
         raise ScreeningError(_("Say to whom the person is referred, and why."))
@@ -159,6 +167,7 @@ def referral_record(*, actor, screening, referred_on, referral: str) -> None:
 def assessment_record(*, actor, screening, assessed_on, result: str, assessment: str) -> None:
     """The psychological professional's result, entered by a screener (see docs/screening.md:
     the professional is usually outside the group and has no account)."""
+    check(actor, Perm.SCREENING_EDIT)
     assessment = assessment.strip()
     if not assessment:
         raise ScreeningError(_("Write down what the professional concluded."))
@@ -260,6 +269,7 @@ def decision_propose(
     *, actor, screening, outcome: str, reasons: str, no_conflict: bool, conditions: str = ""
 ) -> Decision:
     """The first screener's proposal. It is not final: a second screener must confirm it."""
+    check(actor, Perm.SCREENING_EDIT)
     reasons = _check_declaration(reasons, no_conflict)
     conditions = _check_outcome(outcome, conditions)
     with transaction.atomic():
@@ -278,6 +288,7 @@ def decision_propose(
 def decision_review(*, actor, screening, agree: bool, reasons: str, no_conflict: bool) -> Decision:
     """The second screener confirms the proposal (it becomes final) or disagrees (it goes to
     a coordinator). The one who proposed cannot be the one who confirms."""
+    check(actor, Perm.SCREENING_EDIT)
     reasons = _check_declaration(reasons, no_conflict)
     with transaction.atomic():
         locked, proposal = _in_stage(screening, Stage.AWAITING_CONFIRMATION)
@@ -304,6 +315,7 @@ def decision_resolve(
     *, actor, screening, outcome: str, reasons: str, no_conflict: bool, conditions: str = ""
 ) -> Decision:
     """A coordinator settles a disagreement. Neither of the two screeners may do it."""
+    check(actor, Perm.SCREENING_RESOLVE)
     reasons = _check_declaration(reasons, no_conflict)
     conditions = _check_outcome(outcome, conditions)
     with transaction.atomic():
@@ -328,8 +340,7 @@ def decision_reopen(*, actor, screening, reasons: str) -> Decision:
     """Reopen a final decision: it stays in the history, and the screening is in progress
     again until two screeners decide anew. Only a coordinator may: a screener who could reopen
     alone could undo two people's decision, or a coordinator's resolution, and propose again."""
-    if not can(actor, Perm.SCREENING_RESOLVE):
-        raise ScreeningError(_("Only a coordinator may reopen a decision."))
+    check(actor, Perm.SCREENING_RESOLVE)  # a coordinator's, never a screener's alone
     reasons = reasons.strip()
     if not reasons:
         raise ScreeningError(_("Say why the decision is reopened."))
@@ -341,6 +352,7 @@ def decision_reopen(*, actor, screening, reasons: str) -> Decision:
 def export_clear(*, actor, screening, reasons: str) -> ExportClearance:
     """A coordinator confirms that the evidence of a person with exclusion concerns may be
     exported. It covers the concerns recorded so far."""
+    check(actor, Perm.SCREENING_RESOLVE)
     reasons = reasons.strip()
     if not reasons:
         raise ScreeningError(_("Say why the evidence may be exported."))

@@ -1,5 +1,5 @@
-"""Importing a group's list of people as cases: check it (``people_plan``), then write it
-(``cases_import``), all or nothing, or the good rows with the refused ones given back as a
+"""Importing a group's list of people as cases: check it (``planning.people_plan``), then write
+it (``cases_import``), all or nothing, or the good rows with the refused ones given back as a
 file to fix and import again.
 
 Who may: opening cases is a coordinator's work (``Perm.CASES_MANAGE``), and columns that name
@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from django.db import IntegrityError
 from django.utils.translation import gettext as _
 
-from waystation.accounts.policy import Perm, Side, can, case_sides
+from waystation.accounts.policy import Perm, check
 from waystation.core import spreadsheets as sheets
 
-from ..models import Case
-from ..services import CaseAccessDenied, CaseError
-from .schema import IDENTITY_NAMES, PEOPLE
+from ..services import CaseError
+from .planning import identity_columns, may_fill_vault
+from .schema import PEOPLE
 from .writing import taken_codenames, write_people
 
 ALL_OR_NOTHING, GOOD_ROWS = sheets.ALL_OR_NOTHING, sheets.GOOD_ROWS
@@ -32,58 +32,12 @@ class Imported:
     rejected: int  # rows refused and, in GOOD_ROWS mode, left out
 
 
-def may_import(actor) -> bool:
-    return actor is None or can(actor, Perm.CASES_MANAGE)
-
-
-def may_fill_vault(actor) -> bool:
-    """Whether ``actor`` holds the identity side of a case no one is assigned to yet."""
-    return actor is None or Side.IDENTITY in case_sides(actor, Case())
-
-
-def identity_columns(plan_or_mapping) -> list[str]:
-    """The schema fields mapped to a column that name the person, in the schema's order."""
-    mapping = getattr(plan_or_mapping, "mapping", plan_or_mapping)
-    return [name for name in mapping.columns if name in IDENTITY_NAMES]
-
-
-def people_plan(table: sheets.Table, mapping: sheets.Mapping) -> sheets.Plan:
-    """Every row checked: its cells, then against the cases there are (``review``)."""
-    plan = sheets.check(table, PEOPLE, mapping)
-    review(plan)
-    return plan
-
-
-def review(plan: sheets.Plan) -> None:
-    """Refuse the rows whose codename repeats in the file or belongs to a case already (the
-    dry run and the preview show them with their reasons)."""
-    first: dict[str, int] = {}
-    problems: dict[int, list[str]] = {}
-    for record in plan.records:
-        name = record.values.get("codename")
-        if not name:
-            continue
-        if name in first:
-            problems[record.line] = [
-                _("the codename %(codename)s is on line %(line)d too")
-                % {"codename": name, "line": first[name]}
-            ]
-        else:
-            first[name] = record.line
-    for name in taken_codenames(set(first)):
-        problems.setdefault(first[name], []).append(
-            _("a case with the codename %(codename)s exists already") % {"codename": name}
-        )
-    plan.reject(problems)
-
-
 def cases_import(*, actor, plan: sheets.Plan, filename: str, mode: str = ALL_OR_NOTHING):
     """Write the plan's good rows as new cases. ``mode`` ALL_OR_NOTHING (the default) writes
     nothing while any row is refused; GOOD_ROWS writes the others, and the caller gives the
     refused ones back (``sheets.rejected_file(plan)``) to fix and import again. Raises
-    CaseAccessDenied, CaseError or ``sheets.ImportRefused``; nothing is written then."""
-    if not may_import(actor):
-        raise CaseAccessDenied("import")
+    Forbidden, CaseError or ``sheets.ImportRefused``; nothing is written then."""
+    check(actor, Perm.CASES_MANAGE)
     named = identity_columns(plan)
     if named and not may_fill_vault(actor):
         raise CaseError(

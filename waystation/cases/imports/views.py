@@ -27,8 +27,8 @@ from waystation.core.spreadsheets.web import (
 
 from ..forms import PeopleUploadForm
 from ..models import NeedKind, Status, Urgency, choice_label
-from ..services import CaseAccessDenied, CaseError
-from . import services
+from ..services import CaseError
+from . import planning, services
 from .schema import IDENTITY_NAMES, PEOPLE
 from .values import RELATION_LABELS
 
@@ -119,7 +119,7 @@ def import_preview(request):
         for problem in pending.correct(request.POST, PEOPLE):
             messages.error(request, problem)
         return redirect("cases:import_preview")
-    preview = build_preview(pending, PEOPLE, review=services.review)
+    preview = build_preview(pending, PEOPLE, review=planning.review)
     context = preview.context()
     plan = preview.plan
     records = plan.records[:_PREVIEW_ROWS] if plan else []
@@ -130,7 +130,7 @@ def import_preview(request):
             "preview": [_shown(record) for record in records],
             "more": (len(plan.records) - len(records)) if plan else 0,
             "identity_columns": _identity_headers(context["sheet"]),
-            "may_fill_vault": services.may_fill_vault(request.user),
+            "may_fill_vault": planning.may_fill_vault(request.user),
         }
     )
     return render(request, "cases/import_preview.html", context)
@@ -141,7 +141,7 @@ def import_preview(request):
 def import_confirm(request):
     pending = PendingImport(request, _KIND)
     mode = chosen_mode(request.POST)
-    preview, problem = preview_to_confirm(pending, PEOPLE, review=services.review)
+    preview, problem = preview_to_confirm(pending, PEOPLE, review=planning.review)
     if preview is None:
         messages.error(request, problem)
         return redirect("cases:import_preview" if pending else "cases:import")
@@ -150,8 +150,6 @@ def import_confirm(request):
         result = services.cases_import(
             actor=request.user, plan=plan, filename=pending.filename, mode=mode
         )
-    except CaseAccessDenied:
-        raise Http404 from None
     except (CaseError, sheets.ImportRefused) as problem:
         messages.error(request, str(problem))
         return redirect("cases:import_preview")

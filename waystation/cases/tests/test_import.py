@@ -10,10 +10,12 @@ from django.utils import timezone
 
 from waystation.audit.events import Event
 from waystation.audit.models import AuditEvent
+from waystation.cases.imports import planning
 from waystation.cases.imports import services as imports
 from waystation.cases.imports.schema import PEOPLE
 from waystation.cases.models import Case, Identity, Note
 from waystation.core import spreadsheets as sheets
+from waystation.core.refusals import Forbidden
 
 from .factories import make_case
 from .people_files import csv_bytes, ods_bytes, xlsx_bytes
@@ -21,7 +23,7 @@ from .people_files import csv_bytes, ods_bytes, xlsx_bytes
 
 def _plan(data: bytes, **options):
     table = sheets.read_table(data, PEOPLE, sheets.ReadOptions(**options))
-    return imports.people_plan(table, sheets.guess_mapping(PEOPLE, table.headers))
+    return planning.people_plan(table, sheets.guess_mapping(PEOPLE, table.headers))
 
 
 def _import(data: bytes, actor, mode=imports.ALL_OR_NOTHING, **options):
@@ -628,7 +630,7 @@ def test_a_file_without_any_row_to_import_is_refused(cast):
 )
 def test_only_a_coordinator_imports(cast, name):
     plan = _plan(excel_ru_cp1251())
-    with pytest.raises(imports.CaseAccessDenied):
+    with pytest.raises(Forbidden):
         imports.cases_import(actor=cast[name], plan=plan, filename="list.csv")
     assert Case.objects.count() == 0
 
@@ -637,7 +639,7 @@ def test_a_deactivated_coordinator_imports_nothing(cast):
     coordinator = cast["coordinator"]
     coordinator.is_active = False
     coordinator.save()
-    with pytest.raises(imports.CaseAccessDenied):
+    with pytest.raises(Forbidden):
         imports.cases_import(actor=coordinator, plan=_plan(excel_ru_cp1251()), filename="x")
 
 

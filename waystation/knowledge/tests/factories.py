@@ -1,5 +1,9 @@
+from waystation.accounts.policy import Perm, system_actor
 from waystation.knowledge.models import Page
 from waystation.knowledge.services import page_create
+
+# Pages in tests are written as the operator's command writes the shipped ones.
+EDITOR = system_actor("test.knowledge", Perm.KNOWLEDGE_EDIT)
 
 
 def make_page(
@@ -11,7 +15,7 @@ def make_page(
     category: str = "detention",
     is_public: bool = False,
     country: str = "",
-    actor=None,
+    actor=EDITOR,
 ) -> Page:
     return page_create(
         actor=actor,

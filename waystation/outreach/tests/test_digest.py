@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from waystation.accounts.policy import Perm, system_actor
 from waystation.audit.events import Event
 from waystation.audit.models import AuditEvent
 from waystation.cases.tests.factories import make_case
@@ -20,6 +21,9 @@ from waystation.outreach.tasks import queue_weekly_digest
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 3, 11)  # a Wednesday; its ISO week starts on 9 March
+
+# Writes in these tests are made as an operator's command would make them.
+EDITOR = system_actor("test.outreach", Perm.OUTREACH_EDIT)
 
 
 @pytest.fixture(autouse=True)
@@ -94,7 +98,7 @@ def test_the_worker_queues_and_builds_this_weeks_digest_once(log):
 def test_coordinators_read_it_grouped_by_organisation(client_for, log):
     digest = outreach_digest_build(today=TODAY)
     services.response_record(
-        actor=None, approach=log["older"], kind="acknowledged", date=TODAY + timedelta(days=1)
+        actor=EDITOR, approach=log["older"], kind="acknowledged", date=TODAY + timedelta(days=1)
     )
     client = client_for("coordinator")
     page = client.get(reverse("outreach:digest")).content.decode()

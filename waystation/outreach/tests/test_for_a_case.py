@@ -6,16 +6,20 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
+from waystation.accounts.policy import Perm, system_actor
 from waystation.cases.tests.factories import make_case
-from waystation.outreach import services
+from waystation.outreach import planning, services
 from waystation.outreach.models import Approach
 
 pytestmark = pytest.mark.django_db
 
+# Writes in these tests are made as an operator's command would make them.
+EDITOR = system_actor("test.outreach", Perm.OUTREACH_EDIT)
+
 
 @pytest.fixture
 def embassy():
-    return services.organisation_create(actor=None, name="Embassy of Canada, Astana")
+    return services.organisation_create(actor=EDITOR, name="Embassy of Canada, Astana")
 
 
 def test_approach_for_a_case_by_codename(client_for, cast, embassy):
@@ -52,16 +56,16 @@ def test_import_rejects_unknown_codenames_with_their_line(cast):
         "02.02.2024;UNHCR;no-such-case-1\n"
         "03.02.2024;UNHCR;\n"
     ).encode()
-    plan = services.outreach_plan(csv)
+    plan = planning.outreach_plan(csv)
     assert [(row.line, row.reasons) for row in plan.rejected] == [
         (3, ("no case has the codename “no-such-case-1”",))
     ]
     with pytest.raises(services.OutreachError):
-        services.outreach_import(actor=None, plan=plan, filename="log.csv")
+        services.outreach_import(actor=EDITOR, plan=plan, filename="log.csv")
     assert not Approach.objects.exists()
 
-    plan = services.outreach_plan(csv.replace(b"no-such-case-1", b"Quiet River 3"))
-    services.outreach_import(actor=None, plan=plan, filename="log.csv")
+    plan = planning.outreach_plan(csv.replace(b"no-such-case-1", b"Quiet River 3"))
+    services.outreach_import(actor=EDITOR, plan=plan, filename="log.csv")
     linked = Approach.objects.exclude(case=None).values_list("date", "case__codename")
     assert sorted(linked) == [
         (date(2024, 2, 1), "quiet-river-3"),

@@ -9,16 +9,20 @@ import pytest
 from django.db import models
 from openpyxl import Workbook
 
+from waystation.accounts.policy import Perm, system_actor
 from waystation.cases.tests.factories import make_case
 from waystation.core import spreadsheets as sheets
 from waystation.core.spreadsheets import SpreadsheetError, workbook
-from waystation.outreach import services
+from waystation.outreach import planning, services
 from waystation.outreach.models import Approach, Response
 from waystation.outreach.spreadsheet.schema import SCHEMA
 
+# Writes in these tests are made as an operator's command would make them.
+EDITOR = system_actor("test.outreach", Perm.OUTREACH_EDIT)
+
 
 def _plan(csv: str):
-    return services.outreach_plan(csv.encode())
+    return planning.outreach_plan(csv.encode())
 
 
 def read_table(data: bytes, _name: str):
@@ -56,7 +60,7 @@ def test_nulls_booleans_and_dates_read_back_as_written(cast):
 @pytest.mark.django_db
 def test_an_import_without_an_actor_writes_no_author():
     services.outreach_import(
-        actor=None, plan=_plan("Date;Organisation\n01.02.2024;UNHCR\n"), filename="x"
+        actor=EDITOR, plan=_plan("Date;Organisation\n01.02.2024;UNHCR\n"), filename="x"
     )
     approach = Approach.objects.get()
     assert approach.created_by is None and approach.batch.imported_by is None

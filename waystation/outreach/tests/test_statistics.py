@@ -5,10 +5,14 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
+from waystation.accounts.policy import Perm, system_actor
 from waystation.outreach import services
 from waystation.outreach.statistics import outreach_statistics
 
 pytestmark = pytest.mark.django_db
+
+# Writes in these tests are made as an operator's command would make them.
+EDITOR = system_actor("test.outreach", Perm.OUTREACH_EDIT)
 
 
 @pytest.fixture
@@ -17,17 +21,17 @@ def known(cast):
     NGO (no country): 2 approaches by letter, one answered after 30 days. Foundation SE: one
     web form, never answered."""
     embassy = services.organisation_create(
-        actor=None, name="Embassy of Germany", kind="embassy", country="DE"
+        actor=EDITOR, name="Embassy of Germany", kind="embassy", country="DE"
     )
-    ngo = services.organisation_create(actor=None, name="Pro Asyl", kind="ngo")
+    ngo = services.organisation_create(actor=EDITOR, name="Pro Asyl", kind="ngo")
     foundation = services.organisation_create(
-        actor=None, name="Fund", kind="foundation", country="SE"
+        actor=EDITOR, name="Fund", kind="foundation", country="SE"
     )
 
     def approach(org, sent, channel, answered=None, kind="declined"):
-        item = services.approach_create(actor=None, organisation=org, date=sent, channel=channel)
+        item = services.approach_create(actor=EDITOR, organisation=org, date=sent, channel=channel)
         if answered:
-            services.response_record(actor=None, approach=item, kind=kind, date=answered)
+            services.response_record(actor=EDITOR, approach=item, kind=kind, date=answered)
 
     approach(embassy, date(2024, 1, 1), "email", date(2024, 1, 5))
     approach(embassy, date(2024, 1, 10), "email", date(2024, 1, 20), kind="referred")

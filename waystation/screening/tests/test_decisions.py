@@ -10,6 +10,7 @@ from django.urls import reverse
 from waystation.audit.events import Event as Audit
 from waystation.audit.models import AuditEvent
 from waystation.cases.tests.factories import make_case
+from waystation.core.refusals import Forbidden
 from waystation.screening import selectors, services
 from waystation.screening.models import Decision, DecisionKind, Outcome, Stage, State
 
@@ -179,7 +180,7 @@ def test_a_screener_cannot_reopen_what_two_people_decided(client_for, cast, case
     assert "Reopen the decision" not in client.get(_url("case", case)).content.decode()
     refused = client.post(_url("reopen", case), {"reopen-reasons": "I changed my mind."})
     assert refused.status_code == 403
-    with pytest.raises(services.ScreeningError, match="Only a coordinator"):
+    with pytest.raises(Forbidden, match=r"screening\.resolve"):  # a coordinator's permission
         services.decision_reopen(actor=cast["screener"], screening=screening, reasons="Mine.")
     assert selectors.status_of(screening).stage == Stage.DECIDED
     assert not Decision.objects.filter(kind=DecisionKind.REOPENED).exists()

@@ -2,6 +2,7 @@ import re
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from waystation.audit.events import Event
 from waystation.audit.models import AuditEvent
@@ -54,7 +55,8 @@ class Command(BaseCommand):
                 "database from a backup made before"
             )
         last = AuditEvent.objects.order_by("-seq").values_list("seq", "mac").first()
-        record(Event.AUDIT_VERIFIED, data={"rows": result.checked})
+        with transaction.atomic():
+            record(Event.AUDIT_VERIFIED, data={"rows": result.checked})
         self.stdout.write(f"audit log intact: {result.checked} rows verified")
         if last is not None:
             self.stdout.write(

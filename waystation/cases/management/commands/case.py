@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from waystation.accounts.policy import Perm, Side, system_actor
 from waystation.cases import services
+from waystation.cases.imports import planning
 from waystation.cases.imports import services as imports
 from waystation.cases.imports.schema import IDENTITY_NAMES, PEOPLE
 from waystation.core import spreadsheets as sheets
@@ -130,7 +131,7 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read {path}: {problem.strerror}") from None
         except (sheets.SpreadsheetError, sheets.MappingError) as problem:
             raise CommandError(str(problem)) from None
-        plan = imports.people_plan(table, mapping)
+        plan = planning.people_plan(table, mapping)
         self._describe(plan)
         for rejected in plan.rejected:
             self.stderr.write(sheets.reason_text(rejected.line, rejected.reasons))

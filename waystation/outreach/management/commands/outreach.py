@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from waystation.accounts.policy import Perm, system_actor
 from waystation.core import spreadsheets as sheets
-from waystation.outreach import services
+from waystation.outreach import planning, services
 from waystation.outreach.spreadsheet.schema import SCHEMA, organisation_count
 
 _DELIMITERS = {
@@ -106,7 +106,7 @@ class Command(BaseCommand):
                 + "; name them with --map FIELD=COLUMN, or --header-row N"
             )
         plan = sheets.check(table, SCHEMA, mapping)
-        services.outreach_review(plan)
+        planning.outreach_review(plan)
         for note in plan.notes:
             self.stdout.write(note)
         for flag in plan.flags:
