@@ -115,6 +115,23 @@ def install_full_text(schema_editor) -> None:
         schema_editor.execute(sql)
 
 
+def ensure_full_text(schema_editor) -> None:
+    """SQLite: rebuild the index and its triggers if a migration that rebuilt ``cases_note``
+    took the triggers with it (Django drops a table's triggers when it remakes the table, as
+    removing a foreign key does). Nothing when they are there, and nothing on PostgreSQL."""
+    if schema_editor.connection.vendor == "postgresql":
+        return
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN "
+            "('cases_note_fts_insert', 'cases_note_fts_delete', 'cases_note_fts_update')"
+        )
+        if cursor.fetchone()[0] == 3:
+            return
+    for sql in [*FTS_SQLITE_REVERSE, *FTS_SQLITE]:
+        schema_editor.execute(sql)
+
+
 def remove_full_text(schema_editor) -> None:
     statements = (
         FTS_POSTGRESQL_REVERSE
