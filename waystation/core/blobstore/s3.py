@@ -1,0 +1,84 @@
+"""Any S3-compatible object store (MinIO, SeaweedFS, a provider). Blobs are encrypted before
+they leave this machine. Imported only when the instance is configured for S3 (see
+``blob_store``): boto3 takes one to two seconds to import."""
+
+from pathlib import Path
+from typing import BinaryIO
+
+import boto3
+from botocore.exceptions import ClientError
+
+from .format import BlobMissing
+from .seekable import RandomAccess
+from .store import BlobStore
+
+
+class _S3RandomAccess:
+    """Ranged GETs: one request per chunk read (the reader keeps the last few)."""
+
+    def __init__(self, client, bucket: str, name: str, size: int):
+        self._client, self._bucket, self._name, self.size = client, bucket, name, size
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        length = min(length, self.size - offset)
+        if length <= 0:
+            return b""
+        answer = self._client.get_object(
+            Bucket=self._bucket, Key=self._name, Range=f"bytes={offset}-{offset + length - 1}"
+        )
+        return answer["Body"].read()
+
+    def close(self) -> None:
+        pass
+
+
+class S3BlobStore(BlobStore):
+    """Any S3-compatible store. Blobs are encrypted before they leave this machine; the spool
+    file is uploaded with boto3's managed (multipart) transfer, streamed from disk."""
+
+    def __init__(self, client, bucket: str, spool_dir: Path):
+        self.client, self.bucket, self.spool = client, bucket, Path(spool_dir)
+
+    def _spool_dir(self) -> Path:
+        return self.spool
+
+    def _install(self, spool_path: Path, name: str) -> None:
+        self.client.upload_file(str(spool_path), self.bucket, name)
+
+    def _open_stored(self, name: str) -> BinaryIO:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=name)["Body"]
+        except self.client.exceptions.NoSuchKey:
+            raise BlobMissing(name) from None
+
+    def _head(self, name: str) -> dict | None:
+        try:
+            return self.client.head_object(Bucket=self.bucket, Key=name)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                return None
+            raise
+
+    def _open_random(self, name: str) -> RandomAccess:
+        head = self._head(name)
+        if head is None:
+            raise BlobMissing(name)
+        return _S3RandomAccess(self.client, self.bucket, name, int(head["ContentLength"]))
+
+    def exists(self, name: str) -> bool:
+        return self._head(name) is not None
+
+    def delete(self, name: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=name)
+
+
+def s3_store(config: dict, spool_dir: Path) -> S3BlobStore:
+    """The store of ``settings.BLOB_STORE`` when its backend is "s3"."""
+    client = boto3.client(
+        "s3",
+        endpoint_url=config["endpoint_url"] or None,
+        aws_access_key_id=config["access_key"],
+        aws_secret_access_key=config["secret_key"],
+        region_name=config["region"] or "us-east-1",
+    )
+    return S3BlobStore(client, config["bucket"], spool_dir)
