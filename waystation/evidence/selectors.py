@@ -20,6 +20,7 @@ from .models import (
     Testimony,
     TestimonyAddendum,
     TestimonyEvent,
+    Verification,
 )
 
 # -- the messages of a chat export (see telegram.py) -------------------------------------------
@@ -159,4 +160,29 @@ def handovers_of(item: Item) -> list[Handover]:
     yet, if any, says where it is now."""
     return list(
         item.handovers.select_related("transferred_by", "returned_by").order_by("-transferred_at")
+    )
+
+
+# -- for other features: what a case's evidence shows by its kind ------------------------------
+# Pathways' readiness counts these, reading codes and dates only, never a file, a name or a
+# statement. The caller has checked that its viewer may open the case.
+
+
+def item_kinds_of(case, kinds) -> list[tuple[str, str, object]]:
+    """(kind, verification, acquired on) of the case's items of ``kinds`` not disputed, oldest
+    first: one query."""
+    return list(
+        Item.objects.filter(case=case, kind__in=list(kinds))
+        .exclude(verification=Verification.DISPUTED)
+        .values_list("kind", "verification", "acquired_on")
+        .order_by("acquired_on", "id")
+    )
+
+
+def statement_dates_of(case) -> list:
+    """When each testimony of the case whose consent stands was taken, oldest first."""
+    return list(
+        Testimony.objects.filter(case=case, consent_withdrawn_on__isnull=True)
+        .values_list("interviewed_on", flat=True)
+        .order_by("interviewed_on")
     )

@@ -65,7 +65,8 @@ from waystation.cases.models import (
     choice_label,
 )
 from waystation.core.dates import short_date
-from waystation.evidence.models import Item, ItemKind, Testimony, Verification
+from waystation.evidence import selectors as evidence_selectors
+from waystation.evidence.models import ItemKind, Verification
 
 from .catalogue import Criterion, Pathway
 from .models import EvidenceMark
@@ -181,12 +182,7 @@ def _item_label(kind: str, verification: str, acquired_on, label: str = "") -> s
 def _case_items(case) -> tuple[list, list]:
     """The case's items that say by themselves what they show, as (kind, verification, label),
     and its marked items, as (mark id, evidence kind, verification, label): two queries."""
-    rows = (
-        Item.objects.filter(case=case, kind__in=list(ITEMS))
-        .exclude(verification=Verification.DISPUTED)
-        .values_list("kind", "verification", "acquired_on")
-        .order_by("acquired_on", "id")
-    )
+    rows = evidence_selectors.item_kinds_of(case, ITEMS)
     marks = (
         EvidenceMark.objects.filter(case=case)
         .exclude(item__verification=Verification.DISPUTED)
@@ -266,14 +262,9 @@ def gather(case, *, family: bool = True, items=None, testimonies=None) -> Holdin
         held.by_kind[E.FAMILY_TIE].append(Support(label, WEAK))
 
     if testimonies is None:
-        statements = (
-            Testimony.objects.filter(case=case, consent_withdrawn_on__isnull=True)
-            .values_list("interviewed_on", flat=True)
-            .order_by("interviewed_on")
-        )
         labels = [
             _("Testimony taken %(date)s") % {"date": short_date(on)}
-            for on in statements
+            for on in evidence_selectors.statement_dates_of(case)
         ]
     else:
         labels = [
