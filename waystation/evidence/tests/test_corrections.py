@@ -347,15 +347,11 @@ def test_a_handover_needs_whom_and_how_and_an_editor(client_for, cast, phone):
 
 
 def test_every_evidence_service_refuses_a_member_without_roles(officer, testimony, phone):
-    """Each public function of services.py checks its permission first, before it reads its
+    """Each service of the package checks its permission first, before it reads its
     other arguments: called with None for each of them, it refuses a member who holds no
     role (and does not fail on the Nones)."""
     nobody = UserFactory(roles=[])
-    names = [
-        name
-        for name, function in inspect.getmembers(services, inspect.isfunction)
-        if function.__module__ == services.__name__ and not name.startswith("_")
-    ]
+    names = [name for name in services.__all__ if inspect.isfunction(getattr(services, name))]
     assert "testimony_add_correction" in names and "item_transfer" in names
     for name in names:
         function = getattr(services, name)

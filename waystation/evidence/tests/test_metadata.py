@@ -17,7 +17,7 @@ from PIL import ExifTags, Image, ImageFile
 from pypdf import PdfWriter
 
 from waystation.cases.tests.factories import make_case
-from waystation.core.blobstore import blob_store
+from waystation.core.blobstore import StoredBlob, blob_store
 from waystation.evidence import metadata, services
 from waystation.evidence.models import Item, ItemKind
 
@@ -512,7 +512,7 @@ def test_a_parser_that_takes_too_long_is_stopped(ingest, monkeypatch):
 def test_extracting_again_changes_nothing_stored(ingest, blobs, data):
     item = ingest(data)
     before = _stored_files(blobs)
-    stored = services.StoredBlob(item.blob, item.size, item.sha256)
+    stored = StoredBlob(item.blob, item.size, item.sha256)
     again = metadata.extract(stored, item.media_type)
     assert again == _found(item) and "error" not in again
     assert _stored_files(blobs) == before  # the ciphertext too, byte for byte
@@ -526,7 +526,7 @@ def test_metadata_is_plain_json(ingest):
 
 
 def test_a_missing_blob_gives_an_error_not_an_exception(blobs):
-    found = metadata.extract(services.StoredBlob("0" * 64, 10, "0" * 64), "image/jpeg")
+    found = metadata.extract(StoredBlob("0" * 64, 10, "0" * 64), "image/jpeg")
     assert "could not be read" in found["error"]
 
 
