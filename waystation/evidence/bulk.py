@@ -28,7 +28,7 @@ def ingest_files(
     codename: str,
     acquired_how: str = AcquiredHow.IN_PERSON,
     acquired_from: str = "",
-    actor=None,
+    actor,
     say: Callable[[str], None] = print,
     origin: dict | None = None,
 ) -> list:

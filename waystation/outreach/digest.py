@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from waystation.accounts.policy import Perm, check
 from waystation.audit.events import Event
 from waystation.audit.services import record
 
@@ -33,9 +34,10 @@ def digest_due(today: date | None = None) -> bool:
     return not OutreachDigest.objects.filter(week_start=week_start(today)).exists()
 
 
-def outreach_digest_build(*, actor=None, today: date | None = None) -> OutreachDigest:
+def outreach_digest_build(*, actor, today: date | None = None) -> OutreachDigest:
     """This week's digest: the approaches without an answer after OUTREACH_FOLLOW_UP_DAYS,
     as of ``today``. Built once a week; asked again, it returns the one there is."""
+    check(actor, Perm.OUTREACH_DIGEST)
     today = today or timezone.localdate()
     monday = week_start(today)
     existing = OutreachDigest.objects.filter(week_start=monday).first()

@@ -24,6 +24,8 @@ TODAY = date(2026, 3, 11)  # a Wednesday; its ISO week starts on 9 March
 
 # Writes in these tests are made as an operator's command would make them.
 EDITOR = system_actor("test.outreach", Perm.OUTREACH_EDIT)
+# The digest as the worker builds it (outreach.tasks.DIGEST_ACTOR).
+BUILDER = system_actor("task.outreach.digest", Perm.OUTREACH_DIGEST)
 
 
 @pytest.fixture(autouse=True)
@@ -68,19 +70,24 @@ def log(cast):
 
 
 def test_the_digest_lists_exactly_the_unanswered_approaches_past_the_waiting_time(cast, log):
-    digest = outreach_digest_build(today=TODAY)
+    digest = outreach_digest_build(actor=BUILDER, today=TODAY)
     assert sorted(digest.approach_ids) == sorted([log["edge"].pk, log["older"].pk, log["noted"].pk])
     assert digest.week_start == date(2026, 3, 9) == week_start(TODAY)
     assert digest.week_label == "2026-W11"
     assert (digest.approach_count, digest.organisation_count, digest.follow_up_days) == (3, 2, 21)
     row = AuditEvent.objects.get(event=Event.OUTREACH_DIGEST_BUILT)
     assert row.object_id == str(digest.pk) and row.actor is None
-    assert row.data == {"week": "2026-W11", "approaches": 3, "organisations": 2}
+    assert row.data == {
+        "week": "2026-W11",
+        "approaches": 3,
+        "organisations": 2,
+        "system": "task.outreach.digest",
+    }
     # Once a week: asked again the same week, the same digest and no second audit row.
-    assert outreach_digest_build(today=TODAY + timedelta(days=4)) == digest
+    assert outreach_digest_build(actor=BUILDER, today=TODAY + timedelta(days=4)) == digest
     assert AuditEvent.objects.filter(event=Event.OUTREACH_DIGEST_BUILT).count() == 1
     # The next week has its own.
-    assert outreach_digest_build(today=TODAY + timedelta(days=5)) != digest
+    assert outreach_digest_build(actor=BUILDER, today=TODAY + timedelta(days=5)) != digest
 
 
 def test_the_worker_queues_and_builds_this_weeks_digest_once(log):
@@ -96,7 +103,7 @@ def test_the_worker_queues_and_builds_this_weeks_digest_once(log):
 
 
 def test_coordinators_read_it_grouped_by_organisation(client_for, log):
-    digest = outreach_digest_build(today=TODAY)
+    digest = outreach_digest_build(actor=BUILDER, today=TODAY)
     services.response_record(
         actor=EDITOR, approach=log["older"], kind="acknowledged", date=TODAY + timedelta(days=1)
     )
@@ -126,7 +133,7 @@ def test_the_digest_is_linked_from_the_dashboard_and_the_directory(client_for):
     "name", ["caseworker", "lawyer", "treasurer", "screener", "documentation_officer"]
 )
 def test_only_coordinators_see_it(client_for, log, name):
-    digest = outreach_digest_build(today=TODAY)
+    digest = outreach_digest_build(actor=BUILDER, today=TODAY)
     client = client_for(name)
     assert client.get(reverse("outreach:digest")).status_code == 403
     assert client.get(reverse("outreach:digest_week", args=[digest.pk])).status_code == 403
@@ -143,12 +150,12 @@ def test_a_coordinator_can_build_it_now(client_for, cast, log):
 
 
 def test_the_mail_says_how_many_and_names_no_one(settings, mailoutbox, log):
-    outreach_digest_build(today=TODAY)
+    outreach_digest_build(actor=BUILDER, today=TODAY)
     assert mailoutbox == []  # no mail server set up: no mail
     settings.EMAIL_HOST = "smtp.example.org"
     settings.DIGEST_EMAIL_TO = ["coordinators@example.org"]
     settings.BASE_URL = "http://example.onion"
-    digest = outreach_digest_build(today=TODAY + timedelta(days=7))
+    digest = outreach_digest_build(actor=BUILDER, today=TODAY + timedelta(days=7))
     (mail,) = mailoutbox
     assert mail.to == ["coordinators@example.org"]
     assert "2026-W12" in mail.subject
