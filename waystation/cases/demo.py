@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from babel.dates import format_skeleton
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone, translation
 
@@ -368,8 +369,6 @@ _ROW_MODELS = (
 
 
 def _writer(seed, language: str | None = None) -> _Writer:
-    from django.contrib.auth import get_user_model
-
     def active(role):
         users = get_user_model().objects.with_role(role).filter(is_active=True)
         return list(users.order_by("username"))

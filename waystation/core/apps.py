@@ -1,4 +1,8 @@
 from django.apps import AppConfig
+from django.core.cache import caches
+from django.http import multipartparser
+
+from .keyring import KEYRING
 
 
 class CoreConfig(AppConfig):
@@ -6,10 +10,6 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self):
-        from django.core.cache import caches
-
-        from .keyring import KEYRING
-
         # Sessions are cached in memory in embedded mode: they go with the keys.
         KEYRING.on_destroy(lambda: caches["default"].clear())
         _room_for_long_file_names()
@@ -23,8 +23,6 @@ MULTIPART_HEADER_BYTES = 64 * 1024
 
 
 def _room_for_long_file_names() -> None:
-    from django.http import multipartparser
-
     multipartparser.MAX_TOTAL_HEADER_SIZE = max(
         multipartparser.MAX_TOTAL_HEADER_SIZE, MULTIPART_HEADER_BYTES
     )

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyrage
 import sqlcipher3.dbapi2 as sqlcipher
 from django.conf import settings
 from django.db import connection
@@ -230,8 +231,6 @@ def remove_leftovers(parent: Path) -> int:
 
 
 def _age_recipients(recipients: list[str]):
-    import pyrage
-
     keys = []
     for recipient in recipients:
         try:
@@ -257,8 +256,6 @@ def backup_create(out: Path, *, age_recipients: list[str] | None = None) -> Back
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     if age_recipients:
-        import pyrage
-
         stream_key = crypto.random_bytes(crypto.KEY_BYTES)
         secret = json.dumps(
             {"master": KEYRING.master_for_key_management().hex(), "stream": stream_key.hex()}
@@ -331,8 +328,6 @@ class _Keys:
 
 
 def _open_with_age(header: dict, identity_file: Path) -> _Keys:
-    import pyrage
-
     try:
         lines = Path(identity_file).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):

@@ -13,13 +13,16 @@ installed.
 
 from functools import cache
 
+import pyuca
+from babel import Locale
 from django.utils.functional import lazy
+from django_countries.data import COUNTRIES
+
+from .dates import babel_locale
 
 
 @cache
 def _collator():
-    import pyuca
-
     return pyuca.Collator()
 
 
@@ -34,26 +37,20 @@ def sorted_by_name(items, name=lambda item: item[1]) -> list:
 
 @cache
 def _names(locale: str) -> dict[str, str]:
-    from babel import Locale
-
     return dict(Locale.parse(locale).territories)
 
 
 def country_name(code: str, language: str | None = None) -> str:
     """CLDR's name of ``code`` in ``language`` (the active language by default)."""
-    from .dates import babel_locale
-
     code = str(code).upper()
     return _names(babel_locale(language)).get(code) or _names("en").get(code, code)
 
 
 def country_choices(codes=None, language: str | None = None) -> list[tuple[str, str]]:
     """(code, name) for ``codes`` (every country django-countries knows by default), sorted."""
-    if codes is None:
-        from django_countries.data import COUNTRIES
-
-        codes = COUNTRIES
-    return sorted_by_name((code, country_name(code, language)) for code in codes)
+    return sorted_by_name(
+        (code, country_name(code, language)) for code in (COUNTRIES if codes is None else codes)
+    )
 
 
 _lazy_name = lazy(country_name, str)
@@ -62,6 +59,4 @@ _lazy_name = lazy(country_name, str)
 def countries_override() -> dict:
     """For settings.COUNTRIES_OVERRIDE: each code's name, looked up in the language in force
     when it is shown."""
-    from django_countries.data import COUNTRIES
-
     return {code: _lazy_name(code) for code in COUNTRIES}

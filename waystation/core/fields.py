@@ -9,6 +9,7 @@ The row id must be known before the value is saved: give models with encrypted f
 primary key that exists before the insert (a UUID), or set these fields after the first save.
 """
 
+from django import forms
 from django.db import models
 from django.utils.text import capfirst
 
@@ -104,8 +105,6 @@ class EncryptedTextField(models.BinaryField):
         raise TypeError("encrypted fields are not serialised in the clear")
 
     def formfield(self, **kwargs):
-        from django import forms
-
         kwargs.setdefault("widget", forms.Textarea)
         kwargs.setdefault("required", not self.blank)
         # capfirst keeps a lazy translation lazy: forms are built at import, in no language.

@@ -10,6 +10,7 @@ another channel (``waystation evidence public-key``)."""
 import base64
 from typing import BinaryIO
 
+import pyrage
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -51,8 +52,6 @@ def verify(public_key: str, signature: bytes, data: bytes) -> None:
 def age_recipient(recipient: str):
     """The age public key ``recipient`` ("age1…") parsed, or ValueError when it is not one:
     ask before anything is made for it."""
-    import pyrage
-
     try:
         return pyrage.x25519.Recipient.from_str(recipient.strip())
     except Exception as error:  # pyrage raises its own error types for a bad key
@@ -62,6 +61,4 @@ def age_recipient(recipient: str):
 def encrypt_to_age(source: BinaryIO, target: BinaryIO, recipient: str) -> None:
     """Encrypt ``source`` to the age public key ``recipient`` ("age1…"), streamed. Raises
     ValueError for a malformed recipient."""
-    import pyrage
-
     pyrage.encrypt_io(source, target, [age_recipient(recipient)])

@@ -36,6 +36,7 @@ from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from .keyring import KEYRING, KeyRing
+from .unsealing import pending_migrations
 
 logger = logging.getLogger(__name__)
 
@@ -263,8 +264,6 @@ class BackgroundWorker:
         self.stop_event.set()
 
     def _supervise(self) -> None:
-        from .unsealing import pending_migrations
-
         told = False
         try:
             while not self.stop_event.is_set():

@@ -9,14 +9,13 @@ from datetime import timedelta
 
 from django.utils import timezone
 from django.utils.translation import pgettext
+from PIL import ExifTags, Image
 
 from . import services
 from .models import ActType, DateCertainty, ItemOrigin, Recipient, WitnessRole
 
 
 def _photo() -> bytes:
-    from PIL import ExifTags, Image
-
     exif = Image.Exif()
     exif[ExifTags.Base.Make] = "DemoCam"
     exif[ExifTags.Base.DateTime] = "2026:03:14 07:12:00"

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from waystation.core.access import portal_view
 from waystation.core.media import MediaRefused
+from waystation.core.uploads import received_files, use_encrypting_uploads
 
 from . import ratelimit, selectors, services
 from .forms import CodenameForm, ReplyForm, RequestForm
@@ -31,8 +32,6 @@ def _current_request(request) -> IntakeRequest | None:
 
 def _accept_uploads(request, action: str) -> bool:
     """Rate limit first; a visitor over the limit still gets the typed text back."""
-    from waystation.core.uploads import use_encrypting_uploads
-
     allowed = ratelimit.allowed(request, action)
     use_encrypting_uploads(
         request,
@@ -59,8 +58,6 @@ def _request_new(request, allowed: bool):
     # Bound on every post, even an empty one: the errors below are added to it.
     form = RequestForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        from waystation.core.uploads import received_files
-
         files, refusals = received_files(request, "files")
         # Over the limit no file was received; one message says why, not one per file.
         problems = list(refusals) if allowed else [_too_many()]
@@ -162,8 +159,6 @@ def reply(request):
 
 @csrf_protect
 def _reply(request, allowed: bool):
-    from waystation.core.uploads import received_files
-
     current = _current_request(request)
     files, refusals = received_files(request, "files")
     if current is None:

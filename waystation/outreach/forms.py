@@ -2,6 +2,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from waystation.cases.selectors import case_by_codename
+
 from .models import Channel, Organisation, OrganisationKind, ResponseKind
 
 
@@ -48,8 +50,6 @@ class ApproachForm(forms.Form):
         self.viewer = viewer
 
     def clean_case(self):
-        from waystation.cases.selectors import case_by_codename
-
         text = self.cleaned_data["case"].strip()
         if not text:
             return None

@@ -46,7 +46,7 @@ def import_job_start(
 ) -> ImportJob:
     """Queue the import of an uploaded file that waits in the blob store as ``blob``. The task
     gets the job's id only: task arguments are stored in the clear on PostgreSQL."""
-    from .tasks import run_import_job
+    from .tasks import run_import_job  # tasks imports this module: the cycle stops here
 
     with transaction.atomic():
         job = ImportJob.objects.create(

@@ -8,6 +8,7 @@ from datetime import date
 
 import pygal
 from django.utils.translation import gettext as _
+from django_countries import countries
 
 from waystation.accounts.policy import Perm, visible
 from waystation.core.charts import chart_style, svg
@@ -102,8 +103,6 @@ def outreach_statistics(viewer, *, since: date | None = None, until: date | None
         else:
             silent_per_month[sent.strftime("%Y-%m")] += 1
     if by_country:
-        from django_countries import countries
-
         country_names = {code: name for code, name in countries if code in by_country}
     months = sorted(set(sent_per_month) | set(answered_per_month))
     never = (

@@ -1,6 +1,12 @@
 """What goes wrong in an import, each with a message the user can act on."""
 
+from django.utils.translation import gettext_lazy
+
 from waystation.core.refusals import Refusal
+
+# The header of the reason column in a file of rejected rows; an import passes over a column
+# with this header in any language (see table.REASON_HEADERS).
+REASON_HEADER = gettext_lazy("Why this row was not imported")
 
 
 class SpreadsheetError(Refusal):

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from .errors import MappingError
+from .errors import REASON_HEADER, MappingError
 from .schema import Schema, normal_header
 
 EXACT, WEAK, PARTIAL = 3, 2, 1  # how well a header names a field
@@ -64,8 +64,6 @@ class Mapping:
 
 
 def _reason_headers() -> set[str]:
-    from .writing import REASON_HEADER
-
     names = set()
     for code, _name in settings.LANGUAGES:
         with translation.override(code):

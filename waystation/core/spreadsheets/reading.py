@@ -231,7 +231,7 @@ def _dialect(text: str, delimiter: str | None) -> tuple[str, str]:
     """(delimiter, quote character)."""
     if delimiter is not None:
         return delimiter, '"'
-    import clevercsv
+    import clevercsv  # a second to import: only when a CSV file's dialect must be guessed
 
     sample = text[:_SNIFF_CHARS]
     if len(text) > _SNIFF_CHARS:  # a row cut in half would look inconsistent

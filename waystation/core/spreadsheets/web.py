@@ -38,7 +38,7 @@ from .reading import DELIMITERS, ENCODINGS, MAX_INPUT_BYTES, Grid, read_grid, to
 from .schema import Schema
 from .table import Table, locate_table
 from .values import cell_text
-from .writing import CONTENT_TYPES
+from .writing import CONTENT_TYPES, rejected_file
 
 # Tabs do not survive every form: delimiters travel by name.
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}
@@ -176,8 +176,6 @@ class PendingImport:
     def finish(self, plan: Plan, mode: str) -> None:
         """After a confirmed import: the upload is deleted; in GOOD_ROWS mode with rows
         refused, the file of those rows is kept (encrypted) to be downloaded."""
-        from .writing import rejected_file
-
         content = extension = None
         if mode == GOOD_ROWS and plan.rejected:
             content, extension, _type = rejected_file(plan)

@@ -15,6 +15,8 @@ import io
 import json
 import sys
 
+from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
 # Exit codes above those of Python itself (1, 2) and of abort() on Windows (3).
 UNREADABLE, TOO_MANY_ROWS, TOO_MANY_COLUMNS, OUT_OF_MEMORY = 10, 11, 12, 13
 CHUNK_ROWS = 4096
@@ -51,8 +53,6 @@ class _Tags(dict):
 
 
 def _write_rows(data: bytes, max_rows: int, max_columns: int, out) -> int:
-    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
-
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     encode = json.JSONEncoder(
         default=_Tags().__getitem__, ensure_ascii=False, check_circular=False

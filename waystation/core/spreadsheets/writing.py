@@ -5,7 +5,8 @@ import csv
 import io
 from datetime import date, datetime, time, timedelta
 
-from django.utils.translation import gettext_lazy
+from .checking import reason_text
+from .errors import REASON_HEADER
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -43,6 +44,8 @@ def _csv(
 
 
 def _xlsx(headers: list[str], rows: list[list], sheet: str, **_csv_only) -> bytes:
+    # openpyxl and odfpy are imported when a workbook is written (a quarter and half a second
+    # to import), not by every process that loads the import engine.
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -91,11 +94,6 @@ def _ods(headers: list[str], rows: list[list], sheet: str, **_csv_only) -> bytes
     document.write(buffer)
     return buffer.getvalue()
 
-
-# The header of the reason column in a file of rejected rows; an import passes over a column
-# with this header in any language (see table.REASON_HEADERS).
-REASON_HEADER = gettext_lazy("Why this row was not imported")
-
 WRITERS = {"csv": _csv, "xlsx": _xlsx, "ods": _ods}
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -133,8 +131,6 @@ def rejected_file(plan) -> tuple[bytes, str, str]:
     same delimiter and, where it can hold the reasons, the same encoding), with the header
     row and a last column saying why each row was refused: to fix and import again. Returns
     (content, file extension, content type)."""
-    from .checking import reason_text
-
     table = plan.table
     headers = [*table.headers, str(REASON_HEADER)]
     width = len(table.headers)

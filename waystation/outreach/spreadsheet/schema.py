@@ -9,6 +9,7 @@ from typing import NamedTuple
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from waystation.cases.codenames import normalise
 from waystation.core import spreadsheets as sheets
 
 from .classify import RESPONSE_KINDS, channel, response_kind
@@ -23,8 +24,6 @@ def _one_line(value) -> str:
 
 
 def _codename(value) -> str:
-    from waystation.cases.codenames import normalise
-
     return normalise(sheets.cell_text(value))
 
 

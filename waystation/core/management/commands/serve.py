@@ -1,13 +1,19 @@
+import atexit
 import contextlib
 import ctypes
+import os
 import resource
+import shutil
 import signal
+import tempfile
 import threading
 import time
 
+import waitress
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from waystation.core.blobstore import blob_store
 from waystation.core.keyring import KEYRING
 from waystation.core.logs import REFUSALS
 from waystation.core.unsealing import CannotUnseal, pending_migrations, unseal_for_command
@@ -76,8 +82,8 @@ class Command(BaseCommand):
             raise CommandError(str(problem)) from None
         if unsealed and pending_migrations():
             raise CommandError("The database schema is out of date: run `waystation migrate`.")
-        import waitress
-
+        # Imported here, not at the top: importing the WSGI module builds the application and
+        # checks that the instance is ready, which holds only once unsealed just above.
         from waystation.wsgi import application
 
         spool = _request_spool_in_memory()
@@ -120,8 +126,6 @@ class Command(BaseCommand):
 def _remove_leftovers(out) -> None:
     """Half-written files of uploads and ingests that a killed process left in the file store
     (background tasks it left running are failed by the worker when it starts)."""
-    from waystation.core.blobstore import blob_store
-
     removed = blob_store().remove_leftovers()
     if removed:
         out.write(f"Removed {removed} half-written file(s) left by an interrupted upload.")
@@ -130,8 +134,6 @@ def _remove_leftovers(out) -> None:
 def _largest_request_body(*, intake_only: bool) -> int:
     """Bytes: the largest upload a page of this server accepts, plus room for the form around
     it. Waitress refuses larger bodies itself (its default is 1 GiB)."""
-    from django.conf import settings
-
     largest_mb = settings.INTAKE_MAX_FILE_MB * settings.INTAKE_MAX_FILES
     if not intake_only:
         largest_mb = max(largest_mb, settings.EVIDENCE_MAX_UPLOAD_MB * settings.EVIDENCE_MAX_FILES)
@@ -147,16 +149,10 @@ def _request_spool_in_memory() -> str | None:
     process's temporary files at a private directory in memory (tmpfs), so no upload touches
     the disk in the clear. The directory is the operator's WAYSTATION_REQUEST_SPOOL_DIR or a
     new one under /dev/shm; None when neither exists."""
-    import os
-    import tempfile
-
     chosen = os.environ.get("WAYSTATION_REQUEST_SPOOL_DIR")
     if chosen:
         os.makedirs(chosen, mode=0o700, exist_ok=True)
     elif os.path.isdir(_SHM) and os.access(_SHM, os.W_OK):
-        import atexit
-        import shutil
-
         chosen = tempfile.mkdtemp(prefix="waystation-", dir=_SHM)  # private: mode 0700
         atexit.register(shutil.rmtree, chosen, ignore_errors=True)
     else:
