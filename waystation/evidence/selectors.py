@@ -155,6 +155,11 @@ def event_values(event: Event) -> dict:
     return corrections.snapshot(event)
 
 
+def current_handover(item: Item) -> Handover | None:
+    """The hand-over that has the item's medium out of our hands now, if any."""
+    return item.handovers.filter(returned_at__isnull=True).first()
+
+
 def handovers_of(item: Item) -> list[Handover]:
     """Each time the item's medium left our hands, newest first; the first one not returned
     yet, if any, says where it is now."""

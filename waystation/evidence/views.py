@@ -281,7 +281,7 @@ def item_handover(request, pk):
     """Hand the item's medium over, or record it received back: whichever the item's state
     calls for (the page shows one form or the other)."""
     found = _item_for(request, pk)
-    out = found.handovers.filter(returned_at__isnull=True).exists()
+    out = selectors.current_handover(found) is not None
     form = (ReceiveBackForm if out else HandoverForm)(request.POST)
     if form.is_valid():
         try:

@@ -233,6 +233,7 @@ KEYS: dict[str, Key] = {
     "currency": Key(gettext_lazy("currency"), _plain),
     "decision": Key(gettext_lazy("decision"), _choices("pathways.Proposal.status")),
     "dossier": Key(gettext_lazy("dossier"), _short_ids),
+    "addendum": Key(gettext_lazy("correction number"), _plain),
     "age": Key(gettext_lazy("encrypted to the recipient's age key"), _plain),
     "download": Key(gettext_lazy("downloaded"), _plain),
     "event": Key(gettext_lazy("event"), _short_ids),
@@ -251,6 +252,7 @@ KEYS: dict[str, Key] = {
     "items": Key(gettext_lazy("evidence items"), _short_ids),
     "kind": Key(gettext_lazy("kind"), _plain),
     "held": Key(gettext_lazy("held back"), _count),
+    "handover": Key(gettext_lazy("hand-over"), _short_ids),
     "language": Key(gettext_lazy("language"), _language),
     "last_case": Key(gettext_lazy("last case"), _case),
     "left_out": Key(gettext_lazy("items left out"), _count),
@@ -310,6 +312,9 @@ BY_EVENT: dict[tuple[str, str], Key] = {
     (Event.NOTE_CORRECTED, "fields"): Key(gettext_lazy("fields"), _fields("cases.Note")),
     (Event.RISK_CORRECTED, "fields"): Key(gettext_lazy("fields"), _fields("cases.RiskEvent")),
     (Event.STATUS_CORRECTED, "fields"): Key(gettext_lazy("fields"), _fields("cases.StatusChange")),
+    (Event.EVIDENCE_EVENT_CORRECTED, "fields"): Key(
+        gettext_lazy("fields"), _fields("evidence.Event")
+    ),
     (Event.INTAKE_REPLIED, "kind"): Key(gettext_lazy("kind"), _table(_reply_kinds)),
     (Event.LEDGER_RECORDED, "kind"): Key(gettext_lazy("kind"), _choices("ledger.Transaction.kind")),
     (Event.SCREENING_DECISION, "kind"): Key(

@@ -388,3 +388,18 @@ def test_the_migration_keeps_the_events_made_before_it(transactional_db):
     services.event_correct(actor=officer, event=event, reason=WHY, title="Looting, corrected")
     assert Event.objects.get(pk=EVENT_ID).title == "Looting, corrected"
     assert [v.earlier["title"] for v in corrections.history(event)] == ["Looting, before"]
+
+
+def test_the_audit_page_names_what_was_corrected_and_handed_over(
+    client_for, officer, testimony, shooting, phone
+):
+    services.testimony_add_correction(
+        actor=officer, testimony=testimony, text=ADDENDUM, reason=WHY
+    )
+    services.event_correct(actor=officer, event=shooting, reason=WHY, title="Shooting, school")
+    services.item_transfer(actor=officer, item=phone, with_whom="Weber", how="in person")
+    page = client_for("coordinator").get(reverse("home:audit")).content.decode()
+    assert "Correction added to a testimony" in page and "correction number: 1" in page
+    assert "Event corrected" in page and "fields: short title" in page
+    assert "Evidence medium handed over" in page and "hand-over:" in page
+    assert ADDENDUM not in page and WHY not in page and "Weber" not in page
