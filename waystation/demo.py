@@ -6,12 +6,39 @@ Its texts are in English and translated like the interface (context "demo"): the
 written in the language chosen when it is made (`waystation demo --language ru`), as a group
 that works in that language would have written it."""
 
+from datetime import timedelta
+
 from django.db import transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import pgettext, pgettext_lazy
 
+from waystation.accounts.models import User
 from waystation.accounts.policy import Perm, system_actor
 from waystation.accounts.roles import Role
+from waystation.accounts.services import user_create, user_deactivate
+from waystation.cases import services as cases
+from waystation.cases.demo import generate_cases
+from waystation.cases.models import (
+    Case,
+    DocumentKind,
+    DocumentState,
+    NeedKind,
+    RiskKind,
+    Status,
+    Urgency,
+)
+from waystation.evidence.demo import demo_evidence
+from waystation.knowledge.defaults import load_defaults
+from waystation.ledger.demo import demo_ledger
+from waystation.outreach.services import (
+    approach_create,
+    organisation_create,
+    response_record,
+)
+from waystation.pathways import readiness
+from waystation.pathways.catalogue import current
+from waystation.pathways.services import case_pathway_choose, gap_task_create
+from waystation.screening.demo import demo_screening
 
 # Printed on purpose: demo only. The instance passphrase unseals; the password signs in.
 DEMO_PASSPHRASE = "demo instance passphrase"  # noqa: S105
@@ -141,16 +168,6 @@ def _demo_outreach_rows():
 
 
 def _demo_outreach(coordinator) -> None:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from waystation.outreach.services import (
-        approach_create,
-        organisation_create,
-        response_record,
-    )
-
     today = timezone.localdate()
     for name, kind, country, city, approaches in _demo_outreach_rows():
         organisation = organisation_create(
@@ -176,13 +193,6 @@ def _demo_outreach(coordinator) -> None:
 
 def _demo_cases(coordinator) -> None:
     """A few cases written by hand through the services, to open first in the demo."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from waystation.accounts.models import User
-    from waystation.cases import services as cases
-    from waystation.cases.models import NeedKind, RiskKind, Status, Urgency
 
     people = {user.username: user for user in User.objects.filter(is_active=True)}
     today = timezone.localdate()
@@ -291,10 +301,6 @@ def _demo_cases(coordinator) -> None:
 
 
 def _demo_evidence() -> None:
-    from waystation.accounts.models import User
-    from waystation.cases.models import Case
-    from waystation.evidence.demo import demo_evidence
-
     demo_evidence(
         officer=User.objects.get(username="sam"),
         case=Case.objects.get(codename="amber-falcon-27"),
@@ -304,15 +310,6 @@ def _demo_evidence() -> None:
 def _demo_pathways(coordinator) -> None:
     """Two pathways chosen for the detained man, whose papers make their checklists show a
     criterion met, one partly met and one missing, and one gap already made a task."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from waystation.cases import services as cases
-    from waystation.cases.models import Case, DocumentKind, DocumentState, RiskKind
-    from waystation.pathways import readiness
-    from waystation.pathways.catalogue import current
-    from waystation.pathways.services import case_pathway_choose, gap_task_create
 
     case = Case.objects.get(codename="amber-falcon-27")
     cases.risk_record(
@@ -345,10 +342,6 @@ def _demo_pathways(coordinator) -> None:
 
 
 def _demo_screening() -> None:
-    from waystation.accounts.models import User
-    from waystation.cases.models import Case
-    from waystation.screening.demo import demo_screening
-
     demo_screening(
         first=User.objects.get(username="timur"),
         second=User.objects.get(username="lena"),
@@ -358,10 +351,6 @@ def _demo_screening() -> None:
 
 
 def _demo_ledger(coordinator) -> None:
-    from waystation.accounts.models import User
-    from waystation.cases.models import Case
-    from waystation.ledger.demo import demo_ledger
-
     demo_ledger(
         treasurer=User.objects.get(username="oleg"),
         approver=coordinator,
@@ -376,12 +365,6 @@ def demo_populate(cases: int = DEMO_CASES, language: str = DEMO_LANGUAGE) -> boo
     """Fill a new demo instance, its texts in ``language``; False (and no members, outreach or
     cases written) when it holds members already. The safety pages that come with Waystation
     are added either way (only those missing), so an older demo gets them too."""
-    # Imported here so that the demo credentials can be read without a configured Django.
-    from waystation.accounts.models import User
-    from waystation.accounts.services import user_create, user_deactivate
-    from waystation.cases.demo import generate_cases
-    from waystation.knowledge.defaults import load_defaults
-
     load_defaults(actor=DEMO_PAGES_ACTOR)
     if User.objects.exists():
         return False
@@ -411,8 +394,6 @@ def demo_populate(cases: int = DEMO_CASES, language: str = DEMO_LANGUAGE) -> boo
 def demo_cases_line(*, written: bool, generated: int) -> str:
     """What `waystation demo` says about the cases: all of them, as the case list counts them
     (the ones written by hand and the generated ones)."""
-    from waystation.cases.models import Case
-
     total = Case.objects.count()
     if not written:
         return f"The demo instance already holds its members, outreach and {total} cases"
@@ -425,8 +406,6 @@ def demo_cases_line(*, written: bool, generated: int) -> str:
 def demo_second_factor_line() -> str:
     """How the coordinator signs in: she sets up a second factor the first time, and uses it
     from then on."""
-    from waystation.accounts.models import User
-
     username = DEMO_MEMBERS[0][0]
     coordinator = User.objects.filter(username=username).first()
     if coordinator is not None and coordinator.has_totp:

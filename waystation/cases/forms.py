@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -252,8 +253,6 @@ class TaskForm(forms.Form):
 
     def __init__(self, *args, team=(), **kwargs):
         super().__init__(*args, **kwargs)
-        from django.contrib.auth import get_user_model
-
         self.fields["assignee"].queryset = get_user_model().objects.filter(
             pk__in=[user.pk for user in team]
         )

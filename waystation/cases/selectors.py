@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
+from django.contrib.auth import get_user_model
 from django.db.models import (
     Exists,
     ExpressionWrapper,
@@ -172,8 +173,6 @@ def case_for(viewer, pk) -> Case:
 def case_by_codename(viewer, text: str) -> Case | None:
     """The case with this codename ("Amber Falcon 27" or "amber-falcon-27"), if the viewer may
     open it; None for both a missing and a forbidden one."""
-    from .codenames import normalise
-
     return (
         visible(viewer, Case.objects.all(), Perm.CASES_VIEW)
         .filter(codename=normalise(text))
@@ -374,8 +373,6 @@ def _my_cases(viewer):
 
 
 def assignable(role: str):
-    from django.contrib.auth import get_user_model
-
     return get_user_model().objects.with_role(role).filter(is_active=True).order_by("username")
 
 

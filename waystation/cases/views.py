@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -209,8 +210,6 @@ def case_add(request, pk, section):
 
 
 def case_page_url(case) -> str:
-    from django.urls import reverse
-
     return reverse("cases:case", kwargs={"pk": case.pk})
 
 

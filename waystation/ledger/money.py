@@ -5,6 +5,8 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 
 import moneyed
+from babel.core import get_global
+from babel.numbers import get_currency_name, get_territory_currencies
 from django.conf import settings
 from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext as _
@@ -25,9 +27,6 @@ class AmountError(Refusal, ValueError):
 def _in_use() -> frozenset[str]:
     """The registered codes that are legal tender somewhere today (CLDR, through Babel):
     without the pesetas, schillings and units of account the registry also knows."""
-    from babel.core import get_global
-    from babel.numbers import get_territory_currencies
-
     tender = set()
     for territory in get_global("territory_currencies"):
         tender.update(get_territory_currencies(territory, tender=True))
@@ -36,8 +35,6 @@ def _in_use() -> frozenset[str]:
 
 @cache
 def _choices(locale: str) -> list[tuple[str, str]]:
-    from babel.numbers import get_currency_name
-
     return sorted(
         (code, f"{code} — {get_currency_name(code, locale=locale)}") for code in _in_use()
     )

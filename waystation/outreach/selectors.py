@@ -7,7 +7,8 @@ from django.conf import settings
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from waystation.accounts.policy import Perm, visible
+from waystation.accounts.policy import Perm, get_for, visible
+from waystation.cases.models import Case
 
 from .models import (
     Approach,
@@ -37,16 +38,12 @@ def organisations_for(viewer, *, query: str = "", kind: str = ""):
 
 
 def organisation_for(viewer, pk):
-    from waystation.accounts.policy import get_for
-
     return get_for(viewer, Organisation.objects.all(), pk, Perm.OUTREACH_VIEW)
 
 
 def approaches_of(viewer, organisation) -> list[Approach]:
     """An organisation's approaches. Each says for which case it was made only to those who
     may open that case (``shown_case``); others read "for a case"."""
-    from waystation.cases.models import Case
-
     qs = visible(viewer, Approach.objects.all(), Perm.OUTREACH_VIEW)
     approaches = list(
         qs.filter(organisation=organisation)
@@ -91,8 +88,6 @@ def digests_for(viewer):
 
 def digest_for(viewer, pk=None) -> OutreachDigest | None:
     """One digest (404 for one the viewer may not see), or without ``pk`` the latest."""
-    from waystation.accounts.policy import get_for
-
     if pk is not None:
         return get_for(viewer, OutreachDigest.objects.all(), pk, Perm.OUTREACH_DIGEST)
     return digests_for(viewer).first()
@@ -124,8 +119,6 @@ def digest_groups(viewer, digest: OutreachDigest) -> list[tuple[Organisation, li
 
 def import_job_for(viewer, pk) -> ImportJob:
     """A background import, for whoever started it and for coordinators; 404 for others."""
-    from waystation.accounts.policy import get_for
-
     return get_for(viewer, ImportJob.objects.select_related("batch"), pk, Perm.SIGNED_IN)
 
 

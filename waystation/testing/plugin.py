@@ -26,6 +26,9 @@ from pathlib import Path
 
 import pytest
 
+from waystation.core import keyslots
+from waystation.core.keyring import KEYRING
+
 TEST_PASSPHRASE = "test instance passphrase"  # noqa: S105 - the throwaway test instance
 
 SYSTEM_TEMP_DIR = Path(tempfile.gettempdir())
@@ -79,9 +82,6 @@ def database_name() -> str:
 
 
 def unseal_test_instance() -> None:
-    from waystation.core import keyslots
-    from waystation.core.keyring import KEYRING
-
     if not (DATA_DIR / keyslots.FILENAME).exists():
         keyslots.create(DATA_DIR, TEST_PASSPHRASE, "tests")
     assert KEYRING.unseal(DATA_DIR, TEST_PASSPHRASE), "the test instance did not unseal"
