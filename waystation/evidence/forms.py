@@ -263,6 +263,12 @@ class TestimonyForm(_WithCase, ConsentFields):
         self.fields["interviewer"].queryset = get_user_model().objects.filter(is_active=True)
         self.fields["event"].queryset = events if events is not None else Event.objects.none()
 
+    def clean(self):
+        data = super().clean()
+        if data.get("event") is not None and not data.get("role"):
+            self.add_error("role", _("Say what the witness's role in this event was."))
+        return data
+
 
 class ConsentForm(ConsentFields):
     withdraw = forms.BooleanField(

@@ -351,16 +351,13 @@ def testimony_new(request):
     }
     form = TestimonyForm(request.POST or None, cases=cases, events=events, initial=initial)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+        data = dict(form.cleaned_data)
         event, role = data.pop("event"), data.pop("role")
-        if event is not None and not role:
-            form.add_error("role", _("Say what the witness's role in this event was."))
-        else:
-            testimony = services.testimony_record(
-                actor=request.user, events=[(event, role)] if event else [], **data
-            )
-            messages.success(request, _("Testimony recorded."))
-            return redirect("evidence:testimony", pk=testimony.pk)
+        testimony = services.testimony_record(
+            actor=request.user, events=[(event, role)] if event else [], **data
+        )
+        messages.success(request, _("Testimony recorded."))
+        return redirect("evidence:testimony", pk=testimony.pk)
     return render(
         request,
         "evidence/testimony_form.html",

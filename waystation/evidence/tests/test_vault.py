@@ -293,6 +293,27 @@ def test_testimony_form_keeps_what_was_typed_and_records_consent(client_for, cas
     assert not testimony.terms.allows("media")
 
 
+def test_a_testimony_about_an_event_needs_the_witness_role(client_for, cast, witness):
+    event = services.event_record(
+        actor=cast["documentation_officer"], act_type="looting", title="Looting of the school"
+    )
+    typed = {
+        "case": witness.codename,
+        "interviewed_on": "2026-11-20",
+        "interviewer": cast["documentation_officer"].pk,
+        "language": "Russian",
+        "statement": STATEMENT,
+        "event": event.pk,
+    }
+    client = client_for("documentation_officer")
+    refused = client.post(reverse("evidence:testimony_new"), typed)
+    assert refused.status_code == 400
+    assert "Say what the witness&#x27;s role in this event was." in refused.content.decode()
+    assert not Testimony.objects.exists()
+    client.post(reverse("evidence:testimony_new"), {**typed, "role": "direct"})
+    assert Testimony.objects.get().event_links.get().event == event
+
+
 def test_withdrawn_consent_allows_nothing_and_is_audited(client_for, testimony):
     client = client_for("documentation_officer")
     client.post(
