@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from waystation.core.corrections import Correctable, KeptVersion, unique_number
 from waystation.core.fields import EncryptedTextField
+from waystation.core.recording import Recorded
 
 _USER = settings.AUTH_USER_MODEL
 
@@ -126,7 +127,7 @@ class Case(models.Model):
         return choice_label(Urgency, self.urgency)
 
 
-class StatusChange(Correctable):
+class StatusChange(Correctable, Recorded):
     """One dated step of the status timeline. The case's current status is the newest step
     that stands: a step set by mistake is corrected or withdrawn (``core.corrections``)."""
 
@@ -136,8 +137,6 @@ class StatusChange(Correctable):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     on = models.DateField(_("date"))
     note = models.CharField(_("note"), max_length=300, blank=True)
-    recorded_by = models.ForeignKey(_USER, null=True, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-on", "-pk"]
@@ -160,7 +159,7 @@ class RiskKind(models.TextChoices):
 PRESSING_KINDS = (RiskKind.DETENTION, RiskKind.HEARING)
 
 
-class RiskEvent(Correctable):
+class RiskEvent(Correctable, Recorded):
     """A dated risk event; a wrong one is corrected or withdrawn (``core.corrections``)."""
 
     CORRECTABLE_FIELDS = ("kind", "on", "place", "visits", "outcome")
@@ -178,8 +177,6 @@ class RiskEvent(Correctable):
         _("visits"), blank=True, help_text=_("Who may visit, when, what can be brought.")
     )
     outcome = models.CharField(_("outcome"), max_length=300, blank=True)
-    recorded_by = models.ForeignKey(_USER, null=True, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-on", "-pk"]

@@ -234,7 +234,7 @@ def status_record(*, actor, case: Case, status: str, on: date, note: str = "") -
 
 def _add_status_step(*, actor, case: Case, status: str, on: date, note: str = "") -> StatusChange:
     change = StatusChange.objects.create(
-        case=case, status=status, on=on, note=note.strip(), recorded_by=actor
+        case=case, status=status, on=on, note=note.strip(), recorded_by=member(actor)
     )
     case.status, case.status_since = _current_status(case)
     case.updated_at = timezone.now()
@@ -347,7 +347,7 @@ def risk_record(
             place=place.strip(),
             visits=visits.strip(),
             outcome=outcome.strip(),
-            recorded_by=actor,
+            recorded_by=member(actor),
         )
         _touch(case)
         record(Event.RISK_RECORDED, actor=actor, obj=case, data={"kind": kind, "risk": event.pk})

@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,6 +18,7 @@ from waystation.accounts.policy import (
     requires,
 )
 from waystation.core import corrections
+from waystation.core.paging import page_of
 from waystation.core.posts import arrived_incomplete
 
 from . import services
@@ -57,8 +57,6 @@ from .selectors import (
     team_for_tasks,
 )
 
-PAGE_SIZE = 50
-
 # section -> (form, service, side that shows the form, message on success). One view adds
 # to any section; the service checks the side again.
 SECTIONS = {
@@ -86,16 +84,14 @@ def _case_list(request, *, mine: bool):
     page_number = data.pop("page", [None])[-1]
     data.pop("csrfmiddlewaretoken", None)
     form = CaseFilterForm(data or None, show_assignees=show_assignees, show_care=show_care)
-    page = Paginator(cases_for(request.user, form.filters(mine=mine)), PAGE_SIZE).get_page(
-        page_number
-    )
+    page = page_of(cases_for(request.user, form.filters(mine=mine)), data, number=page_number)
     return render(
         request,
         "cases/case_list.html",
         {
             "form": form,
             "page": page,
-            "params": "" if posted else data.urlencode(),
+            "params": "" if posted else page.params,
             "carried": [(name, value) for name, values in data.lists() for value in values]
             if posted
             else None,

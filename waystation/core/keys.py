@@ -5,6 +5,7 @@ import hashlib
 import hmac
 
 from . import crypto
+from .crypto import digests_equal  # defined once, in crypto; named here for the keys' users
 from .keyring import KEYRING, Purpose
 from .keyslots import INSECURE_TEST_KDF, KdfParams, insecure_kdf_allowed
 
@@ -52,10 +53,6 @@ def slow_digest(purpose: Purpose, secret: str) -> str:
 
 def mac(purpose: Purpose, message: bytes) -> bytes:
     return hmac.new(subkey(purpose), message, hashlib.sha256).digest()
-
-
-def digests_equal(a: bytes | str, b: bytes | str) -> bool:
-    return hmac.compare_digest(a, b)
 
 
 def seal_text(purpose: Purpose, text: str, context: str) -> str:

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from waystation.core.corrections import Correctable, KeptVersion, unique_number
 from waystation.core.fields import EncryptedTextField
+from waystation.core.recording import Recorded
 
 from .telegram import shown
 
@@ -153,7 +154,7 @@ class Verification(models.TextChoices):
     DISPUTED = "disputed", _("Disputed")
 
 
-class Testimony(models.Model):
+class Testimony(Recorded):
     __test__ = False  # not a test class, whatever pytest thinks of the name
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(
@@ -176,8 +177,6 @@ class Testimony(models.Model):
     )
     consent_recorded_on = models.DateField(_("consent recorded on"), null=True, blank=True)
     consent_withdrawn_on = models.DateField(_("consent withdrawn on"), null=True, blank=True)
-    recorded_by = models.ForeignKey(_USER, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-interviewed_on", "-recorded_at"]
@@ -208,7 +207,7 @@ class Testimony(models.Model):
         ]
 
 
-class PersonConsent(models.Model):
+class PersonConsent(Recorded):
     """The consent of the person of a case for the items that came from him, given once
     for all of them, without a testimony (a testimony's consent stays its own). Changed in
     place; the audit log keeps each change."""
@@ -220,10 +219,6 @@ class PersonConsent(models.Model):
     courts = models.JSONField(_("courts or investigative bodies by name"), default=list)
     recorded_on = models.DateField(_("consent recorded on"), default=timezone.localdate)
     withdrawn_on = models.DateField(_("consent withdrawn on"), null=True, blank=True)
-    recorded_by = models.ForeignKey(
-        _USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    recorded_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self):
         return f"consent of case {self.case_id}"
@@ -237,7 +232,7 @@ class PersonConsent(models.Model):
         )
 
 
-class Event(Correctable):
+class Event(Correctable, Recorded):
     """An incident, described HURIDOCS-style: what was done, when (with how certain that is),
     where, to whom, by whom. Corrected with the earlier version kept (``versions``), or
     withdrawn: then ``Event.objects`` (every list, item, testimony and export) leaves it out
@@ -290,8 +285,6 @@ class Event(Correctable):
     perpetrator_rank = models.CharField(_("perpetrator's rank"), max_length=100, blank=True)
     perpetrator_names = EncryptedTextField(_("perpetrators' names, if known"))
     description = EncryptedTextField(_("description"))
-    recorded_by = models.ForeignKey(_USER, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-date_from", "title"]

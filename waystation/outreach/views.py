@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -8,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from waystation.accounts.policy import Perm, can, get_for, requires
+from waystation.core.paging import page_of
 from waystation.core.spreadsheets.writing import CONTENT_TYPES
 
 from . import services
@@ -31,7 +31,6 @@ from .selectors import (
     organisations_for,
 )
 
-PAGE_SIZE = 50
 # The alias and contact forms share the organisation page and both have a "name": their ids
 # are kept apart (the posted names stay as they are).
 ALIAS_IDS, CONTACT_IDS = "id_alias_%s", "id_person_%s"
@@ -43,18 +42,13 @@ def directory(request):
     query = kind = ""
     if form.is_bound and form.is_valid():
         query, kind = form.cleaned_data["q"].strip(), form.cleaned_data["kind"]
-    page = Paginator(organisations_for(request.user, query=query, kind=kind), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    params = request.GET.copy()
-    params.pop("page", None)
+    page = page_of(organisations_for(request.user, query=query, kind=kind), request.GET)
     return render(
         request,
         "outreach/directory.html",
         {
             "form": form,
             "page": page,
-            "params": params.urlencode(),
             "can_edit": can(request.user, Perm.OUTREACH_EDIT),
             "can_see_digest": can(request.user, Perm.OUTREACH_DIGEST),
         },

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from waystation.core.fields import EncryptedTextField
+from waystation.core.recording import Recorded
 
 _USER = settings.AUTH_USER_MODEL
 
@@ -147,7 +148,7 @@ class Screening(models.Model):
         return f"screening {str(self.id)[:8]}"
 
 
-class Concern(models.Model):
+class Concern(Recorded):
     """An exclusion concern: what the person may have done, the clause it falls under and
     where it stands against the standard of proof. Append-only: a changed view is a new
     concern, so the record shows how the view developed."""
@@ -157,8 +158,6 @@ class Concern(models.Model):
     ground = models.CharField(_("ground"), max_length=30, choices=Ground.choices)
     standard = models.CharField(_("against the standard"), max_length=20, choices=Standard.choices)
     description = EncryptedTextField(_("what gives rise to the concern"))
-    recorded_by = models.ForeignKey(_USER, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["recorded_at"]

@@ -3,13 +3,13 @@ the interview, the concerns, corroboration, the psychological assessment and the
 Every showing of a screening record is audited before the answer is made."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from waystation.accounts.policy import Perm, can, requires
+from waystation.core.paging import page_of
 
 from . import selectors, services
 from .forms import (
@@ -26,14 +26,12 @@ from .forms import (
 )
 from .models import Stage
 
-PAGE_SIZE = 50
-
 
 @never_cache
 @requires(Perm.SCREENING_VIEW)
 def queue(request):
     found = selectors.queue_for(request.user)
-    page = Paginator(found["not_screened"], PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(found["not_screened"], request.GET)
     return render(
         request,
         "screening/queue.html",

@@ -1,0 +1,19 @@
+"""One pager for every list: a page of ``items`` by the number the request asks for, carrying
+the other parameters of the address so that the next page keeps the filters. Shown with
+``core/_pager.html`` (links, working without JavaScript)."""
+
+from django.core.paginator import Page, Paginator
+from django.http import QueryDict
+
+PAGE_SIZE = 50
+
+
+def page_of(items, data: QueryDict, *, size: int = PAGE_SIZE, number=None) -> Page:
+    """The page of ``items`` that ``data["page"]`` (or ``number``) names; a number that is not
+    one, or too large, gives the first or the last page. ``page.params`` is ``data`` without
+    the page number, ready for the pager's links."""
+    params = data.copy()
+    asked = params.pop("page", [None])[-1]
+    page = Paginator(items, size).get_page(asked if number is None else number)
+    page.params = params.urlencode()
+    return page
