@@ -168,8 +168,12 @@ def test_a_note_on_the_wrong_case_is_withdrawn_there_and_kept_in_its_history(
         )
 
 
-def test_only_the_author_or_a_coordinator_corrects_a_note(cast, case):
+def test_only_the_author_or_a_coordinator_corrects_a_note(cast, case, client_for):
     note = services.note_add(actor=cast["lawyer"], case=case, text="Слушание перенесли")
+    offer = reverse("cases:note_history", args=[note.pk]) + "#correct"
+    for name, offered in (("lawyer", True), ("coordinator", True), ("caseworker", False)):
+        page = _page(client_for(name), reverse("cases:case", args=[case.pk]))
+        assert "Слушание перенесли" in page and (offer in page) is offered, name
     with pytest.raises(services.CaseError, match="author or a coordinator"):
         services.note_withdraw(actor=cast["caseworker"], note=note, reason="ошибка")
     services.note_correct(
