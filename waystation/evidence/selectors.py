@@ -75,6 +75,18 @@ def items_for(viewer, *, case=None):
     )
 
 
+def listing(viewer, tab: str, *, codename: str = ""):
+    """The rows of one tab of the evidence page ("items", "testimonies", "events"), those of
+    the case ``codename`` only when given (events belong to no one case)."""
+    if tab == "items":
+        rows = items_for(viewer).order_by("-ingested_at", "pk")
+    elif tab == "testimonies":
+        rows = testimonies_for(viewer)
+    else:
+        return events_for(viewer)
+    return rows.filter(case__codename__iexact=codename) if codename else rows
+
+
 def witness_testimonies(viewer, *, not_case=None):
     """Testimonies an item can be recorded as given by: another witness's, so not those of
     ``not_case`` (the person of the item's own case gives his items as the person)."""
@@ -148,6 +160,15 @@ def event_with_history(viewer, pk) -> tuple[Event, list]:
     document; 404 for everyone else, as for a missing event."""
     found = get_for(viewer, Event.all_objects.all(), pk, Perm.EVIDENCE_EDIT)
     return found, corrections.history(found)
+
+
+def withdrawn_events(viewer):
+    """Events withdrawn, newest withdrawal first, for those who document: their history stays
+    readable from here."""
+    rows = Event.all_objects.filter(withdrawn_at__isnull=False)
+    return visible(viewer, rows, Perm.EVIDENCE_EDIT).select_related("withdrawn_by").order_by(
+        "-withdrawn_at"
+    )
 
 
 def event_values(event: Event) -> dict:

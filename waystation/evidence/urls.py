@@ -25,6 +25,7 @@ urlpatterns = [
         name="testimony_correction",
     ),
     path("events/new/", views.event_new, name="event_new"),
+    path("events/withdrawn/", views.events_withdrawn, name="events_withdrawn"),
     path("events/<uuid:pk>/", views.event, name="event"),
     path("events/<uuid:pk>/correct/", views.event_correct, name="event_correct"),
     path("events/<uuid:pk>/withdraw/", views.event_withdraw, name="event_withdraw"),

@@ -3,7 +3,6 @@ item writes its audit row (and for an item, its custody entry) before the answer
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from waystation.accounts.policy import Perm, can, get_for, requires
 from waystation.core.blobstore import blob_store
+from waystation.core.paging import page_of
 from waystation.core.uploads import display_name, received_files, use_encrypting_uploads
 
 from . import metadata, selectors, services
@@ -49,15 +49,7 @@ def index(request):
     if tab == "events" and not can(request.user, Perm.EVIDENCE_EDIT):
         tab = "items"
     codename = request.GET.get("case", "").strip()
-    if tab == "items":
-        rows = selectors.items_for(request.user).order_by("-ingested_at", "pk")
-    elif tab == "testimonies":
-        rows = selectors.testimonies_for(request.user)
-    else:
-        rows = selectors.events_for(request.user)
-    if codename and tab != "events":
-        rows = rows.filter(case__codename__iexact=codename)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(selectors.listing(request.user, tab, codename=codename), request.GET)
     return render(
         request,
         "evidence/index.html",
@@ -65,7 +57,6 @@ def index(request):
             "tab": tab,
             "page": page,
             "case_filter": codename,
-            "params": f"tab={tab}&case={codename}",
             "may_edit": can(request.user, Perm.EVIDENCE_EDIT),
             "may_export": can(request.user, Perm.EVIDENCE_EXPORT),
         },
@@ -500,6 +491,13 @@ def _event_page(request, pk, *, correction_form=None, withdraw_form=None, status
 @requires(Perm.EVIDENCE_EDIT)
 def event(request, pk):
     return _event_page(request, pk)
+
+
+@never_cache
+@requires(Perm.EVIDENCE_EDIT)
+def events_withdrawn(request):
+    page = page_of(selectors.withdrawn_events(request.user), request.GET)
+    return render(request, "evidence/events_withdrawn.html", {"page": page})
 
 
 @require_POST

@@ -403,3 +403,13 @@ def test_the_audit_page_names_what_was_corrected_and_handed_over(
     assert "Event corrected" in page and "fields: short title" in page
     assert "Evidence medium handed over" in page and "hand-over:" in page
     assert ADDENDUM not in page and WHY not in page and "Weber" not in page
+
+
+def test_withdrawn_events_are_listed_apart_for_those_who_document(client_for, officer, shooting):
+    services.event_withdraw(actor=officer, event=shooting, reason="Recorded twice")
+    client = client_for("documentation_officer")
+    events = client.get(reverse("evidence:index") + "?tab=events").content.decode()
+    assert reverse("evidence:events_withdrawn") in events and shooting.title not in events
+    listing = client.get(reverse("evidence:events_withdrawn")).content.decode()
+    assert shooting.title in listing and reverse("evidence:event", args=[shooting.pk]) in listing
+    assert client_for("caseworker").get(reverse("evidence:events_withdrawn")).status_code == 403
