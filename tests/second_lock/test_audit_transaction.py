@@ -55,13 +55,15 @@ def test_inside_a_transaction_the_row_is_written_and_rolled_back_with_the_change
     assert verify_chain().ok
 
 
-def test_a_system_actor_is_named_in_the_row_with_no_member():
+def test_a_system_actor_is_named_in_the_row_with_no_member(client_for):
     actor = system_actor("command.case.new", Perm.CASES_MANAGE)
     case = cases.case_create(actor=actor, codename="amber-falcon-27")
     row = AuditEvent.objects.get(event=Event.CASE_CREATED)
     assert row.actor_id is None
     assert row.data["system"] == "command.case.new"
     assert row.object_id == str(case.pk)
+    shown = client_for("coordinator").get(reverse("home:audit")).content.decode()
+    assert "run by" in shown and "command.case.new" in shown
 
 
 def test_the_outreach_writes_are_audited_each_in_its_transaction(cast):

@@ -257,6 +257,11 @@ KEYS: dict[str, Key] = {
     "last_case": Key(gettext_lazy("last case"), _case),
     "left_out": Key(gettext_lazy("items left out"), _count),
     "merged": Key(gettext_lazy("merged into"), _plain),
+    "name": Key(gettext_lazy("other name added"), _plain),
+    "organisation": Key(gettext_lazy("organisation"), _plain),
+    "contact": Key(gettext_lazy("contact person"), _plain),
+    "response": Key(gettext_lazy("response"), _plain),
+    "system": Key(gettext_lazy("run by"), _plain),  # a command's or task's actor, no member
     "notes": Key(gettext_lazy("notes"), _count),
     "number": Key(gettext_lazy("decision number"), _plain),
     "on": Key(gettext_lazy("on"), _day),
@@ -309,6 +314,18 @@ BY_EVENT: dict[tuple[str, str], Key] = {
         gettext_lazy("fields"), _fields("screening.Screening")
     ),
     (Event.RISK_RECORDED, "kind"): Key(gettext_lazy("kind"), _choices("cases.RiskEvent.kind")),
+    (Event.RISK_OUTCOME_RECORDED, "kind"): Key(
+        gettext_lazy("kind"), _choices("cases.RiskEvent.kind")
+    ),
+    (Event.RISK_OUTCOME_RECORDED, "fields"): Key(
+        gettext_lazy("fields"), _fields("cases.RiskEvent")
+    ),
+    (Event.ORGANISATION_CHANGED, "fields"): Key(
+        gettext_lazy("fields"), _fields("outreach.Organisation")
+    ),
+    (Event.RESPONSE_RECORDED, "kind"): Key(
+        gettext_lazy("kind"), _choices("outreach.Response.kind")
+    ),
     (Event.NOTE_CORRECTED, "fields"): Key(gettext_lazy("fields"), _fields("cases.Note")),
     (Event.RISK_CORRECTED, "fields"): Key(gettext_lazy("fields"), _fields("cases.RiskEvent")),
     (Event.STATUS_CORRECTED, "fields"): Key(gettext_lazy("fields"), _fields("cases.StatusChange")),
