@@ -8,7 +8,7 @@ from waystation.core.paging import page_of
 
 def test_a_page_carries_the_other_parameters_and_survives_a_bad_number():
     page = page_of(list(range(120)), QueryDict("q=embassy&kind=ngo&page=2"), size=50)
-    assert page.number == 2 and list(page.object_list)[0] == 50
+    assert page.number == 2 and list(page.object_list) == list(range(50, 100))
     assert page.params == "q=embassy&kind=ngo"
     assert page_of(list(range(120)), QueryDict("page=nonsense"), size=50).number == 1
     assert page_of(list(range(120)), QueryDict("page=99"), size=50).number == 3
