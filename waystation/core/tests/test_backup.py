@@ -11,7 +11,7 @@ import pyotp
 import pyrage
 import pytest
 import sqlcipher3.dbapi2 as sqlcipher
-from django.db import connection
+from django.db import connection, transaction
 
 from waystation.accounts.models import Invite, User
 from waystation.accounts.services import invite_create
@@ -33,7 +33,8 @@ def backup_file(cast, tmp_path):
     cast["caseworker"].totp_secret = pyotp.random_base32()
     cast["caseworker"].save()
     for n in range(5):
-        record(Event.LOGIN_SUCCEEDED, actor=cast["lawyer"], data={"n": n})
+        with transaction.atomic():
+            record(Event.LOGIN_SUCCEEDED, actor=cast["lawyer"], data={"n": n})
     out = tmp_path / "waystation.backup"
     info = backup_create(out)
     assert info.size == out.stat().st_size > 0

@@ -1,66 +1,37 @@
-"""Backups: one encrypted file with the database, the stored files and the key slots.
-
-Layout: a magic line, a plaintext JSON header (format, instance id, database kind, creation
-time, and how the stream key is protected), then a tar archive encrypted as an authenticated
-chunk stream (``aead_stream``), with the header's SHA-256 in every chunk's associated data.
-
-Two protections:
-
-* **passphrase** (default): the stream is encrypted under the backup sub-key, and the header
-  carries the key-slot file itself (already passphrase-protected). Restoring needs a
-  passphrase of the instance as it was when the backup was made.
-* **age** (``--age-recipient``): the stream is encrypted under a random key made for this
-  backup; that key and the master key travel in the header encrypted to an age public key
-  whose identity is kept offline. No key slot is in the file: no passphrase, seized or not,
-  opens it, and a panic does not make it unreadable to the holder of the identity.
-
-Nothing of the database is ever written in the clear: the embedded database is copied as
-SQLCipher pages, and on PostgreSQL ``pg_dump`` writes into a pipe that is read straight into
-the encryption (``pg_restore`` likewise reads from a pipe). Restore decrypts and checks
-everything before it replaces anything.
-"""
+"""The backup file: its header and protection (passphrase or age), writing it, and reading it
+back: verified whole before anything is installed."""
 
 import base64
 import contextlib
-import fcntl
 import hashlib
-import io
 import json
 import os
 import shutil
-import subprocess
 import tarfile
-import tempfile
-import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyrage
-import sqlcipher3.dbapi2 as sqlcipher
 from django.conf import settings
 from django.db import connection
 
-from . import aead_stream, crypto, keyslots
-from .keyring import KEYRING, KeyRing, Purpose
+from .. import aead_stream, crypto, keyslots
+from ..keyring import KEYRING, KeyRing, Purpose
+from .database import (
+    PIPE_READ,
+    SQLITE_NAME,
+    add_postgresql_dump,
+    add_sqlite_snapshot,
+    is_dump_part,
+    restore_postgresql,
+)
+from .errors import BackupError
+from .staging import staging as _staging
 
 MAGIC = b"WAYSTATION-BACKUP\n"
 FORMAT = "waystation-backup/1"
 _MAX_HEADER = 1 << 20
-_SQLITE_NAME = "database/waystation.sqlite3"
-# The PostgreSQL dump travels as numbered tar members of at most _PG_PART bytes: tar needs
-# each member's size before its data, and a pipe's length is known only at its end. Backups
-# made before streaming hold one member named exactly _PG_NAME.
-_PG_NAME = "database/postgresql.dump"
-_PG_PART = 16 << 20
-_PIPE_READ = 1 << 20
-_STAGING_PREFIXES = (".backup-", ".restore-")
-_LOCK = ".in-use"
-
-
-class BackupError(Exception):
-    """One line for the operator; nothing was changed."""
 
 
 @dataclass(frozen=True)
@@ -70,107 +41,6 @@ class BackupInfo:
     database: str
     protection: str = "passphrase"
     leftovers_removed: int = 0
-
-
-def _pg_env() -> dict:
-    db = settings.DATABASES["default"]
-    env = dict(os.environ)
-    for key, var in (
-        ("HOST", "PGHOST"),
-        ("PORT", "PGPORT"),
-        ("USER", "PGUSER"),
-        ("PASSWORD", "PGPASSWORD"),
-        ("NAME", "PGDATABASE"),
-    ):
-        if db.get(key):
-            env[var] = str(db[key])
-    return env
-
-
-class _PgPipe:
-    """pg_dump or pg_restore with one end of a pipe in our hands; the other end of the data is
-    never a file. Its error output is drained by a thread so a chatty tool cannot block."""
-
-    def __init__(self, *command: str, reading: bool):
-        self.name = command[0]
-        try:
-            self.process = subprocess.Popen(  # noqa: S603 - our own arguments, none from a request
-                command,
-                env=_pg_env(),
-                stdin=subprocess.DEVNULL if reading else subprocess.PIPE,
-                stdout=subprocess.PIPE if reading else subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
-        except FileNotFoundError:
-            raise BackupError(f"{self.name} is not installed (Debian: postgresql-client)") from None
-        self._errors = bytearray()
-        self._drain = threading.Thread(target=self._read_errors, daemon=True)
-        self._drain.start()
-
-    def _read_errors(self) -> None:
-        for line in self.process.stderr:
-            if len(self._errors) < 65536:
-                self._errors += line
-
-    def finish(self) -> None:
-        """Wait for the tool; raise BackupError if it failed."""
-        returncode = self.process.wait()
-        self._drain.join()
-        if returncode != 0:
-            detail = self._errors.decode(errors="replace").strip().splitlines()[-1:]
-            raise BackupError(f"{self.name} failed: {' '.join(detail) or returncode}")
-
-    def abandon(self) -> None:
-        with contextlib.suppress(OSError):
-            self.process.kill()
-        self.process.wait()
-        self._drain.join()
-
-
-def _database_name() -> str:
-    return connection.settings_dict["NAME"]
-
-
-def _add_postgresql_dump(archive: tarfile.TarFile) -> None:
-    """pg_dump's output, read from its pipe into tar members of bounded size."""
-    dump = _PgPipe(
-        "pg_dump", "--format=custom", "--no-owner", _database_name(), reading=True
-    )
-    try:
-        part = 0
-        while True:
-            buffer = bytearray()
-            while len(buffer) < _PG_PART:
-                data = dump.process.stdout.read(min(_PIPE_READ, _PG_PART - len(buffer)))
-                if not data:
-                    break
-                buffer += data
-            if not buffer and part:
-                break
-            member = tarfile.TarInfo(f"{_PG_NAME}.{part:06d}")
-            member.size, member.mode = len(buffer), 0o600
-            archive.addfile(member, io.BytesIO(buffer))
-            part += 1
-            if len(buffer) < _PG_PART:
-                break
-        dump.process.stdout.close()
-        dump.finish()
-    except BaseException:
-        dump.abandon()
-        raise
-
-
-def _add_sqlite_snapshot(archive: tarfile.TarFile, staging: Path) -> None:
-    """A consistent copy of the embedded database, taken online with SQLite's backup API into
-    a SQLCipher file under the same key: what touches the disk is encrypted pages."""
-    connection.ensure_connection()
-    target = staging / "waystation.sqlite3"
-    copy = sqlcipher.connect(str(target))
-    copy.execute(f"PRAGMA key = \"x'{KEYRING.subkey(Purpose.DATABASE).hex()}'\"")
-    connection.connection.backup(copy)  # page by page
-    copy.close()
-    archive.add(target, arcname=_SQLITE_NAME)
-    target.unlink()
 
 
 def _blob_root() -> Path | None:
@@ -184,47 +54,6 @@ def _blob_root() -> Path | None:
 def _blob_filter(member: tarfile.TarInfo) -> tarfile.TarInfo | None:
     """Half-written files of an interrupted ingest are not part of the store."""
     return None if Path(member.name).name.startswith(".incoming-") else member
-
-
-# -- staging folders ------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _staging(parent: Path, prefix: str):
-    """A private folder beside the target (for an atomic rename), locked while in use, so that
-    a later run can tell the leftover of a killed run from a run going on now."""
-    removed = remove_leftovers(parent)
-    with tempfile.TemporaryDirectory(dir=parent, prefix=prefix) as name:
-        folder = Path(name)
-        with open(folder / _LOCK, "wb") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            yield folder, removed
-
-
-def remove_leftovers(parent: Path) -> int:
-    """Remove the staging folders that killed backups or restores left in ``parent`` (those no
-    running process holds); returns how many there were. They hold only encrypted data, but
-    they take room, and a hidden folder of a backup's size is conspicuous."""
-    removed = 0
-    try:
-        candidates = [p for p in Path(parent).iterdir() if p.name.startswith(_STAGING_PREFIXES)]
-    except OSError:
-        return 0
-    for folder in candidates:
-        if not folder.is_dir() or folder.is_symlink():
-            continue
-        if not (folder / _LOCK).exists() and time.time() - folder.stat().st_mtime < 60:
-            continue  # just made by a run that is about to lock it
-        try:
-            with open(folder / _LOCK, "ab") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                shutil.rmtree(folder)
-        except BlockingIOError:
-            continue  # a backup or restore is running there now
-        except FileNotFoundError:
-            shutil.rmtree(folder, ignore_errors=True)  # killed before its lock was made
-        removed += 1
-    return removed
 
 
 # -- writing --------------------------------------------------------------------------------
@@ -275,9 +104,9 @@ def backup_create(out: Path, *, age_recipients: list[str] | None = None) -> Back
             encryptor = aead_stream.StreamEncryptor(stream_key, sink, context)
             with tarfile.open(fileobj=encryptor, mode="w|") as archive:
                 if connection.vendor == "postgresql":
-                    _add_postgresql_dump(archive)
+                    add_postgresql_dump(archive)
                 else:
-                    _add_sqlite_snapshot(archive, staging)
+                    add_sqlite_snapshot(archive, staging)
                 if not age_recipients:
                     archive.add(settings.DATA_DIR / keyslots.FILENAME, arcname=keyslots.FILENAME)
                 if (blobs := _blob_root()) is not None:
@@ -350,10 +179,6 @@ def _open_with_age(header: dict, identity_file: Path) -> _Keys:
         raise BackupError("the backup's header is damaged; nothing was changed") from None
 
 
-def _is_dump_part(name: str) -> bool:
-    return name == _PG_NAME or name.startswith(_PG_NAME + ".")
-
-
 def _tar_stream(handle, key: bytes, header: dict):
     handle.seek(header["_start"])
     chunks = aead_stream.decrypt_from(key, handle, header["_context"])
@@ -369,9 +194,9 @@ def _unpack_and_verify(handle, key: bytes, header: dict, staging: Path) -> str:
         chunks, archive = _tar_stream(handle, key, header)
         with archive:
             for member in archive:
-                if _is_dump_part(member.name):
+                if is_dump_part(member.name):
                     source = archive.extractfile(member)
-                    for data in aead_stream.read_chunks(source, _PIPE_READ):
+                    for data in aead_stream.read_chunks(source, PIPE_READ):
                         dump_hash.update(data)
                 else:
                     archive.extract(member, staging, filter="data")
@@ -382,48 +207,6 @@ def _unpack_and_verify(handle, key: bytes, header: dict, staging: Path) -> str:
     except (aead_stream.StreamDamaged, tarfile.TarError) as problem:
         raise BackupError(f"the backup is damaged ({problem}); nothing was changed") from None
     return dump_hash.hexdigest()
-
-
-def _restore_postgresql(handle, key: bytes, header: dict, expected_hash: str) -> None:
-    """Second pass, after the first verified everything: the dump's parts go from the
-    decryption straight into pg_restore's standard input. It restores in one transaction,
-    which a failure (or a dump that differs from the one verified) rolls back."""
-    restore = _PgPipe(
-        "pg_restore",
-        "--clean",
-        "--if-exists",
-        "--no-owner",
-        "--single-transaction",
-        "--exit-on-error",
-        "--dbname",
-        _database_name(),
-        reading=False,
-    )
-    dump_hash = hashlib.sha256()
-    try:
-        _chunks, archive = _tar_stream(handle, key, header)
-        with archive:
-            seen = False
-            for member in archive:
-                if not _is_dump_part(member.name):
-                    if seen:
-                        break
-                    continue
-                seen = True
-                source = archive.extractfile(member)
-                for data in aead_stream.read_chunks(source, _PIPE_READ):
-                    dump_hash.update(data)
-                    restore.process.stdin.write(data)
-        if dump_hash.hexdigest() != expected_hash:
-            raise BackupError("the backup changed while it was being restored; nothing was changed")
-        restore.process.stdin.close()
-    except BrokenPipeError:
-        restore.finish()  # pg_restore stopped early: its message says why
-        raise BackupError("pg_restore stopped before the end of the dump") from None
-    except BaseException:
-        restore.abandon()
-        raise
-    restore.finish()
 
 
 def backup_restore(
@@ -463,7 +246,8 @@ def backup_restore(
                 keys = _Keys(b"", ring.subkey(Purpose.BACKUPS))
             dump_hash = _unpack_and_verify(handle, keys.stream, header, staging)
             if header["database"] == "postgresql":
-                _restore_postgresql(handle, keys.stream, header, dump_hash)
+                _chunks, dump = _tar_stream(handle, keys.stream, header)
+                restore_postgresql(dump, dump_hash)
             _install(staging, data_dir, header)
     return header
 
@@ -512,7 +296,7 @@ def _check_target(data_dir: Path, header: dict, replace: bool) -> None:
 def _install(staging: Path, data_dir: Path, header: dict) -> None:
     """Everything is verified (and PostgreSQL restored): move the files in by rename."""
     if header["database"] != "postgresql":
-        (staging / _SQLITE_NAME).rename(staging / "waystation.sqlite3")
+        (staging / SQLITE_NAME).rename(staging / "waystation.sqlite3")
     shutil.rmtree(staging / "database", ignore_errors=True)
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     for name in ("waystation.sqlite3-wal", "waystation.sqlite3-shm"):
