@@ -9,7 +9,8 @@ call would be "in a transaction" and a service that forgot its own could not be 
 from datetime import date
 
 import pytest
-from django.db import transaction
+from django.conf import settings
+from django.db import connections, transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -42,6 +43,14 @@ def test_a_change_recorded_outside_a_transaction_is_refused_and_nothing_is_writt
     with pytest.raises(AuditOutsideTransaction, match=r"outside transaction\.atomic"):
         record(Event.CASE_UPDATED, data={"fields": ["city"]})
     assert not AuditEvent.objects.exists()
+
+
+def test_requests_are_not_wrapped_in_a_transaction():
+    """With ATOMIC_REQUESTS every view would run inside a transaction, and a service that
+    forgot its own would still pass the rule in the web: each service opens its own."""
+    assert not any(
+        connections[alias].settings_dict["ATOMIC_REQUESTS"] for alias in settings.DATABASES
+    )
 
 
 def test_inside_a_transaction_the_row_is_written_and_rolled_back_with_the_change():
