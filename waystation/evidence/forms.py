@@ -396,6 +396,9 @@ class EventCorrectionForm(EventForm):
 
 
 class EventWithdrawForm(forms.Form):
+    # Shown on the same page as the correction form, whose "reason" would share its id.
+    prefix = "withdraw"
+
     reason = forms.CharField(
         label=_("Why it is withdrawn"),
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -206,6 +206,11 @@ def _intake_file(value, _names=None) -> str:
     return _("the original, kept as evidence") if value else _("the copy without metadata")
 
 
+def _intake_copy(value, _names=None) -> str:
+    """evidence.from_intake names the copy it took: "original" or "cleaned"."""
+    return _intake_file(value == "original")
+
+
 # --- keys --------------------------------------------------------------------------------------
 
 
@@ -270,6 +275,8 @@ KEYS: dict[str, Key] = {
     "organisations_new": Key(gettext_lazy("new organisations"), _count),
     "origin": Key(gettext_lazy("came from"), _choices("evidence.Item.origin")),
     "original": Key(gettext_lazy("file"), _intake_file),
+    "copy": Key(gettext_lazy("file"), _intake_copy),
+    "from_intake": Key(gettext_lazy("requester's file"), _short_ids),
     "outcome": Key(gettext_lazy("outcome"), _choices("screening.Decision.outcome")),
     "package": Key(gettext_lazy("package"), _short_ids),
     "pages": Key(gettext_lazy("pages"), _count),

@@ -240,7 +240,7 @@ def test_a_withdrawn_event_leaves_the_lists_and_the_package_and_keeps_its_histor
 ):
     client = client_for("documentation_officer")
     answer = client.post(
-        reverse("evidence:event_withdraw", args=[shooting.pk]), {"reason": "Recorded twice"}
+        reverse("evidence:event_withdraw", args=[shooting.pk]), {"withdraw-reason": "Recorded twice"}
     )
     assert answer.status_code == 302
     assert not Event.objects.filter(pk=shooting.pk).exists()
@@ -283,7 +283,7 @@ def test_events_and_their_history_are_for_those_who_document(client_for, shootin
         client = client_for(name)
         assert client.get(reverse("evidence:event", args=[shooting.pk])).status_code == 403
         refused = client.post(
-            reverse("evidence:event_withdraw", args=[shooting.pk]), {"reason": "x"}
+            reverse("evidence:event_withdraw", args=[shooting.pk]), {"withdraw-reason": "x"}
         )
         assert refused.status_code == 403
     assert Event.objects.filter(pk=shooting.pk).exists()
