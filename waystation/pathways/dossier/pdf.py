@@ -11,6 +11,7 @@ from fpdf import FPDF
 
 from waystation.cases.models import Status
 from waystation.evidence.models import Item, ItemKind, Testimony
+from waystation.evidence.selectors import testimony_addenda
 
 from .contents import Contents, clean_text, criteria, pathway_text
 
@@ -181,4 +182,15 @@ def _testimonies(pdf: _Document, testimonies: list[tuple[str, Testimony]]):
         pdf.pair(_label(Testimony, "language"), testimony.language)
         pdf.ln(1)
         pdf.paragraph(testimony.statement)
+        # A statement is never overwritten: its corrections travel with it, numbered.
+        for addendum in testimony_addenda(testimony):
+            pdf.ln(1)
+            pdf.set_font(FONT, "B", 9)
+            heading = _("Correction %(number)s, %(day)s") % {
+                "number": addendum.number,
+                "day": addendum.added_at.date().isoformat(),
+            }
+            pdf.multi_cell(0, LINE, heading, new_x="LMARGIN", new_y="NEXT", align="L")
+            pdf.paragraph(addendum.text)
+            pdf.pair(_("Why"), addendum.reason)
         pdf.ln(3)

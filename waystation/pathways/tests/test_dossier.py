@@ -240,3 +240,25 @@ def test_an_item_of_another_case_cannot_be_slipped_in(client_for, cast, case, it
     )
     assert response.status_code == 400
     assert not AuditEvent.objects.filter(event=Event.CASE_EXPORTED).exists()
+
+
+def test_a_testimonys_corrections_travel_with_its_statement(client_for, cast, case, testimony):
+    correction = "Не 14, а 15 марта: ошибка переводчика."
+    evidence.testimony_add_correction(
+        actor=cast["documentation_officer"],
+        testimony=testimony,
+        text=correction,
+        reason="Второе интервью",
+    )
+    response = make(
+        client_for("lawyer"),
+        case,
+        pathway="de-aufenthg-22",
+        recipient=Recipient.NGO,
+        testimonies=[str(testimony.pk)],
+    )
+    assert response.status_code == 200
+    text = flat(pdf_text(body(response)))
+    assert STATEMENT in text  # the statement as taken, never overwritten
+    assert "Correction 1," in text and correction in text and "Второе интервью" in text
+    assert text.find(STATEMENT) < text.find(correction)
