@@ -71,6 +71,7 @@ def _xlsx(headers: list[str], rows: list[list], sheet: str, **_csv_only) -> byte
 
 
 def _ods(headers: list[str], rows: list[list], sheet: str, **_csv_only) -> bytes:
+    # Imported here for the reason given in _xlsx.
     from odf.opendocument import OpenDocumentSpreadsheet
     from odf.table import Table, TableCell, TableRow
     from odf.text import P
