@@ -94,6 +94,8 @@ class Event(models.TextChoices):
     LEDGER_SET_UP = "ledger.set_up", _("Ledger fund, account or rate recorded")
     LEDGER_RECORDED = "ledger.recorded", _("Ledger transaction recorded")
     LEDGER_DECIDED = "ledger.decided", _("Disbursement approved or rejected")
+    LEDGER_REVERSED = "ledger.reversed", _("Ledger transaction reversed")
+    LEDGER_WITHDRAWN = "ledger.withdrawn", _("Waiting transaction withdrawn by its author")
     LEDGER_RECEIPT_ADDED = "ledger.receipt_added", _("Receipt added")
     LEDGER_RECEIPT_READ = "ledger.receipt_read", _("Receipt downloaded")
     LEDGER_EXPORTED = "ledger.exported", _("Ledger exported")

@@ -341,6 +341,7 @@ BY_EVENT: dict[tuple[str, str], Key] = {
     ),
     (Event.INTAKE_REPLIED, "kind"): Key(gettext_lazy("kind"), _table(_reply_kinds)),
     (Event.LEDGER_RECORDED, "kind"): Key(gettext_lazy("kind"), _choices("ledger.Transaction.kind")),
+    (Event.LEDGER_REVERSED, "kind"): Key(gettext_lazy("kind"), _choices("ledger.Transaction.kind")),
     (Event.SCREENING_DECISION, "kind"): Key(
         gettext_lazy("kind"), _choices("screening.Decision.kind")
     ),

@@ -63,6 +63,7 @@ def post(
     legs,
     state=None,
     audit: dict | None = None,
+    event: Event = Event.LEDGER_RECORDED,
     **fields,
 ) -> Transaction:
     """Write one transaction and its legs; refuse it unless the legs balance per currency."""
@@ -109,7 +110,7 @@ def post(
             if leg.amount
         )
         record(
-            Event.LEDGER_RECORDED,
+            event,
             actor=actor,
             obj=entry,
             data={"kind": kind, "state": state, "currency": currency, **(audit or {})},

@@ -100,5 +100,5 @@ def disbursement_withdraw(*, actor, entry: Transaction) -> Transaction:
         entry.state, entry.decided_by, entry.decided_at = State.WITHDRAWN, actor, timezone.now()
         entry.save(update_fields=["state", "decided_by", "decided_at"])
         entry.postings.update(posted=False)
-        record(Event.LEDGER_DECIDED, actor=actor, obj=entry, data={"state": State.WITHDRAWN})
+        record(Event.LEDGER_WITHDRAWN, actor=actor, obj=entry)
     return entry

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from waystation.accounts import policy
 from waystation.accounts.policy import Perm
+from waystation.audit.events import Event
 
 from ..approval import needs_second_approver
 from ..books import LedgerError, Leg, post
@@ -89,5 +90,6 @@ def transaction_reverse(
             # The transaction reversed and the reversal's date, under the keys the audit log
             # already names in the reader's language ("transaction", "on").
             audit={"tx": entry.pk, "on": on.isoformat()},
+            event=Event.LEDGER_REVERSED,
             legs=[Leg(p.account, -p.amount, p.currency, p.category) for p in postings],
         )

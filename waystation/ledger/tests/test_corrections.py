@@ -71,7 +71,7 @@ def test_a_reversal_undoes_the_postings_links_both_and_is_audited(cast, books):
     paid.refresh_from_db()
     assert paid.state == State.POSTED and paid.amount == D("120.50")  # the original as it was
     assert sorted(p.amount for p in reversal.postings.all()) == [D("-120.50"), D("120.50")]
-    audit = AuditEvent.objects.filter(event="ledger.recorded").order_by("pk").last()
+    audit = AuditEvent.objects.filter(event="ledger.reversed").get()
     assert audit.data["kind"] == "reversal" and audit.data["tx"] == paid.pk
     assert audit.data["on"] == DAY.isoformat() and audit.object_id == str(reversal.pk)
 
@@ -199,8 +199,9 @@ def test_the_requester_withdraws_a_waiting_payment_which_stays_in_the_history(
     history = client.get(reverse("ledger:journal"), {"state": "withdrawn"}).content.decode()
     assert reverse("ledger:transaction", args=[waiting.pk]) in history
     assert selectors.balances(cast["treasurer"]).pending == 0
-    audit = AuditEvent.objects.filter(event="ledger.decided").get()
-    assert audit.data == {"state": "withdrawn"} and audit.actor == cast["treasurer"]
+    audit = AuditEvent.objects.filter(event="ledger.withdrawn").get()
+    assert audit.object_id == str(waiting.pk) and audit.actor == cast["treasurer"]
+    assert not AuditEvent.objects.filter(event="ledger.decided").exists()
     with pytest.raises(LedgerError, match="not waiting"):
         services.disbursement_approve(actor=cast["coordinator"], entry=waiting)
 

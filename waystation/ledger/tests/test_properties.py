@@ -196,6 +196,14 @@ def _run(cast, ops):
                 _money(sold_minor, source.currency),
                 _money(bought_minor, target.currency),
             )
+            rate = (bought / sold).quantize(Decimal("1e-10"))  # as the service rounds it
+            if not Decimal("1e-10") <= rate < Decimal("1e14"):  # no believable rate
+                with pytest.raises(LedgerError, match="believable rate"):
+                    services.exchange_record(
+                        actor=treasurer, source=source, target=target,
+                        fund=funds[fund_index], sold=sold, bought=bought, date=day,
+                    )
+                continue
             entry = services.exchange_record(
                 actor=treasurer,
                 source=source,
