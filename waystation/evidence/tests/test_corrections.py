@@ -240,7 +240,8 @@ def test_a_withdrawn_event_leaves_the_lists_and_the_package_and_keeps_its_histor
 ):
     client = client_for("documentation_officer")
     answer = client.post(
-        reverse("evidence:event_withdraw", args=[shooting.pk]), {"withdraw-reason": "Recorded twice"}
+        reverse("evidence:event_withdraw", args=[shooting.pk]),
+        {"withdraw-reason": "Recorded twice"},
     )
     assert answer.status_code == 302
     assert not Event.objects.filter(pk=shooting.pk).exists()
