@@ -1,7 +1,6 @@
 """The coordinators' triage queue: read, answer, ask, decline kindly, mark spam, or open a case."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_POST
 from waystation.accounts.policy import Perm, can, requires
 from waystation.cases.services import CaseError
 from waystation.core.blobstore import blob_store
+from waystation.core.paging import page_of
 from waystation.core.posts import arrived_incomplete
 from waystation.core.refusals import Refusal
 
@@ -27,7 +27,7 @@ PAGE_SIZE = 50
 def queue(request):
     name = request.GET.get("queue", "open")
     name = name if name in QUEUES else "open"
-    page = Paginator(queue_for(request.user, name), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(queue_for(request.user, name), request.GET, size=PAGE_SIZE)
     return render(
         request,
         "intake/queue.html",

@@ -4,7 +4,6 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from waystation.accounts.policy import Perm, can, get_for, requires
+from waystation.core.paging import page_of
 from waystation.core.spreadsheets.writing import CONTENT_TYPES
 from waystation.core.uploads import received_files, use_encrypting_uploads
 
@@ -83,21 +83,15 @@ def journal(request):
     if form.is_bound and form.is_valid():
         filters.update(kind=form.cleaned_data["kind"], state=form.cleaned_data["state"])
     rows = selectors.journal(request.user, **filters)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
+    page = page_of(rows, request.GET, size=PAGE_SIZE)
     return render(
-        request,
-        "ledger/journal.html",
-        {"form": form, "page": page, "params": params.urlencode()},
+        request, "ledger/journal.html", {"form": form, "page": page, "params": page.params}
     )
 
 
 @requires(Perm.LEDGER_VIEW)
 def pending(request):
-    page = Paginator(selectors.pending_for(request.user), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = page_of(selectors.pending_for(request.user), request.GET, size=PAGE_SIZE)
     return render(request, "ledger/pending.html", {"page": page})
 
 
@@ -327,9 +321,7 @@ def reversal_new(request, pk):
 
 @requires(Perm.LEDGER_VIEW)
 def pledges(request):
-    page = Paginator(selectors.pledges_for(request.user), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = page_of(selectors.pledges_for(request.user), request.GET, size=PAGE_SIZE)
     rows = [(pledge, selectors.pledge_received(pledge)) for pledge in page]
     form = None
     if can(request.user, Perm.LEDGER_RECORD):
@@ -356,9 +348,7 @@ def pledge_fulfil(request, pk):
 
 @requires(Perm.LEDGER_RECORD)
 def donors(request):
-    page = Paginator(selectors.donations_per_donor(request.user), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = page_of(selectors.donations_per_donor(request.user), request.GET, size=PAGE_SIZE)
     return render(request, "ledger/donors.html", {"page": page})
 
 
@@ -429,10 +419,8 @@ def reports(request):
     form, period, currency = _report_filters(request)
     months = selectors.monthly(request.user, currency=currency, **period)
     cases = selectors.spending_per_case(request.user, **period)
-    case_page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    query = params.urlencode()
+    case_page = page_of(cases, request.GET, size=PAGE_SIZE)
+    query = case_page.params
     return render(
         request,
         "ledger/reports.html",
