@@ -8,7 +8,6 @@ from waystation.accounts.policy import Perm, system_actor
 from waystation.accounts.roles import Role
 from waystation.accounts.services import user_create
 
-
 # The operator at the server's command line: creates accounts (the first coordinator).
 ACTOR = system_actor("command.user", Perm.USERS_MANAGE)
 
