@@ -137,7 +137,7 @@ def test_the_services_are_found():
     """The discovery itself: a few services known by name are among those found, from both
     kinds of module (``services.py`` and a ``services/`` package)."""
     found = {param.id for param in SERVICES}
-    assert "waystation.cases.services.case_create" in found
+    assert "waystation.cases.services.case.case_create" in found
     assert "waystation.outreach.services.organisation_create" in found
     assert any(name.startswith("waystation.ledger.services.") for name in found)
     assert len(found) > 80
