@@ -279,6 +279,14 @@ def test_the_package_carries_a_corrected_event_with_its_earlier_version(
     assert earlier["reason"] == WHY and earlier["kind"] == "corrected"
 
 
+def test_the_event_page_shows_its_forms_once_and_a_plain_title(client_for, shooting):
+    page = client_for("documentation_officer").get(reverse("evidence:event", args=[shooting.pk]))
+    html = page.content.decode()
+    title = html[html.index("<title>") : html.index("</title>")]
+    assert shooting.title in title and "<" not in title[len("<title>") :]
+    assert html.count('id="correct"') == 1 and html.count("Withdraw this event") == 1
+
+
 def test_events_and_their_history_are_for_those_who_document(client_for, shooting):
     for name in ("caseworker", "lawyer", "treasurer"):
         client = client_for(name)
