@@ -290,22 +290,7 @@ class TestimonyEventForm(forms.Form):
 class EventForm(forms.ModelForm):
     class Meta:
         model = Event
-        fields = [
-            "act_type",
-            "title",
-            "date_from",
-            "date_to",
-            "date_certainty",
-            "place",
-            "latitude",
-            "longitude",
-            "victims_count",
-            "victims_kind",
-            "perpetrator_unit",
-            "perpetrator_rank",
-            "perpetrator_names",
-            "description",
-        ]
+        fields = list(Event.CORRECTABLE_FIELDS)  # what the form edits is what a correction keeps
         widgets = {
             "date_from": DateInput,
             "date_to": DateInput,

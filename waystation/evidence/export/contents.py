@@ -112,25 +112,7 @@ TESTIMONY_COLUMNS = (
     "corrections",
 )
 
-EVENT_COLUMNS = (
-    "id",
-    "act_type",
-    "title",
-    "date_from",
-    "date_to",
-    "date_certainty",
-    "place",
-    "latitude",
-    "longitude",
-    "victims_count",
-    "victims_kind",
-    "perpetrator_unit",
-    "perpetrator_rank",
-    "perpetrator_names",
-    "description",
-    "corrected_at",
-    "earlier_versions",
-)
+EVENT_COLUMNS = ("id", *Event.CORRECTABLE_FIELDS, "corrected_at", "earlier_versions")
 
 CUSTODY_COLUMNS = (
     "item",
