@@ -67,7 +67,9 @@ INSTALLED_APPS = [
     "waystation.screening",
     "waystation.knowledge",
     "waystation.ledger",
+    "waystation.partners",
     "waystation.home",
+    "waystation.api",
 ]
 
 MIDDLEWARE = [
