@@ -61,6 +61,7 @@ WAYS: dict[str, AuditEvent] = {
     "dossier_zip": AuditEvent.CASE_EXPORTED,
     "case_json": AuditEvent.CASE_EXPORTED,
     "case_html": AuditEvent.CASE_EXPORTED,
+    "partner_package": AuditEvent.CASE_EXPORTED,  # to another Waystation group (partners)
 }
 NAMED = (Recipient.COURT, Recipient.PARTNER)  # kinds whose recipient has a name
 
@@ -444,13 +445,13 @@ def record(release: Release, *, actor, files: bool, extra: dict | None = None) -
         raise RuntimeError("this release is recorded already")
     kind = release.addressee.kind if release.addressee else None
     if files:
+        details = {"release": release.id, "recipient": kind, "way": release.way}
+        action = CustodyAction.EXPORTED
+        if release.way == "partner_package":  # a group's name, never a person's
+            action = CustodyAction.SENT_TO_PARTNER
+            details["partner"] = release.addressee.name
         for item in release.items:
-            custody.append(
-                item=item,
-                action=CustodyAction.EXPORTED,
-                actor=actor,
-                details={"release": release.id, "recipient": kind, "way": release.way},
-            )
+            custody.append(item=item, action=action, actor=actor, details=dict(details))
     audit_log.record(
         WAYS[release.way],
         actor=actor,

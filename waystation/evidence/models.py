@@ -466,6 +466,8 @@ class CustodyAction(models.TextChoices):
     TRANSFERRED = "transferred", _("Transferred")
     RECEIVED_BACK = "received_back", _("Received back")
     VERIFIED = "verified", _("Verification recorded")
+    SENT_TO_PARTNER = "sent_to_partner", _("Sent to a partner group")
+    FROM_PARTNER = "from_partner", _("Received from a partner group")
 
 
 class CustodyEntry(models.Model):

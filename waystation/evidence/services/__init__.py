@@ -20,6 +20,7 @@ from .items import (
     items_ingest_received,
     person_consent_record,
 )
+from .received import item_note_from_partner
 from .testimonies import (
     testimony_add_correction,
     testimony_consent_update,
@@ -36,6 +37,7 @@ __all__ = [
     "item_ingest_stored",
     "item_ingest_stream",
     "item_link_events",
+    "item_note_from_partner",
     "item_read",
     "item_receive_back",
     "item_set_origin",
