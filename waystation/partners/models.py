@@ -93,3 +93,16 @@ class ReceivedItem(models.Model):
 
     def __str__(self):
         return f"{self.sender_item[:8]} → {self.item_id}"
+
+
+class ReceivedTestimony(models.Model):
+    """A testimony taken from a package, and the sender's id for it."""
+
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="testimonies")
+    testimony = models.OneToOneField(
+        "evidence.Testimony", on_delete=models.PROTECT, related_name="+"
+    )
+    sender_testimony = models.CharField(max_length=64)
+
+    def __str__(self):
+        return f"{self.sender_testimony[:8]} → {self.testimony_id}"
