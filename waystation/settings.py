@@ -279,6 +279,11 @@ EVIDENCE_MAX_FILES = env_int("WAYSTATION_EVIDENCE_MAX_FILES", 10)
 # Printed in every evidence package as BagIt's Source-Organization (e.g. the group's public
 # name, or nothing that identifies it).
 EVIDENCE_SOURCE_ORGANIZATION = env_str("WAYSTATION_ORGANISATION", "")
+# C2PA content credentials: a PEM file of the root certificates trusted to sign them (e.g.
+# the C2PA trust list); without one, a valid manifest is "valid, signer not on a trust list".
+# Files larger than the limit are not checked (the whole file is hashed to check them).
+EVIDENCE_C2PA_TRUST_ANCHORS = env_str("WAYSTATION_C2PA_TRUST_ANCHORS", "")
+EVIDENCE_C2PA_MAX_MB = env_int("WAYSTATION_C2PA_MAX_MB", 1024)
 # Pathway catalogue entries last reviewed longer ago than this are flagged as possibly outdated.
 PATHWAYS_REVIEW_MAX_DAYS = env_int("WAYSTATION_PATHWAYS_REVIEW_MAX_DAYS", 365)
 # A confirmed import of more rows than this runs in the background, with a progress page;

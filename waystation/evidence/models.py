@@ -122,6 +122,7 @@ class ItemKind(models.TextChoices):
     PHOTO = "photo", _("Photo")
     AUDIO = "audio", _("Audio")
     CHAT_EXPORT = "chat_export", _("Chat export")
+    PROOF_BUNDLE = "proof_bundle", _("Proof bundle (ProofMode)")
     DOCUMENT = "document", _("Document")
     ID_SCAN = "id_scan", _("Scan of an ID")
     OTHER = "other", _("Other")
@@ -531,3 +532,60 @@ class Handover(models.Model):
     @property
     def is_out(self) -> bool:
         return self.returned_at is None
+
+
+class ProofKind(models.TextChoices):
+    C2PA = "c2pa", _("C2PA content credentials")
+    PROOFMODE = "proofmode", _("ProofMode proof bundle")
+
+
+class ProofStatus(models.TextChoices):
+    """What checking a file's own proof found (credentials.py, proofmode.py)."""
+
+    TRUSTED = "trusted", _("Valid, signed by a trusted certificate")
+    VALID = "valid", _("Valid, but the signer is not on a trust list")
+    VERIFIED = "verified", _("Signatures and hashes verified")
+    DOES_NOT_MATCH = "does_not_match", _("Does not match: the file or its proof was changed")
+    DAMAGED = "damaged", _("Present but cannot be read")
+    NOT_CHECKED = "not_checked", _("Not checked")
+
+
+class ItemProof(models.Model):
+    """What a file's own proof says and whether the file still matches it, checked once at
+    ingest: C2PA content credentials in the file, or a ProofMode bundle's signatures and
+    hashes. Only ever added; a proof that does not match flags the item, never refuses it.
+    ``report`` (JSON) names signers, devices and places: encrypted."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="proofs")
+    kind = models.CharField(_("proof"), max_length=20, choices=ProofKind.choices)
+    status = models.CharField(_("result"), max_length=20, choices=ProofStatus.choices)
+    flagged = models.BooleanField(_("flagged"), default=False)
+    report = EncryptedTextField(_("what the proof says"))
+    checked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["item", "checked_at"]
+
+    def __str__(self):
+        return f"{self.kind} proof of {self.item_id}"
+
+
+class KnownKey(Recorded):
+    """A PGP public key the group has checked belongs to someone (a witness's phone running
+    ProofMode), for one case or, without a case, for the whole group. A bundle signed with a
+    key recorded here is shown as signed by a known key, not only by the key it carries."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    fingerprint = models.CharField(_("fingerprint"), max_length=64, db_index=True)
+    label = EncryptedTextField(_("whose key"), help_text=_("e.g. “the witness's phone”"))
+    armored = EncryptedTextField(_("public key"))
+
+    class Meta:
+        ordering = ["-recorded_at"]
+
+    def __str__(self):
+        return f"known key {self.fingerprint[-16:]}"
