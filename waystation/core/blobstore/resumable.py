@@ -1,0 +1,294 @@
+"""A blob written over many requests, perhaps by several processes in turn (a resumable
+upload: tus), encrypted as it arrives and never in the clear on disk.
+
+The length is known from the start, so every chunk's index and whether it is the final one
+are known as soon as its bytes have arrived: whole chunks are sealed at once, in the blob
+format itself (``MAGIC ‖ blob id``, then ``aead_stream`` chunks), into a part file. What is
+left over at the end of a request (less than a chunk, or the final chunk before its last
+byte) is sealed on its own into a tail file, bound to the blob id and to the number of chunks
+before it, and replaced atomically at the end of each request. When the last byte arrives
+the final chunk is sealed and the part file is installed in the store under its name: no
+second pass over the data.
+
+What the disk says is the truth: the offset is the whole chunks in the part file (a record
+cut off by a crash is cut away) plus the tail, if the tail belongs after those chunks. So an
+upload killed at any point resumes from what was durably written, never from more.
+
+The SHA-256 of the plaintext is computed in the same pass (on a second thread, as
+``BlobWriter`` does). hashlib's state cannot be saved, so it is kept in this process's memory
+between requests; a request that finds none for the offset on disk (the server was restarted,
+or another process took the upload before) re-hashes the prefix by decrypting the part file
+and the tail. That costs one read of what was uploaded, once per restart, and keeps the hash
+exactly hashlib's; a chain of per-chunk hashes would be cheap to resume but is not the file's
+SHA-256, which is what the item, its custody chain and every export name.
+
+One request at a time per upload: ``open`` takes an exclusive, non-blocking lock on the part
+file (``UploadBusy`` otherwise). The files live in the store's spool directory, in
+``resumable/``: the blob root for a local store (so installing is a rename), the data
+directory's spool for S3.
+"""
+
+import fcntl
+import hashlib
+import os
+import re
+import struct
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from .. import aead_stream, crypto
+from ..keyring import KEYRING, Purpose
+from .format import HEADER_BYTES, ID_BYTES, MAGIC, BlobDamaged, StoredBlob, blob_name
+from .store import BlobStore
+
+FOLDER = "resumable"
+_LENGTH = struct.Struct(">I")
+_COUNT = struct.Struct(">Q")
+_TAIL_LABEL = b"tail"
+_NAME = re.compile(r"^[0-9a-f]{32}$")
+
+# upload key -> (whole chunks sealed, hash object over their plaintext)
+_HASHES: dict[str, tuple[int, "hashlib._Hash"]] = {}
+_HASHES_LOCK = threading.Lock()
+
+
+class UploadBusy(Exception):
+    """Another request is writing this upload now."""
+
+
+class UploadGone(Exception):
+    """No such partial upload on disk (finished, discarded, expired, or never begun)."""
+
+
+class TooMuchData(Exception):
+    """More bytes than the length declared at the start."""
+
+
+def _folder(store: BlobStore) -> Path:
+    return store._spool_dir() / FOLDER
+
+
+def _paths(store: BlobStore, key: str) -> tuple[Path, Path]:
+    if not _NAME.match(key):
+        raise ValueError("an upload key is 32 lowercase hex digits")
+    folder = _folder(store)
+    return folder / f"{key}.part", folder / f"{key}.tail"
+
+
+def _chunk_count(length: int, chunk: int) -> int:
+    return max(1, -(-length // chunk))
+
+
+def begin(store: BlobStore, key: str, length: int) -> None:
+    """Create the empty part file of a new upload of ``length`` bytes."""
+    if length < 0:
+        raise ValueError("length must not be negative")
+    part, _tail = _paths(store, key)
+    part.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with open(part, "xb") as out:
+        out.write(MAGIC + os.urandom(ID_BYTES))
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def discard(store: BlobStore, key: str) -> None:
+    """Remove what an upload left on disk (its hash state too). Nothing there: nothing done."""
+    part, tail = _paths(store, key)
+    tail.unlink(missing_ok=True)
+    part.unlink(missing_ok=True)
+    with _HASHES_LOCK:
+        _HASHES.pop(key, None)
+
+
+class ResumableBlob:
+    """One request's turn at writing an upload: ``with ResumableBlob(store, key, length) as
+    blob: blob.write(piece) ...; then blob.finish()`` once ``blob.offset == length``. Leaving
+    the block saves what arrived (the tail) and releases the lock, whatever happened."""
+
+    def __init__(self, store: BlobStore, key: str, length: int):
+        self.store, self.key, self.length = store, key, length
+        self.chunk_bytes = store.chunk_bytes
+        self._part_path, self._tail_path = _paths(store, key)
+        self._record = _LENGTH.size + crypto.NONCE_BYTES + self.chunk_bytes + crypto.TAG_BYTES
+        self._whole = _chunk_count(length, self.chunk_bytes) - 1  # chunks before the final one
+        self._blob_key = KEYRING.subkey(Purpose.BLOBS)
+        self._hasher: ThreadPoolExecutor | None = None
+        self._hashing = None
+        self._part = None
+        self._state = "new"
+
+    # -- opening: lock, read the state from disk ---------------------------------------------
+
+    def __enter__(self) -> "ResumableBlob":
+        try:
+            self._part = open(self._part_path, "r+b")  # closed by __exit__
+        except FileNotFoundError:
+            raise UploadGone(self.key) from None
+        try:
+            fcntl.flock(self._part, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._part.close()
+            raise UploadBusy(self.key) from None
+        try:
+            self._load()
+        except BaseException:
+            self._part.close()
+            raise
+        self._state = "open"
+        return self
+
+    def _load(self) -> None:
+        header = self._part.read(HEADER_BYTES)
+        if len(header) < HEADER_BYTES or not header.startswith(MAGIC):
+            raise BlobDamaged("not the part file of an upload")
+        self._context = header
+        size = os.fstat(self._part.fileno()).st_size
+        self._chunks = min((size - HEADER_BYTES) // self._record, self._whole)
+        kept = HEADER_BYTES + self._chunks * self._record
+        if size != kept:  # a record cut off by a crash, or a final chunk never installed
+            self._part.truncate(kept)
+        self._part.seek(kept)
+        self._buffer = bytearray(self._read_tail())
+        self.offset = self._chunks * self.chunk_bytes + len(self._buffer)
+        with _HASHES_LOCK:
+            known = _HASHES.pop(self.key, None)
+        if known is not None and known[0] == self._chunks:
+            self._sha256 = known[1]
+        else:
+            self._sha256 = self._rehash()
+
+    def _tail_aad(self, chunks: int) -> bytes:
+        return self._context + _TAIL_LABEL + _COUNT.pack(chunks)
+
+    def _read_tail(self) -> bytes:
+        try:
+            raw = self._tail_path.read_bytes()
+        except FileNotFoundError:
+            return b""
+        if len(raw) < _COUNT.size or _COUNT.unpack_from(raw)[0] != self._chunks:
+            return b""  # written before the chunks now on disk: its bytes are in them
+        try:
+            return crypto.unseal(self._blob_key, raw[_COUNT.size :], self._tail_aad(self._chunks))
+        except crypto.DecryptionError:
+            raise BlobDamaged("the upload's last piece fails authentication") from None
+
+    def _rehash(self) -> "hashlib._Hash":
+        """The SHA-256 of the whole chunks on disk, from the ciphertext: the server was
+        restarted. (The hash covers sealed chunks only; the tail is hashed when it is sealed.)"""
+        digest = hashlib.sha256()
+        with open(self._part_path, "rb") as part:
+            part.seek(HEADER_BYTES)
+            for index in range(self._chunks):
+                raw = part.read(self._record)
+                if len(raw) < self._record:
+                    raise BlobDamaged(f"cut off inside chunk {index}")
+                try:
+                    digest.update(
+                        aead_stream.open_chunk(
+                            self._blob_key, raw[_LENGTH.size :], self._context, index, False
+                        )
+                    )
+                except aead_stream.StreamDamaged as problem:
+                    raise BlobDamaged(str(problem)) from None
+        return digest
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        if self._state != "open":
+            raise ValueError(f"write to an upload that is {self._state}")
+        if self.offset + len(data) > self.length:
+            raise TooMuchData(self.key)
+        self.offset += len(data)
+        self._buffer += data
+        # The final chunk waits for finish(): it is sealed with its flag there.
+        while self._chunks < self._whole and len(self._buffer) >= self.chunk_bytes:
+            chunk = bytes(self._buffer[: self.chunk_bytes])
+            del self._buffer[: self.chunk_bytes]
+            self._seal_chunk(chunk, final=False)
+
+    def _seal_chunk(self, chunk: bytes, *, final: bool) -> None:
+        if self._hasher is None:
+            self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="upload-hash")
+        self._wait_for_hash()  # in order, at most one chunk being hashed
+        self._hashing = self._hasher.submit(self._sha256.update, chunk)
+        nonce, sealed = crypto.seal_parts(
+            self._blob_key, chunk, aead_stream._aad(self._context, self._chunks, final)
+        )
+        self._part.write(_LENGTH.pack(len(nonce) + len(sealed)) + nonce)
+        self._part.write(sealed)
+        self._chunks += 1
+
+    def _wait_for_hash(self) -> None:
+        if self._hashing is not None:
+            self._hashing.result()
+            self._hashing = None
+
+    def _stop_hashing(self) -> None:
+        self._wait_for_hash()
+        if self._hasher is not None:
+            self._hasher.shutdown(wait=True)
+            self._hasher = None
+
+    def _save(self) -> None:
+        """Chunks first, durably; then the tail that follows them, replaced atomically. A
+        crash between the two leaves an old tail that names fewer chunks: ignored."""
+        self._stop_hashing()
+        self._part.flush()
+        os.fsync(self._part.fileno())
+        if self._buffer:
+            sealed = crypto.seal(self._blob_key, bytes(self._buffer), self._tail_aad(self._chunks))
+            fresh = self._tail_path.with_suffix(".tail-new")
+            with open(fresh, "wb") as out:
+                out.write(_COUNT.pack(self._chunks) + sealed)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(fresh, self._tail_path)
+        else:
+            self._tail_path.unlink(missing_ok=True)
+
+    def finish(self) -> tuple[StoredBlob, bool]:
+        """Seal the final chunk and put the blob in the store: ``(blob, created)``, created
+        False when the store held the same content already (then the part file is dropped;
+        the blob there may be someone else's)."""
+        if self._state != "open" or self.offset != self.length:
+            raise ValueError("finish an upload before its last byte arrived")
+        self._state = "finishing"
+        try:
+            self._seal_chunk(bytes(self._buffer), final=True)
+            self._buffer.clear()
+            self._stop_hashing()
+            self._part.flush()
+            os.fsync(self._part.fileno())
+            sha256 = self._sha256.hexdigest()
+            name = blob_name(sha256)
+            created = not self.store.exists(name)
+            if created:
+                self.store._install(self._part_path, name)
+        except BaseException:
+            self._state = "open"  # __exit__ cuts the final chunk away again on the next open
+            raise
+        self._state = "finished"
+        self._part.close()
+        discard(self.store, self.key)
+        return StoredBlob(name, self.length, sha256), created
+
+    def discard(self) -> None:
+        """Cancel the upload: its files go, and leaving the block saves nothing."""
+        self._stop_hashing()
+        discard(self.store, self.key)
+        self._state = "discarded"
+
+    def __exit__(self, *exc_info) -> None:
+        if self._state == "open":
+            try:
+                self._save()
+                with _HASHES_LOCK:
+                    _HASHES[self.key] = (self._chunks, self._sha256)
+            finally:
+                self._state = "closed"
+                self._part.close()
+        elif self._state != "finished":
+            self._stop_hashing()
+            self._part.close()

@@ -1,0 +1,137 @@
+"""A blob written over many requests (resumable uploads): whatever the pieces and however the
+writing is broken off, the blob stored at the end is the file, its SHA-256 is hashlib's, and
+only ciphertext was ever on disk."""
+
+import hashlib
+import os
+
+import pytest
+
+from waystation.core.blobstore import BlobDamaged, LocalBlobStore, resumable
+
+MARKER = b"PLAINTEXT-MARKER-7f3a"
+KEY = "0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.setattr(LocalBlobStore, "chunk_bytes", 64)  # chunk boundaries cheap to reach
+    monkeypatch.setattr(resumable, "_HASHES", {})
+    return LocalBlobStore(tmp_path / "blobs")
+
+
+def _data(size: int) -> bytes:
+    unit = MARKER + os.urandom(11)
+    return (unit * (size // len(unit) + 1))[:size]
+
+
+def _on_disk(store) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(store.root.rglob("*")) if p.is_file())
+
+
+def _upload(store, data: bytes, pieces, *, forget_hash=False) -> tuple:
+    resumable.begin(store, KEY, len(data))
+    sent = 0
+    for size in pieces:
+        with resumable.ResumableBlob(store, KEY, len(data)) as blob:
+            assert blob.offset == sent
+            blob.write(data[sent : sent + size])
+            sent += size
+            if blob.offset == len(data):
+                return blob.finish()
+        assert MARKER not in _on_disk(store)
+        if forget_hash:  # as after a restart: the hash state is gone from memory
+            resumable._HASHES.clear()
+    raise AssertionError("not all sent")
+
+
+@pytest.mark.parametrize(
+    "size, pieces",
+    [
+        (0, [0]),
+        (10, [10]),
+        (64, [64]),  # exactly one chunk: the final one
+        (128, [1, 63, 64]),  # a multiple of the chunk: the last whole chunk is the final one
+        (1000, [7, 100, 0, 300, 64, 529]),
+        (1000, [1000]),
+    ],
+)
+@pytest.mark.parametrize("forget_hash", [False, True])
+def test_pieces_make_the_file_and_its_hash(store, size, pieces, forget_hash):
+    data = _data(size)
+    stored, created = _upload(store, data, pieces, forget_hash=forget_hash)
+    assert created and stored.size == size
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+    assert b"".join(store.open(stored.name)) == data
+    assert not list((store.root / resumable.FOLDER).iterdir())  # nothing left behind
+    assert MARKER not in _on_disk(store)
+
+
+def test_a_crash_mid_write_resumes_from_what_was_durably_written(store):
+    data = _data(500)
+    resumable.begin(store, KEY, len(data))
+    with resumable.ResumableBlob(store, KEY, len(data)) as blob:
+        blob.write(data[:150])  # two whole chunks and 22 bytes in the tail
+    part = store.root / resumable.FOLDER / f"{KEY}.part"
+    with open(part, "ab") as torn:  # half a chunk record, as a kill during write leaves
+        torn.write(os.urandom(40))
+    resumable._HASHES.clear()
+    with resumable.ResumableBlob(store, KEY, len(data)) as blob:
+        assert blob.offset == 150
+        blob.write(data[150:])
+        stored, _created = blob.finish()
+    assert b"".join(store.open(stored.name)) == data
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_a_tail_older_than_the_chunks_is_ignored(store):
+    data = _data(300)
+    resumable.begin(store, KEY, len(data))
+    with resumable.ResumableBlob(store, KEY, len(data)) as blob:
+        blob.write(data[:30])
+    tail = store.root / resumable.FOLDER / f"{KEY}.tail"
+    stale = tail.read_bytes()
+    with resumable.ResumableBlob(store, KEY, len(data)) as blob:
+        blob.write(data[30:140])  # two chunks now, and 12 bytes of tail
+    tail.write_bytes(stale)  # a crash after the chunks, before the new tail
+    resumable._HASHES.clear()
+    with resumable.ResumableBlob(store, KEY, len(data)) as blob:
+        assert blob.offset == 128
+        blob.write(data[128:])
+        stored, _created = blob.finish()
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_a_tampered_tail_is_refused(store):
+    resumable.begin(store, KEY, 100)
+    with resumable.ResumableBlob(store, KEY, 100) as blob:
+        blob.write(b"x" * 30)
+    tail = store.root / resumable.FOLDER / f"{KEY}.tail"
+    raw = bytearray(tail.read_bytes())
+    raw[-1] ^= 1
+    tail.write_bytes(bytes(raw))
+    with pytest.raises(BlobDamaged), resumable.ResumableBlob(store, KEY, 100):
+        pass
+
+
+def test_one_writer_at_a_time_no_more_than_the_length_and_cancel(store):
+    resumable.begin(store, KEY, 100)
+    with resumable.ResumableBlob(store, KEY, 100) as blob:
+        with pytest.raises(resumable.UploadBusy), resumable.ResumableBlob(store, KEY, 100):
+            pass
+        with pytest.raises(resumable.TooMuchData):
+            blob.write(b"y" * 101)
+        blob.write(b"y" * 100)
+        blob.discard()
+    assert not list((store.root / resumable.FOLDER).iterdir())
+    with pytest.raises(resumable.UploadGone), resumable.ResumableBlob(store, KEY, 100):
+        pass
+
+
+def test_same_content_twice_keeps_the_first_blob(store):
+    data = _data(200)
+    first, created = _upload(store, data, [200])
+    assert created
+    second, created = _upload(store, data, [50, 150])
+    assert second == first and not created
+    assert b"".join(store.open(first.name)) == data
