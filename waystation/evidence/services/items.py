@@ -2,6 +2,7 @@
 terms, the consent of the person of a case, reads, verification, linked events."""
 
 import json
+import logging
 from datetime import date, datetime
 from typing import BinaryIO
 
@@ -14,20 +15,25 @@ from waystation.audit.events import Event as AuditEvent
 from waystation.audit.services import record
 from waystation.core.blobstore import StoredBlob, blob_store
 
-from .. import custody, metadata, telegram
+from .. import credentials, custody, metadata, proofmode, telegram
 from ..models import (
     AcquiredHow,
     ChatMessage,
     CustodyAction,
     Item,
+    ItemKind,
     ItemOrigin,
+    ItemProof,
     PersonConsent,
+    ProofKind,
     Verification,
 )
 from ..rules import EvidenceError, clean_kinds, clean_origin
 
 READ_BYTES = 1 << 20  # what a stream is read in while it is ingested
 CHAT_BATCH = 500  # chat messages encrypted and inserted at a time
+
+logger = logging.getLogger(__name__)
 
 
 def item_ingest_stream(*, actor, case, source: BinaryIO, original_name: str, **details) -> Item:
@@ -91,6 +97,7 @@ def item_ingest_stored(
         media_type = metadata.detect_media_type(metadata.head_of(blob))
         found = metadata.extract(blob, media_type)
         chat = telegram.parse(blob) if telegram.is_chat_export(blob, media_type) else None
+        proofs = _proofs_of(blob, media_type, case) if chat is None else []
     except telegram.ChatExportError as error:
         _forget(blob, created)
         raise EvidenceError(str(error)) from error
@@ -99,6 +106,8 @@ def item_ingest_stored(
         raise
     if chat is not None:
         kind = "chat_export"
+    if any(proof_kind == ProofKind.PROOFMODE for proof_kind, _checked in proofs):
+        kind = ItemKind.PROOF_BUNDLE
     try:
         return _item_record(
             actor=actor,
@@ -107,6 +116,7 @@ def item_ingest_stored(
             media_type=media_type,
             found=found,
             chat=chat,
+            proofs=proofs,
             kind=kind,
             original_name=original_name,
             original_modified=original_modified,
@@ -145,6 +155,21 @@ def items_ingest_received(*, actor, received, **details) -> tuple[list[Item], li
     return ingested, problems
 
 
+def _proofs_of(blob: StoredBlob, media_type: str, case) -> list:
+    """The file's own proofs, checked: C2PA content credentials in it, or the signatures
+    and hashes of a ProofMode bundle. Never raises: a proof that cannot be read is
+    recorded as damaged, and no check keeps a file out."""
+    found = []
+    try:
+        if proofmode.is_bundle(blob, media_type):
+            found.append((ProofKind.PROOFMODE, proofmode.check(blob, case)))
+        elif (checked := credentials.check(blob, media_type)) is not None:
+            found.append((ProofKind.C2PA, checked))
+    except Exception as error:  # a check must never cost the ingest
+        logger.warning("the proofs of an item not checked: %s", type(error).__name__)
+    return found
+
+
 def _forget(blob: StoredBlob, created: bool) -> None:
     """Nothing half-ingested: the blob goes again when this ingest put it there."""
     if created:
@@ -159,6 +184,7 @@ def _item_record(
     media_type: str,
     found: dict,
     chat,
+    proofs: list,
     kind: str,
     original_name: str,
     original_modified,
@@ -199,6 +225,14 @@ def _item_record(
                     )
                     for line in chat[start : start + CHAT_BATCH]
                 ]
+            )
+        for proof_kind, checked in proofs:
+            ItemProof.objects.create(
+                item=item,
+                kind=proof_kind,
+                status=checked.status,
+                flagged=checked.flagged,
+                report=json.dumps(checked.report, ensure_ascii=False),
             )
         custody.append(
             item=item,
