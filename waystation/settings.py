@@ -279,6 +279,16 @@ EVIDENCE_MAX_FILES = env_int("WAYSTATION_EVIDENCE_MAX_FILES", 10)
 # Printed in every evidence package as BagIt's Source-Organization (e.g. the group's public
 # name, or nothing that identifies it).
 EVIDENCE_SOURCE_ORGANIZATION = env_str("WAYSTATION_ORGANISATION", "")
+# RFC 3161 time-stamping authorities (space- or comma-separated URLs), off when empty: then
+# nothing leaves the instance. When set, each ingested item's SHA-256, the custody and audit
+# chain heads at each export and once a day are sent to them (hashes only, never a file), and
+# WAYSTATION_TSA_CERTIFICATES names a PEM file with their certificate chains (root included),
+# against which every token is checked before it is kept (docs/operator.md).
+TIMESTAMP_AUTHORITIES = [
+    url for url in env_str("WAYSTATION_TSA_URLS").replace(",", " ").split() if url.strip()
+]
+TIMESTAMP_CERTIFICATES = env_str("WAYSTATION_TSA_CERTIFICATES")
+TIMESTAMP_TIMEOUT_SECONDS = env_int("WAYSTATION_TSA_TIMEOUT_SECONDS", 15)
 # C2PA content credentials: a PEM file of the root certificates trusted to sign them (e.g.
 # the C2PA trust list); without one, a valid manifest is "valid, signer not on a trust list".
 # Files larger than the limit are not checked (the whole file is hashed to check them).

@@ -589,3 +589,48 @@ class KnownKey(Recorded):
 
     def __str__(self):
         return f"known key {self.fingerprint[-16:]}"
+
+
+class TimestampSubject(models.TextChoices):
+    ITEM = "item", _("An item's SHA-256")
+    HEADS = "heads", _("The heads of the custody chains and the audit log")
+
+
+class TimestampStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for the time-stamping authority")
+    OBTAINED = "obtained", _("Obtained and checked")
+    FAILED = "failed", _("Failed")
+
+
+class TimestampToken(models.Model):
+    """An RFC 3161 token from a time-stamping authority over ``statement`` (a few lines naming
+    hashes and counts: an item's SHA-256, or chain heads), asked for in the background and
+    retried while the authority is out of reach (timestamping.py). ``token`` is the TSA's whole
+    reply, checked against its configured certificate chain before it was kept."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subject = models.CharField(max_length=10, choices=TimestampSubject.choices)
+    item = models.ForeignKey(
+        Item, null=True, blank=True, on_delete=models.PROTECT, related_name="timestamps"
+    )
+    statement = models.TextField()
+    authority = models.CharField(_("time-stamping authority"), max_length=300)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=TimestampStatus.choices,
+        default=TimestampStatus.PENDING,
+    )
+    reason = models.CharField(_("why"), max_length=300, blank=True)
+    token = models.BinaryField(null=True, blank=True)
+    stamped_at = models.DateTimeField(_("time attested"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_try_at = models.DateTimeField(default=timezone.now)
+    requested_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["requested_at", "authority"]
+        indexes = [models.Index(fields=["status", "next_try_at"])]
+
+    def __str__(self):
+        return f"timestamp {self.subject} {str(self.id)[:8]}"

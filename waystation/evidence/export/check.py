@@ -15,6 +15,7 @@ from waystation.core import signing
 
 from .. import custody
 from ..models import CustodyAction
+from . import stamps
 from .bag import KEY_TAG, PAYLOAD_MANIFEST, SIGNATURE, TAG_MANIFEST
 
 _SIGNED_TAG_FILES = ("bag-info.txt", "bagit.txt", PAYLOAD_MANIFEST)
@@ -118,6 +119,8 @@ def _custody_problems(path: Path) -> list[str]:
         return ["custody.json or items.json is not in the expected form"]
     for item_id in sorted(set(chains) - set(known)):
         problems.append(f"custody.json has entries for item {item_id}, which is not in the package")
+    problems += stamps.problems(path, manifest, known)
+    problems += stamps.heads_problems(path, chains)
     for item_id, item in known.items():
         if manifest.get(os.path.normpath(str(item.get("file")))) != item.get("sha256"):
             problems.append(f"item {item_id}: items.json and the manifest differ on its SHA-256")

@@ -15,7 +15,7 @@ from waystation.audit.events import Event as AuditEvent
 from waystation.audit.services import record
 from waystation.core.blobstore import StoredBlob, blob_store
 
-from .. import credentials, custody, metadata, proofmode, telegram
+from .. import credentials, custody, metadata, proofmode, telegram, timestamping
 from ..models import (
     AcquiredHow,
     ChatMessage,
@@ -246,6 +246,7 @@ def _item_record(
             actor=actor,
             details={"sha256": blob.sha256, "size": blob.size},
         )
+        timestamping.queue_item(item)  # asked for in the background, after the commit
         record(
             AuditEvent.EVIDENCE_INGESTED,
             actor=actor,
