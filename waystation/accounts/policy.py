@@ -55,6 +55,10 @@ class Perm(StrEnum):
     SCREENING_VIEW = "screening.view"  # the whole screening record: interview, concerns, notes
     SCREENING_EDIT = "screening.edit"  # interview, concerns, assessment; propose and confirm
     SCREENING_RESOLVE = "screening.resolve"  # settle disagreements, reopen, clear an export
+    # Add and revoke partner groups (after comparing their card's fingerprint), import the
+    # packages they send, accept or decline them.
+    PARTNERS_MANAGE = "partners.manage"
+    PARTNERS_SEND = "partners.send"  # send a case's referral or transfer to a partner group
 
 
 _MEMBER = frozenset({Perm.SIGNED_IN, Perm.DASHBOARD_VIEW, Perm.KNOWLEDGE_VIEW})
@@ -85,6 +89,8 @@ PERMISSIONS: dict[str, frozenset[Perm]] = {
         Perm.SCREENING_STATE,
         Perm.SCREENING_VIEW,
         Perm.SCREENING_RESOLVE,
+        Perm.PARTNERS_MANAGE,
+        Perm.PARTNERS_SEND,
     },
     Role.CASEWORKER: _MEMBER
     | {
@@ -335,6 +341,17 @@ def _ledger_visible(user, queryset: QuerySet) -> QuerySet:
     return queryset if can(user, Perm.LEDGER_VIEW) else queryset.none()
 
 
+def _partners_visible(user, queryset: QuerySet) -> QuerySet:
+    """Partner groups: for those who manage them and those who send to them."""
+    allowed = can(user, Perm.PARTNERS_MANAGE) or can(user, Perm.PARTNERS_SEND)
+    return queryset if allowed else queryset.none()
+
+
+def _inbox_visible(user, queryset: QuerySet) -> QuerySet:
+    """Received packages: for those who decide about them."""
+    return queryset if can(user, Perm.PARTNERS_MANAGE) else queryset.none()
+
+
 # model label -> function(user, queryset) returning the rows that user may see.
 OBJECT_RULES: dict[str, Callable[[object, QuerySet], QuerySet]] = {
     "accounts.user": _users_visible,
@@ -375,6 +392,8 @@ OBJECT_RULES: dict[str, Callable[[object, QuerySet], QuerySet]] = {
     "ledger.receipt": _ledger_visible,
     "ledger.rate": _ledger_visible,
     "knowledge.revision": _knowledge_visible,
+    "partners.partner": _partners_visible,
+    "partners.inbound": _inbox_visible,
 }
 
 

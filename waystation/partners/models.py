@@ -1,3 +1,4 @@
+import json
 import uuid
 
 from django.conf import settings
@@ -106,3 +107,124 @@ class ReceivedTestimony(models.Model):
 
     def __str__(self):
         return f"{self.sender_testimony[:8]} → {self.testimony_id}"
+
+# -- transport and trust (partners-wire): partner instances known by their cards, and the
+# packages received from them. A partner is trusted because a coordinator compared its card's
+# fingerprint with the partner's people by another channel before adding it; revoking it refuses
+# every package it sends from then on. A received package waits as it came: the age file (still
+# encrypted to this instance) in the blob store, its manifest in an encrypted field.
+
+
+class Partner(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    card = models.TextField(_("card"))  # as received: keys and fingerprint only, no people
+    signing_key = models.CharField(_("signing key"), max_length=80)
+    age_recipient = models.CharField(_("age recipient"), max_length=100)
+    instance_id = models.CharField(_("instance id"), max_length=40, db_index=True)
+    fingerprint = models.CharField(_("fingerprint"), max_length=60)
+    added_at = models.DateTimeField(_("added"), auto_now_add=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("added by"),
+    )
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("revoked by"),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("partner")
+        verbose_name_plural = _("partners")
+        constraints = [
+            # One trusted partner per instance: a package names its sender by instance id.
+            models.UniqueConstraint(
+                fields=["instance_id"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="partners_one_active_partner_per_instance",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class PackageKind(models.TextChoices):
+    REFERRAL = "referral", _("Referral")
+    TRANSFER = "transfer", _("Transfer")
+    RECEIPT = "receipt", _("Receipt")
+
+
+class InboundStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting for a decision")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+
+
+class Inbound(models.Model):
+    """A package received from a partner, verified and waiting (or decided)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The sender's id for the package, kept for ever: the same package twice is a replay.
+    package_id = models.CharField(_("package id"), max_length=64, unique=True)
+    sender = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="inbound", verbose_name=_("sender")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=PackageKind.choices)
+    created_at = models.DateTimeField(_("sent"))  # as the sender's signed header says
+    # The manifest (case content: codename, parts, messages) as JSON, encrypted.
+    manifest_json = EncryptedTextField(_("manifest"))
+    # The package file as it came (age-encrypted to this instance), in the blob store.
+    blob = models.CharField(max_length=64, editable=False)
+    blob_sha256 = models.CharField(max_length=64, editable=False)
+    size = models.BigIntegerField(_("size"))
+    # The files inside: [{"name", "size", "sha256"}], names only (what they are is the manifest's).
+    files = models.JSONField(default=list)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("received by"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=InboundStatus.choices, default=InboundStatus.QUEUED
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decision_message = EncryptedTextField(_("message"))
+    # partners-cases adds here what accepting made (the new case, …).
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("received package")
+        verbose_name_plural = _("received packages")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.package_id[:8]}"
+
+    @property
+    def manifest(self) -> dict:
+        return json.loads(self.manifest_json) if self.manifest_json else {}
