@@ -1,0 +1,303 @@
+"""The case content of packages between two instances in one run (issue 22): two key rings
+(two master keys, so two partner cards, two custody keys, two field keys) and two blob
+stores, over one test database. Instance A ("Almaty group") sends, instance B ("Bishkek
+group") receives; each knows the other as a partner from its card."""
+
+import contextlib
+import hashlib
+import os
+import secrets
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+from waystation.accounts.policy import Perm, Side, system_actor
+from waystation.cases.models import Identity, Status
+from waystation.cases.services import case_create, identity_save
+from waystation.core.keyring import KEYRING
+from waystation.core.refusals import Forbidden
+from waystation.evidence import custody, gate
+from waystation.evidence import services as evidence
+from waystation.evidence.models import CustodyAction, CustodyEntry, Item, ItemOrigin, Testimony
+from waystation.partners import accepting, answers, sending
+from waystation.partners.card import this_card
+from waystation.partners.inbox import import_package
+from waystation.partners.models import Answer, Decision, Inbound, Outbound, Partner
+from waystation.testing.plugin import DATA_DIR
+
+pytestmark = pytest.mark.django_db
+
+MB = 1 << 20
+
+
+class Instances:
+    def __init__(self, tmp_path: Path):
+        self.masters = {"a": KEYRING.master_for_key_management(), "b": secrets.token_bytes(32)}
+        self.dirs = {"a": DATA_DIR, "b": tmp_path / "instance-b"}
+        (self.dirs["b"] / "blobs").mkdir(parents=True)
+        self.blobs = {
+            "a": dict(settings.BLOB_STORE),
+            "b": {**settings.BLOB_STORE, "backend": "local", "root": str(self.dirs["b"] / "blobs")},
+        }
+        self.cards = {}
+        for name in ("a", "b"):
+            with self.as_(name):
+                self.cards[name] = this_card()
+        # each knows the other from its card
+        for there, called in (("b", "Bishkek group"), ("a", "Almaty group")):
+            card = self.cards[there]
+            Partner.objects.create(
+                name=called,
+                card=card.to_text(),
+                signing_key=card.signing_key,
+                age_recipient=card.age_recipient,
+                instance_id=card.instance_id,
+                fingerprint=card.fingerprint,
+            )
+
+    @contextlib.contextmanager
+    def as_(self, name: str):
+        KEYRING.install(self.masters[name], self.dirs[name])
+        try:
+            with override_settings(BLOB_STORE=self.blobs[name]):
+                yield
+        finally:
+            KEYRING.install(self.masters["a"], self.dirs["a"])
+
+
+@pytest.fixture
+def instances(tmp_path, restore_keyring):
+    return Instances(tmp_path)
+
+
+COMMAND = system_actor(
+    "test.inbox", Perm.PARTNERS_MANAGE, Perm.CASES_VIEW, sides=(Side.LEGAL,)
+)
+
+
+def _big_file(path: Path, size: int) -> str:
+    digest = hashlib.sha256()
+    block = os.urandom(MB)
+    with open(path, "wb") as out:
+        for n in range(size // MB):
+            piece = n.to_bytes(8, "big") + block[8:]
+            out.write(piece)
+            digest.update(piece)
+    return digest.hexdigest()
+
+
+def _case_with_evidence(coordinator, tmp_path, *, size=MB):
+    case = case_create(actor=coordinator, languages="ru", city="Almaty", summary="needs a lawyer")
+    identity_save(actor=coordinator, case=case, legal_name="Ivan Petrov")
+    testimony = evidence.testimony_record(
+        actor=coordinator,
+        case=case,
+        statement="I saw the column leave at night.",
+        language="ru",
+        consent_scope=["partner"],
+    )
+    path = tmp_path / "video.mp4"
+    sha = _big_file(path, size)
+    with open(path, "rb") as source:
+        open_item = evidence.item_ingest_stream(
+            actor=coordinator,
+            case=case,
+            source=source,
+            original_name="video.mp4",
+            kind="video",
+            origin=ItemOrigin.OPEN,
+        )
+    path.unlink()
+    with open(__file__, "rb") as source:
+        court_only = evidence.item_ingest_stream(
+            actor=coordinator,
+            case=case,
+            source=source,
+            original_name="court-only.txt",
+            kind="document",
+            origin=ItemOrigin.ORGANISATION,
+            origin_organisation="Memorial",
+            terms_scope=["court"],
+            terms_courts=["ICC OTP"],
+        )
+    return SimpleNamespace(
+        case=case, testimony=testimony, item=open_item, court_only=court_only, sha=sha
+    )
+
+
+def _plain_on_disk(root: Path, needles: list[bytes]) -> list[str]:
+    found = []
+    for path in root.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            found += [f"{path}: {needle!r}" for needle in needles if needle in data]
+    return found
+
+
+def test_transfer_round_trip_with_identity_testimony_and_100_mb_item(cast, instances, tmp_path):
+    coordinator = cast["coordinator"]
+    with instances.as_("a"):
+        made = _case_with_evidence(coordinator, tmp_path, size=100 * MB)
+        case, testimony, item, court_only = made.case, made.testimony, made.item, made.court_only
+        sha = made.sha
+        partner = Partner.objects.get(name="Bishkek group")
+        out = tmp_path / "transfer.waystation"
+        outbound = sending.case_send(
+            actor=coordinator,
+            case=case,
+            partner=partner,
+            choice=sending.Choice(
+                kind="transfer",
+                message="He arrives on Tuesday.",
+                care=True,
+                legal=True,
+                identity_reason="legal",
+                item_ids=(str(item.pk),),
+                testimony_ids=(str(testimony.pk),),
+            ),
+            out=out,
+        )
+        assert outbound.answer == Answer.PENDING
+        sent = CustodyEntry.objects.filter(item=item).order_by("-seq").first()
+        assert sent.action == CustodyAction.SENT_TO_PARTNER
+        assert sent.details["partner"] == "Bishkek group"
+        assert {p["kind"] for p in outbound.parts} == {
+            "care", "legal", "identity", "item", "testimony"
+        }
+        assert str(court_only.pk) not in str(outbound.parts)
+    # the package file holds nothing readable
+    assert _plain_on_disk(tmp_path, [b"Ivan Petrov", b"column leave", b"Tuesday"]) == []
+
+    with instances.as_("b"):
+        inbound = import_package(actor=COMMAND, source=out)
+        shown = accepting.contents_of(inbound)
+        assert shown.message == "He arrives on Tuesday."
+        assert [i["name"] for i in shown.items] == ["video.mp4"]
+        assert set(shown.parts) == {"care", "legal", "identity"}
+        receipt = tmp_path / "receipt.waystation"
+        decision = accepting.package_accept(actor=coordinator, inbound=inbound, out=receipt)
+        new_case = decision.case
+        assert new_case.codename != case.codename  # taken in this shared test database
+        assert Identity.objects.get(case=new_case).legal_name == "Ivan Petrov"
+        received = Testimony.objects.get(case=new_case)
+        assert received.statement == "I saw the column leave at night."
+        assert received.consent_scope == ["partner"]
+        new_item = Item.objects.get(case=new_case)
+        assert new_item.sha256 == sha and new_item.size == 100 * MB
+        assert "received from partner Almaty group" in new_item.acquired_from
+        chain = list(new_item.custody.order_by("seq"))
+        assert custody.verify_chain(new_item.pk, chain) == []
+        assert chain[-1].action == CustodyAction.FROM_PARTNER
+        sender_chain = decision.items.get().sender_chain
+        assert accepting.chain_problems(sender_chain, str(item.pk)) == []
+        assert chain[-1].details["sender_chain_head"] == sender_chain[-1]["entry_hash"]
+        notes = " ".join(n.text for n in new_case.notes.all())
+        assert "Almaty group" in notes and "needs a lawyer" in new_case.summary
+        assert Inbound.objects.get(pk=inbound.pk).status == "accepted"
+
+    with instances.as_("a"):
+        outbound.refresh_from_db()
+        assert outbound.answer == Answer.PENDING  # not closed before the receipt
+        case.refresh_from_db()
+        assert case.status != Status.CLOSED
+        import_package(actor=COMMAND, source=receipt)
+        outbound.refresh_from_db()
+        case.refresh_from_db()
+        assert outbound.answer == Answer.ACCEPTED
+        assert outbound.new_codename == new_case.codename
+        assert case.status == Status.CLOSED
+        assert answers.transferred(case) == outbound
+        step = case.status_changes.order_by("-pk").first()
+        assert "Bishkek group" in step.note
+    # nothing of the package readable on disk at either side
+    for root in (DATA_DIR, instances.dirs["b"], tmp_path):
+        assert _plain_on_disk(Path(root), [b"Ivan Petrov", b"column leave"]) == []
+
+
+def test_referral_keeps_the_case_open_and_records_the_answer(cast, instances, tmp_path):
+    coordinator = cast["coordinator"]
+    with instances.as_("a"):
+        case = _case_with_evidence(coordinator, tmp_path).case
+        out = tmp_path / "referral.waystation"
+        outbound = sending.case_send(
+            actor=coordinator,
+            case=case,
+            partner=Partner.objects.get(name="Bishkek group"),
+            choice=sending.Choice(kind="referral", message="Can you find him a lawyer?", care=True),
+            out=out,
+        )
+    with instances.as_("b"):
+        inbound = import_package(actor=COMMAND, source=out)
+        receipt = tmp_path / "receipt.waystation"
+        accepting.package_decline(
+            actor=coordinator, inbound=inbound, reason="No lawyer free this month.", out=receipt
+        )
+        assert Decision.objects.get(package_id=inbound.package_id).answer == Answer.DECLINED
+        assert not Item.objects.filter(acquired_from__contains=inbound.package_id).exists()
+        with pytest.raises(accepting.AcceptError, match="answered already"):
+            accepting.package_accept(
+                actor=coordinator, inbound=inbound, out=tmp_path / "again.waystation"
+            )
+    with instances.as_("a"):
+        import_package(actor=COMMAND, source=receipt)
+        outbound.refresh_from_db()
+        case.refresh_from_db()
+        assert outbound.answer == Answer.DECLINED
+        assert outbound.answer_message == "No lawyer free this month."
+        assert case.status != Status.CLOSED
+
+
+def test_an_item_without_consent_for_partners_stays_out(cast, instances, tmp_path):
+    coordinator = cast["coordinator"]
+    with instances.as_("a"):
+        made = _case_with_evidence(coordinator, tmp_path)
+        case, court_only = made.case, made.court_only
+        partner = Partner.objects.get(name="Bishkek group")
+        shown = sending.preview(actor=coordinator, case=case, partner_name=partner.name)
+        held = {line.id: line.reason for line in shown.held}
+        assert str(court_only.pk) in held and "court ICC OTP" in held[str(court_only.pk)]
+        out = tmp_path / "asked.waystation"
+        with pytest.raises(gate.Refused, match=r"court-only\.txt"):
+            sending.case_send(
+                actor=coordinator,
+                case=case,
+                partner=partner,
+                choice=sending.Choice(kind="referral", item_ids=(str(court_only.pk),)),
+                out=out,
+            )
+        assert not out.exists()
+        assert not Outbound.objects.filter(case=case).exists()
+        assert not CustodyEntry.objects.filter(
+            item=court_only, action=CustodyAction.SENT_TO_PARTNER
+        ).exists()
+
+
+def test_only_a_coordinator_sends_the_identity(cast, instances, tmp_path):
+    """A caseworker may not send at all; an actor who may send but is no coordinator (here
+    a command's actor without cases.manage) may send the case but not its identity."""
+    sender = system_actor(
+        "test.send",
+        Perm.PARTNERS_SEND,
+        Perm.CASES_VIEW,
+        Perm.EVIDENCE_VIEW,
+        sides=(Side.MANAGE, Side.CARE, Side.LEGAL, Side.IDENTITY),
+    )
+    with instances.as_("a"):
+        case = _case_with_evidence(cast["coordinator"], tmp_path).case
+        partner = Partner.objects.get(name="Bishkek group")
+        case.caseworker = cast["caseworker"]
+        case.save()
+        for actor, identity in ((cast["caseworker"], ""), (sender, "legal")):
+            with pytest.raises(Forbidden):
+                sending.case_send(
+                    actor=actor,
+                    case=case,
+                    partner=partner,
+                    choice=sending.Choice(kind="referral", care=True, identity_reason=identity),
+                    out=tmp_path / "x.waystation",
+                )
+        assert not Outbound.objects.exists()
+        assert not (tmp_path / "x.waystation").exists()
