@@ -1,23 +1,18 @@
-"""The case content of packages between two instances in one run (issue 22): two key rings
-(two master keys, so two partner cards, two custody keys, two field keys) and two blob
-stores, over one test database. Instance A ("Almaty group") sends, instance B ("Bishkek
-group") receives; each knows the other as a partner from its card."""
+"""The case content of packages between two instances in one run (issue 22): two data
+directories and key rings (``instances`` of conftest: two partner cards, two custody keys,
+two field keys, two blob stores) over one test database. Instance A (known to B as "Almaty
+group") sends, instance B (known to A as "Bishkek group") receives."""
 
-import contextlib
 import hashlib
 import os
-import secrets
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from django.conf import settings
-from django.test import override_settings
 
 from waystation.accounts.policy import Perm, Side, system_actor
 from waystation.cases.models import Identity, Status
 from waystation.cases.services import case_create, identity_save
-from waystation.core.keyring import KEYRING
 from waystation.core.refusals import Forbidden
 from waystation.evidence import custody, gate
 from waystation.evidence import services as evidence
@@ -26,6 +21,7 @@ from waystation.partners import accepting, answers, sending
 from waystation.partners.card import this_card
 from waystation.partners.inbox import import_package
 from waystation.partners.models import Answer, Decision, Inbound, Outbound, Partner
+from waystation.partners.services import partner_add
 from waystation.testing.plugin import DATA_DIR
 
 pytestmark = pytest.mark.django_db
@@ -33,46 +29,36 @@ pytestmark = pytest.mark.django_db
 MB = 1 << 20
 
 
-class Instances:
-    def __init__(self, tmp_path: Path):
-        self.masters = {"a": KEYRING.master_for_key_management(), "b": secrets.token_bytes(32)}
-        self.dirs = {"a": DATA_DIR, "b": tmp_path / "instance-b"}
-        (self.dirs["b"] / "blobs").mkdir(parents=True)
-        self.blobs = {
-            "a": dict(settings.BLOB_STORE),
-            "b": {**settings.BLOB_STORE, "backend": "local", "root": str(self.dirs["b"] / "blobs")},
-        }
-        self.cards = {}
+class Groups:
+    """Instance A ("here" of the shared fixture) and B ("there"), each knowing the other as a
+    partner from its card, added by the partners service as a coordinator would."""
+
+    def __init__(self, instances):
+        self.instances = {"a": instances.here, "b": instances.there}
+        self.dirs = {name: instance.data_dir for name, instance in self.instances.items()}
+        cards = {}
         for name in ("a", "b"):
             with self.as_(name):
-                self.cards[name] = this_card()
-        # each knows the other from its card
-        for there, called in (("b", "Bishkek group"), ("a", "Almaty group")):
-            card = self.cards[there]
-            Partner.objects.create(
-                name=called,
-                card=card.to_text(),
-                signing_key=card.signing_key,
-                age_recipient=card.age_recipient,
-                instance_id=card.instance_id,
-                fingerprint=card.fingerprint,
-            )
+                cards[name] = this_card()
+        for here, there, called in (("a", "b", "Bishkek group"), ("b", "a", "Almaty group")):
+            with self.as_(here):
+                partner_add(
+                    actor=MANAGER,
+                    card_text=cards[there].to_text(),
+                    name=called,
+                    fingerprint_compared=True,
+                )
 
-    @contextlib.contextmanager
     def as_(self, name: str):
-        KEYRING.install(self.masters[name], self.dirs[name])
-        try:
-            with override_settings(BLOB_STORE=self.blobs[name]):
-                yield
-        finally:
-            KEYRING.install(self.masters["a"], self.dirs["a"])
+        return self.instances[name]
 
 
 @pytest.fixture
-def instances(tmp_path, restore_keyring):
-    return Instances(tmp_path)
+def groups(instances):
+    return Groups(instances)
 
 
+MANAGER = system_actor("test.partners", Perm.PARTNERS_MANAGE)
 COMMAND = system_actor(
     "test.inbox", Perm.PARTNERS_MANAGE, Perm.CASES_VIEW, sides=(Side.LEGAL,)
 )
@@ -137,9 +123,9 @@ def _plain_on_disk(root: Path, needles: list[bytes]) -> list[str]:
     return found
 
 
-def test_transfer_round_trip_with_identity_testimony_and_100_mb_item(cast, instances, tmp_path):
+def test_transfer_round_trip_with_identity_testimony_and_100_mb_item(cast, groups, tmp_path):
     coordinator = cast["coordinator"]
-    with instances.as_("a"):
+    with groups.as_("a"):
         made = _case_with_evidence(coordinator, tmp_path, size=100 * MB)
         case, testimony, item, court_only = made.case, made.testimony, made.item, made.court_only
         sha = made.sha
@@ -171,7 +157,7 @@ def test_transfer_round_trip_with_identity_testimony_and_100_mb_item(cast, insta
     # the package file holds nothing readable
     assert _plain_on_disk(tmp_path, [b"Ivan Petrov", b"column leave", b"Tuesday"]) == []
 
-    with instances.as_("b"):
+    with groups.as_("b"):
         inbound = import_package(actor=COMMAND, source=out)
         shown = accepting.contents_of(inbound)
         assert shown.message == "He arrives on Tuesday."
@@ -198,7 +184,7 @@ def test_transfer_round_trip_with_identity_testimony_and_100_mb_item(cast, insta
         assert "Almaty group" in notes and "needs a lawyer" in new_case.summary
         assert Inbound.objects.get(pk=inbound.pk).status == "accepted"
 
-    with instances.as_("a"):
+    with groups.as_("a"):
         outbound.refresh_from_db()
         assert outbound.answer == Answer.PENDING  # not closed before the receipt
         case.refresh_from_db()
@@ -213,13 +199,13 @@ def test_transfer_round_trip_with_identity_testimony_and_100_mb_item(cast, insta
         step = case.status_changes.order_by("-pk").first()
         assert "Bishkek group" in step.note
     # nothing of the package readable on disk at either side
-    for root in (DATA_DIR, instances.dirs["b"], tmp_path):
+    for root in (DATA_DIR, groups.dirs["a"], groups.dirs["b"], tmp_path):
         assert _plain_on_disk(Path(root), [b"Ivan Petrov", b"column leave"]) == []
 
 
-def test_referral_keeps_the_case_open_and_records_the_answer(cast, instances, tmp_path):
+def test_referral_keeps_the_case_open_and_records_the_answer(cast, groups, tmp_path):
     coordinator = cast["coordinator"]
-    with instances.as_("a"):
+    with groups.as_("a"):
         case = _case_with_evidence(coordinator, tmp_path).case
         out = tmp_path / "referral.waystation"
         outbound = sending.case_send(
@@ -229,7 +215,7 @@ def test_referral_keeps_the_case_open_and_records_the_answer(cast, instances, tm
             choice=sending.Choice(kind="referral", message="Can you find him a lawyer?", care=True),
             out=out,
         )
-    with instances.as_("b"):
+    with groups.as_("b"):
         inbound = import_package(actor=COMMAND, source=out)
         receipt = tmp_path / "receipt.waystation"
         accepting.package_decline(
@@ -241,7 +227,7 @@ def test_referral_keeps_the_case_open_and_records_the_answer(cast, instances, tm
             accepting.package_accept(
                 actor=coordinator, inbound=inbound, out=tmp_path / "again.waystation"
             )
-    with instances.as_("a"):
+    with groups.as_("a"):
         import_package(actor=COMMAND, source=receipt)
         outbound.refresh_from_db()
         case.refresh_from_db()
@@ -250,9 +236,9 @@ def test_referral_keeps_the_case_open_and_records_the_answer(cast, instances, tm
         assert case.status != Status.CLOSED
 
 
-def test_an_item_without_consent_for_partners_stays_out(cast, instances, tmp_path):
+def test_an_item_without_consent_for_partners_stays_out(cast, groups, tmp_path):
     coordinator = cast["coordinator"]
-    with instances.as_("a"):
+    with groups.as_("a"):
         made = _case_with_evidence(coordinator, tmp_path)
         case, court_only = made.case, made.court_only
         partner = Partner.objects.get(name="Bishkek group")
@@ -275,7 +261,7 @@ def test_an_item_without_consent_for_partners_stays_out(cast, instances, tmp_pat
         ).exists()
 
 
-def test_only_a_coordinator_sends_the_identity(cast, instances, tmp_path):
+def test_only_a_coordinator_sends_the_identity(cast, groups, tmp_path):
     """A caseworker may not send at all; an actor who may send but is no coordinator (here
     a command's actor without cases.manage) may send the case but not its identity."""
     sender = system_actor(
@@ -285,7 +271,7 @@ def test_only_a_coordinator_sends_the_identity(cast, instances, tmp_path):
         Perm.EVIDENCE_VIEW,
         sides=(Side.MANAGE, Side.CARE, Side.LEGAL, Side.IDENTITY),
     )
-    with instances.as_("a"):
+    with groups.as_("a"):
         case = _case_with_evidence(cast["coordinator"], tmp_path).case
         partner = Partner.objects.get(name="Bishkek group")
         case.caseworker = cast["caseworker"]
