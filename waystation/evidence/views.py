@@ -19,7 +19,7 @@ from waystation.core.blobstore import blob_store
 from waystation.core.paging import page_of
 from waystation.core.uploads import display_name, received_files, use_encrypting_uploads
 
-from . import metadata, selectors, services
+from . import metadata, proof_rows, selectors, services
 from .forms import (
     AddendumForm,
     ConsentForm,
@@ -169,6 +169,7 @@ def _item_page(
             "handover_form": handover_form or (ReceiveBackForm() if out else HandoverForm()),
             "item": selectors.item_with_events(item),
             "metadata": _metadata_rows(item),
+            "proofs": proof_rows.proofs_of(item),
             "custody": selectors.custody_of(request.user, item),
             "chat": chat,
             "may_edit": may_edit,

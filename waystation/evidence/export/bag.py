@@ -21,6 +21,7 @@ from .. import gate
 from ..models import Item, Recipient
 from ..services import EvidenceError
 from .contents import Contents
+from .proofs import readme_section as _proofs_readme
 from .stamps import readme_section as _stamps_readme
 
 __all__ = ["bag_files", "bag_root_name", "write_directory", "write_encrypted", "zip_stream"]
@@ -133,7 +134,7 @@ def _readme(contents: Contents) -> bytes:
         signature=SIGNATURE,
         tag_manifest=TAG_MANIFEST,
     )
-    return (text + _stamps_readme(contents.tables)).encode()
+    return (text + _stamps_readme(contents.tables) + _proofs_readme(contents.tables)).encode()
 
 
 README = """\

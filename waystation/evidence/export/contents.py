@@ -15,7 +15,7 @@ from waystation.core.uploads import display_name
 
 from .. import custody, gate
 from ..models import CustodyEntry, Event, Item, Testimony
-from . import stamps
+from . import proofs, stamps
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
@@ -296,6 +296,7 @@ def make_contents(release: gate.Release) -> Contents:
     for name, (rows, columns) in tables.items():
         files.append((f"data/{name}.json", _json(rows)))
         files.append((f"data/{name}.csv", _csv(rows, columns)))
+    files += proofs.proof_files(release.items)
     files += stamps.timestamp_files(release.items, tables["custody"][0])
     return Contents(
         release=release,

@@ -14,13 +14,22 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from django.core.management import call_command
+from django.urls import reverse
 from pgpy import PGPUID, PGPKey
 from pgpy.constants import EllipticCurveOID, HashAlgorithm, KeyFlags, PubKeyAlgorithm
 from PIL import Image
 
 from waystation.cases.tests.factories import make_case
-from waystation.evidence import services
-from waystation.evidence.models import Item, ItemKind, ItemProof, KnownKey
+from waystation.evidence import export, gate, services
+from waystation.evidence.models import (
+    Item,
+    ItemKind,
+    ItemOrigin,
+    ItemProof,
+    KnownKey,
+    Recipient,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -215,6 +224,7 @@ def ingest(cast, blobs, case):
             case=case,
             source=io.BytesIO(data),
             original_name=name,
+            origin=ItemOrigin.OPEN,
         )
 
     return run
@@ -323,3 +333,95 @@ def test_a_known_key_is_named_and_another_key_for_the_case_is_flagged(
     proof, report = _proof(ingest(_bundle(stranger, _jpeg()), "other.zip"))
     assert (proof.status, proof.flagged) == ("does_not_match", True)
     assert {"problem": "other_key"} in report["problems"]
+
+
+# -- shown and exported -----------------------------------------------------------------------
+
+
+def test_the_item_page_shows_the_credentials_and_the_flag(ingest, signed_jpeg, client_for):
+    client = client_for("documentation_officer")
+    good = ingest(signed_jpeg, "IMG_0042.jpg")
+    page = client.get(reverse("evidence:item", args=[good.pk])).content.decode()
+    assert "Proofs the file carries" in page and "C2PA content credentials" in page
+    assert "Field Phone 7 (Test Camera Works)" in page and "FieldCam 2.1" in page
+    assert WHEN in page and "c2pa.created" in page
+    assert "Valid, but the signer is not on a trust list" in page
+    assert "not whose key it was" in page and "FLAGGED" not in page
+
+    bad = ingest(_changed(signed_jpeg, _last_scan_byte(signed_jpeg)), "IMG_0042.jpg")
+    page = client.get(reverse("evidence:item", args=[bad.pk])).content.decode()
+    assert "FLAGGED" in page and "assertion.dataHash.mismatch" in page
+    assert "Does not match: the file or its proof was changed" in page
+
+
+def test_the_item_page_shows_a_bundle_in_russian(ingest, pgp_key, client_for):
+    photo = _jpeg()
+    item = ingest(_bundle(pgp_key, photo, change="IMG_0042.jpg"), "proofmode.zip")
+    client = client_for("documentation_officer")
+    page = client.get(
+        reverse("evidence:item", args=[item.pk]), headers={"accept-language": "ru"}
+    ).content.decode()
+    assert "IMG_0042.jpg" in page and "Pixel 7" in page
+    assert "ots verify FILE.ots" in page and "Bitcoin" in page
+    assert "FLAGGED" not in page  # the flag is in the reader's language too
+    assert str(pgp_key.fingerprint).replace(" ", "") in page
+
+
+def test_the_package_carries_each_items_proofs_and_says_which_are_flagged(
+    ingest, signed_jpeg, pgp_key, cast, case, tmp_path
+):
+    good = ingest(signed_jpeg, "IMG_0042.jpg")
+    bad = ingest(_changed(signed_jpeg, _last_scan_byte(signed_jpeg)), "IMG_0043.jpg")
+    bundle = ingest(_bundle(pgp_key, _jpeg()), "proofmode.zip")
+    result = export.build_package(
+        actor=cast["documentation_officer"],
+        case=case,
+        addressee=gate.Addressee.of(Recipient.UN, ""),
+        out=tmp_path / "package",
+    )
+    bag = result.path
+    assert export.verify_package(bag) == []
+    readme = (bag / "README.txt").read_text()
+    assert f"item {good.pk}: c2pa, Valid, but the signer is not on a trust list" in readme
+    assert f"item {bad.pk}: FLAGGED: c2pa, Does not match" in readme
+    assert f"item {bundle.pk}: proofmode, Signatures and hashes verified" in readme
+    found = json.loads((bag / "data" / "proofs" / f"{bad.pk}.json").read_text())
+    (proof,) = found["proofs"]
+    assert proof["flagged"] is True and proof["report"]["file_matches"] is False
+    assert found["sha256"] == bad.sha256
+    found = json.loads((bag / "data" / "proofs" / f"{bundle.pk}.json").read_text())
+    assert found["proofs"][0]["report"]["media"][0]["signature"] == "verified"
+    # The OpenTimestamps file and the signatures go out inside the bundle, bit for bit.
+    (kept,) = (bag / "data" / "items" / str(bundle.pk)).iterdir()
+    with zipfile.ZipFile(kept) as archive:
+        assert any(n.endswith(".ots") for n in archive.namelist())
+
+
+def test_a_bundle_is_taken_from_the_upload_form_and_the_command_line(
+    pgp_key, cast, case, client_for, blobs, tmp_path
+):
+    data = _bundle(pgp_key, _jpeg())
+    client = client_for("documentation_officer")
+    upload = io.BytesIO(data)
+    upload.name = "proofmode-export.zip"
+    answer = client.post(
+        reverse("evidence:item_new"),
+        {
+            "case": case.codename,
+            "files": upload,
+            "acquired_on": "2026-12-01",
+            "acquired_how": "messenger",
+            "origin": ItemOrigin.OPEN,
+        },
+    )
+    assert answer.status_code == 302, answer.content.decode()[-2000:]
+    item = Item.objects.get(pk=answer.url.rstrip("/").split("/")[-1])
+    assert item.kind == ItemKind.PROOF_BUNDLE
+    assert item.proofs.get().status == "verified"
+
+    path = tmp_path / "bundle.zip"
+    path.write_bytes(data)
+    out = io.StringIO()
+    call_command("evidence", "ingest", str(path), "--case", case.codename, stdout=out)
+    made = Item.objects.exclude(pk=item.pk).get(case=case)
+    assert made.kind == ItemKind.PROOF_BUNDLE and made.proofs.get().status == "verified"
