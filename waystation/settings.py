@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Before anything that reads the session or the database: while sealed there are no keys.
+    # The API's own sealed answer (JSON 503) comes first: API clients read JSON, not a page.
+    "waystation.api.middleware.SealedApiMiddleware",
     "waystation.core.sealed.SealedMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -250,6 +252,9 @@ LOGIN_THROTTLE_FAILURES = env_int("WAYSTATION_LOGIN_THROTTLE_FAILURES", 5)
 LOGIN_THROTTLE_MINUTES = env_int("WAYSTATION_LOGIN_THROTTLE_MINUTES", 15)  # longest wait
 LOGIN_BACKOFF_SECONDS = env_int("WAYSTATION_LOGIN_BACKOFF_SECONDS", 30)  # first wait, doubling
 LOGIN_THROTTLE_GLOBAL_PER_HOUR = env_int("WAYSTATION_LOGIN_THROTTLE_GLOBAL_PER_HOUR", 100)
+# The HTTP API (waystation/api): calls a minute per token, and a new token's default lifetime.
+API_CALLS_PER_MINUTE = env_int("WAYSTATION_API_CALLS_PER_MINUTE", 120)
+API_TOKEN_DAYS = env_int("WAYSTATION_API_TOKEN_DAYS", 90)
 # Roles that must enrol a TOTP second factor; coordinators always must.
 TOTP_REQUIRED_ROLES = {
     r.strip()

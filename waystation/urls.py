@@ -20,6 +20,8 @@ urlpatterns = [
     path("screening/", include("waystation.screening.urls")),
     path("language/", public(set_language), name="set_language"),
     path("unseal/", core_views.unseal, name="unseal"),
+    path("api/v1/", include("waystation.api.urls")),
+    path("tokens/", include("waystation.api.page_urls")),
 ]
 
 handler403 = "waystation.core.views.permission_denied"

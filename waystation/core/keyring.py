@@ -36,6 +36,7 @@ class Purpose(StrEnum):
     INTAKE_CODENAMES = "waystation/intake-codenames/v1"
     CUSTODY_MAC = "waystation/custody-mac/v1"
     SESSION_SECRETS = "waystation/session-secrets/v1"
+    API_TOKENS = "waystation/api-tokens/v1"
     PARTNER_SIGNING = "waystation/partner-signing/v1"  # the partner card's Ed25519 key
     PARTNER_AGE = "waystation/partner-age/v1"  # the partner card's age (X25519) identity
 
