@@ -158,6 +158,7 @@ def generate(postings: int, *, seed: int, setup: dict) -> int:
 
 def _setup() -> dict:
     from waystation.accounts.models import User
+    from waystation.accounts.policy import Perm, system_actor
     from waystation.accounts.roles import Role
     from waystation.cases.services import case_create
     from waystation.ledger import services
@@ -181,7 +182,8 @@ def _setup() -> dict:
     ]
     for code, rate in (("EUR", "520"), ("RUB", "5.6"), ("USD", "480")):
         services.rate_set(actor=treasurer, currency=code, quote="KZT", rate=Decimal(rate))
-    cases = [case_create(actor=None) for _ in range(200)]
+    opener = system_actor("bench.ledger", Perm.CASES_MANAGE)
+    cases = [case_create(actor=opener) for _ in range(200)]
     systems = {
         book: services.system_account(book)
         for book in (Book.INCOME, Book.EXPENSE, Book.EXCHANGE, Book.DIFFERENCE)

@@ -389,6 +389,8 @@ OBJECT_RULES: dict[str, Callable[[object, QuerySet], QuerySet]] = {
     "ledger.pledge": _ledger_visible,
     "ledger.transaction": _ledger_visible,
     "ledger.posting": _ledger_visible,
+    "ledger.monthtotal": _ledger_visible,
+    "ledger.casemonthtotal": _ledger_visible,
     "ledger.receipt": _ledger_visible,
     "ledger.rate": _ledger_visible,
     "knowledge.revision": _knowledge_visible,

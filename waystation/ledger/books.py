@@ -15,6 +15,7 @@ from waystation.core.refusals import Refusal
 
 from .models import Account, AccountKind, Book, Fund, Kind, Posting, State, Transaction
 from .money import AmountError, check_amount
+from .totals import add_posted
 
 
 class LedgerError(Refusal):
@@ -94,7 +95,7 @@ def post(
             created_by=actor,
             **fields,
         )
-        Posting.objects.bulk_create(
+        postings = Posting.objects.bulk_create(
             Posting(
                 transaction=entry,
                 account=leg.account,
@@ -109,6 +110,8 @@ def post(
             for leg in legs
             if leg.amount
         )
+        if state == State.POSTED:
+            add_posted(entry, postings)
         record(
             event,
             actor=actor,

@@ -236,15 +236,16 @@ class Posting(models.Model):
 
     class Meta:
         # Both indexes cover their queries (every column read is in the index; SQLite wants
-        # "posted" in it too, although the condition implies it) and hold posted
-        # postings only (what every report reads): balances per account, fund and currency (one
-        # scan, grouped in index order); income and spending per month and category in one
-        # currency (a range of the index).
+        # "posted" in it too, although the condition implies it) and hold posted postings only
+        # (what every report reads). Whole months are read from the kept totals
+        # (``MonthTotal``); these serve the part of a month a date or period cuts: the days of
+        # one book (balances on a date, a cash count, every currency's report), and the days
+        # of one book in one currency (income and spending per category).
         indexes = [
             models.Index(
-                fields=["book", "account", "fund", "currency", "date", "amount", "posted"],
+                fields=["book", "date", "account", "fund", "currency", "amount", "posted"],
                 condition=models.Q(posted=True),
-                name="ledger_posted_balance",
+                name="ledger_posted_days",
             ),
             models.Index(
                 fields=["book", "currency", "date", "category", "amount", "posted"],
@@ -255,6 +256,61 @@ class Posting(models.Model):
 
     def __str__(self):
         return f"#{self.transaction_id} {self.amount} {self.currency}"
+
+
+class MonthTotal(models.Model):
+    """Kept totals: the posted postings of one month per account, fund, currency and category,
+    in ten-thousandths (exact on both databases, see ``sums``). Added to in the same database
+    transaction as every posting that is posted, or approved (``totals.add_postings``), so that
+    balances and reports add up a few rows per month instead of every posting; rebuilt from the
+    postings by ``totals.recompute`` (the upgrade to this release, the benchmark's bulk write)."""
+
+    month = models.DateField()  # its first day
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="+")
+    currency = models.CharField(max_length=3)
+    book = models.CharField(max_length=10, choices=Book.choices)
+    category = models.CharField(max_length=10, choices=Category.choices, blank=True)
+    total = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "fund", "currency", "category", "month"],
+                name="ledger_month_total_key",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["book", "currency", "month", "category", "total"],
+                name="ledger_month_total_book",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.account_id} {self.currency}"
+
+
+class CaseMonthTotal(models.Model):
+    """Kept totals of spending per case: posted disbursements for the case in one month and
+    currency (their headline amounts, in ten-thousandths), less the posted reversals of such
+    payments dated in that month, and the number of disbursements. Kept with the postings."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+")
+    currency = models.CharField(max_length=3)
+    month = models.DateField()
+    spent = models.BigIntegerField(default=0)
+    payments = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "currency", "month"], name="ledger_case_month_key"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.case_id} {self.currency}"
 
 
 class Receipt(models.Model):

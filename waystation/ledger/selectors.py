@@ -7,19 +7,22 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
 from django.db.models.functions import TruncMonth
 
 from waystation.accounts.policy import Perm, can, get_for, visible
 
+from . import totals
 from .models import (
     Account,
     Book,
+    CaseMonthTotal,
     Category,
     Donor,
     DonorKind,
     Fund,
     Kind,
+    MonthTotal,
     Pledge,
     Posting,
     Rate,
@@ -84,20 +87,41 @@ class Balances:
     pending: int = 0
 
 
+def _kept(viewer, model):
+    return visible(viewer, model.objects.all(), Perm.LEDGER_VIEW)
+
+
+def _months(queryset, months):
+    """The kept totals of the whole months ``(first, end)`` (see ``totals.whole_months``)."""
+    first, end = months
+    if first is not None:
+        queryset = queryset.filter(month__gte=first)
+    if end is not None:
+        queryset = queryset.filter(month__lt=end)
+    return queryset
+
+
 def balances(viewer, *, until: date | None = None) -> Balances:
-    """What each account, fund and currency holds (posted transactions up to ``until``)."""
-    held = _period(_postings(viewer).filter(book=Book.HOLDING), None, until)
-    # One scan, grouped in the order of the covering index; the few groups (accounts × funds)
-    # are then added up per account, per fund and per currency here.
+    """What each account, fund and currency holds (posted transactions up to ``until``): the
+    kept totals of the whole months, and the postings of the month ``until`` cuts."""
+    months, edges = totals.whole_months(None, until)
+    groups = []
+    if months is not None:
+        kept = _months(_kept(viewer, MonthTotal).filter(book=Book.HOLDING), months)
+        groups.append(kept.values("account", "fund", "currency").annotate(total=Sum("total")))
+    for first, last in edges:
+        held = _period(_postings(viewer).filter(book=Book.HOLDING), first, last)
+        groups.append(held.values("account", "fund", "currency").annotate(total=minor_total()))
+    # The few groups (accounts × funds) are added up per account, per fund and per currency.
     per_account: dict[int, Decimal] = defaultdict(Decimal)
     per_fund: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
     currencies: dict[str, Decimal] = defaultdict(Decimal)
-    grouped = held.values("account", "fund", "currency").annotate(total=minor_total())
-    for row in grouped.order_by("account", "fund", "currency"):
-        total = as_money(row["total"])
-        per_account[row["account"]] += total
-        per_fund[(row["fund"], row["currency"])] += total
-        currencies[row["currency"]] += total
+    for grouped in groups:
+        for row in grouped.order_by():
+            total = as_money(row["total"])
+            per_account[row["account"]] += total
+            per_fund[(row["fund"], row["currency"])] += total
+            currencies[row["currency"]] += total
     result = Balances()
     for account in accounts_for(viewer):
         result.accounts.append((account, per_account.get(account.pk, Decimal(0))))
@@ -163,21 +187,41 @@ class MonthRow:
     spent: Decimal
 
 
+def _per_month(viewer, since, until, fields: list[str], **filters):
+    """Sums of posted postings per month and ``fields`` in the period, as (month, row) pairs:
+    the kept totals of its whole months and the postings of the days at its edges."""
+    months, edges = totals.whole_months(since, until)
+    if months is not None:
+        kept = _months(_kept(viewer, MonthTotal).filter(**filters), months)
+        for row in kept.values("month", *fields).annotate(total=Sum("total")).order_by():
+            yield totals.month_of(row["month"]), row
+    for first, last in edges:
+        rows = (
+            _period(_postings(viewer), first, last)
+            .filter(**filters)
+            .annotate(month=TruncMonth("date"))
+            .values("month", *fields)
+            .annotate(total=minor_total())
+            .order_by()
+        )
+        for row in rows:
+            month = row["month"]
+            month = month.date() if hasattr(month, "date") and callable(month.date) else month
+            yield month, row
+
+
 def monthly(viewer, *, currency: str, since=None, until=None) -> list[MonthRow]:
     """Donations received and spending by category per month, in one currency."""
-    rows = _period(_postings(viewer), since, until).filter(
-        currency=currency, book__in=[Book.INCOME, Book.EXPENSE]
-    )
     months: dict[date, MonthRow] = {}
-    grouped = (
-        rows.annotate(month=TruncMonth("date"))
-        .values("month", "book", "category")
-        .annotate(total=minor_total())
-        .order_by()
+    grouped = _per_month(
+        viewer,
+        since,
+        until,
+        ["book", "category"],
+        currency=currency,
+        book__in=[Book.INCOME, Book.EXPENSE],
     )
-    for row in grouped:
-        month = row["month"]
-        month = month.date() if hasattr(month, "date") and callable(month.date) else month
+    for month, row in grouped:
         item = months.setdefault(month, MonthRow(month, Decimal(0), {}, Decimal(0)))
         total = as_money(row["total"])
         if row["book"] == Book.INCOME:
@@ -209,19 +253,14 @@ def monthly_converted(viewer, *, currency: str, since=None, until=None) -> Conve
     the rates the treasurer entered, stating the rates used. A month with a currency that has
     no rate shows no total and says which currency lacks one: a total without it would be
     wrong, not approximate."""
-    rows = (
-        _period(_postings(viewer), since, until)
-        .filter(book__in=[Book.INCOME, Book.EXPENSE])
-        .annotate(month=TruncMonth("date"))
-        .values("month", "currency", "book")
-        .annotate(total=minor_total())
-        .order_by()
+    rows = _per_month(
+        viewer, since, until, ["currency", "book"], book__in=[Book.INCOME, Book.EXPENSE]
     )
     per_month: dict[date, dict[tuple[str, str], Decimal]] = defaultdict(dict)
-    for row in rows:
-        month = row["month"]
-        month = month.date() if hasattr(month, "date") and callable(month.date) else month
-        per_month[month][(row["currency"], row["book"])] = as_money(row["total"])
+    for month, row in rows:
+        figures = per_month[month]
+        key = (row["currency"], row["book"])
+        figures[key] = figures.get(key, Decimal(0)) + as_money(row["total"])
     rate_to = _converter(viewer, currency)
     used: dict[str, tuple] = {}
     result = Converted(currency, [], [])
@@ -260,26 +299,41 @@ def spending_per_case(viewer, *, since=None, until=None) -> list[tuple[str, str,
     Posted disbursements for a case in the period, from their headline amount, less the posted
     reversals of such payments dated in the period (a reversal carries its payment's case): a
     payment and its reversal each count on their own date, as in every other report.
-    ``disbursements`` counts the payments, not their reversals. Both reads are ranges of the
-    index on (kind, state, case, currency, date, amount)."""
-    rows = (
-        _period(transactions_for(viewer), since, until)
-        .filter(kind__in=[Kind.DISBURSEMENT, Kind.REVERSAL], state=State.POSTED)
-        .filter(case__isnull=False)
-        .values("kind", "case__codename", "currency")
-        .annotate(total=minor_total(), count=Count("pk"))
-        .order_by("kind", "case__codename", "currency")
-    )
+    ``disbursements`` counts the payments, not their reversals. Whole months come from the kept
+    totals per case and month; the days at the period's edges are ranges of the index on
+    (kind, state, case, currency, date, amount)."""
     spent: dict[tuple[str, str], list] = {}
-    for row in rows:
-        item = spent.setdefault((row["case__codename"], row["currency"]), [Decimal(0), 0])
-        if row["kind"] == Kind.REVERSAL:
-            item[0] -= as_money(row["total"])
-        else:
+    months, edges = totals.whole_months(since, until)
+    if months is not None:
+        kept = (
+            _months(_kept(viewer, CaseMonthTotal), months)
+            .values("case__codename", "currency")
+            .annotate(total=Sum("spent"), count=Sum("payments"))
+            .order_by()
+        )
+        for row in kept:
+            item = spent.setdefault((row["case__codename"], row["currency"]), [Decimal(0), 0])
             item[0] += as_money(row["total"])
             item[1] += row["count"]
+    for first, last in edges:
+        rows = (
+            _period(transactions_for(viewer), first, last)
+            .filter(kind__in=[Kind.DISBURSEMENT, Kind.REVERSAL], state=State.POSTED)
+            .filter(case__isnull=False)
+            .values("kind", "case__codename", "currency")
+            .annotate(total=minor_total(), count=Count("pk"))
+            .order_by("kind", "case__codename", "currency")
+        )
+        for row in rows:
+            item = spent.setdefault((row["case__codename"], row["currency"]), [Decimal(0), 0])
+            if row["kind"] == Kind.REVERSAL:
+                item[0] -= as_money(row["total"])
+            else:
+                item[0] += as_money(row["total"])
+                item[1] += row["count"]
     return sorted(
-        (codename, code, total, count) for (codename, code), (total, count) in spent.items()
+        (codename, code, total, count)
+        for (codename, code), (total, count) in spent.items()
     )
 
 

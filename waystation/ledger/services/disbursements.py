@@ -12,6 +12,7 @@ from waystation.accounts.policy import Perm
 from waystation.audit.events import Event
 from waystation.audit.services import record
 
+from .. import totals
 from ..approval import needs_second_approver, recorded_by_in_a_day
 from ..books import LedgerError, Leg, checked_amount, holding, post, system_account
 from ..models import Account, Book, Category, Fund, Kind, State, Transaction
@@ -71,6 +72,8 @@ def _decide(*, actor, entry: Transaction, state: State) -> Transaction:
         entry.state, entry.decided_by, entry.decided_at = state, actor, timezone.now()
         entry.save(update_fields=["state", "decided_by", "decided_at"])
         entry.postings.update(posted=state == State.POSTED)
+        if state == State.POSTED:
+            totals.add_posted(entry, entry.postings.all())
         record(Event.LEDGER_DECIDED, actor=actor, obj=entry, data={"state": state})
     return entry
 

@@ -11,8 +11,8 @@ from waystation.accounts.policy import Perm
 
 from ..approval import needs_second_approver
 from ..books import LedgerError, Leg, checked_amount, holding, post, system_account
-from ..models import Account, Book, Fund, Kind, Posting, State, Transaction
-from ..sums import money_sum
+from ..models import Account, Book, Fund, Kind, State, Transaction
+from ..totals import held_on
 
 
 def transfer_record(
@@ -96,9 +96,7 @@ def cash_count_record(
         raise LedgerError(_("A count cannot be below zero."))
     with db.atomic():
         Account.objects.select_for_update().get(pk=account.pk)  # one count at a time
-        expected = money_sum(
-            Posting.objects.filter(account=account, posted=True, book=Book.HOLDING, date__lte=date)
-        )
+        expected = held_on(account, date)
         difference = counted - expected
         # A large difference either way waits for a second person: a shortfall written off
         # alone would be a way round the approval of disbursements.

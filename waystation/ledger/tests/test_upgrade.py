@@ -1,6 +1,6 @@
 """An instance made by the previous release (ledger at 0002) upgrades: its transactions read
 as before, its cash counts name the account they counted, and the new reversal and withdrawal
-work on what it held."""
+work on what it held; the kept totals of the next release are filled from its postings."""
 
 from datetime import date
 from decimal import Decimal
@@ -11,7 +11,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from waystation.accounts.tests.factories import UserFactory
 from waystation.ledger import selectors, services
-from waystation.ledger.models import Kind, State, Transaction
+from waystation.ledger.models import Kind, MonthTotal, State, Transaction
 
 D = Decimal
 BEFORE = [("ledger", "0002_report_indexes")]
@@ -80,6 +80,10 @@ def test_an_instance_of_the_previous_release_upgrades(upgraded, settings):
         None,
         "",
     )
+    # The upgrade filled the kept totals from the postings it found (issue 21).
+    kept = MonthTotal.objects.get(account_id=upgraded["cash"], month=date(2026, 2, 1))
+    assert (kept.book, kept.total) == ("holding", 95 * 10_000)
+    assert MonthTotal.objects.get(book="income").total == -100 * 10_000
     count = Transaction.objects.get(pk=upgraded["count"])
     assert count.counted_account_id == upgraded["cash"]
     # The count on the same date closes it: reversing the old gift goes to today.
