@@ -55,7 +55,11 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
         [
             ("user", "create an account (`user add NAME --role ROLE`): the first coordinator"),
             ("token", "API tokens of members: `token create --user NAME --name LABEL`, list, revoke"),
-            ("audit", "check every link of the audit log (`audit verify`)"),
+            (
+                "audit",
+                "check every link of the audit log (`audit verify`); write a signed, "
+                "timestamped anchor of its head (`audit anchor --out FILE`)",
+            ),
             ("clearsessions", "delete expired sign-in and portal sessions"),
         ],
     ),

@@ -160,3 +160,36 @@ def heads_problems(path: Path, chains: dict[str, list[dict]]) -> list[str]:
     if named != last:
         return [f"{FOLDER}/heads.txt does not name the last custody entry of each item"]
     return []
+
+
+def anchor_problems(path: Path, anchor: Path) -> list[str]:
+    """This package's custody chains against the heads an earlier package carried
+    (``anchor``: its heads.txt, or the package itself): each item in both must still hold the
+    anchored entry, unchanged — else its chain was cut back or rewritten since."""
+    if anchor.is_dir():
+        anchor = anchor / FOLDER / "heads.txt"
+    try:
+        anchored = _CUSTODY.findall(anchor.read_text(encoding="utf-8"))
+        entries = json.loads((path / "data" / "custody.json").read_text(encoding="utf-8"))
+        held = {(e["item"], e["seq"]): e["entry_hash"] for e in entries}
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        return [f"cannot compare with the anchor {anchor}: {error}"]
+    if not anchored:
+        return [f"{anchor} names no custody chain heads"]
+    here = {item for item, _seq in held}
+    problems = []
+    for item, seq, entry_hash in anchored:
+        if item not in here:
+            continue
+        found = held.get((item, int(seq)))
+        if found is None:
+            problems.append(
+                f"item {item}: the anchor names custody entry {seq}, which this package's chain "
+                "does not reach: the chain was cut back since"
+            )
+        elif found != entry_hash:
+            problems.append(
+                f"item {item}: custody entry {seq} is not the one anchored: the chain was "
+                "rewritten since"
+            )
+    return problems

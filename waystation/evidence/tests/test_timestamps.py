@@ -14,13 +14,21 @@ import subprocess
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.urls import reverse
 from django.utils import timezone
 
 from waystation.cases.tests.factories import make_case
 from waystation.core.worker import Worker
 from waystation.evidence import export, gate, services
-from waystation.evidence.models import ItemOrigin, Recipient, TimestampStatus, TimestampToken
+from waystation.evidence.models import (
+    CustodyEntry,
+    ItemOrigin,
+    Recipient,
+    TimestampStatus,
+    TimestampToken,
+)
 from waystation.testing.tsa import OPENSSL, LocalTSA
 
 pytestmark = pytest.mark.django_db
@@ -170,3 +178,24 @@ def test_without_an_authority_nothing_is_asked_and_the_page_says_so(
     item = _ingest(officer, make_case(caseworker=cast["caseworker"]))
     assert not TimestampToken.objects.exists()
     assert "no time-stamping authority was configured" in _page(client_for, item)
+
+
+def test_a_later_package_is_checked_against_the_heads_an_earlier_one_carried(
+    tsa, officer, cast, tmp_path, capsys
+):
+    item = _ingest(officer, make_case(caseworker=cast["caseworker"]), data=b"scan " * 100)
+    first, second, third = tmp_path / "first", tmp_path / "second", tmp_path / "third"
+    _package(officer, item, first)
+    _package(officer, item, second)
+    call_command("evidence", "verify-export", str(second), "--anchor", str(first))
+    assert "OK:" in capsys.readouterr().out
+
+    # Someone with the database cuts the item's chain back to before the first export.
+    CustodyEntry.objects.filter(item=item, seq__gt=2).delete()
+    _package(officer, item, third)
+    assert export.verify_package(third) == []  # the chain left is whole
+    with pytest.raises(CommandError, match="problem"):
+        call_command("evidence", "verify-export", str(third), "--anchor", str(second))
+    said = capsys.readouterr().err
+    assert f"item {item.pk}: the anchor names custody entry 3" in said
+    assert "the chain was cut back since" in said
