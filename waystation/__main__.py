@@ -71,6 +71,7 @@ def _fail(message: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     os.umask(0o077)  # whatever we create (database, WAL, blobs, backups) is ours alone
     argv = _take_intake_only(_take_global_options(list(sys.argv if argv is None else argv)))
+    argv = cli.routed(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "waystation.settings")
     command = argv[1] if len(argv) > 1 else "help"
 

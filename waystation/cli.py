@@ -67,6 +67,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
         "Records",
         [
             ("case", "open a case, or import a list of people as cases"),
+            ("case_send", "`case send`: a referral or transfer of a case to a partner group"),
             ("outreach", "import or export the outreach log"),
             ("evidence", "ingest files, export and verify evidence packages, check stored items"),
             ("knowledge", "add the shipped safety pages, or write them as offline HTML"),
@@ -75,6 +76,17 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
         ],
     ),
 ]
+
+# `waystation A B …` run as another app's command: the command of A lives in a lower layer that
+# may not know B's app (cases may not import partners), so the face routes it.
+ROUTES: dict[tuple[str, str], str] = {("case", "send"): "case_send"}
+
+
+def routed(argv: list[str]) -> list[str]:
+    """``argv`` with a routed command (`case send …` → `case_send …`) put in its place."""
+    target = ROUTES.get(tuple(argv[1:3]))
+    return [argv[0], target, *argv[3:]] if target else argv
+
 
 # Framework commands the product's operation needs; they are listed with the product's own.
 OPERATOR_FRAMEWORK = {"migrate", "clearsessions"}

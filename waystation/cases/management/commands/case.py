@@ -49,7 +49,9 @@ class Command(BaseCommand):
     help = (
         "Cases from the command line. `case new [--codename NAME]` opens a case (a codename is "
         "generated unless given) and prints only its codename, for scripts. "
-        "`case import FILE [--dry-run]` imports a list of people."
+        "`case import FILE [--dry-run]` imports a list of people. "
+        "`case send CODENAME --to PARTNER …` sends it to a partner group (see "
+        "`waystation case send --help`)."
     )
 
     def add_arguments(self, parser):
