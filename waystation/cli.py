@@ -75,6 +75,13 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ("dossier", "write a case's dossier for an application (PDF or ZIP)"),
         ],
     ),
+    (
+        "Partner groups",
+        [
+            ("partner", "this instance's card; add, list and revoke partner groups"),
+            ("inbox", "import packages from partners (`inbox import FILE`), list, accept, decline"),
+        ],
+    ),
 ]
 
 # `waystation A B …` run as another app's command: the command of A lives in a lower layer that

@@ -18,6 +18,7 @@ urlpatterns = [
     path("pathways/", include("waystation.pathways.urls")),
     path("dossiers/", include("waystation.pathways.dossier.urls")),
     path("screening/", include("waystation.screening.urls")),
+    path("partners/", include("waystation.partners.urls")),
     path("language/", public(set_language), name="set_language"),
     path("unseal/", core_views.unseal, name="unseal"),
     path("api/v1/", include("waystation.api.urls")),

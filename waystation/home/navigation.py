@@ -16,6 +16,7 @@ _ITEMS = [
     (_("Screening"), "screening:queue", Perm.SCREENING_VIEW),
     (_("Outreach"), "outreach:directory", Perm.OUTREACH_VIEW),
     (_("Ledger"), "ledger:overview", Perm.LEDGER_VIEW),
+    (_("Partners"), "partners:index", Perm.PARTNERS_MANAGE),
     (_("Safety"), "knowledge:index", Perm.KNOWLEDGE_VIEW),
     (_("Team"), "accounts:users", Perm.USERS_MANAGE),
     (_("Audit log"), "home:audit", Perm.AUDIT_VIEW),
