@@ -4,13 +4,21 @@ two field keys, two blob stores) over one test database. Instance A (known to B 
 group") sends, instance B (known to A as "Bishkek group") receives."""
 
 import hashlib
+import io
 import os
 from pathlib import Path
 from types import SimpleNamespace
 
+import pyotp
 import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
 
+from waystation import cli
 from waystation.accounts.policy import Perm, Side, system_actor
+from waystation.accounts.roles import Role
+from waystation.accounts.tests.factories import UserFactory
 from waystation.cases.models import Identity, Status
 from waystation.cases.services import case_create, identity_save
 from waystation.core.refusals import Forbidden
@@ -59,9 +67,7 @@ def groups(instances):
 
 
 MANAGER = system_actor("test.partners", Perm.PARTNERS_MANAGE)
-COMMAND = system_actor(
-    "test.inbox", Perm.PARTNERS_MANAGE, Perm.CASES_VIEW, sides=(Side.LEGAL,)
-)
+COMMAND = system_actor("test.inbox", Perm.PARTNERS_MANAGE, Perm.CASES_VIEW, sides=(Side.LEGAL,))
 
 
 def _big_file(path: Path, size: int) -> str:
@@ -151,7 +157,11 @@ def test_transfer_round_trip_with_identity_testimony_and_100_mb_item(cast, group
         assert sent.action == CustodyAction.SENT_TO_PARTNER
         assert sent.details["partner"] == "Bishkek group"
         assert {p["kind"] for p in outbound.parts} == {
-            "care", "legal", "identity", "item", "testimony"
+            "care",
+            "legal",
+            "identity",
+            "item",
+            "testimony",
         }
         assert str(court_only.pk) not in str(outbound.parts)
     # the package file holds nothing readable
@@ -287,3 +297,131 @@ def test_only_a_coordinator_sends_the_identity(cast, groups, tmp_path):
                 )
         assert not Outbound.objects.exists()
         assert not (tmp_path / "x.waystation").exists()
+
+
+def test_the_command_line_sends_accepts_and_answers(cast, groups, tmp_path):
+    """`waystation case send` (routed to case_send), `inbox import`, `inbox accept --by`,
+    and the receipt imported back."""
+    assert cli.routed(["waystation", "case", "send", "x"]) == ["waystation", "case_send", "x"]
+    with groups.as_("a"):
+        made = _case_with_evidence(cast["coordinator"], tmp_path)
+        out = tmp_path / "referral.waystation"
+        said = io.StringIO()
+        call_command(
+            "case_send",
+            made.case.codename,
+            "--to",
+            "Bishkek group",
+            "--kind",
+            "referral",
+            "--care",
+            "--item",
+            str(made.item.pk),
+            "--message",
+            "A lawyer, please.",
+            "--out",
+            str(out),
+            stdout=said,
+        )
+        assert "Bishkek group" in said.getvalue() and out.is_file()
+        with pytest.raises(CommandError, match="Not for this recipient"):
+            call_command(
+                "case_send",
+                made.case.codename,
+                "--to",
+                "Bishkek group",
+                "--kind",
+                "referral",
+                "--item",
+                str(made.court_only.pk),
+                "--out",
+                str(tmp_path / "refused.waystation"),
+            )
+        assert not (tmp_path / "refused.waystation").exists()
+    with groups.as_("b"):
+        call_command("inbox", "import", str(out), stdout=io.StringIO())
+        inbound = Inbound.objects.get(sender__name="Almaty group", kind="referral")
+        with pytest.raises(CommandError, match="not an active coordinator"):
+            call_command(
+                "inbox",
+                "accept",
+                str(inbound.pk),
+                "--by",
+                "caseworker",
+                "--out",
+                str(tmp_path / "r.waystation"),
+            )
+        said = io.StringIO()
+        receipt = tmp_path / "receipt.waystation"
+        call_command(
+            "inbox",
+            "accept",
+            str(inbound.pk),
+            "--by",
+            "coordinator",
+            "--out",
+            str(receipt),
+            stdout=said,
+        )
+        assert "the new case is" in said.getvalue()
+        assert Item.objects.filter(case=Decision.objects.get().case).count() == 1
+    with groups.as_("a"):
+        call_command("inbox", "import", str(receipt), stdout=io.StringIO())
+        outbound = Outbound.objects.get(case=made.case)
+        assert outbound.answer == Answer.ACCEPTED
+        made.case.refresh_from_db()
+        assert made.case.status != Status.CLOSED  # a referral: the case stays open here
+
+
+def _member(username: str, role) -> tuple:
+    user = UserFactory(
+        username=username,
+        roles=[role],
+        totp_secret=pyotp.random_base32() if role == Role.COORDINATOR else "",
+    )
+    client = Client()
+    client.force_login(user)
+    return user, client
+
+
+def test_the_pages_send_a_referral_and_accept_it(groups, tmp_path):
+    # each instance has its own members (their fields are encrypted under its keys) and
+    # signs its sessions with its own keys: a login of its own in each
+    with groups.as_("a"):
+        member, coordinator = _member("coordinator-a", Role.COORDINATOR)
+        made = _case_with_evidence(member, tmp_path)
+        url = reverse("partners:send", args=[made.case.pk])
+        page = coordinator.get(url)
+        assert page.status_code == 200 and "Bishkek group" in page.content.decode()
+        form = {"partner": "Bishkek group", "kind": "referral", "message": "Help him", "care": "on"}
+        page = coordinator.post(url, {**form, "step": "preview"})
+        text = page.content.decode()
+        assert "held back" in text and "court ICC OTP" in text
+        package = coordinator.post(url, {**form, "step": "send", "items": [str(made.item.pk)]})
+        assert package.status_code == 200
+        assert package["Content-Disposition"].startswith("attachment")
+        out = tmp_path / "from-page.waystation"
+        out.write_bytes(b"".join(package.streaming_content))
+        page = coordinator.get(url)
+        assert "Waiting for their answer" in page.content.decode()
+        assert _member("caseworker-a", Role.CASEWORKER)[1].get(url).status_code == 403
+    with groups.as_("b"):
+        _user, coordinator = _member("coordinator-b", Role.COORDINATOR)
+        inbound = import_package(actor=COMMAND, source=out)
+        page = coordinator.get(reverse("partners:inbox"))
+        assert "Almaty group" in page.content.decode()
+        url = reverse("partners:package", args=[inbound.pk])
+        text = coordinator.get(url).content.decode()
+        assert "Help him" in text and "video.mp4" in text
+        receipt = coordinator.post(url, {"do": "accept"})
+        assert receipt["Content-Disposition"].startswith("attachment")
+        (tmp_path / "receipt.waystation").write_bytes(b"".join(receipt.streaming_content))
+        text = coordinator.get(url).content.decode()
+        assert "Accepted" in text and Decision.objects.get().case.codename in text
+        assert _member("caseworker-b", Role.CASEWORKER)[1].get(url).status_code == 403
+    with groups.as_("a"):
+        coordinator = Client()
+        coordinator.force_login(member)
+        import_package(actor=COMMAND, source=tmp_path / "receipt.waystation")
+        text = coordinator.get(reverse("partners:send", args=[made.case.pk])).content.decode()
+        assert "Accepted" in text
