@@ -81,6 +81,7 @@ class Event(models.TextChoices):
     EVIDENCE_EVENT_WITHDRAWN = "evidence.event_withdrawn", _("Event withdrawn")
     EVIDENCE_TRANSFERRED = "evidence.transferred", _("Evidence medium handed over")
     EVIDENCE_RECEIVED_BACK = "evidence.received_back", _("Evidence medium received back")
+    EVIDENCE_KNOWN_KEY = "evidence.known_key", _("Signing key recorded as known")
     PATHWAY_EDIT_PROPOSED = "pathway.proposed", _("Correction to a pathway proposed")
     PATHWAY_PROPOSAL_DECIDED = "pathway.decided", _("Proposed pathway correction decided")
     PATHWAY_CHOSEN = "pathway.chosen", _("Pathway chosen for a case")

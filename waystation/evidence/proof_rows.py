@@ -59,6 +59,7 @@ class ShownProof:
     media: list = field(default_factory=list)  # for a bundle: a list of rows per file
     problems: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    unknown_keys: list = field(default_factory=list)  # fingerprints the group has not recorded
 
 
 def _yes(value) -> str:
@@ -103,6 +104,8 @@ def _proofmode(proof: ShownProof, report: dict) -> None:
             (gettext("Recorded by the group as"), key.get("known_as") or gettext("not recorded"),
              False)
         )
+        if not key.get("known_as") and key.get("fingerprint"):
+            proof.unknown_keys.append(key["fingerprint"])
     for media in report.get("media", []):
         recorded = "; ".join(f"{k}: {v}" for k, v in media.get("recorded", {}).items())
         proof.media.append(

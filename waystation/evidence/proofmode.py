@@ -124,6 +124,35 @@ def _fingerprint(key) -> str:
     return str(key.fingerprint).replace(" ", "").upper()
 
 
+def fingerprint_of(armored: str) -> str:
+    """The fingerprint of an ASCII-armored OpenPGP public key; ValueError if it is none."""
+    if len(armored) > MAX_PROOF_BYTES:
+        raise ValueError("too long")
+    try:
+        return _fingerprint(_load_key(armored.encode()))
+    except Exception as error:
+        raise ValueError(type(error).__name__) from error
+
+
+def public_keys(blob_name: str) -> dict[str, str]:
+    """The public keys a stored bundle carries, armored, by fingerprint."""
+    found = {}
+    with (
+        blob_store().open_seekable(blob_name) as raw,
+        io.BufferedReader(raw) as stored,
+        zipfile.ZipFile(stored) as archive,
+    ):
+        bundle = _Bundle(archive)
+        for name in bundle.files:
+            if _is_key(name):
+                text = bundle.read_small(name).decode("ascii", "replace")
+                try:
+                    found[fingerprint_of(text)] = text
+                except ValueError:
+                    continue
+    return found
+
+
 def _verify(keys: list, data: bytes | None, signature: bytes | None) -> tuple[str, str]:
     """The signature's result and the fingerprint of the key that made it ("" if none)."""
     if signature is None:

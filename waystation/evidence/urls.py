@@ -14,6 +14,7 @@ urlpatterns = [
     path("items/<uuid:pk>/events/", views.item_events, name="item_events"),
     path("items/<uuid:pk>/source/", views.item_origin, name="item_origin"),
     path("items/<uuid:pk>/handover/", views.item_handover, name="item_handover"),
+    path("items/<uuid:pk>/known-key/", views.item_known_key, name="item_known_key"),
     path("cases/<int:pk>/consent/", views.person_consent, name="person_consent"),
     path("testimonies/new/", views.testimony_new, name="testimony_new"),
     path("testimonies/<uuid:pk>/", views.testimony, name="testimony"),

@@ -19,7 +19,7 @@ from waystation.core.blobstore import blob_store
 from waystation.core.paging import page_of
 from waystation.core.uploads import display_name, received_files, use_encrypting_uploads
 
-from . import metadata, proof_rows, selectors, services
+from . import metadata, proof_rows, proofmode, selectors, services
 from .forms import (
     AddendumForm,
     ConsentForm,
@@ -36,7 +36,7 @@ from .forms import (
     TestimonyForm,
     VerificationForm,
 )
-from .models import Item, Testimony
+from .models import Item, ItemKind, Testimony
 
 PAGE_SIZE = 50
 TABS = ("items", "testimonies", "events")
@@ -237,6 +237,31 @@ def item_verification(request, pk):
     )
     messages.success(request, _("Verification recorded in the chain of custody."))
     return redirect("evidence:item", pk=found.pk)
+
+
+@require_POST
+@requires(Perm.EVIDENCE_EDIT)
+def item_known_key(request, pk):
+    """Record a key a proof bundle carries as known for the item's case, once someone has
+    compared its fingerprint with the witness's phone."""
+    found = _item_for(request, pk)
+    keys = proofmode.public_keys(found.blob) if found.kind == ItemKind.PROOF_BUNDLE else {}
+    armored = keys.get(request.POST.get("fingerprint", ""))
+    label = request.POST.get("label", "")
+    if armored is None:
+        messages.error(request, _("This bundle carries no such key."))
+    elif not label.strip():
+        messages.error(request, _("Say whose key it is."))
+    else:
+        services.known_key_record(actor=request.user, armored=armored, label=label, case=found.case)
+        messages.success(
+            request,
+            _(
+                "Key recorded as known for this case. Bundles taken in from now on are "
+                "checked against it."
+            ),
+        )
+    return redirect(reverse("evidence:item", args=[found.pk]) + "#proofs")
 
 
 @require_POST

@@ -20,6 +20,7 @@ from .items import (
     items_ingest_received,
     person_consent_record,
 )
+from .known_keys import known_key_record
 from .received import item_note_from_partner
 from .testimonies import (
     testimony_add_correction,
@@ -44,6 +45,7 @@ __all__ = [
     "item_set_verification",
     "item_transfer",
     "items_ingest_received",
+    "known_key_record",
     "person_consent_record",
     "testimony_add_correction",
     "testimony_consent_update",

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.urls import reverse
 from pgpy import PGPUID, PGPKey
 from pgpy.constants import EllipticCurveOID, HashAlgorithm, KeyFlags, PubKeyAlgorithm
@@ -425,3 +426,43 @@ def test_a_bundle_is_taken_from_the_upload_form_and_the_command_line(
     call_command("evidence", "ingest", str(path), "--case", case.codename, stdout=out)
     made = Item.objects.exclude(pk=item.pk).get(case=case)
     assert made.kind == ItemKind.PROOF_BUNDLE and made.proofs.get().status == "verified"
+
+
+def test_a_bundles_key_is_recorded_as_known_from_its_page(ingest, pgp_key, case, client_for):
+    item = ingest(_bundle(pgp_key, _jpeg()), "proofmode.zip")
+    fingerprint = str(pgp_key.fingerprint).replace(" ", "")
+    url = reverse("evidence:item", args=[item.pk])
+    page = client_for("documentation_officer").get(url).content.decode()
+    assert "Record as known for this case" in page
+    assert client_for("caseworker").post(
+        reverse("evidence:item_known_key", args=[item.pk]),
+        {"fingerprint": fingerprint, "label": "x"},
+    ).status_code in (403, 404)
+    client = client_for("documentation_officer")
+    answer = client.post(
+        reverse("evidence:item_known_key", args=[item.pk]),
+        {"fingerprint": fingerprint, "label": "Pixel of the witness"},
+        follow=True,
+    )
+    assert "Key recorded as known for this case" in answer.content.decode()
+    known = KnownKey.objects.get()
+    assert (known.case, known.fingerprint) == (case, fingerprint)
+    assert known.label == "Pixel of the witness"
+    # Bundles taken in from now on name it, and one signed by another key is flagged.
+    proof, report = _proof(ingest(_bundle(pgp_key, _jpeg()), "again.zip"))
+    assert report["keys"][0]["known_as"] == "Pixel of the witness"
+    page = client.get(reverse("evidence:item", args=[proof.item_id])).content.decode()
+    assert "Pixel of the witness" in page and "Record as known for this case" not in page
+
+
+def test_a_known_key_is_recorded_from_the_command_line(pgp_key, case, tmp_path):
+    path = tmp_path / "phone.asc"
+    path.write_text(str(pgp_key.pubkey))
+    out = io.StringIO()
+    call_command("evidence", "known-key", str(path), "--label", "phone", stdout=out)
+    fingerprint = str(pgp_key.fingerprint).replace(" ", "")
+    assert fingerprint in out.getvalue()
+    assert KnownKey.objects.get().case is None
+    path.write_text("not a key")
+    with pytest.raises(CommandError, match="not an OpenPGP public key"):
+        call_command("evidence", "known-key", str(path), "--label", "x", "--case", case.codename)

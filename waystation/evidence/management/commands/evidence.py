@@ -9,7 +9,7 @@ from waystation.cases.codenames import normalise
 from waystation.cases.models import Case
 from waystation.core import signing
 from waystation.core.blobstore import blob_store
-from waystation.evidence import export, gate
+from waystation.evidence import export, gate, services
 from waystation.evidence.bulk import ingest_files
 from waystation.evidence.export import stamps
 from waystation.evidence.models import AcquiredHow, ItemOrigin, Recipient
@@ -20,6 +20,7 @@ from waystation.evidence.verify import verify_all
 # it (through the exit gate); ingests files when no member is named with --by.
 EXPORT_ACTOR = system_actor("command.evidence.export", Perm.EVIDENCE_VIEW, Perm.EVIDENCE_EXPORT)
 INGEST_ACTOR = system_actor("command.evidence.ingest", Perm.EVIDENCE_EDIT)
+KEYS_ACTOR = system_actor("command.evidence.known-key", Perm.EVIDENCE_EDIT)
 
 EXPORT_HELP = """\
 Write an evidence package for an investigator: a BagIt bag with what may go to this
@@ -215,6 +216,18 @@ class Command(BaseCommand):
         )
 
         actions.add_parser("public-key", help="print the key packages are signed with")
+        known = actions.add_parser(
+            "known-key",
+            help="record an OpenPGP public key (a witness's phone running ProofMode) as known, "
+            "for a case or the whole group: proof bundles are then checked against it",
+        )
+        known.add_argument("file", metavar="KEY.asc", help="the public key, ASCII-armored")
+        known.add_argument(
+            "--label", required=True, metavar="WHOSE", help="whose key it is (kept encrypted)"
+        )
+        known.add_argument(
+            "--case", default="", metavar="CODENAME", help="its case (default: the whole group)"
+        )
         actions.add_parser("verify", help="re-hash every stored item, check every custody chain")
 
     def handle(self, *args, action, **options):
@@ -224,6 +237,8 @@ class Command(BaseCommand):
             self._verify_export(Path(options["package"]), options["key"], options["anchor"])
         elif action == "ingest":
             self._ingest(options)
+        elif action == "known-key":
+            self._known_key(options)
         elif action == "public-key":
             self.stdout.write(signing.public_key_text())
         elif action == "verify":
@@ -281,6 +296,21 @@ class Command(BaseCommand):
             f"signed with {signing.public_key_text()}: give the recipient this key through "
             "another channel than the package"
         )
+
+    def _known_key(self, options) -> None:
+        case = None
+        if options["case"]:
+            case = Case.objects.filter(codename=normalise(options["case"])).first()
+            if case is None:
+                raise CommandError(f"no case has the codename {options['case']!r}")
+        try:
+            armored = Path(options["file"]).read_text(encoding="ascii")
+            known = services.known_key_record(
+                actor=KEYS_ACTOR, armored=armored, label=options["label"], case=case
+            )
+        except (OSError, ValueError, EvidenceError) as error:
+            raise CommandError(f"{options['file']}: {error}") from None
+        self.stdout.write(f"recorded as known: {known.fingerprint}")
 
     def _ingest(self, options) -> None:
         actor = INGEST_ACTOR
