@@ -1,7 +1,11 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from waystation.core.fields import EncryptedTextField
 
 
 class Token(models.Model):
@@ -45,3 +49,36 @@ class Token(models.Model):
     def is_active(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
 
+
+class Upload(models.Model):
+    """A resumable upload of evidence (tus), until its last byte makes it an item. Its bytes
+    are on disk only encrypted (``core.blobstore.resumable``, files named by ``key``); this row
+    says whose it is, for which case, how long it is and what the item will say. Unfinished
+    uploads expire (``api.uploads.uploads_expire`` removes their files and rows)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token = models.ForeignKey(Token, on_delete=models.CASCADE, related_name="uploads")
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
+    length = models.BigIntegerField()
+    offset = models.BigIntegerField(default=0)  # the last request's; the disk has the final word
+    original_name = EncryptedTextField()
+    acquired_how = models.CharField(max_length=20)
+    acquired_from = EncryptedTextField()
+    description = EncryptedTextField()
+    item = models.ForeignKey(
+        "evidence.Item", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"upload {self.pk}"
+
+    @property
+    def key(self) -> str:
+        """The name of its files in the store's resumable folder."""
+        return self.id.hex

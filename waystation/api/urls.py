@@ -6,7 +6,7 @@ from functools import wraps
 
 from django.urls import path
 
-from . import views
+from . import tus, views
 from .auth import mark_api_view
 from .v1 import api
 
@@ -27,5 +27,7 @@ app_name = _namespace  # "api-v1", which ninja reverses its root by
 urlpatterns = [
     path("", views.reference, name="api-root"),
     path("openapi.json", views.openapi_json, name="openapi-json"),
+    path("uploads/", tus.upload_create, name="tus-uploads"),
+    path("uploads/<uuid:pk>/", tus.upload_detail, name="tus-upload"),
     *(_token_guarded(p) for p in _operations if p.name != "api-root"),
 ]

@@ -16,7 +16,9 @@ from ninja.errors import Throttled
 from waystation.accounts.policy import Perm
 from waystation.core.refusals import Forbidden, NotVisible, Refusal
 
+from . import tus
 from .auth import granted, scoped, token_auth
+from .evidence import router as evidence_router
 
 # Every operation may answer these, whatever it does; the description says so once, here.
 ERROR_ANSWERS = {
@@ -55,6 +57,7 @@ class WaystationAPI(NinjaAPI):
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components["Error"] = Error.json_schema()
         components["InvalidInput"] = InvalidInput.json_schema()
+        schema["paths"].update(tus.openapi_paths())  # plain views: hand-written path items
         scopes = self.operation_scopes()
         for methods in schema["paths"].values():
             for operation in methods.values():
@@ -153,3 +156,4 @@ def me(request):
     }
 
 
+api.add_router("/evidence/", evidence_router)
