@@ -187,3 +187,10 @@ def test_cancel_expiry_and_the_limit_per_token(api_for, case, cast, monkeypatch)
     refused = _create(client, case, 5)
     assert refused.status_code == 429 and "unfinished uploads" in refused.json()["detail"]
 
+
+def test_refusals_speak_the_callers_language(api_for, case):
+    client = api_for("documentation_officer")
+    location = _create(client, case, 10)["Location"]
+    answer = _patch(client, location, 4, b"abc", **{"Accept-Language": "ru"})
+    assert answer.status_code == 409
+    assert "байт" in answer.json()["detail"]
