@@ -17,8 +17,13 @@ from waystation.accounts.policy import Perm
 from waystation.core.refusals import Forbidden, NotVisible, Refusal
 
 from . import tus
+from .audit import router as audit_router
 from .auth import granted, scoped, token_auth
+from .cases import router as cases_router
 from .evidence import router as evidence_router
+from .intake import router as intake_router
+from .ledger import router as ledger_router
+from .outreach import router as outreach_router
 
 # Every operation may answer these, whatever it does; the description says so once, here.
 ERROR_ANSWERS = {
@@ -157,3 +162,9 @@ def me(request):
 
 
 api.add_router("/evidence/", evidence_router)
+
+api.add_router("/cases/", cases_router)
+api.add_router("/outreach/", outreach_router)
+api.add_router("/requests/", intake_router)
+api.add_router("/ledger/", ledger_router)
+api.add_router("/audit/", audit_router)
