@@ -19,8 +19,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, DateField, Func, Sum
 
 from .models import CaseMonthTotal, MonthTotal, Posting
 from .money import STORED_PLACES
@@ -29,6 +28,21 @@ from .sums import as_money, minor_total, money_sum
 _SCALE = 10**STORED_PLACES
 # Spending per case counts disbursements and takes off their reversals.
 _DISBURSEMENT, _REVERSAL, _POSTED = "disbursement", "reversal", "posted"
+
+
+class _MonthStart(Func):
+    """The first day of a date's month, computed by the database itself (Django's TruncMonth
+    calls back into Python for every row on SQLite: a third of rebuilding a million rows)."""
+
+    output_field = DateField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="date(%(expressions)s, 'start of month')")
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="CAST(DATE_TRUNC('month', %(expressions)s) AS date)"
+        )
 
 
 def month_of(day: date) -> date:
@@ -144,7 +158,7 @@ def recompute(posting_model, transaction_model, month_model, case_model) -> None
     case_model.objects.all().delete()
     grouped = (
         posting_model.objects.filter(posted=True)
-        .annotate(month=TruncMonth("date"))
+        .annotate(month=_MonthStart("date"))
         .values("month", "account", "fund", "currency", "book", "category")
         .annotate(total=minor_total())
         .order_by()
@@ -169,7 +183,7 @@ def recompute(posting_model, transaction_model, month_model, case_model) -> None
         transaction_model.objects.filter(
             state=_POSTED, kind__in=[_DISBURSEMENT, _REVERSAL], case__isnull=False
         )
-        .annotate(month=TruncMonth("date"))
+        .annotate(month=_MonthStart("date"))
         .values("case", "currency", "month", "kind")
         .annotate(total=minor_total(), count=Count("pk"))
         .order_by()
