@@ -34,6 +34,9 @@ from waystation.audit.models import AuditEvent
 from waystation.cases.tests.factories import make_case
 from waystation.evidence import gate, services
 from waystation.evidence.models import CustodyAction, CustodyEntry, ItemOrigin, Recipient
+from waystation.partners.card import this_card
+from waystation.partners.models import Partner
+from waystation.partners.package import open_package
 from waystation.screening import services as screening
 from waystation.screening.tests.factories import interviewed, with_concern
 
@@ -330,6 +333,40 @@ def _case_export(fmt):
     return make
 
 
+def _partner_web(world, client, kind, name, tmp_path) -> Made:
+    """A referral to a partner group from the case's "Send to a partner" page, opened as the
+    partner would: here the partner is this instance itself (its own card), so that the
+    package can be decrypted and read in one instance."""
+    card = this_card()
+    Partner.objects.get_or_create(
+        name=name,
+        defaults={
+            "card": card.to_text(),
+            "signing_key": card.signing_key,
+            "age_recipient": card.age_recipient,
+            "instance_id": card.instance_id,
+            "fingerprint": card.fingerprint,
+        },
+    )
+    url = reverse("partners:send", args=[world.case.pk])
+    chosen = {"partner": name, "kind": "referral"}
+    page = client.post(url, {**chosen, "step": "preview"}).content.decode()
+    picks = {"items": [], "testimonies": []}
+    for field, pk in re.findall(r'name="(items|testimonies)" value="([0-9a-f-]{36})"', page):
+        picks[field].append(pk)
+    if not picks["items"]:  # nothing may go: ask for everything, as a tampered form would
+        picks["items"] = [str(item.pk) for item in world.items.values()]
+    response = client.post(url, {**chosen, **picks, "step": "send"})
+    if response.status_code != 200:
+        raise Refusal(response.content.decode())
+    out = tmp_path / f"partner-{os.urandom(4).hex()}.waystation"
+    out.write_bytes(b"".join(response.streaming_content))
+    sealed = out.read_bytes()
+    assert not any(mark in sealed for mark in world.marks.values())  # nothing readable
+    opened = open_package(out)
+    return Made([b"".join(opened.open(name)) for name in opened.names()])
+
+
 WAYS = {
     "web_zip": (_web_zip, "package_zip"),
     "cli_dir": (_cli_dir, "package_dir"),
@@ -338,8 +375,11 @@ WAYS = {
     "dossier_zip": (_dossier("zip"), "dossier_zip"),
     "case_json": (_case_export("json"), "case_json"),
     "case_html": (_case_export("html"), "case_html"),
+    "partner_web": (_partner_web, "partner_package"),
 }
-FILES_LEAVE = {"web_zip", "cli_dir", "cli_age", "dossier_zip"}  # the items' bytes go out
+# the items' bytes go out
+FILES_LEAVE = {"web_zip", "cli_dir", "cli_age", "dossier_zip", "partner_web"}
+ONLY_TO = {"partner_web": Recipient.PARTNER}  # a way out for one kind of recipient only
 
 
 def test_the_table_covers_every_way_out_the_gate_knows():
@@ -348,7 +388,9 @@ def test_the_table_covers_every_way_out_the_gate_knows():
 
 def _exported_counts(world) -> dict[str, int]:
     return {
-        name: CustodyEntry.objects.filter(item=item, action=CustodyAction.EXPORTED).count()
+        name: CustodyEntry.objects.filter(
+            item=item, action__in=(CustodyAction.EXPORTED, CustodyAction.SENT_TO_PARTNER)
+        ).count()
         for name, item in world.items.items()
     }
 
@@ -372,6 +414,8 @@ def test_every_way_out_lets_go_exactly_what_consent_and_screening_allow(
     for consent in CONSENTS:
         _set_consent(world, consent)
         for recipient, (kind, name) in RECIPIENTS.items():
+            if ONLY_TO.get(way, kind) != kind:
+                continue
             where = f"{way} · {recipient} · consent {consent} · screening {screening_state}"
             want_items, want_testimonies = expected(recipient, consent)
             before = _exported_counts(world)

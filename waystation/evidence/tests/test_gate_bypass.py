@@ -29,12 +29,14 @@ ITEM_BYTES_READ = {
     "evidence/gate.py:_chunks": "the exit gate: the bytes of a release's items",
     "evidence/views.py:item_download": "a member's own copy, written to the chain of custody",
     "evidence/verify.py:_rehash": "re-hashing every stored item",
+    "partners/inbox.py:open_inbound": "a received package (encrypted as it came), not an item",
 }
 # Where a testimony's statement may be written into something ("module:function": why).
 STATEMENT_READ = {
     "evidence/export/contents.py:_testimony_row": "package tables, from a release",
     "evidence/export/case.py:_evidence": "the case export, from a recorded release",
     "pathways/dossier/pdf.py:_testimonies": "the dossier, from a recorded release",
+    "partners/sending.py:_testimony": "a partner package, from a release",
 }
 # Apps whose files hold no case evidence: their blob reads are imports and receipts.
 NOT_CASE_EVIDENCE = {"core", "outreach", "ledger", "knowledge", "intake", "testing"}
