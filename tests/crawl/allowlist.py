@@ -13,6 +13,7 @@ PRODUCTS = {
     "Waystation", "Telegram", "Signal", "WhatsApp", "Tor", "Browser", "Google", "iCloud",
     "Drive", "Aegis", "FreeOTP", "Markdown", "BagIt", "SQLCipher", "PostgreSQL", "Android",
     "iPhone", "Desktop", "Excel", "LibreOffice", "Sheets", "Windows", "Unix",
+    "ProofMode", "OpenTimestamps", "Bitcoin", "C2PA", "OpenPGP",
 }  # fmt: skip
 LAWS = {"INA", "IRPA", "AufenthG", "AsylG"}
 TECHNICAL = {
