@@ -18,6 +18,7 @@ no OCSP). Files larger than ``EVIDENCE_C2PA_MAX_MB`` are read without hashing th
 their credentials are listed, marked "not checked".
 """
 
+import functools
 import io
 import json
 import logging
@@ -47,11 +48,12 @@ class Checked:
     report: dict
 
 
-def _supported() -> set[str]:
+@functools.cache
+def _supported() -> frozenset[str]:
     try:
-        return set(c2pa.Reader.get_supported_mime_types())
+        return frozenset(c2pa.Reader.get_supported_mime_types())
     except Exception:  # the native library missing or broken: nothing can be read
-        return set()
+        return frozenset()
 
 
 def _context(verify: bool) -> c2pa.Context:
