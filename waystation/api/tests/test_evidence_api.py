@@ -191,3 +191,35 @@ def test_events_are_listed_for_those_who_see_evidence(api_for, world, cast):
     assert listed.status_code == 200 and listed.json()[0]["title"] == "Night raid"
     assert api_for("documentation_officer").get(f"{BASE}/events/{event.pk}/").status_code == 200
     assert api_for("treasurer").get(f"{BASE}/events/").status_code == 403
+
+
+def test_every_evidence_route_with_every_roles_token(api_for, world):
+    """The walk over this router's routes: for every role that may not see the other case,
+    its item and testimony answer exactly what a missing one answers."""
+    from waystation.api.v1 import api
+
+    from .conftest import ROLES
+
+    hidden = {
+        "items": str(world["items"]["hidden"][0].pk),
+        "testimonies": str(world["hidden_testimony"].pk),
+    }
+    routes = [
+        path
+        for path, methods in api.get_openapi_schema()["paths"].items()
+        if path.startswith(f"{BASE}/")
+        and "{pk}" in path
+        and "get" in methods
+        and path.split("/")[4] in hidden
+    ]
+    assert len(routes) == 4, routes
+    for role in ROLES:
+        if role in ("coordinator", "documentation_officer"):  # they see every case's evidence
+            continue
+        client = api_for(role)
+        for path in routes:
+            kind = path.split("/")[4]
+            seen = client.get(path.replace("{pk}", hidden[kind]))
+            missing = client.get(path.replace("{pk}", str(uuid.uuid4())))
+            assert seen.status_code in (403, 404), (role, path)
+            assert (seen.status_code, seen.json()) == (missing.status_code, missing.json())
