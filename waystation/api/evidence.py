@@ -199,7 +199,8 @@ def item_detail(request, pk: uuid.UUID):
             "200": {
                 "description": "The file, streamed as stored.",
                 "content": {
-                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                    # Each file in its own media type (image/jpeg, application/zip, â¦).
+                    "*/*": {"schema": {"type": "string", "format": "binary"}}
                 },
             }
         }
