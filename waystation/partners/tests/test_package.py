@@ -309,3 +309,21 @@ def test_a_panic_destroys_the_card_keys(pair, tmp_path):
             keyslots.KeySlotFile.load(instances.there.data_dir).open(TEST_PASSPHRASE).master is None
         )
     assert before.fingerprint != this_card().fingerprint  # the suite's own instance again
+
+
+def test_a_file_that_changes_size_while_written_stops_the_package(pair, tmp_path):
+    instances, partners = pair
+    out = tmp_path / "p.wsp"
+    with pytest.raises(PackageRefused, match="changed while the package was written"):
+        _send(instances.here, partners["there_at_here"], out, files=[("a", 10, lambda: [b"x" * 9])])
+    assert not out.exists()  # no partial file left
+
+
+def test_a_package_cut_short_is_refused_as_damaged(pair, tmp_path):
+    instances, partners = pair
+    out = tmp_path / "p.wsp"
+    _send(instances.here, partners["there_at_here"], out, files=[("a", os.urandom(300_000))])
+    out.write_bytes(out.read_bytes()[:-70_000])
+    with instances.there, pytest.raises(PackageRefused) as refused:
+        open_package(out)
+    assert refused.value.reason == "damaged"
