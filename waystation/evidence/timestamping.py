@@ -14,7 +14,7 @@ import logging
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from waystation.audit.models import GENESIS_MAC, AuditChainHead
@@ -60,14 +60,14 @@ def daily_statement() -> str:
     """Once a day, every chain: the audit head and one SHA-256 over all custody heads (one
     line each, in the form above, ordered by item) — the list itself can be long."""
     digest, count = hashlib.sha256(), 0
-    newest = CustodyEntry.objects.values("item_id").annotate(last=Max("seq")).order_by("item_id")
-    for row in newest.iterator(2000):
-        entry_hash = (
-            CustodyEntry.objects.filter(item_id=row["item_id"], seq=row["last"])
-            .values_list("entry_hash", flat=True)
-            .get()
-        )
-        digest.update(f"custody {row['item_id']} entry {row['last']} {entry_hash}\n".encode())
+    last = CustodyEntry.objects.filter(item_id=OuterRef("item_id")).order_by("-seq")
+    heads = (
+        CustodyEntry.objects.filter(seq=Subquery(last.values("seq")[:1]))
+        .order_by("item_id")
+        .values_list("item_id", "seq", "entry_hash")
+    )
+    for item_id, seq, entry_hash in heads.iterator(2000):
+        digest.update(f"custody {item_id} entry {seq} {entry_hash}\n".encode())
         count += 1
     seq, mac = audit_head()
     return (

@@ -147,7 +147,9 @@ def test_offline_ingest_queues_and_the_worker_fills_the_token_later(
     Worker().run(once=True)  # not due yet: the TSA is not asked again at once
     assert tsa.requests == asked
     page = _page(client_for, item)
-    assert "Waiting for the time-stamping authority: the TSA answered HTTP 503" in page
+    # The reason is the technical one, in English, marked as such for the reader's language.
+    waiting = 'Waiting for the time-stamping authority: <span lang="en">the TSA answered HTTP 503'
+    assert waiting in page
     assert "next try" in page
 
     tsa.down = False
