@@ -1,5 +1,5 @@
 """Run every benchmark, or the ones named: `python -m bench [web] [intake] [database] [keys]
-[blobs] [outreach] [people] [cases] [evidence] [ledger]`.
+[blobs] [outreach] [people] [cases] [evidence] [ledger] [partners]`.
 
 A benchmark is a module `bench/<name>.py` with a docstring (its first paragraph is printed as
 the heading) and a `run()` that prints its results; register it in BENCHMARKS. Results below a
@@ -23,6 +23,7 @@ BENCHMARKS = [
     "cases",
     "evidence",
     "ledger",
+    "partners",
 ]
 
 
