@@ -1,5 +1,5 @@
 """Run every benchmark, or the ones named: `python -m bench [web] [intake] [database] [keys]
-[blobs] [outreach] [people] [cases] [evidence] [ledger] [partners]`.
+[blobs] [outreach] [people] [cases] [api] [evidence] [tus] [ledger] [partners]`.
 
 A benchmark is a module `bench/<name>.py` with a docstring (its first paragraph is printed as
 the heading) and a `run()` that prints its results; register it in BENCHMARKS. Results below a
@@ -21,7 +21,9 @@ BENCHMARKS = [
     "outreach",
     "people",
     "cases",
+    "api",
     "evidence",
+    "tus",
     "ledger",
     "partners",
 ]

@@ -32,7 +32,7 @@ from .models import Upload
 
 KEEP_FOR = timedelta(hours=24)  # an upload untouched this long expires (each PATCH renews it)
 OPEN_PER_TOKEN = 10  # unfinished uploads a token may hold at once
-READ_BYTES = 1 << 20  # what a PATCH body is read in
+READ_BYTES = 1 << 20  # what a PATCH body is read in: whole chunks, sealed without copying
 
 NO_CASE = _("There is no case %(codename)s that you may add evidence to.")
 TOO_LARGE = _("The file is larger than %(limit)s, the most this instance accepts.")

@@ -201,6 +201,9 @@ class ResumableBlob:
         if self.offset + len(data) > self.length:
             raise TooMuchData(self.key)
         self.offset += len(data)
+        if not self._buffer and len(data) == self.chunk_bytes and self._chunks < self._whole:
+            self._seal_chunk(bytes(data), final=False)  # whole chunks: no copying about
+            return
         self._buffer += data
         # The final chunk waits for finish(): it is sealed with its flag there.
         while self._chunks < self._whole and len(self._buffer) >= self.chunk_bytes:
