@@ -24,7 +24,14 @@ from waystation.audit.services import record
 from waystation.cases.services import CaseError, case_create, identity_save, note_add
 from waystation.core.refusals import Refusal
 from waystation.evidence import custody
-from waystation.evidence.models import AcquiredHow, CustodyEntry, ItemOrigin, Recipient
+from waystation.evidence.models import (
+    AcquiredHow,
+    CustodyAction,
+    CustodyEntry,
+    ItemKind,
+    ItemOrigin,
+    Recipient,
+)
 from waystation.evidence.services import (
     EvidenceError,
     item_ingest_stream,
@@ -62,9 +69,22 @@ def contents_of(inbound) -> Contents:
         message=manifest.get("message", ""),
         codename=manifest.get("case", ""),
         parts=[p["kind"] for p in manifest.get("parts", []) if "id" not in p],
-        items=manifest.get("items", []),
+        items=[_labelled(item) for item in manifest.get("items", [])],
         testimonies=len(manifest.get("testimonies", [])),
     )
+
+
+def _labelled(item: dict) -> dict:
+    """The item as the page shows it: its kind and custody actions in the reader's words."""
+    kinds, actions = dict(ItemKind.choices), dict(CustodyAction.choices)
+    return {
+        **item,
+        "kind_label": kinds.get(item.get("kind"), item.get("kind", "")),
+        "custody": [
+            {**entry, "action_label": actions.get(entry.get("action"), entry.get("action"))}
+            for entry in item.get("custody", [])
+        ],
+    }
 
 
 def _read_json(opened, name: str):
