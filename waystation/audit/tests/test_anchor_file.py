@@ -5,6 +5,7 @@ past the anchored row, a changed anchor file, and an anchor from another instanc
 
 import base64
 import json
+import re
 
 import pytest
 from django.core.management import call_command
@@ -43,6 +44,12 @@ def test_an_anchor_file_finds_a_tail_cut_and_a_rewound_head(cast, capsys, tmp_pa
     (stamp,) = document["timestamps"]
     assert stamp["authority"] == tsa.url
     assert anchors.read(path.read_bytes()).stamps[0][0] == tsa.url
+    token = bytearray(base64.b64decode(stamp["token"]))
+    token[-10] ^= 0x01
+    changed = {**document, "timestamps": [{**stamp, "token": base64.b64encode(token).decode()}]}
+    refused = re.escape(f"timestamp from {tsa.url}: the token")
+    with pytest.raises(anchors.AnchorError, match=refused):
+        anchors.read(json.dumps(changed).encode())
 
     _rows(cast, 2, start=6)
     assert "audit log intact" in _verify(capsys, "--anchor", str(path))
@@ -53,7 +60,7 @@ def test_an_anchor_file_finds_a_tail_cut_and_a_rewound_head(cast, capsys, tmp_pa
         call_command("audit", "verify", "--anchor", str(path))
 
     _rows(cast, 5, start=100)  # written on past the anchored row: row 6 exists, but another
-    with pytest.raises(CommandError, match="row 6 is not the row anchored on .*rewound"):
+    with pytest.raises(CommandError, match=r"row 6 is not the row anchored on .*rewound"):
         call_command("audit", "verify", "--anchor", str(path))
 
 
