@@ -171,6 +171,12 @@ def case_send(*, actor, case, partner, choice: Choice, out: Path) -> Outbound:
         require_side(actor, case, Side.LEGAL)
     if choice.identity_reason:
         check(actor, Perm.CASES_MANAGE)  # a coordinator's decision, like a reveal
+    moved = _transferred(case)
+    if moved is not None:
+        raise SendError(
+            _("This case was transferred to %(partner)s: it is closed here.")
+            % {"partner": moved.partner}
+        )
     if choice.kind == Kind.TRANSFER and _transfer_open(case):
         raise SendError(_("This case is already being transferred; wait for the answer."))
     out = Path(out)
@@ -246,6 +252,10 @@ def case_send(*, actor, case, partner, choice: Choice, out: Path) -> Outbound:
     finally:
         partial.unlink(missing_ok=True)
     return outbound
+
+
+def _transferred(case) -> Outbound | None:
+    return Outbound.objects.filter(case=case, kind=Kind.TRANSFER, answer=Answer.ACCEPTED).first()
 
 
 def _transfer_open(case) -> bool:

@@ -208,6 +208,14 @@ def test_transfer_round_trip_with_identity_testimony_and_100_mb_item(cast, group
         assert answers.transferred(case) == outbound
         step = case.status_changes.order_by("-pk").first()
         assert "Bishkek group" in step.note
+        with pytest.raises(sending.SendError, match="transferred to Bishkek group"):
+            sending.case_send(
+                actor=coordinator,
+                case=case,
+                partner=partner,
+                choice=sending.Choice(kind="referral", care=True),
+                out=tmp_path / "again.waystation",
+            )
     # nothing of the package readable on disk at either side
     for root in (DATA_DIR, groups.dirs["a"], groups.dirs["b"], tmp_path):
         assert _plain_on_disk(Path(root), [b"Ivan Petrov", b"column leave"]) == []
