@@ -37,7 +37,7 @@ NO_FILE = _("Send the file in the multipart field “file”.")
 
 class Page(Schema):
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=10_000_000)  # a database holds its offsets in 64 bits
 
 
 class CaseFilter(Page):
@@ -199,7 +199,7 @@ def item_detail(request, pk: uuid.UUID):
             "200": {
                 "description": "The file, streamed as stored.",
                 "content": {
-                    # Each file in its own media type (image/jpeg, application/zip, â¦).
+                    # Each file in its own media type (image/jpeg, application/zip, …).
                     "*/*": {"schema": {"type": "string", "format": "binary"}}
                 },
             }
