@@ -24,7 +24,8 @@ LARGE_CASES = int(os.environ.get("WAYSTATION_BENCH_CASES", "100000"))
 NOTES_PER_CASE = 10  # on average, in the large stage
 SMALL_CASES, SMALL_NOTES = 100, 10_000
 PAGE_GOAL = 0.5  # requests/s with the large set ÷ with the small set
-SEARCH_GOAL = 0.1  # p95 over the small set ÷ p95 over the large set: 100× the notes, ≤ 10× slower
+# p95 over the small set ÷ p95 over the large set: 100× the notes, ≤ 3× slower (issue 21; was 0.1)
+SEARCH_GOAL = 0.33
 SECONDS = 2.0  # per page and round
 ROUNDS = 3
 SEARCH_REPEATS = 5
@@ -133,9 +134,18 @@ def _through_pages(viewer):
         response = client.get(path, query)
         if response.status_code != 200:
             raise RuntimeError(f"GET {path} {query or ''} answered {response.status_code}")
+        return response
+
+    def search(query):
+        # The search words come only in a post (an address with them would stay in the
+        # browser's history); a GET with ?q= is the plain list, and measured that until 2026-12-07.
+        response = client.post(list_url, {"q": query})
+        if response.status_code != 200:
+            raise RuntimeError(f"POST {list_url} q={query!r} answered {response.status_code}")
+        return response.context["page"].paginator.count
 
     pages = {"list": lambda: get(list_url), "dashboard": lambda: get(dashboard_url)}
-    return pages, lambda query: get(list_url, {"q": query})
+    return pages, search
 
 
 def _through_selectors(viewer):
@@ -186,6 +196,9 @@ def main(large_cases: int) -> None:
         through = "the case list and dashboard pages (Django test client)"
 
     generate_cases(SMALL_CASES, seed=1, notes=SMALL_NOTES)
+    found = search("rent")
+    if found is not None and (found == 0 or search("ксилофон") != 0):
+        raise RuntimeError("the search does not filter the case list")
     small = _measure(pages, search)
     print(f"measured {SMALL_CASES} cases; generating {large_cases:,}", flush=True)
     started = time.perf_counter()

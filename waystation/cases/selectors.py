@@ -153,8 +153,10 @@ def _cases_with_notes_matching(viewer, query: str):
     readable = visible(viewer, Note.objects.all(), Perm.CASES_VIEW)
     if readable.query.is_empty():
         return None
-    if not readable.query.where:
-        # The viewer may read every note: the cases come from the full-text index alone.
+    if readable.query.where == Note.objects.all().query.where:
+        # The viewer may read every standing note (the manager's own condition, withdrawn notes
+        # left out, is all there is): the cases come from the full-text index alone, which
+        # leaves out the withdrawn notes itself. Testing each note instead read every note row.
         return search.case_ids_matching(query)
     note_ids = search.note_ids_matching(query)
     if note_ids is None:
