@@ -16,6 +16,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
+from ninja.responses import Status
 
 from waystation.accounts.policy import Perm, get_for
 from waystation.core.blobstore import blob_store
@@ -271,7 +272,7 @@ def item_ingest(request):
         raise HttpError(400, str(problem)) from None
     if problems:
         raise HttpError(400, problems[0])
-    return 201, _item_row(ingested[0])
+    return Status(201, _item_row(ingested[0]))
 
 
 # -- testimonies --------------------------------------------------------------------------------

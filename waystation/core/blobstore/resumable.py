@@ -11,8 +11,12 @@ the final chunk is sealed and the part file is installed in the store under its 
 second pass over the data.
 
 What the disk says is the truth: the offset is the whole chunks in the part file (a record
-cut off by a crash is cut away) plus the tail, if the tail belongs after those chunks. So an
-upload killed at any point resumes from what was durably written, never from more.
+cut off by a crash is cut away, and after a restart every chunk is authenticated again: one
+that fails, torn by a crash of the machine, and all after it count as not received) plus the
+tail, if it belongs after those chunks and authenticates. So an upload killed at any point
+resumes from what is really on disk, never from more. Nothing is synced until the last byte:
+the kernel writes back while the upload goes on (a sync per request made uploads three times
+slower), and the file is synced once before it is installed.
 
 The SHA-256 of the plaintext is computed in the same pass (on a second thread, as
 ``BlobWriter`` does). hashlib's state cannot be saved, so it is kept in this process's memory
@@ -145,18 +149,18 @@ class ResumableBlob:
         self._context = header
         size = os.fstat(self._part.fileno()).st_size
         self._chunks = min((size - HEADER_BYTES) // self._record, self._whole)
+        with _HASHES_LOCK:
+            known = _HASHES.pop(self.key, None)
+        if known is not None and known[0] == self._chunks:
+            self._sha256 = known[1]
+        else:
+            self._sha256 = self._rehash()  # may cut chunks that fail authentication away
         kept = HEADER_BYTES + self._chunks * self._record
         if size != kept:  # a record cut off by a crash, or a final chunk never installed
             self._part.truncate(kept)
         self._part.seek(kept)
         self._buffer = bytearray(self._read_tail())
         self.offset = self._chunks * self.chunk_bytes + len(self._buffer)
-        with _HASHES_LOCK:
-            known = _HASHES.pop(self.key, None)
-        if known is not None and known[0] == self._chunks:
-            self._sha256 = known[1]
-        else:
-            self._sha256 = self._rehash()
 
     def _tail_aad(self, chunks: int) -> bytes:
         return self._context + _TAIL_LABEL + _COUNT.pack(chunks)
@@ -171,26 +175,29 @@ class ResumableBlob:
         try:
             return crypto.unseal(self._blob_key, raw[_COUNT.size :], self._tail_aad(self._chunks))
         except crypto.DecryptionError:
-            raise BlobDamaged("the upload's last piece fails authentication") from None
+            return b""  # torn by a crash of the machine (or altered): not received, sent again
 
     def _rehash(self) -> "hashlib._Hash":
         """The SHA-256 of the whole chunks on disk, from the ciphertext: the server was
-        restarted. (The hash covers sealed chunks only; the tail is hashed when it is sealed.)"""
+        restarted. (The hash covers sealed chunks only; the tail is hashed when it is sealed.)
+        A chunk that fails authentication (the machine crashed before it reached the disk
+        whole) and everything after it count as not received: the offset goes back to it."""
         digest = hashlib.sha256()
         with open(self._part_path, "rb") as part:
             part.seek(HEADER_BYTES)
             for index in range(self._chunks):
                 raw = part.read(self._record)
-                if len(raw) < self._record:
-                    raise BlobDamaged(f"cut off inside chunk {index}")
                 try:
+                    if len(raw) < self._record:
+                        raise aead_stream.StreamDamaged(f"cut off inside chunk {index}")
                     digest.update(
                         aead_stream.open_chunk(
                             self._blob_key, raw[_LENGTH.size :], self._context, index, False
                         )
                     )
-                except aead_stream.StreamDamaged as problem:
-                    raise BlobDamaged(str(problem)) from None
+                except aead_stream.StreamDamaged:
+                    self._chunks = index
+                    break
         return digest
 
     # -- writing ---------------------------------------------------------------------------
@@ -235,18 +242,18 @@ class ResumableBlob:
             self._hasher = None
 
     def _save(self) -> None:
-        """Chunks first, durably; then the tail that follows them, replaced atomically. A
-        crash between the two leaves an old tail that names fewer chunks: ignored."""
+        """The tail after the chunks, replaced atomically. Not synced: a restart of the server
+        loses nothing (the bytes are in the system's cache), and after a crash of the machine
+        itself what did not reach the disk fails authentication when the upload is next
+        opened and counts as not received (``_rehash``, ``_read_tail``). The whole file is
+        synced once, in ``finish``, before it becomes a blob."""
         self._stop_hashing()
         self._part.flush()
-        os.fsync(self._part.fileno())
         if self._buffer:
             sealed = crypto.seal(self._blob_key, bytes(self._buffer), self._tail_aad(self._chunks))
             fresh = self._tail_path.with_suffix(".tail-new")
             with open(fresh, "wb") as out:
                 out.write(_COUNT.pack(self._chunks) + sealed)
-                out.flush()
-                os.fsync(out.fileno())
             os.replace(fresh, self._tail_path)
         else:
             self._tail_path.unlink(missing_ok=True)
