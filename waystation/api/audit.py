@@ -9,6 +9,7 @@ from waystation.accounts.policy import Perm
 from waystation.home.selectors import AuditFilter, audit_page_for
 
 from .auth import scoped
+from .schemas import MAX_ID
 
 router = Router(tags=["audit"])
 
@@ -29,13 +30,13 @@ class AuditPage(Schema):
 
 
 class AuditQuery(Schema):
-    actor: int | None = None
+    actor: int | None = Field(None, ge=0, le=MAX_ID)
     event: str = Field("", max_length=60)
     object_type: str = Field("", max_length=60)
     object_id: str = Field("", max_length=64)
     since: date | None = None
     until: date | None = None
-    before: int | None = Field(None, ge=1)
+    before: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 @router.get("/", response=AuditPage, summary="The audit log, newest first")

@@ -10,13 +10,14 @@ from ninja import Field, Query, Router, Schema
 
 from waystation.accounts.policy import Perm, Side, can, get_for, may_hold_side
 from waystation.cases import services
-from waystation.cases.models import RiskKind, Status, Task, Urgency
+from waystation.cases.models import RiskKind, Status, Task
 from waystation.cases.selectors import CaseFilters, case_detail, case_for, cases_for
 
 from .auth import scoped
-from .schemas import PageInfo, paged
+from .schemas import MAX_ID, PageInfo, an_id, paged
 
 router = Router(tags=["cases"])
+URGENCY = "1 stable, 2 watch, 3 urgent, 4 in danger now"
 
 
 class CaseRow(Schema):
@@ -24,7 +25,7 @@ class CaseRow(Schema):
     codename: str
     status: Status
     status_since: date
-    urgency: Urgency
+    urgency: int = Field(..., ge=1, le=4, description=URGENCY)
     city: str
     tags: list[str]
     caseworker: str | None
@@ -85,7 +86,7 @@ class CaseOut(CaseRow):
 class CaseIn(Schema):
     codename: str | None = Field(None, max_length=40)
     status: Status = Status.IN_TRANSIT
-    urgency: Urgency | None = None
+    urgency: int | None = Field(None, ge=1, le=4, description=URGENCY)
     languages: str = Field("", max_length=200)
     city: str = Field("", max_length=120)
     summary: str = Field("", max_length=5000)
@@ -117,9 +118,11 @@ class NoteIn(Schema):
 
 class CaseQuery(Schema):
     status: Status | None = None
-    urgency: Urgency | None = None
+    urgency: int | None = Field(None, ge=1, le=4, description=URGENCY)
     risk: RiskKind | None = None
-    assignee: int | None = Field(None, description="A member's id (coordinators only)")
+    assignee: int | None = Field(
+        None, ge=0, le=MAX_ID, description="A member's id (coordinators only)"
+    )
     unassigned: bool = False
     needs_open: bool = False
     tasks_overdue: bool = False
@@ -222,7 +225,7 @@ def _detail(viewer, case) -> dict:
 
 @router.get("/{int:pk}/", response=CaseOut, summary="One case, by the sides the member holds")
 @scoped(Perm.CASES_VIEW)
-def case_get(request, pk: int):
+def case_get(request, pk: int = an_id()):
     return _detail(request.user, case_for(request.user, pk))
 
 
@@ -236,7 +239,7 @@ def _legal(request, pk: int):
 
 @router.post("/{int:pk}/status/", response={201: StatusStep}, summary="Record a status step")
 @scoped(Perm.CASES_VIEW)
-def case_status(request, pk: int, body: StatusIn):
+def case_status(request, body: StatusIn, pk: int = an_id()):
     step = services.status_record(
         actor=request.user, case=case_for(request.user, pk), **body.dict()
     )
@@ -245,48 +248,48 @@ def case_status(request, pk: int, body: StatusIn):
 
 @router.get("/{int:pk}/risks/", response=list[RiskOut], summary="A case's risk events")
 @scoped(Perm.CASES_VIEW)
-def case_risks(request, pk: int):
+def case_risks(request, pk: int = an_id()):
     _case, detail = _legal(request, pk)
     return [_risk(r) for r in detail["risks"]]
 
 
 @router.post("/{int:pk}/risks/", response={201: RiskOut}, summary="Record a risk event")
 @scoped(Perm.CASES_VIEW)
-def case_risk_add(request, pk: int, body: RiskIn):
+def case_risk_add(request, body: RiskIn, pk: int = an_id()):
     event = services.risk_record(actor=request.user, case=case_for(request.user, pk), **body.dict())
     return 201, _risk(event)
 
 
 @router.get("/{int:pk}/tasks/", response=list[TaskOut], summary="A case's tasks")
 @scoped(Perm.CASES_VIEW)
-def case_tasks(request, pk: int):
+def case_tasks(request, pk: int = an_id()):
     _case, detail = _legal(request, pk)
     return [_task(t) for t in detail["tasks"]]
 
 
 @router.post("/{int:pk}/tasks/", response={201: TaskOut}, summary="Add a task")
 @scoped(Perm.CASES_VIEW)
-def case_task_add(request, pk: int, body: TaskIn):
+def case_task_add(request, body: TaskIn, pk: int = an_id()):
     task = services.task_add(actor=request.user, case=case_for(request.user, pk), **body.dict())
     return 201, _task(task)
 
 
 @router.post("/tasks/{int:pk}/done/", response=TaskOut, summary="Mark a task done")
 @scoped(Perm.CASES_VIEW)
-def case_task_done(request, pk: int):
+def case_task_done(request, pk: int = an_id()):
     task = get_for(request.user, Task.objects.select_related("case"), pk, Perm.CASES_VIEW)
     return _task(services.task_mark_done(actor=request.user, task=task))
 
 
 @router.get("/{int:pk}/notes/", response=list[NoteOut], summary="The notes the member may read")
 @scoped(Perm.CASES_VIEW)
-def case_notes(request, pk: int):
+def case_notes(request, pk: int = an_id()):
     detail = case_detail(request.user, case_for(request.user, pk))
     return [_note(n) for n in detail["notes"]]
 
 
 @router.post("/{int:pk}/notes/", response={201: NoteOut}, summary="Write a note")
 @scoped(Perm.CASES_VIEW)
-def case_note_add(request, pk: int, body: NoteIn):
+def case_note_add(request, body: NoteIn, pk: int = an_id()):
     note = services.note_add(actor=request.user, case=case_for(request.user, pk), **body.dict())
     return 201, _note(note)

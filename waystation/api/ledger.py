@@ -10,7 +10,7 @@ from waystation.ledger.models import Kind, State
 from waystation.ledger.selectors import balances, journal, transaction_for
 
 from .auth import scoped
-from .schemas import PageInfo, paged
+from .schemas import PageInfo, an_id, paged
 
 router = Router(tags=["ledger"])
 
@@ -103,5 +103,5 @@ def ledger_journal(request, filters: Query[JournalQuery]):
 
 @router.get("/transactions/{int:pk}/", response=TransactionOut, summary="One transaction")
 @scoped(Perm.LEDGER_VIEW)
-def ledger_transaction(request, pk: int):
+def ledger_transaction(request, pk: int = an_id()):
     return _transaction(transaction_for(request.user, pk))

@@ -12,7 +12,7 @@ from waystation.outreach.models import Approach, Channel, OrganisationKind, Resp
 from waystation.outreach.selectors import approaches_of, organisation_for, organisations_for
 
 from .auth import scoped
-from .schemas import PageInfo, paged
+from .schemas import MAX_ID, PageInfo, an_id, paged
 
 router = Router(tags=["outreach"])
 
@@ -71,7 +71,7 @@ class ApproachIn(Schema):
     contact_name: str = Field("", max_length=200)
     subject: str = Field("", max_length=300)
     summary: str = Field("", max_length=20000)
-    case: int | None = None
+    case: int | None = Field(None, ge=0, le=MAX_ID)
 
 
 class ResponseIn(Schema):
@@ -135,7 +135,7 @@ def organisation_create(request, body: OrganisationIn):
 @router.get("/organisations/{int:pk}/", response=OrganisationOut,
             summary="An organisation with its approaches and responses")
 @scoped(Perm.OUTREACH_VIEW)
-def organisation_get(request, pk: int):
+def organisation_get(request, pk: int = an_id()):
     org = organisation_for(request.user, pk)
     return _organisation(org) | {
         "website": org.website,
@@ -147,7 +147,7 @@ def organisation_get(request, pk: int):
 @router.post("/organisations/{int:pk}/approaches/", response={201: ApproachOut},
              summary="Record an approach")
 @scoped(Perm.OUTREACH_EDIT)
-def approach_create(request, pk: int, body: ApproachIn):
+def approach_create(request, body: ApproachIn, pk: int = an_id()):
     org = organisation_for(request.user, pk)
     fields = body.dict()
     case_id = fields.pop("case")
@@ -160,7 +160,7 @@ def approach_create(request, pk: int, body: ApproachIn):
 @router.post("/approaches/{int:pk}/responses/", response={201: ResponseOut},
              summary="Record a response to an approach")
 @scoped(Perm.OUTREACH_EDIT)
-def response_record(request, pk: int, body: ResponseIn):
+def response_record(request, body: ResponseIn, pk: int = an_id()):
     approach = get_for(request.user, Approach.objects.all(), pk, Perm.OUTREACH_VIEW)
     response = services.response_record(actor=request.user, approach=approach, **body.dict())
     return 201, _response(response)

@@ -4,7 +4,7 @@ as plain Django views guarded by ``auth.token_view``."""
 
 from functools import wraps
 
-from django.urls import path
+from django.urls import path, re_path
 
 from . import tus, views
 from .auth import mark_api_view
@@ -30,4 +30,7 @@ urlpatterns = [
     path("uploads/", tus.upload_create, name="tus-uploads"),
     path("uploads/<uuid:pk>/", tus.upload_detail, name="tus-upload"),
     *(_token_guarded(p) for p in _operations if p.name != "api-root"),
+    # Anything else under /api/v1/ (an id that is not one, a path that is no route) is the
+    # API's JSON 404 too, never the site's HTML page.
+    re_path(r"^", views.not_found, name="not-found"),
 ]

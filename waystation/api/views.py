@@ -8,6 +8,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from ninja.errors import Throttled
 
 from waystation.accounts.policy import Perm, can
@@ -122,5 +123,11 @@ def reference(request):
     )
 
 
+@csrf_exempt  # a POST to no route is a 404 like any other, not the forms' CSRF page
+def not_found(request):
+    return JsonResponse({"detail": _("Not found.")}, status=404)
+
+
 mark_api_view(openapi_json)
 mark_api_view(reference)
+mark_api_view(not_found)
