@@ -20,6 +20,7 @@ TECHNICAL = {
     "SHA", "SIM", "IMEI", "PIN", "SMS", "PDF", "CSV", "XLSX", "ODS", "ZIP", "JSON", "HTML",
     "TOTP", "GPS", "EXIF", "IP", "IBAN", "USDT", "UUID", "URL", "QR", "Ed25519", "age", "VPN",
     "JPEG", "PNG", "WebP", "GIF", "MOV", "OGG", "MP4", "xls", "UTC", "ISO", "cookie",
+    "API", "OpenAPI",
     "BEAC",  # in the CLDR names of the Central African CFA franc
 }  # fmt: skip
 # The crawler's members sign in under these names (a login is not translated).
