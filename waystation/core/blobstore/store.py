@@ -20,6 +20,15 @@ from .format import ID_BYTES, MAGIC, BlobDamaged, StoredBlob, blob_name, decrypt
 from .seekable import RandomAccess, SeekableBlob
 
 SPOOL_PREFIX = ".incoming-"
+# Every this many bytes of ciphertext the writer asks the kernel to start writing what it has
+# to disk, and to drop those pages from its cache once they are clean
+# (posix_fadvise(DONTNEED) starts the writeback of dirty pages on Linux). Without it the
+# kernel writes nothing back until far more is dirty (10 % of memory) or 30 s pass, so the
+# disk sat idle during the ingest and the final fsync then waited for all of it: the ingest
+# took CPU time plus disk time instead of the larger of the two. The fsync before ``finish()``
+# returns stays: this only starts the writing earlier.
+_WRITEBACK_BYTES = 8 << 20
+_DONTNEED = getattr(os, "POSIX_FADV_DONTNEED", None)
 _LEFTOVER_AFTER = 2.0  # seconds: a spool file younger than this may be about to be locked
 
 
@@ -62,6 +71,7 @@ class BlobWriter:
         self._hasher: ThreadPoolExecutor | None = None
         self._hashing = None
         self._buffer = bytearray()
+        self._written_back = 0  # spool bytes up to here have been handed to the disk
         self.size = 0
         self.created: bool | None = None
         self._state = "open"
@@ -93,6 +103,21 @@ class BlobWriter:
         self._wait_for_hash()  # in order, and at most one chunk being hashed
         self._hashing = self._hasher.submit(self._sha256.update, chunk)
         self._encryptor.write(chunk)
+        self._write_back()
+
+    def _write_back(self) -> None:
+        """Start writing the spool's full pages to disk while the ingest goes on."""
+        if _DONTNEED is None:
+            return
+        end = self._spool.tell() & ~0xFFF
+        if end - self._written_back >= _WRITEBACK_BYTES:
+            try:
+                os.posix_fadvise(
+                    self._spool.fileno(), self._written_back, end - self._written_back, _DONTNEED
+                )
+            except OSError:
+                return  # only advice: a file system that refuses it is written at the fsync
+            self._written_back = end
 
     def _wait_for_hash(self) -> None:
         if self._hashing is not None:

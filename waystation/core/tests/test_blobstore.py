@@ -197,6 +197,29 @@ def test_memory_stays_flat_for_a_large_file(store):
     assert total == size and peak < 8 << 20
 
 
+
+def test_the_disk_writes_while_the_blob_is_still_coming(store, monkeypatch):
+    """The writer hands full pages to the disk as it goes (posix_fadvise), so the fsync at the
+    end has little left to wait for; the blob reads back the same, and a file system that
+    refuses the advice is only written at the fsync."""
+    advised = []
+    real = os.posix_fadvise
+    monkeypatch.setattr(
+        os, "posix_fadvise", lambda fd, at, n, how: (advised.append((at, n)), real(fd, at, n, how))
+    )
+    data = os.urandom(1 << 20) * 20
+    stored = store.put(io.BytesIO(data))
+    assert _read(store, stored.name) == data
+    assert advised and advised[0][0] == 0 and sum(n for _, n in advised) >= 16 << 20
+    assert all(at + n <= len(data) + (1 << 20) for at, n in advised)
+
+    def refuse(*args):
+        raise OSError("not supported here")
+
+    monkeypatch.setattr(os, "posix_fadvise", refuse)
+    again = store.put(io.BytesIO(data[::-1]))
+    assert _read(store, again.name) == data[::-1]
+
 # -- random access (open_seekable) ------------------------------------------------------------
 
 
