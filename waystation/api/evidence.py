@@ -19,10 +19,10 @@ from ninja.errors import HttpError
 from ninja.responses import Status
 
 from waystation.accounts.policy import Perm, get_for
-from waystation.core.blobstore import blob_store
 from waystation.core.refusals import NotVisible
-from waystation.core.uploads import display_name, received_files, use_encrypting_uploads
+from waystation.core.uploads import received_files, use_encrypting_uploads
 from waystation.evidence import gate, selectors, services
+from waystation.evidence.downloads import item_download_response
 from waystation.evidence.export import stream_package_zip
 from waystation.evidence.models import AcquiredHow, Event, Item, Testimony
 from waystation.evidence.services import EvidenceError
@@ -209,13 +209,7 @@ def item_detail(request, pk: uuid.UUID):
 )
 @scoped(Perm.EVIDENCE_VIEW)
 def item_file(request, pk: uuid.UUID):
-    found = _item_for(request, pk)
-    services.item_read(actor=request.user, item=found, download=True)
-    response = StreamingHttpResponse(blob_store().open(found.blob), content_type=found.media_type)
-    name = display_name(found.original_name) or f"item-{str(found.pk)[:8]}"
-    response["Content-Disposition"] = content_disposition_header(True, name)
-    response["Content-Length"] = str(found.size)
-    response["X-Content-Type-Options"] = "nosniff"
+    response = item_download_response(actor=request.user, item=_item_for(request, pk))
     response["Cache-Control"] = "no-store"
     return response
 

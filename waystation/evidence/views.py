@@ -3,11 +3,9 @@ item writes its audit row (and for an item, its custody entry) before the answer
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -15,11 +13,11 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from waystation.accounts.policy import Perm, can, get_for, requires
-from waystation.core.blobstore import blob_store
 from waystation.core.paging import page_of
-from waystation.core.uploads import display_name, received_files, use_encrypting_uploads
+from waystation.core.uploads import received_files, use_encrypting_uploads
 
 from . import metadata, proof_rows, proofmode, selectors, services
+from .downloads import item_download_response
 from .forms import (
     AddendumForm,
     ConsentForm,
@@ -212,14 +210,7 @@ def item(request, pk):
 @never_cache
 @requires(Perm.EVIDENCE_VIEW)
 def item_download(request, pk):
-    found = _item_for(request, pk)
-    services.item_read(actor=request.user, item=found, download=True)
-    response = StreamingHttpResponse(blob_store().open(found.blob), content_type=found.media_type)
-    name = display_name(found.original_name) or f"item-{str(found.pk)[:8]}"
-    response["Content-Disposition"] = content_disposition_header(True, name)
-    response["Content-Length"] = str(found.size)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return item_download_response(actor=request.user, item=_item_for(request, pk))
 
 
 @require_POST

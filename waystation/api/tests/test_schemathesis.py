@@ -148,7 +148,8 @@ def test_every_operation_matches_its_description(server):
             # tus speaks its own protocol (headers, not JSON bodies): test_tus_server.
             "--exclude-path-regex", "^/api/v1/uploads/",
         ],
-        cwd=ROOT, capture_output=True, text=True, timeout=SECONDS + 120,
+        # In the test's folder: schemathesis keeps a cache in its working directory.
+        cwd=folder, capture_output=True, text=True, timeout=SECONDS + 120,
         env={
             **os.environ,
             "SCHEMATHESIS_HOOKS": "waystation.api.tests.schemathesis_hooks",

@@ -27,7 +27,9 @@ ROOT = Path(gate.__file__).resolve().parents[1]  # the waystation package
 # Where an evidence item's stored bytes may be read ("module:function": why).
 ITEM_BYTES_READ = {
     "evidence/gate.py:_chunks": "the exit gate: the bytes of a release's items",
-    "evidence/views.py:item_download": "a member's own copy, written to the chain of custody",
+    "evidence/downloads.py:item_download_response": (
+        "a member's own copy (the page and the API), written to the chain of custody"
+    ),
     "evidence/verify.py:_rehash": "re-hashing every stored item",
     "partners/inbox.py:open_inbound": "a received package (encrypted as it came), not an item",
 }
@@ -37,6 +39,13 @@ STATEMENT_READ = {
     "evidence/export/case.py:_evidence": "the case export, from a recorded release",
     "pathways/dossier/pdf.py:_testimonies": "the dossier, from a recorded release",
     "partners/sending.py:_testimony": "a partner package, from a release",
+    # A timestamp token's ``statement`` is the short text of hashes it was asked over, not a
+    # testimony's: the name is the same, the content is not.
+    "evidence/timestamping.py:_attempt": "a timestamp token's statement of hashes",
+    "evidence/export/stamps.py:timestamp_files": "a timestamp token's statement of hashes",
+    "api/evidence.py:testimony_statement": (
+        "a member's own reading over the API, audited by testimony_read like the page's"
+    ),
 }
 # Apps whose files hold no case evidence: their blob reads are imports and receipts.
 NOT_CASE_EVIDENCE = {"core", "outreach", "ledger", "knowledge", "intake", "testing"}
