@@ -108,6 +108,10 @@ class Case(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # Set when a partner accepted the case's transfer (its receipt imported here): the case is
+    # kept read-only from then on, as the record of what was handed over (partners.answers).
+    transferred_to = models.CharField(_("transferred to"), max_length=100, blank=True)
+    transferred_at = models.DateTimeField(_("transferred at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-urgency", "-updated_at", "-pk"]

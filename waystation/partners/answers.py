@@ -10,7 +10,7 @@ from waystation.accounts.policy import Perm, check
 from waystation.audit.events import Event as AuditEvent
 from waystation.audit.services import record
 from waystation.cases.models import Status
-from waystation.cases.services import status_record
+from waystation.cases.services import case_mark_transferred, status_record
 from waystation.core.refusals import Refusal
 
 from .accepting import RECEIPT
@@ -57,6 +57,7 @@ def apply_receipt(*, actor, opened) -> Outbound:
                 on=timezone.localdate(),
                 note=(_("Transferred to partner %(partner)s") % {"partner": sender})[:300],
             )
+            case_mark_transferred(actor=actor, case=outbound.case, partner=sender)
         record(
             AuditEvent.PARTNER_ANSWER_RECORDED,
             actor=actor,

@@ -74,7 +74,7 @@ class CasePathwayError(PathwaysError):
 
 def case_pathway_choose(*, actor, case: Case, pathway: Pathway, note: str = "") -> CasePathway:
     policy.check(actor, Perm.CASES_VIEW)
-    case_services.require_side(actor, case, Side.LEGAL)
+    case_services.require_writable(actor, case, Side.LEGAL)
     if CasePathway.objects.filter(case=case, pathway_id=pathway.id).exists():
         raise CasePathwayError(_("This pathway is already chosen for this case."))
     try:
@@ -91,7 +91,7 @@ def case_pathway_choose(*, actor, case: Case, pathway: Pathway, note: str = "") 
 def case_pathway_remove(*, actor, case: Case, pathway_id: str) -> None:
     """Tasks made for its gaps stay on the case: they are the team's work, not the choice's."""
     policy.check(actor, Perm.CASES_VIEW)
-    case_services.require_side(actor, case, Side.LEGAL)
+    case_services.require_writable(actor, case, Side.LEGAL)
     with transaction.atomic():
         deleted, _rows = CasePathway.objects.filter(case=case, pathway_id=pathway_id).delete()
         if deleted:
@@ -122,7 +122,7 @@ def gap_task_create(
     is returned instead of a second. The gap is read here, from what the actor may see of the
     case (as his checklist shows it); an unknown criterion is not found (404)."""
     policy.check(actor, Perm.CASES_VIEW)
-    case_services.require_side(actor, case, Side.LEGAL)
+    case_services.require_writable(actor, case, Side.LEGAL)
     result = readiness.assess(pathway, selectors.holdings_for(actor, case))
     gap = next((c for c in result.criteria if c.criterion.id == criterion_id), None)
     if gap is None:
@@ -168,7 +168,7 @@ def evidence_mark(*, actor, case: Case, item: Item, kind: str) -> tuple[Evidence
     """Mark ``item`` as showing ``kind``, and whether the mark is new (marking twice keeps the
     first one)."""
     policy.check(actor, Perm.CASES_VIEW)
-    case_services.require_side(actor, case, Side.LEGAL)
+    case_services.require_writable(actor, case, Side.LEGAL)
     if not evidence.items_for(actor, case=case).filter(pk=item.pk).exists():
         raise case_services.CaseAccessDenied(case.pk)
     if kind not in MARKABLE:
@@ -190,7 +190,7 @@ def evidence_mark(*, actor, case: Case, item: Item, kind: str) -> tuple[Evidence
 def evidence_unmark(*, actor, case: Case, mark_id: int) -> bool:
     """Take a mark back; whether there was one to take back."""
     policy.check(actor, Perm.CASES_VIEW)
-    case_services.require_side(actor, case, Side.LEGAL)
+    case_services.require_writable(actor, case, Side.LEGAL)
     with transaction.atomic():
         mark = (
             EvidenceMark.objects.select_for_update().filter(case=case, pk=mark_id).first()

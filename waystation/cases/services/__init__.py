@@ -6,6 +6,7 @@ opening, assignment, status, risk events, every identity read or change, every e
 from .case import (  # noqa: F401
     case_assign,
     case_create,
+    case_mark_transferred,
     case_update,
     risk_record,
     risk_update_outcome,
@@ -14,9 +15,12 @@ from .case import (  # noqa: F401
 from .common import (  # noqa: F401
     CaseAccessDenied,
     CaseError,
+    CaseTransferred,
     NothingChanged,
     RevealReason,
+    require_open,
     require_side,
+    require_writable,
 )
 from .corrections import (  # noqa: F401
     note_correct,

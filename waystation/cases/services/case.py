@@ -27,7 +27,7 @@ from .common import (
     _set_tags,
     _touch,
     _unique_codename,
-    require_side,
+    require_writable,
 )
 
 
@@ -87,7 +87,7 @@ def case_update(
     *, actor, case: Case, urgency: int, languages: str, city: str, summary: str, tags=()
 ) -> Case:
     check(actor, Perm.CASES_MANAGE)
-    require_side(actor, case, Side.MANAGE)
+    require_writable(actor, case, Side.MANAGE)
     with transaction.atomic():
         before = {
             "urgency": case.urgency,
@@ -114,7 +114,7 @@ def case_update(
 
 def case_assign(*, actor, case: Case, caseworker, lawyer) -> Case:
     check(actor, Perm.CASES_MANAGE)
-    require_side(actor, case, Side.MANAGE)
+    require_writable(actor, case, Side.MANAGE)
     _check_assignees(caseworker, lawyer)
     if (case.caseworker_id, case.lawyer_id) == (
         getattr(caseworker, "pk", None),
@@ -137,11 +137,24 @@ def case_assign(*, actor, case: Case, caseworker, lawyer) -> Case:
     return case
 
 
+def case_mark_transferred(*, actor, case: Case, partner: str) -> Case:
+    """A partner accepted the case's transfer: from now on the case is kept read-only here
+    (``require_open``). Called inside the transaction that records the partner's answer (its
+    audit row says which package and which answer), after the closing status step."""
+    check(actor, Perm.PARTNERS_MANAGE)
+    require_writable(actor, case, Side.LEGAL)  # the side of the closing status step
+    case.transferred_to = partner[:100]
+    case.transferred_at = timezone.now()
+    case.updated_at = case.transferred_at
+    case.save(update_fields=["transferred_to", "transferred_at", "updated_at"])
+    return case
+
+
 def status_record(*, actor, case: Case, status: str, on: date, note: str = "") -> StatusChange:
     """Add a step to the timeline. The case's current status is the newest step by date, so a
     step recorded late for an earlier day lands in its place without changing the present."""
     check(actor, Perm.CASES_VIEW)
-    require_side(actor, case, Side.LEGAL)
+    require_writable(actor, case, Side.LEGAL)
     if on > timezone.localdate():
         raise CaseError(_("A status change cannot be in the future. Record it when it happens."))
     with transaction.atomic():
@@ -254,7 +267,7 @@ def risk_record(
     (``_follow_risk_event``): the dashboard and the case read "detained since" the detention,
     not since the day it was typed in."""
     check(actor, Perm.CASES_VIEW)
-    require_side(actor, case, Side.LEGAL)
+    require_writable(actor, case, Side.LEGAL)
     with transaction.atomic():
         event = RiskEvent.objects.create(
             case=case,
@@ -275,7 +288,7 @@ def risk_update_outcome(*, actor, event: RiskEvent, outcome: str, visits: str) -
     """A hearing's outcome, or what is known of visits to a detention, added later: audited
     (which fields, never their text)."""
     check(actor, Perm.CASES_VIEW)
-    require_side(actor, event.case, Side.LEGAL)
+    require_writable(actor, event.case, Side.LEGAL)
     with transaction.atomic():
         before = (event.outcome, event.visits)
         event.outcome, event.visits = outcome.strip(), visits.strip()

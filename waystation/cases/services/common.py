@@ -57,6 +57,29 @@ def require_side(actor, case: Case, side: Side) -> None:
         raise CaseAccessDenied(case.pk)
 
 
+class CaseTransferred(CaseError):
+    """The case went to a partner group (an accepted transfer): kept here read-only."""
+
+
+def require_open(case: Case) -> None:
+    """Refuse any change to a case whose transfer a partner accepted: what was handed over
+    stays as it was sent; the work goes on at the partner's."""
+    if case.transferred_at is not None:
+        raise CaseTransferred(
+            _(
+                "This case was transferred to %(partner)s on %(date)s and is kept here "
+                "read-only; the work on it goes on at the partner's."
+            )
+            % {"partner": case.transferred_to, "date": case.transferred_at.date().isoformat()}
+        )
+
+
+def require_writable(actor, case: Case, side: Side) -> None:
+    """``require_side`` for a change: also refused once the case was transferred."""
+    require_side(actor, case, side)
+    require_open(case)
+
+
 def _touch(case: Case) -> None:
     Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())
 

@@ -24,7 +24,7 @@ from .common import (
     CaseError,
     NothingChanged,
     _touch,
-    require_side,
+    require_writable,
 )
 
 # --- Corrections: a wrong note, risk event or status step is corrected or withdrawn, its
@@ -129,7 +129,7 @@ def risk_correct(
     check(actor, Perm.CASES_VIEW)
     with transaction.atomic():
         event = _standing(actor, RiskEvent, event)
-        require_side(actor, event.case, Side.LEGAL)
+        require_writable(actor, event.case, Side.LEGAL)
         new = {
             "kind": kind,
             "on": on,
@@ -159,7 +159,7 @@ def risk_withdraw(*, actor, event: RiskEvent, reason: str) -> RiskEvent:
     check(actor, Perm.CASES_VIEW)
     with transaction.atomic():
         event = _standing(actor, RiskEvent, event)
-        require_side(actor, event.case, Side.LEGAL)
+        require_writable(actor, event.case, Side.LEGAL)
         why = _reason(reason)
         version = corrections.withdraw(event, reason=why, by=actor)
         record(
@@ -180,7 +180,7 @@ def status_correct(
     check(actor, Perm.CASES_VIEW)
     with transaction.atomic():
         change = _standing(actor, StatusChange, change)
-        require_side(actor, change.case, Side.LEGAL)
+        require_writable(actor, change.case, Side.LEGAL)
         if on > timezone.localdate():
             raise CaseError(
                 _("A status change cannot be in the future. Record it when it happens.")
@@ -212,7 +212,7 @@ def status_withdraw(*, actor, change: StatusChange, reason: str) -> StatusChange
     with transaction.atomic():
         change = _standing(actor, StatusChange, change)
         case = Case.objects.select_for_update().get(pk=change.case_id)
-        require_side(actor, case, Side.LEGAL)
+        require_writable(actor, case, Side.LEGAL)
         if not case.status_changes.exclude(pk=change.pk).exists():
             raise CaseError(
                 _("This is the only step of the timeline: correct it instead of withdrawing it.")

@@ -20,6 +20,7 @@ from .common import (
     NothingChanged,
     RevealReason,
     require_side,
+    require_writable,
 )
 
 
@@ -42,7 +43,7 @@ def identity_save(*, actor, case: Case, erase_all: bool = False, **values) -> Id
     it changes nothing, and when it would leave a filled identity empty unless ``erase_all``
     says that is meant."""
     check(actor, Perm.CASES_VIEW)
-    require_side(actor, case, Side.IDENTITY)
+    require_writable(actor, case, Side.IDENTITY)
     unknown = set(values) - set(Identity.FIELDS)
     if unknown:
         raise ValueError(f"not identity fields: {sorted(unknown)}")
@@ -90,7 +91,7 @@ def identity_restore(*, actor, case: Case, number: int) -> Identity:
     """Bring back kept version ``number`` (a coordinator's undo). What it replaces is kept as a
     version in turn, so a restore can be undone too."""
     check(actor, Perm.CASES_MANAGE)
-    require_side(actor, case, Side.MANAGE)
+    require_writable(actor, case, Side.MANAGE)
     with transaction.atomic():
         identity, _created = Identity.objects.select_for_update().get_or_create(case=case)
         version = case.identity_versions.filter(number=number).first()

@@ -20,7 +20,9 @@ from ..models import (
 from .common import (
     CaseError,
     _touch,
+    require_open,
     require_side,
+    require_writable,
 )
 
 
@@ -28,7 +30,7 @@ def family_add(
     *, actor, case: Case, relation: str, age=None, with_them=True, note=""
 ) -> FamilyMember:
     check(actor, Perm.CASES_VIEW)
-    require_side(actor, case, Side.CARE)
+    require_writable(actor, case, Side.CARE)
     with transaction.atomic():
         member = FamilyMember.objects.create(
             case=case, relation=relation.strip(), age=age, with_them=with_them, note=note.strip()
@@ -40,7 +42,7 @@ def family_add(
 def document_record(*, actor, case: Case, kind: str, state: str, note: str = "") -> Document:
     """One row per kind of document: recording a kind again updates its state."""
     check(actor, Perm.CASES_VIEW)
-    require_side(actor, case, Side.LEGAL)
+    require_writable(actor, case, Side.LEGAL)
     with transaction.atomic():
         document, _created = Document.objects.update_or_create(
             case=case, kind=kind, defaults={"state": state, "note": note.strip()}
@@ -51,7 +53,7 @@ def document_record(*, actor, case: Case, kind: str, state: str, note: str = "")
 
 def need_add(*, actor, case: Case, kind: str, note: str = "", noted_on: date | None = None) -> Need:
     check(actor, Perm.CASES_VIEW)
-    require_side(actor, case, Side.CARE)
+    require_writable(actor, case, Side.CARE)
     with transaction.atomic():
         need = Need.objects.create(
             case=case, kind=kind, note=note.strip(), noted_on=noted_on or timezone.localdate()
@@ -62,7 +64,7 @@ def need_add(*, actor, case: Case, kind: str, note: str = "", noted_on: date | N
 
 def need_mark_met(*, actor, need: Need) -> Need:
     check(actor, Perm.CASES_VIEW)
-    require_side(actor, need.case, Side.CARE)
+    require_writable(actor, need.case, Side.CARE)
     with transaction.atomic():
         need.met_on = timezone.localdate()
         need.save(update_fields=["met_on"])
@@ -75,7 +77,7 @@ def service_record(
 ) -> Service:
     """Help given. It also meets the open need of the same kind, if there is one."""
     check(actor, Perm.CASES_VIEW)
-    require_side(actor, case, Side.CARE)
+    require_writable(actor, case, Side.CARE)
     if delivered_on > timezone.localdate():
         raise CaseError(_("Help not given yet is a task, not a service. Add a task instead."))
     with transaction.atomic():
@@ -93,7 +95,7 @@ def service_record(
 
 def task_add(*, actor, case: Case, title: str, due_on: date | None = None, assignee=None) -> Task:
     check(actor, Perm.CASES_VIEW)
-    require_side(actor, case, Side.LEGAL)
+    require_writable(actor, case, Side.LEGAL)
     if assignee is not None and not case_sides(assignee, case):
         raise CaseError(
             _("%(name)s cannot open this case. Assign the task to someone who works on it.")
@@ -109,7 +111,7 @@ def task_add(*, actor, case: Case, title: str, due_on: date | None = None, assig
 
 def task_mark_done(*, actor, task: Task) -> Task:
     check(actor, Perm.CASES_VIEW)
-    require_side(actor, task.case, Side.LEGAL)
+    require_writable(actor, task.case, Side.LEGAL)
     with transaction.atomic():
         task.done_at = timezone.now()
         task.save(update_fields=["done_at"])
@@ -124,6 +126,7 @@ def note_add(*, actor, case: Case, text: str, legal: bool = False) -> Note:
     if Side.CARE not in sides:
         require_side(actor, case, Side.LEGAL)
         legal = True
+    require_open(case)
     with transaction.atomic():
         note = Note.objects.create(case=case, text=text.strip(), legal=legal, author=actor)
         _touch(case)

@@ -6,6 +6,7 @@ group") sends, instance B (known to A as "Bishkek group") receives."""
 import hashlib
 import io
 import os
+from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -20,7 +21,13 @@ from waystation.accounts.policy import Perm, Side, system_actor
 from waystation.accounts.roles import Role
 from waystation.accounts.tests.factories import UserFactory
 from waystation.cases.models import Identity, Status
-from waystation.cases.services import case_create, identity_save
+from waystation.cases.services import (
+    CaseTransferred,
+    case_create,
+    identity_save,
+    note_add,
+    status_record,
+)
 from waystation.core.refusals import Forbidden
 from waystation.evidence import custody, gate
 from waystation.evidence import services as evidence
@@ -208,6 +215,13 @@ def test_transfer_round_trip_with_identity_testimony_and_100_mb_item(cast, group
         assert answers.transferred(case) == outbound
         step = case.status_changes.order_by("-pk").first()
         assert "Bishkek group" in step.note
+        # kept read-only here: no note, no status, no identity change once it went
+        assert case.transferred_to == "Bishkek group" and case.transferred_at is not None
+        with pytest.raises(CaseTransferred, match="transferred to Bishkek group"):
+            note_add(actor=coordinator, case=case, text="one more thing")
+        with pytest.raises(CaseTransferred):
+            status_record(actor=coordinator, case=case, status=Status.IN_TRANSIT, on=date.today())
+        assert not case.notes.filter(text="one more thing").exists()
         with pytest.raises(sending.SendError, match="transferred to Bishkek group"):
             sending.case_send(
                 actor=coordinator,
