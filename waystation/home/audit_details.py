@@ -312,6 +312,14 @@ KEYS: dict[str, Key] = {
     "way": Key(gettext_lazy("way out"), _table(_ways_out)),
     "week": Key(gettext_lazy("week"), _plain),
     "withdrawn": Key(gettext_lazy("consent withdrawn"), _plain),
+    "anchor": Key(gettext_lazy("checked against an anchor file"), _plain),
+    "answer": Key(gettext_lazy("partner's answer"), _choices("partners.Outbound.answer")),
+    "days": Key(gettext_lazy("valid for days"), _count),
+    "fingerprint": Key(gettext_lazy("key fingerprint"), _plain),
+    "member": Key(gettext_lazy("member"), _user),
+    "partner": Key(gettext_lazy("partner group"), _plain),
+    "scopes": Key(gettext_lazy("token scopes"), _plain),
+    "token": Key(gettext_lazy("access token"), _plain),
 }
 
 # Where a key means something else for one event.
