@@ -54,7 +54,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
         "Members and the audit log",
         [
             ("user", "create an account (`user add NAME --role ROLE`): the first coordinator"),
-            ("token", "API tokens of members: `token create --user NAME --name LABEL`, list, revoke"),
+            ("token", "API tokens: `token create --user NAME --name LABEL`, list, revoke"),
             (
                 "audit",
                 "check every link of the audit log (`audit verify`); write a signed, "
