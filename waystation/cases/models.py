@@ -110,7 +110,11 @@ class Case(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     # Set when a partner accepted the case's transfer (its receipt imported here): the case is
     # kept read-only from then on, as the record of what was handed over (partners.answers).
-    transferred_to = models.CharField(_("transferred to"), max_length=100, blank=True)
+    # A database default as well: rows written by code that predates the column (an older
+    # process during an upgrade, a migration test's historical model) stay valid.
+    transferred_to = models.CharField(
+        _("transferred to"), max_length=100, blank=True, default="", db_default=""
+    )
     transferred_at = models.DateTimeField(_("transferred at"), null=True, blank=True)
 
     class Meta:

@@ -38,6 +38,8 @@ _CASE_COLUMNS = (
     "lawyer",
     "created_at",
     "updated_at",
+    "transferred_to",
+    "transferred_at",
 )
 # A new row stands, never corrected nor withdrawn (core.corrections): the last three are null.
 _STANDING = ("corrected_at", "withdrawn_at", "withdrawn_by")
@@ -148,6 +150,8 @@ def write_people(*, actor, people: list[dict], rejected: int, filename: str) -> 
                     nothing,
                     now,
                     now,
+                    "",  # not transferred to a partner
+                    nothing,
                 )
             )
         # Every id given now is above the highest one before (ids only grow, on SQLite as on

@@ -18,7 +18,6 @@ from .common import (  # noqa: F401
     CaseTransferred,
     NothingChanged,
     RevealReason,
-    require_open,
     require_side,
     require_writable,
 )

@@ -139,7 +139,7 @@ def case_assign(*, actor, case: Case, caseworker, lawyer) -> Case:
 
 def case_mark_transferred(*, actor, case: Case, partner: str) -> Case:
     """A partner accepted the case's transfer: from now on the case is kept read-only here
-    (``require_open``). Called inside the transaction that records the partner's answer (its
+    (``require_writable``). Called inside the transaction that records the partner's answer (its
     audit row says which package and which answer), after the closing status step."""
     check(actor, Perm.PARTNERS_MANAGE)
     require_writable(actor, case, Side.LEGAL)  # the side of the closing status step

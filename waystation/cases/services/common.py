@@ -61,7 +61,7 @@ class CaseTransferred(CaseError):
     """The case went to a partner group (an accepted transfer): kept here read-only."""
 
 
-def require_open(case: Case) -> None:
+def _require_open(case: Case) -> None:
     """Refuse any change to a case whose transfer a partner accepted: what was handed over
     stays as it was sent; the work goes on at the partner's."""
     if case.transferred_at is not None:
@@ -77,7 +77,7 @@ def require_open(case: Case) -> None:
 def require_writable(actor, case: Case, side: Side) -> None:
     """``require_side`` for a change: also refused once the case was transferred."""
     require_side(actor, case, side)
-    require_open(case)
+    _require_open(case)
 
 
 def _touch(case: Case) -> None:

@@ -20,8 +20,6 @@ from ..models import (
 from .common import (
     CaseError,
     _touch,
-    require_open,
-    require_side,
     require_writable,
 )
 
@@ -124,9 +122,8 @@ def note_add(*, actor, case: Case, text: str, legal: bool = False) -> Note:
     check(actor, Perm.CASES_VIEW)
     sides = case_sides(actor, case)
     if Side.CARE not in sides:
-        require_side(actor, case, Side.LEGAL)
         legal = True
-    require_open(case)
+    require_writable(actor, case, Side.LEGAL if legal and Side.CARE not in sides else Side.CARE)
     with transaction.atomic():
         note = Note.objects.create(case=case, text=text.strip(), legal=legal, author=actor)
         _touch(case)
