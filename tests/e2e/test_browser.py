@@ -70,6 +70,7 @@ def test_coordinator_signs_in_enrols_totp_and_works_in_russian(page_for, screens
         "Screening",
         "Outreach",
         "Ledger",
+        "Partners",
         "Safety",
         "Team",
         "Audit",
