@@ -4,7 +4,7 @@ size (item_ingest_stream, as in the evidence benchmark) on the same instance, in
 
 Both encrypt into the same local blob store and hash in one pass; the upload also crosses
 HTTP (waitress keeps each PATCH body in memory-backed /dev/shm before the view reads it),
-syncs each PATCH to disk before answering it, and writes its leftover piece (less than a
+syncs the file to disk once, when complete, and writes its leftover piece (less than a
 chunk) on its own. Each is measured three times, interleaved, best of each; every round sends
 a new file (so none is found stored already). Goal: upload ÷ ingest speed ≥ 0.5.
 """
