@@ -59,7 +59,7 @@ EXCEPTIONS = _feature_exceptions()
 
 
 def test_the_features_define_refusals():
-    assert "waystation.cases.services.common.CaseError" in EXCEPTIONS
+    assert "waystation.cases.errors.CaseError" in EXCEPTIONS
     assert len(EXCEPTIONS) > 10
 
 

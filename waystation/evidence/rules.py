@@ -4,6 +4,7 @@ must not be empty. Each raises ``EvidenceError`` with a sentence for the member.
 
 import uuid
 
+from waystation.cases.errors import CaseTransferred, require_open
 from waystation.core.refusals import Refusal
 
 from .models import ItemOrigin, Recipient, Testimony
@@ -11,6 +12,19 @@ from .models import ItemOrigin, Recipient, Testimony
 
 class EvidenceError(Refusal):
     """A refusal with a message for the person; nothing was written."""
+
+
+class CaseHandedOver(EvidenceError):
+    """The case was transferred to a partner group: it takes no new evidence here."""
+
+
+def refuse_if_transferred(case) -> None:
+    """Evidence's own refusal (its pages and commands show an ``EvidenceError`` beside the
+    form) for the cases' rule that a transferred case is kept read-only."""
+    try:
+        require_open(case)
+    except CaseTransferred as refused:
+        raise CaseHandedOver(str(refused)) from None
 
 
 def required(text: str, message: str) -> str:

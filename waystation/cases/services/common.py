@@ -8,17 +8,15 @@ from django.utils.translation import gettext_lazy
 
 from waystation.accounts.policy import Perm, Side, case_sides, check
 from waystation.accounts.roles import Role
-from waystation.core.refusals import NotVisible, Refusal
+from waystation.core.refusals import NotVisible
 
 from .. import codenames
+from ..errors import CaseError, CaseTransferred  # noqa: F401
+from ..errors import require_open as _require_open
 from ..models import (
     Case,
     Tag,
 )
-
-
-class CaseError(Refusal):
-    """A refusal with a message for the user; nothing was written."""
 
 
 class NothingChanged(CaseError):
@@ -55,23 +53,6 @@ def require_side(actor, case: Case, side: Side) -> None:
     check(actor, Perm.CASES_VIEW)
     if side not in case_sides(actor, case):
         raise CaseAccessDenied(case.pk)
-
-
-class CaseTransferred(CaseError):
-    """The case went to a partner group (an accepted transfer): kept here read-only."""
-
-
-def _require_open(case: Case) -> None:
-    """Refuse any change to a case whose transfer a partner accepted: what was handed over
-    stays as it was sent; the work goes on at the partner's."""
-    if case.transferred_at is not None:
-        raise CaseTransferred(
-            _(
-                "This case was transferred to %(partner)s on %(date)s and is kept here "
-                "read-only; the work on it goes on at the partner's."
-            )
-            % {"partner": case.transferred_to, "date": case.transferred_at.date().isoformat()}
-        )
 
 
 def require_writable(actor, case: Case, side: Side) -> None:

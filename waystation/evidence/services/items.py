@@ -28,7 +28,13 @@ from ..models import (
     ProofKind,
     Verification,
 )
-from ..rules import EvidenceError, clean_kinds, clean_origin
+from ..rules import (
+    CaseHandedOver,
+    EvidenceError,
+    clean_kinds,
+    clean_origin,
+    refuse_if_transferred,
+)
 
 READ_BYTES = 1 << 20  # what a stream is read in while it is ingested
 CHAT_BATCH = 500  # chat messages encrypted and inserted at a time
@@ -81,6 +87,11 @@ def item_ingest_stored(
     ``origin`` and the fields after it: where the item came from and on what terms, which
     decide where it may go (see ``item_set_origin``); not recorded, it goes nowhere."""
     policy.check(actor, Perm.EVIDENCE_EDIT)
+    try:
+        refuse_if_transferred(case)  # a case transferred to a partner takes nothing more
+    except CaseHandedOver:
+        _forget(blob, created)
+        raise
     try:
         terms = clean_origin(
             case=case,

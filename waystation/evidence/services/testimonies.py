@@ -13,7 +13,7 @@ from waystation.audit.services import record
 
 from .. import custody
 from ..models import Event, Testimony, TestimonyAddendum, TestimonyEvent
-from ..rules import EvidenceError, clean_scope, required
+from ..rules import EvidenceError, clean_scope, refuse_if_transferred, required
 
 
 def testimony_record(
@@ -31,6 +31,7 @@ def testimony_record(
 ) -> Testimony:
     """``events``: (event, witness role) pairs."""
     policy.check(actor, Perm.EVIDENCE_EDIT)
+    refuse_if_transferred(case)  # a case transferred to a partner takes nothing more
     if not statement.strip():
         raise EvidenceError("the statement is empty")
     scope, body = clean_scope(consent_scope, consent_body)

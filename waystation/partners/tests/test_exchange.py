@@ -222,6 +222,16 @@ def test_transfer_round_trip_with_identity_testimony_and_100_mb_item(cast, group
         with pytest.raises(CaseTransferred):
             status_record(actor=coordinator, case=case, status=Status.IN_TRANSIT, on=date.today())
         assert not case.notes.filter(text="one more thing").exists()
+        items_before = Item.objects.filter(case=case).count()
+        with pytest.raises(evidence.EvidenceError, match="transferred to Bishkek group"):
+            evidence.item_ingest_stream(
+                actor=coordinator, case=case, source=io.BytesIO(b"late"), original_name="l.txt"
+            )
+        with pytest.raises(evidence.EvidenceError, match="transferred to Bishkek group"):
+            evidence.testimony_record(
+                actor=coordinator, case=case, statement="late words", language="ru"
+            )
+        assert Item.objects.filter(case=case).count() == items_before
         with pytest.raises(sending.SendError, match="transferred to Bishkek group"):
             sending.case_send(
                 actor=coordinator,
