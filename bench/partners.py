@@ -27,6 +27,7 @@ from bench.evidence import (
     _Generated,
     _mib,
     _mib_s,
+    _open,  # unseal the bench instance; its member "bench"
     _PeakRss,
     _Steps,
 )
@@ -96,17 +97,6 @@ def run() -> None:
 
 
 # --- the workers ------------------------------------------------------------------------------
-
-
-def _open():
-    from django.conf import settings
-
-    from waystation.accounts.models import User
-    from waystation.core.keyring import KEYRING
-
-    if not KEYRING.unseal(settings.DATA_DIR, PASSPHRASE):
-        raise RuntimeError("the benchmark instance did not unseal")
-    return User.objects.get(username="bench")
 
 
 def _setup() -> dict:
