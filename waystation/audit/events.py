@@ -27,6 +27,7 @@ class Event(models.TextChoices):
     USER_REACTIVATED = "user.reactivated", _("Account reactivated")
     AUDIT_VERIFIED = "audit.verified", _("Audit log verified")
     OUTREACH_IMPORTED = "outreach.imported", _("Outreach spreadsheet imported")
+    OUTREACH_IMPORT_CANCELLED = "outreach.import_cancelled", _("Background import cancelled")
     OUTREACH_EXPORTED = "outreach.exported", _("Outreach log exported")
     ORGANISATIONS_MERGED = "outreach.merged", _("Organisations merged")
     OUTREACH_DIGEST_BUILT = "outreach.digest", _("Weekly follow-up digest built")
