@@ -48,7 +48,7 @@ SORTS = {
     "urgency": ("-urgency", "-updated_at", "-id"),
     "updated": ("-updated_at", "-id"),
     "codename": ("codename",),
-    "status": ("status", "-urgency", "-id"),
+    "status": ("status", "-urgency", "-updated_at", "-id"),
 }
 
 
