@@ -9,6 +9,10 @@ The row id must be known before the value is saved: give models with encrypted f
 primary key that exists before the insert (a UUID), or set these fields after the first save.
 """
 
+import base64
+import binascii
+import functools
+
 from django import forms
 from django.db import models
 from django.utils.text import capfirst
@@ -113,3 +117,115 @@ class EncryptedTextField(models.BinaryField):
         for model_only in ("form_class", "choices_form_class", "max_length"):
             kwargs.pop(model_only, None)
         return forms.CharField(**kwargs)
+
+
+# Sealed on PostgreSQL only ---------------------------------------------------------------------
+
+
+class SealedOnServer(Exception):
+    """A query that would compare, match or sort a field sealed on PostgreSQL in the database,
+    where only ciphertext is: refused, rather than answered wrongly."""
+
+
+def _sealed_value(text: str, seal, aad: bytes) -> str:
+    """The JSON text stored on PostgreSQL: a JSON string of base64(nonce ‖ ciphertext ‖ tag);
+    empty text as an empty JSON string (its length would show it anyway)."""
+    if not text:
+        return '""'
+    return '"' + base64.b64encode(seal(text.encode("utf-8"), aad)).decode("ascii") + '"'
+
+
+class ServerSealedTextField(models.TextField):
+    """Text kept in the clear on the embedded database, sealed on PostgreSQL.
+
+    Embedded (SQLite): the whole file is SQLCipher-encrypted, so the column holds plain
+    ``text``; lookups, sorting, grouping and the FTS5 index over it keep working.
+
+    PostgreSQL: the column's type is ``json`` and it holds a JSON string of base64(nonce ‖
+    AES-256-GCM ciphertext ‖ tag) under ``Purpose.SERVER_FIELDS``. ``json`` is chosen over
+    ``bytea`` on purpose: PostgreSQL has no equality and no ordering operator for it, so an
+    ORDER BY, GROUP BY, DISTINCT or ``=`` over the column fails loudly instead of sorting or
+    grouping ciphertext silently. Django lookups on the field are refused with
+    ``SealedOnServer`` there, except ``isnull`` and equality with the empty text. Sort, group
+    or match such values in memory, or keep a keyed digest beside them where equality is needed.
+
+    The associated data binds each value to its table and column, NOT to its row: the models
+    using it get their ids from the database at the insert (auto-increment), and bulk inserts
+    (``core/bulk.py``, by COPY) write many rows at once, so the row is not known when the value
+    is sealed. A value copied into another row of the same column by someone who can write the
+    database decrypts there. (Values whose row must be bound, as the identity vault's, use
+    ``EncryptedTextField``, which encrypts on both databases, bound to a primary key known
+    before the insert.) Reading a value sealed under another key, or altered, raises
+    ``crypto.DecryptionError``: never ciphertext, never empty text.
+
+    The same migrations serve both databases: the type is chosen per connection (``db_type``).
+    Turning an existing text column into this one on PostgreSQL needs a data migration that
+    seals the rows already there (see ``seal_column``).
+    """
+
+    def db_type(self, connection):
+        if connection.vendor == "postgresql":
+            return "json"
+        return super().db_type(connection)
+
+    def _aad(self) -> bytes:
+        return f"{self.model._meta.db_table}|{self.column}".encode()
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        value = super().get_db_prep_value(value, connection, prepared)
+        if connection.vendor != "postgresql" or value is None:
+            return value
+        if not value:
+            return '""'
+        return _sealed_value(str(value), crypto.sealer(self._key()), self._aad())
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or connection.vendor != "postgresql":
+            return value
+        return self.open(value)
+
+    def open(self, stored) -> str:
+        """The text of a value as PostgreSQL holds it: the JSON string psycopg parsed (or its
+        raw JSON text). Raises ``crypto.DecryptionError`` on a wrong key or altered value."""
+        if isinstance(stored, str) and stored.startswith('"'):
+            stored = stored[1:-1]  # raw JSON text (base64 holds no quote or backslash)
+        if not stored:
+            return ""
+        try:
+            sealed = base64.b64decode(stored, validate=True)
+        except (binascii.Error, ValueError, TypeError):
+            raise crypto.DecryptionError("not a sealed value") from None
+        return crypto.unseal(self._key(), sealed, self._aad()).decode("utf-8")
+
+    def sealer(self, connection):
+        """For writing many rows without model objects (COPY, bulk inserts): a function text ->
+        what to store on this connection, exactly what saving a model would store."""
+        if connection.vendor != "postgresql":
+            return lambda text: text
+        seal, aad = crypto.sealer(self._key()), self._aad()
+        return lambda text: _sealed_value(text, seal, aad)
+
+    @staticmethod
+    def _key() -> bytes:
+        return KEYRING.subkey(Purpose.SERVER_FIELDS)
+
+    def get_lookup(self, lookup_name):
+        lookup = super().get_lookup(lookup_name)
+        if lookup is None or lookup_name == "isnull":
+            return lookup
+        return _refused_on_postgresql(lookup)
+
+
+@functools.cache
+def _refused_on_postgresql(lookup):
+    def as_postgresql(self, compiler, connection):
+        if self.lookup_name == "exact" and self.rhs == "":
+            lhs, params = compiler.compile(self.lhs)
+            return f"({lhs})::text = '\"\"'", params
+        target = getattr(self.lhs, "target", None)
+        raise SealedOnServer(
+            f"{getattr(target, 'model', None).__name__}.{getattr(target, 'name', '?')} is sealed "
+            f"on PostgreSQL: it cannot be matched ({self.lookup_name}) in the database"
+        )
+
+    return type(lookup.__name__, (lookup,), {"as_postgresql": as_postgresql})

@@ -39,6 +39,8 @@ class Purpose(StrEnum):
     API_TOKENS = "waystation/api-tokens/v1"
     PARTNER_SIGNING = "waystation/partner-signing/v1"  # the partner card's Ed25519 key
     PARTNER_AGE = "waystation/partner-age/v1"  # the partner card's age (X25519) identity
+    SERVER_FIELDS = "waystation/server-fields/v1"  # fields sealed on PostgreSQL only
+    NOTE_SEARCH = "waystation/note-search/v1"  # the notes' blind index on PostgreSQL
 
 
 class KeyRing:
