@@ -37,11 +37,20 @@ _GLOBAL_OPTIONS = {
 }
 
 
-def _take_intake_only(argv: list[str]) -> list[str]:
-    """`serve --intake-only` picks a different URL configuration, which is settled when the
-    settings load: it travels as WAYSTATION_INTAKE_ONLY, like the global options."""
-    if len(argv) > 1 and argv[1] == "serve" and "--intake-only" in argv:
+def _take_serve_options(argv: list[str]) -> list[str]:
+    """`serve --intake-only` picks a different URL configuration and `serve --trusted-proxy
+    ADDR` the cookie and HTTPS settings, which are settled when the settings load: they travel
+    as WAYSTATION_INTAKE_ONLY and WAYSTATION_TRUSTED_PROXY, like the global options (and stay
+    in the arguments, where `serve` checks that they arrived)."""
+    if len(argv) < 2 or argv[1] != "serve":
+        return argv
+    if "--intake-only" in argv:
         os.environ["WAYSTATION_INTAKE_ONLY"] = "1"
+    for i, arg in enumerate(argv):
+        name, sep, value = arg.partition("=")
+        if name == "--trusted-proxy":
+            given = value if sep else (argv[i + 1] if i + 1 < len(argv) else "")
+            os.environ["WAYSTATION_TRUSTED_PROXY"] = given
     return argv
 
 
@@ -70,7 +79,7 @@ def _fail(message: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     os.umask(0o077)  # whatever we create (database, WAL, blobs, backups) is ours alone
-    argv = _take_intake_only(_take_global_options(list(sys.argv if argv is None else argv)))
+    argv = _take_serve_options(_take_global_options(list(sys.argv if argv is None else argv)))
     argv = cli.routed(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "waystation.settings")
     command = argv[1] if len(argv) > 1 else "help"
@@ -82,18 +91,18 @@ def main(argv: list[str] | None = None) -> int:
     if command in cli.VERSION_WORDS:
         print(cli.version_text())
         return 0
-    if command == "help":  # `waystation help COMMAND`: that command's own --help
-        asked = argv[2]
-        refused = cli.refusal(asked, [])
+    if command == "help":  # `waystation help COMMAND [SUB]`: that command's own --help
+        asked = cli.routed(["waystation", *argv[2:]])
+        refused = cli.refusal(asked[1], ["--help"])
         if refused:
             return _fail(refused)
-        execute_from_command_line(["waystation", "help", asked])
-        return 0
+        return cli.command_help(asked[1], asked[2:])
     refused = cli.refusal(command, argv[2:])
     if refused:
         return _fail(refused)
-    asks_help = any(arg in ("--help", "-h") for arg in argv[2:])  # no keys to read a --help
-    needs_keys = command not in _NO_KEYS_NEEDED and not asks_help
+    if any(arg in ("--help", "-h") for arg in argv[2:]):  # no instance needed to read a --help
+        return cli.command_help(command, argv[2:])
+    needs_keys = command not in _NO_KEYS_NEEDED
     if needs_keys and tuple(argv[1:3]) not in _NO_KEYS_NEEDED_SUBCOMMANDS:
         try:
             unseal_for_command()

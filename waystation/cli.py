@@ -13,6 +13,7 @@ Python code calling ``call_command`` (the tests, ``init`` running ``migrate``) i
 command line and is not affected.
 """
 
+import argparse
 import os
 import textwrap
 from importlib import metadata
@@ -101,7 +102,16 @@ OPERATOR_FRAMEWORK = {"migrate", "clearsessions"}
 # `migrate` as an operator runs it: forward to the current schema, nothing else. Naming an app
 # or a migration (which can unapply migrations and drop tables), --fake, --prune or
 # --run-syncdb makes it the developer's tool.
-_MIGRATE_FLAGS = {"--plan", "--check", "--noinput", "--no-input", "--traceback", "--no-color"}
+_MIGRATE_FLAGS = {
+    "--plan",
+    "--check",
+    "--noinput",
+    "--no-input",
+    "--traceback",
+    "--no-color",
+    "--help",
+    "-h",
+}
 _MIGRATE_VALUED = {"-v", "--verbosity"}
 
 # Refused on a real instance even with the developer switch: they empty the database (flush,
@@ -183,6 +193,63 @@ def refusal(command: str, args: list[str]) -> str | None:
             f"{DEVELOPER_SWITCH}=1"
         )
     return None
+
+
+# The instance options: they work with every command, before or after its name, and are read
+# before the settings load (__main__._take_global_options), so no command's parser has them.
+# Each --help shows the ones its command uses. Commands that need no passphrase use only the
+# data directory; two subcommands need no instance at all.
+INSTANCE_OPTIONS = {
+    "--data-dir": (
+        "DIR",
+        "the instance's data directory (or WAYSTATION_DATA_DIR; default ./var)",
+    ),
+    "--passphrase-file": (
+        "PATH",
+        'read the passphrase from PATH, "-" for standard input (or '
+        "WAYSTATION_PASSPHRASE_FILE); with neither, the command asks on the terminal",
+    ),
+}
+_DATA_DIR_ONLY = {"panic", "demo"}
+_NO_INSTANCE = {("evidence", "verify-export"), ("pathways", "check")}
+
+
+def _add_instance_options(parser: argparse.ArgumentParser, command: str, sub: str | None):
+    if (command, sub) in _NO_INSTANCE:
+        return
+    names = ["--data-dir"] if command in _DATA_DIR_ONLY else list(INSTANCE_OPTIONS)
+    group = parser.add_argument_group("instance options")
+    for name in names:
+        metavar, text = INSTANCE_OPTIONS[name]
+        group.add_argument(name, metavar=metavar, help=text, default=argparse.SUPPRESS)
+
+
+def _subcommands(parser: argparse.ArgumentParser):
+    """(name, parser) of each subcommand (`passphrase add`, `evidence ingest` …). argparse has
+    no public way to list them: its subparsers action holds them in ``choices``."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            yield from action.choices.items()
+
+
+def command_help(command: str, args: list[str]) -> int:
+    """Print `waystation COMMAND [SUB] --help` without opening the instance (no data directory,
+    database or passphrase is needed to read it), with the instance options the command takes;
+    returns the exit status."""
+    instance = load_command_class(get_commands()[command], command)
+    parser = instance.create_parser("waystation", command)
+    _add_instance_options(parser, command, None)
+    subs = dict(_subcommands(parser))
+    for sub, subparser in subs.items():
+        _add_instance_options(subparser, command, sub)
+    positional = [a for a in args if not a.startswith("-")]
+    asked = positional[:1] if positional[:1] and positional[0] in subs else []
+    try:
+        # argparse prints the help of the (sub)command asked for and exits.
+        parser.parse_args([*asked, "--help"])
+    except SystemExit as stop:
+        return stop.code or 0
+    return 0
 
 
 def version_text() -> str:

@@ -43,8 +43,14 @@ DEBUG = env_bool("WAYSTATION_DEBUG", False)
 ALLOWED_HOSTS = [
     h.strip() for h in env_str("WAYSTATION_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
 ]
+# `waystation serve --trusted-proxy ADDR`: the TLS reverse proxy that connects from ADDR is
+# believed about the scheme and host (X-Forwarded-Proto, X-Forwarded-Host), and nothing else.
+TRUSTED_PROXY = env_str("WAYSTATION_TRUSTED_PROXY").strip()
+# The site is served over HTTPS by that proxy: secure cookies and HSTS. A trusted proxy means
+# TLS in front; `serve` refuses to start when the two settings contradict each other.
+BEHIND_TLS_PROXY = env_bool("WAYSTATION_BEHIND_TLS_PROXY", bool(TRUSTED_PROXY))
 # Over plain http only on the loopback demo; production sits behind TLS or a Tor onion service.
-SECURE_COOKIES = env_bool("WAYSTATION_SECURE_COOKIES", not (DEBUG or DEMO))
+SECURE_COOKIES = env_bool("WAYSTATION_SECURE_COOKIES", BEHIND_TLS_PROXY or not (DEBUG or DEMO))
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -223,9 +229,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-BEHIND_TLS_PROXY = env_bool("WAYSTATION_BEHIND_TLS_PROXY", False)
 # The proxy in front (which ends TLS) says "X-Forwarded-Proto: https"; it must also remove any
-# such header a client sends (docs/operator.md).
+# such header a client sends (docs/operator.md, docs/examples/). Under `waystation serve`
+# waitress drops every X-Forwarded-* header that does not come from the trusted proxy, so a
+# client talking to the app server directly cannot claim HTTPS.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
 # Behind TLS, browsers are told to use HTTPS only for a year (HSTS), on HTTPS answers: a network
 # that strips TLS on a later visit then finds nothing to strip. Never over an onion address,

@@ -4,7 +4,8 @@ Django writes every refused request ("Forbidden: /requests/<uuid>/", "Bad Reques
 /intake/sign-in/") with its time, and a traceback with each; waitress names the path of a
 request that failed. Together that is a record of who looked at what, and when. This filter,
 on the one log handler, drops refusals (4xx) and only counts them — one line an hour says how
-many there were of each status — and keeps server errors (5xx) without their path.
+many there were of each status — and keeps server errors (5xx) without their path. A sealed
+server's 503 answers are counted like refusals.
 """
 
 import logging
@@ -57,7 +58,9 @@ class NoRequestDetails(logging.Filter):
         name = record.name
         if name in _REQUEST_LOGGERS:
             status = getattr(record, "status_code", None)
-            if status is None or status < 500:
+            # 503 is the sealed (or panicked) server's answer to every request: expected,
+            # and a line each would list every path asked for until someone unseals.
+            if status is None or status < 500 or status == 503:
                 REFUSALS.add(status or "other")
                 return False
             record.msg, record.args = "server error %d answering a request", (status,)

@@ -20,6 +20,7 @@ from . import keyslots
 from .keyring import KEYRING
 from .startup import NotReady
 from .unsealing import UnsealBusy, UnsealPaused, pending_migrations, try_unseal_from_page
+from .views import HEALTH_PATH, healthz
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,8 @@ class SealedMiddleware:
 
     def __call__(self, request):
         KEYRING.notice_shredding()
+        if request.path == HEALTH_PATH and not settings.INTAKE_ONLY:
+            return healthz(request)  # sealed or not; before the session: no cookie
         if not KEYRING.sealed:
             return self.get_response(request)
         language = translation.get_language_from_request(request)

@@ -1,8 +1,10 @@
 from django.conf import settings
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from waystation.core.access import public
+from waystation.core.panic import instance_state
 
 
 def _error_page(request, title, message, status):
@@ -52,3 +54,16 @@ def server_error(request):
 def unseal(request):
     """Reached only while unsealed (SealedMiddleware answers this path while sealed)."""
     return redirect(settings.LOGIN_URL)
+
+
+HEALTH_PATH = "/healthz"
+
+
+def healthz(request):
+    """``sealed``, ``unsealed`` or ``panicked`` as plain text, and nothing else: no version, no
+    counts, no cookie (answered by SealedMiddleware before the session and CSRF layers, so
+    it works while sealed and sets nothing), no audit row, no log line. Not on the
+    intake-only portal, which must not tell visitors what it runs (docs/operator.md)."""
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    return HttpResponse(instance_state(), content_type="text/plain; charset=utf-8")

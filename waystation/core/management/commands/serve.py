@@ -1,6 +1,7 @@
 import atexit
 import contextlib
 import ctypes
+import ipaddress
 import os
 import resource
 import shutil
@@ -71,11 +72,23 @@ class Command(BaseCommand):
             action="store_true",
             help="run no background tasks here (run `waystation tasks work` separately)",
         )
+        parser.add_argument(
+            "--trusted-proxy",
+            metavar="ADDR",
+            help="the IP address a TLS reverse proxy connects from (e.g. 127.0.0.1): its "
+            "X-Forwarded-Proto and X-Forwarded-Host are believed, so the site is served as "
+            "HTTPS (secure cookies, HSTS); the same as WAYSTATION_TRUSTED_PROXY",
+        )
 
     def handle(self, *args, host, port, threads, no_worker, intake_only, **options):
         _no_core_dumps()
         if intake_only != settings.INTAKE_ONLY:
             raise CommandError("--intake-only is read before the settings: use `waystation serve`")
+        if (options.get("trusted_proxy") or "").strip() not in ("", settings.TRUSTED_PROXY):
+            raise CommandError(
+                "--trusted-proxy is read before the settings: use `waystation serve`"
+            )
+        proxy = _proxy_options()
         try:
             # No unseal page on the portal: an intake-only server is unsealed here or not at all.
             unsealed = unseal_for_command(optional=not intake_only)
@@ -121,11 +134,55 @@ class Command(BaseCommand):
                 # default, 8 KiB, costs a Python loop turn per 8 KiB: a 2 GB upload is a
                 # quarter of a million of them).
                 recv_bytes=RECV_BYTES,
+                **proxy,
             )
         finally:
             REFUSALS.flush()  # how many requests were refused since the last count
             if worker is not None and not worker.stop():
                 self.stderr.write("The background worker did not stop in time.")
+
+
+# What waitress believes of the trusted proxy: the scheme (so that a form posted over HTTPS
+# passes the CSRF origin check, and cookies are Secure) and the host the browser asked for.
+# Not X-Forwarded-For: trusted, it would put each client's address into REMOTE_ADDR, where
+# any code or log could pick it up. Waystation never keeps client addresses, so the app sees
+# only the proxy's address, and the example proxy configurations do not send one at all.
+# Not X-Forwarded-Port (the port is in X-Forwarded-Host) nor Forwarded (RFC 7239), which
+# carries the client's address in the same header as the scheme.
+TRUSTED_PROXY_HEADERS = frozenset({"x-forwarded-proto", "x-forwarded-host"})
+
+
+def _proxy_options() -> dict:
+    """waitress's options for the proxy in front, or a CommandError of one line when the
+    settings contradict each other. Every X-Forwarded-* header that does not come from the
+    trusted proxy is removed before the application sees it (a client that reaches this port
+    directly cannot claim HTTPS), with or without a proxy."""
+    address = settings.TRUSTED_PROXY
+    if not address:
+        if settings.BEHIND_TLS_PROXY:
+            raise CommandError(
+                "WAYSTATION_BEHIND_TLS_PROXY=1 needs the address the proxy connects from: "
+                "add --trusted-proxy ADDR (or WAYSTATION_TRUSTED_PROXY), e.g. 127.0.0.1"
+            )
+        return {"clear_untrusted_proxy_headers": True}
+    if not settings.BEHIND_TLS_PROXY:
+        raise CommandError(
+            "--trusted-proxy is for a TLS reverse proxy in front, but "
+            "WAYSTATION_BEHIND_TLS_PROXY is off: remove one of the two"
+        )
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        raise CommandError(
+            f"--trusted-proxy takes the IP address the proxy connects from (e.g. 127.0.0.1), "
+            f"not {address!r}"
+        ) from None
+    return {
+        "trusted_proxy": address,
+        "trusted_proxy_count": 1,
+        "trusted_proxy_headers": set(TRUSTED_PROXY_HEADERS),
+        "clear_untrusted_proxy_headers": True,
+    }
 
 
 def _remove_leftovers(out) -> None:
