@@ -49,6 +49,11 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
         [
             ("backup", "write one encrypted backup file, taken while the server runs"),
             ("restore", "check a backup completely, then restore it"),
+            (
+                "blobs",
+                "`blobs check`: rows whose file is missing, stored files no row names "
+                "(--remove-orphans)",
+            ),
         ],
     ),
     (

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import connection
 
 from .. import aead_stream, crypto, keyslots
+from ..blobstore import BLOB_NAME, BlobMissing, BlobStore, LocalBlobStore, blob_store
 from ..keyring import KEYRING, KeyRing, Purpose
 from .database import (
     PIPE_READ,
@@ -27,11 +28,14 @@ from .database import (
     restore_postgresql,
 )
 from .errors import BackupError
+from .sessions import end_sessions_postgresql, end_sessions_sqlite
 from .staging import staging as _staging
 
 MAGIC = b"WAYSTATION-BACKUP\n"
 FORMAT = "waystation-backup/1"
 _MAX_HEADER = 1 << 20
+_BLOBS = "blobs/"  # the stored files' members: blobs/<name>, encrypted as the store holds them
+_COPY = 1 << 20  # bytes per read when files are copied into or out of the backup
 
 
 @dataclass(frozen=True)
@@ -41,19 +45,29 @@ class BackupInfo:
     database: str
     protection: str = "passphrase"
     leftovers_removed: int = 0
+    files: int | None = None  # stored files copied in; None: made without --with-files
+    files_gone: int = 0  # listed, then deleted before they were read (rows deleted meanwhile)
 
 
-def _blob_root() -> Path | None:
-    store = settings.BLOB_STORE
-    if store["backend"] != "local":
-        return None  # an S3 store is backed up with the provider's tools; it is encrypted
-    root = Path(store["root"])
-    return root if root.is_dir() else None
-
-
-def _blob_filter(member: tarfile.TarInfo) -> tarfile.TarInfo | None:
-    """Half-written files of an interrupted ingest are not part of the store."""
-    return None if Path(member.name).name.startswith(".incoming-") else member
+def _add_files(archive: tarfile.TarFile, store: BlobStore) -> tuple[int, int]:
+    """Every blob of the store, as stored (already encrypted), one tar member each, streamed
+    from the store into the backup: never a whole file in memory. The store is listed after
+    the database was copied, so every blob a copied row names was there (a blob is installed
+    before its row is committed); one deleted since the listing is counted, not an error."""
+    copied = gone = 0
+    for stored in store.objects():
+        try:
+            source = store.open_stored(stored.name)
+        except BlobMissing:
+            gone += 1
+            continue
+        with contextlib.closing(source):
+            member = tarfile.TarInfo(_BLOBS + stored.name)
+            member.size, member.mode = stored.size, 0o600
+            member.mtime = int(stored.modified)
+            archive.addfile(member, source)
+        copied += 1
+    return copied, gone
 
 
 # -- writing --------------------------------------------------------------------------------
@@ -71,9 +85,16 @@ def _age_recipients(recipients: list[str]):
     return keys
 
 
-def backup_create(out: Path, *, age_recipients: list[str] | None = None) -> BackupInfo:
+def backup_create(
+    out: Path,
+    *,
+    age_recipients: list[str] | None = None,
+    with_files: bool = False,
+    store: BlobStore | None = None,
+) -> BackupInfo:
     """Write one backup file. With ``age_recipients`` the file opens only with one of their
-    identities (kept offline), never with a passphrase."""
+    identities (kept offline), never with a passphrase. With ``with_files`` the blob store's
+    objects (local directory or S3 bucket, ``store`` or the configured one) travel in it."""
     out = Path(out)
     if out.exists():
         raise BackupError(f"{out} exists already; choose a new file name")
@@ -83,7 +104,9 @@ def backup_create(out: Path, *, age_recipients: list[str] | None = None) -> Back
         "instance": slots.instance.hex(),
         "database": connection.vendor,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "files": bool(with_files),
     }
+    copied = gone = None
     if age_recipients:
         stream_key = crypto.random_bytes(crypto.KEY_BYTES)
         secret = json.dumps(
@@ -102,15 +125,15 @@ def backup_create(out: Path, *, age_recipients: list[str] | None = None) -> Back
         with open(partial, "wb") as sink:
             sink.write(MAGIC + len(raw_header).to_bytes(4, "big") + raw_header)
             encryptor = aead_stream.StreamEncryptor(stream_key, sink, context)
-            with tarfile.open(fileobj=encryptor, mode="w|") as archive:
+            with tarfile.open(fileobj=encryptor, mode="w|", copybufsize=_COPY) as archive:
                 if connection.vendor == "postgresql":
                     add_postgresql_dump(archive)
                 else:
                     add_sqlite_snapshot(archive, staging)
                 if not age_recipients:
                     archive.add(settings.DATA_DIR / keyslots.FILENAME, arcname=keyslots.FILENAME)
-                if (blobs := _blob_root()) is not None:
-                    archive.add(blobs, arcname="blobs", filter=_blob_filter)
+                if with_files:
+                    copied, gone = _add_files(archive, store or blob_store())
             encryptor.close()
             sink.flush()
             os.fsync(sink.fileno())
@@ -122,6 +145,8 @@ def backup_create(out: Path, *, age_recipients: list[str] | None = None) -> Back
         connection.vendor,
         "age" if age_recipients else "passphrase",
         removed,
+        copied,
+        gone or 0,
     )
 
 
@@ -154,6 +179,7 @@ def backup_protection(file: Path) -> str:
 class _Keys:
     master: bytes
     stream: bytes
+    database: bytes = b""
 
 
 def _open_with_age(header: dict, identity_file: Path) -> _Keys:
@@ -170,7 +196,9 @@ def _open_with_age(header: dict, identity_file: Path) -> _Keys:
         raise BackupError(f"{identity_file} holds no age identity (AGE-SECRET-KEY-1…)")
     try:
         secret = json.loads(pyrage.decrypt(base64.b64decode(header["age"]), identities))
-        return _Keys(bytes.fromhex(secret["master"]), bytes.fromhex(secret["stream"]))
+        master = bytes.fromhex(secret["master"])
+        database = crypto.hkdf(master, Purpose.DATABASE.encode())
+        return _Keys(master, bytes.fromhex(secret["stream"]), database)
     except pyrage.DecryptError:
         raise BackupError(
             "this age identity does not open this backup; nothing was changed"
@@ -185,11 +213,43 @@ def _tar_stream(handle, key: bytes, header: dict):
     return chunks, tarfile.open(fileobj=aead_stream.ChunkReader(chunks), mode="r|")
 
 
-def _unpack_and_verify(handle, key: bytes, header: dict, staging: Path) -> str:
+def _blob_member(member: tarfile.TarInfo) -> str | None:
+    """The blob name a member carries, or None. Backups made before --with-files hold a local
+    store's folder as it was (blobs/ab/cd/<name>, spool files, resumable uploads): its blobs
+    are taken by name, the rest is left out."""
+    if not member.name.startswith(_BLOBS):
+        return None
+    name = member.name.rsplit("/", 1)[-1]
+    return name if member.isfile() and BLOB_NAME.match(name) else ""
+
+
+def _digest_of(source, sink=None) -> str:
+    digest = hashlib.sha256()
+    for data in aead_stream.read_chunks(source, PIPE_READ):
+        digest.update(data)
+        if sink is not None:
+            sink.write(data)
+    return digest.hexdigest()
+
+
+class _Hashing:
+    """A member's stream as it is read by the store's upload, hashed on the way."""
+
+    def __init__(self, source):
+        self._source, self.digest = source, hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._source.read(size)
+        self.digest.update(data)
+        return data
+
+
+def _unpack_and_verify(handle, key: bytes, header: dict, staging: Path) -> tuple[str, dict]:
     """First pass: decrypt and authenticate the whole stream, unpacking everything but the
-    PostgreSQL dump into ``staging`` (encrypted files only); the dump's bytes are only
-    hashed here. Returns that hash."""
+    PostgreSQL dump and the stored files into ``staging`` (encrypted files only); the dump's
+    and the files' bytes are only hashed here. Returns the dump's hash and each file's."""
     dump_hash = hashlib.sha256()
+    files: dict[str, str] = {}
     try:
         chunks, archive = _tar_stream(handle, key, header)
         with archive:
@@ -198,6 +258,9 @@ def _unpack_and_verify(handle, key: bytes, header: dict, staging: Path) -> str:
                     source = archive.extractfile(member)
                     for data in aead_stream.read_chunks(source, PIPE_READ):
                         dump_hash.update(data)
+                elif (name := _blob_member(member)) is not None:
+                    if name:
+                        files[name] = _digest_of(archive.extractfile(member))
                 else:
                     archive.extract(member, staging, filter="data")
         for _ in chunks:  # tar stops at its end marker; the stream must end properly too
@@ -206,7 +269,55 @@ def _unpack_and_verify(handle, key: bytes, header: dict, staging: Path) -> str:
         raise BackupError(f"the backup is incomplete ({problem}); nothing was changed") from None
     except (aead_stream.StreamDamaged, tarfile.TarError) as problem:
         raise BackupError(f"the backup is damaged ({problem}); nothing was changed") from None
-    return dump_hash.hexdigest()
+    return dump_hash.hexdigest(), files
+
+
+def _restore_files(handle, key: bytes, header: dict, store: BlobStore, files: dict) -> int:
+    """Second pass, after the first verified everything: each stored file streamed from the
+    decrypted backup into the store (one the store holds already is left as it is: blobs are
+    named by their content). A file that reads differently from the first pass (the backup
+    changed meanwhile) is removed again and stops the restore. Returns how many were put."""
+    present = {o.name for o in store.objects()}
+    put = 0
+    _chunks, archive = _tar_stream(handle, key, header)
+    with archive:
+        for member in archive:
+            name = _blob_member(member)
+            if not name or name in present or name not in files:
+                continue
+            source = _Hashing(archive.extractfile(member))
+            store.install_stored(name, source)
+            if source.digest.hexdigest() != files[name]:
+                store.delete(name)
+                raise BackupError("the backup changed while it was being restored")
+            present.add(name)
+            put += 1
+    return put
+
+
+def _target_store(data_dir: Path, staging: Path) -> BlobStore:
+    """Where the restored files go: the configured store; a local store in its default place
+    (the data directory's blobs/) goes with the restored data directory, through the staging
+    folder when the data directory is new."""
+    config = settings.BLOB_STORE
+    if config["backend"] == "local" and Path(config["root"]) == settings.DATA_DIR / "blobs":
+        same = (data_dir / keyslots.FILENAME).exists()
+        return LocalBlobStore((data_dir if same else staging) / "blobs")
+    return blob_store()
+
+
+def store_in_use(data_dir: Path, store: BlobStore | None = None) -> str | None:
+    """Where the store a restore into ``data_dir`` would use is, if it holds blobs already
+    and ``data_dir`` holds no instance (a new copy, not the same instance restored in
+    place); None when the store is empty or is this instance's own."""
+    if (data_dir / keyslots.FILENAME).exists():
+        return None
+    config = settings.BLOB_STORE
+    if store is None:
+        if config["backend"] == "local" and Path(config["root"]) == settings.DATA_DIR / "blobs":
+            return None  # it goes inside the new data directory, which is empty
+        store = blob_store()
+    return store.where() if next(iter(store.objects()), None) is not None else None
 
 
 def backup_restore(
@@ -216,12 +327,20 @@ def backup_restore(
     *,
     replace: bool = False,
     age_identity: Path | None = None,
+    into_used_store: bool = False,
+    store: BlobStore | None = None,
 ) -> dict:
     """Verify the whole backup, then install it into ``data_dir`` (and, on PostgreSQL, into
     the configured database). Raises BackupError, changing nothing, for a foreign, damaged or
     truncated file, a wrong passphrase or identity, or an occupied data directory without
     ``replace``. For an age backup, ``passphrase`` becomes the restored instance's passphrase
-    (unless ``data_dir`` holds this instance already: its key slots stay)."""
+    (unless ``data_dir`` holds this instance already: its key slots stay).
+
+    The stored files the backup carries go into the configured store. A new copy of the
+    instance (``data_dir`` holds none) is refused a store that holds files already — it may be
+    the original's, still in use — unless ``into_used_store``. (``store``: another store than
+    the configured one, for tests.) Every sign-in session of the
+    restored database ends. Returned: the header, with ``files_put``."""
     file, data_dir = Path(file), Path(data_dir)
     with open(file, "rb") as handle:
         header = _read_header(handle)
@@ -231,6 +350,13 @@ def backup_restore(
                 "this backup is encrypted to an age key: give its identity with --age-identity"
             )
         _check_target(data_dir, header, replace)
+        if not into_used_store and (where := store_in_use(data_dir, store)):
+            raise BackupError(
+                f"the file store ({where}) holds files already: it may be the original "
+                "instance's, still in use. Give the restored instance a new, empty store, or "
+                "add --into-used-store if it is this instance's own and the original is gone; "
+                "nothing was changed"
+            )
         data_dir.parent.mkdir(parents=True, exist_ok=True)
         with _staging(data_dir.parent, ".restore-") as (folder, _removed):
             staging = folder / "instance"
@@ -243,12 +369,21 @@ def backup_restore(
                 ring = KeyRing()
                 if not ring.unseal(staging, passphrase):
                     raise BackupError("wrong passphrase for this backup; nothing was changed")
-                keys = _Keys(b"", ring.subkey(Purpose.BACKUPS))
-            dump_hash = _unpack_and_verify(handle, keys.stream, header, staging)
+                keys = _Keys(b"", ring.subkey(Purpose.BACKUPS), ring.subkey(Purpose.DATABASE))
+            dump_hash, files = _unpack_and_verify(handle, keys.stream, header, staging)
+            header["files_put"] = 0
+            if files:
+                target = store or _target_store(data_dir, folder)
+                header["files_put"] = _restore_files(handle, keys.stream, header, target, files)
             if header["database"] == "postgresql":
                 _chunks, dump = _tar_stream(handle, keys.stream, header)
                 restore_postgresql(dump, dump_hash)
+                end_sessions_postgresql()
+            else:
+                end_sessions_sqlite(staging / SQLITE_NAME, keys.database)
             _install(staging, data_dir, header)
+            if (folder / "blobs").is_dir():
+                os.replace(folder / "blobs", data_dir / "blobs")
     return header
 
 

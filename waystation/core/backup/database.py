@@ -90,7 +90,12 @@ def _database_name() -> str:
 def add_postgresql_dump(archive: tarfile.TarFile) -> None:
     """pg_dump's output, read from its pipe into tar members of bounded size."""
     dump = _PgPipe(
-        "pg_dump", "--format=custom", "--no-owner", _database_name(), reading=True
+        "pg_dump",
+        "--format=custom",
+        "--no-owner",
+        "--no-unlogged-table-data",  # the shared limits' counters: not worth keeping
+        _database_name(),
+        reading=True,
     )
     try:
         part = 0

@@ -14,7 +14,8 @@ process (``leftovers``), removed when a server or worker starts and by `evidence
 
 Backends: a local directory (default, ``local``) and any S3-compatible object store (``s3``).
 The modules: ``format`` (header, name, reading whole), ``seekable`` (random access),
-``store`` (the writer and what backends share), ``local`` and ``s3``. Import from here.
+``store`` (the writer and what backends share), ``local`` and ``s3``, ``reconcile`` (rows
+against objects: `waystation blobs check`). Import from here.
 """
 
 
@@ -25,9 +26,10 @@ from django.conf import settings
 from .format import MAGIC, BlobDamaged, BlobMissing, StoredBlob, blob_name
 from .local import LocalBlobStore
 from .seekable import SeekableBlob
-from .store import SPOOL_PREFIX, BlobStore, BlobWriter
+from .store import BLOB_NAME, SPOOL_PREFIX, BlobStore, BlobWriter, StoredObject
 
 __all__ = [
+    "BLOB_NAME",
     "MAGIC",
     "SPOOL_PREFIX",
     "BlobDamaged",
@@ -38,6 +40,7 @@ __all__ = [
     "S3BlobStore",
     "SeekableBlob",
     "StoredBlob",
+    "StoredObject",
     "blob_name",
     "blob_store",
 ]

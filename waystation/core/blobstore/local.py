@@ -1,13 +1,17 @@
 """The default backend: a directory on this machine's disk (``WAYSTATION_BLOB_DIR``), blobs
 fanned out by the first characters of their names."""
 
+import fcntl
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from .format import BlobMissing
 from .seekable import RandomAccess
-from .store import BlobStore
+from .store import BLOB_NAME, SPOOL_PREFIX, BlobStore, StoredObject
 
 
 class _LocalRandomAccess:
@@ -53,5 +57,43 @@ class LocalBlobStore(BlobStore):
     def exists(self, name: str) -> bool:
         return self._path(name).exists()
 
+    def where(self) -> str:
+        return f"the directory {self.root}"
+
+    def objects(self) -> Iterator[StoredObject]:
+        for first in _folders(self.root):
+            for second in _folders(first):
+                with os.scandir(second) as entries:
+                    for entry in entries:
+                        if BLOB_NAME.match(entry.name) and entry.is_file(follow_symlinks=False):
+                            info = entry.stat(follow_symlinks=False)
+                            yield StoredObject(entry.name, info.st_size, info.st_mtime)
+
+    def install_stored(self, name: str, source: BinaryIO) -> None:
+        """Written beside the store as a locked spool file (a killed restore leaves a leftover
+        the next start removes), synced, then renamed into place."""
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, spool = tempfile.mkstemp(dir=self.root, prefix=SPOOL_PREFIX)
+        try:
+            with os.fdopen(fd, "wb") as sink:
+                fcntl.flock(sink, fcntl.LOCK_EX)
+                shutil.copyfileobj(source, sink, 1 << 20)
+                sink.flush()
+                os.fsync(sink.fileno())
+                self._install(Path(spool), name)
+        except BaseException:
+            Path(spool).unlink(missing_ok=True)
+            raise
+
     def delete(self, name: str) -> None:
         self._path(name).unlink(missing_ok=True)
+
+
+def _folders(parent: Path) -> Iterator[Path]:
+    """The two-character fan-out folders under ``parent`` (not ``resumable`` and the like)."""
+    try:
+        with os.scandir(parent) as entries:
+            found = [Path(e.path) for e in entries if len(e.name) == 2 and e.is_dir()]
+    except FileNotFoundError:
+        return
+    yield from found

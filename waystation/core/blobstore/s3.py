@@ -2,6 +2,7 @@
 they leave this machine. Imported only when the instance is configured for S3 (see
 ``blob_store``): boto3 takes one to two seconds to import."""
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -10,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from .format import BlobMissing
 from .seekable import RandomAccess
-from .store import BlobStore
+from .store import BLOB_NAME, BlobStore, StoredObject
 
 
 class _S3RandomAccess:
@@ -70,6 +71,21 @@ class S3BlobStore(BlobStore):
 
     def delete(self, name: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=name)
+
+    def where(self) -> str:
+        return f"the bucket {self.bucket} at {self.client.meta.endpoint_url}"
+
+    def objects(self) -> Iterator[StoredObject]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
+        for page in pages:
+            for item in page.get("Contents", []):
+                if BLOB_NAME.match(item["Key"]):
+                    modified = item["LastModified"].timestamp()
+                    yield StoredObject(item["Key"], int(item["Size"]), modified)
+
+    def install_stored(self, name: str, source: BinaryIO) -> None:
+        """Streamed with boto3's managed (multipart) transfer, never whole in memory."""
+        self.client.upload_fileobj(source, self.bucket, name)
 
 
 def s3_store(config: dict, spool_dir: Path) -> S3BlobStore:

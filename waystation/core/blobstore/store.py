@@ -6,11 +6,13 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import re
 import tempfile
 import time
 import weakref
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -30,6 +32,19 @@ SPOOL_PREFIX = ".incoming-"
 _WRITEBACK_BYTES = 8 << 20
 _DONTNEED = getattr(os, "POSIX_FADV_DONTNEED", None)
 _LEFTOVER_AFTER = 2.0  # seconds: a spool file younger than this may be about to be locked
+# A stored blob's name: HMAC-SHA256 as hex (``format.blob_name``). Anything else in a store
+# (spool files, resumable uploads, a bucket's other objects) is not a blob.
+BLOB_NAME = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """A blob as the store lists it: its name, stored (encrypted) size, and when it was
+    written, in seconds since the epoch."""
+
+    name: str
+    size: int
+    modified: float
 
 
 def _discard_spool(spool: BinaryIO, path: Path) -> None:
@@ -193,6 +208,24 @@ class BlobStore:
         raise NotImplementedError
 
     def delete(self, name: str) -> None:
+        raise NotImplementedError
+
+    def where(self) -> str:
+        """Where the store is, in words for the operator."""
+        raise NotImplementedError
+
+    def objects(self) -> Iterator[StoredObject]:
+        """Every blob in the store (by name, size, time), in no particular order; what is not
+        a blob (``BLOB_NAME``) is not listed."""
+        raise NotImplementedError
+
+    def open_stored(self, name: str) -> BinaryIO:
+        """The stored bytes, encrypted as they are, for copying (backups); BlobMissing."""
+        return self._open_stored(name)
+
+    def install_stored(self, name: str, source: BinaryIO) -> None:
+        """Put stored bytes (encrypted, as ``open_stored`` gave them) back under ``name``,
+        streamed: a restore. The caller has authenticated them."""
         raise NotImplementedError
 
     def writer(self) -> BlobWriter:

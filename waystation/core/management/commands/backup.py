@@ -5,7 +5,8 @@ from waystation.core.backup import BackupError, backup_create
 
 class Command(BaseCommand):
     help = (
-        "Write one encrypted backup file (database taken online, stored files, key slots). "
+        "Write one encrypted backup file (database taken online, key slots, and with "
+        "--with-files the stored files). "
         "Restoring it needs an instance passphrase valid at the time of the backup, or, with "
         "--age-recipient, the matching age identity and no passphrase at all."
     )
@@ -24,9 +25,17 @@ class Command(BaseCommand):
             "reach it; may be given several times",
         )
 
-    def handle(self, *args, out, age_recipient, **options):
+        parser.add_argument(
+            "--with-files",
+            action="store_true",
+            help="copy the stored files into the backup too (from the local directory or the "
+            "S3 bucket, already encrypted, streamed); without it, back the file store up as "
+            "docs/operator.md says",
+        )
+
+    def handle(self, *args, out, age_recipient, with_files, **options):
         try:
-            info = backup_create(out, age_recipients=age_recipient)
+            info = backup_create(out, age_recipients=age_recipient, with_files=with_files)
         except (BackupError, OSError) as problem:
             raise CommandError(str(problem)) from None
         if info.leftovers_removed:
@@ -37,3 +46,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Backup written: {info.path} ({info.size} bytes, {info.database}; opens with {opens})"
         )
+        if info.files is None:
+            self.stdout.write(
+                "The stored files are not in this backup: add --with-files, or back the file "
+                'store up on its own (docs/operator.md, "Backups and the file store").'
+            )
+        else:
+            gone = f"; {info.files_gone} deleted while it ran" if info.files_gone else ""
+            self.stdout.write(f"Stored files in the backup: {info.files}{gone}.")

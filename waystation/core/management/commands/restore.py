@@ -13,7 +13,9 @@ class Command(BaseCommand):
         "Restore a backup into the data directory (--data-dir). The whole file is decrypted and "
         "checked before anything is replaced; a damaged, cut-off or foreign file is refused. "
         "A backup made with --age-recipient needs --age-identity, and a new passphrase for the "
-        "restored instance."
+        "restored instance. The stored files a backup holds go into the configured file store; "
+        "a new copy of the instance is refused a store that holds files already (it may be the "
+        "original's) unless --into-used-store. Every session ends: members sign in again."
     )
 
     def add_arguments(self, parser):
@@ -28,7 +30,14 @@ class Command(BaseCommand):
             "--age-recipient",
         )
 
-    def handle(self, *args, file, replace, age_identity, **options):
+        parser.add_argument(
+            "--into-used-store",
+            action="store_true",
+            help="restore a new copy of the instance with a file store that holds files "
+            "already: only when it is this instance's own store and the original is gone",
+        )
+
+    def handle(self, *args, file, replace, age_identity, into_used_store, **options):
         try:
             if backup_protection(file) == "age" and age_identity:
                 keeps_slots = (settings.DATA_DIR / FILENAME).exists()
@@ -43,6 +52,7 @@ class Command(BaseCommand):
                 passphrase,
                 replace=replace,
                 age_identity=Path(age_identity) if age_identity else None,
+                into_used_store=into_used_store,
             )
         except (BackupError, NoPassphrase) as problem:
             raise CommandError(str(problem)) from None
@@ -52,3 +62,11 @@ class Command(BaseCommand):
             f"Restored the backup of {header['created']} into {settings.DATA_DIR}. "
             "Start the server to unseal it."
         )
+        self.stdout.write("Every session has ended: members sign in again.")
+        if header.get("files") or header["files_put"]:
+            self.stdout.write(f"Stored files put back into the file store: {header['files_put']}.")
+        else:
+            self.stdout.write(
+                "The stored files are not in this backup: the instance uses the configured file "
+                "store as it is; `waystation blobs check` lists any file it lacks."
+            )
