@@ -22,3 +22,17 @@ class TaskCancel(models.Model):
 
     task_id = models.UUIDField(primary_key=True)
     requested_at = models.DateTimeField(default=timezone.now)
+
+
+class LimitBucket(models.Model):
+    """A token bucket of a shared limit (core/limits.py): on PostgreSQL an UNLOGGED table that
+    every app server takes from. ``key`` is a keyed digest (HMAC under an instance sub-key) of
+    what the limit counts: never an address or anything a visitor sent, in the clear. A row
+    untouched for an hour is a full bucket, and is swept."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    tokens = models.FloatField()
+    updated_at = models.DateTimeField()
+
+    def __str__(self):
+        return self.key[:12]
