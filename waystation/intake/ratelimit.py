@@ -1,16 +1,23 @@
 """Rate limits for the anonymous portal that store no addresses.
 
-Token buckets live in this process's memory only. A visitor's bucket is keyed by an HMAC of who
-the visitor is under a random key that is made in memory and replaced every day, so even a
-memory dump cannot link today's buckets to a visitor without that day's key, and nothing
-reaches the disk. A global bucket per action bounds the total.
+In PostgreSQL mode (several app servers) the token buckets are shared by every server, in the
+database's unlogged limit table (``core.limits``), keyed by an HMAC under an instance
+sub-key of the action and who the visitor is: a budget spent on one server is spent on all,
+and the table holds no address. Rows untouched for an hour are swept.
+
+In embedded mode (one process) the token buckets live in this process's memory only. A
+visitor's bucket is keyed by an HMAC of who the visitor is under a random key that is made in
+memory and replaced every day, so even a memory dump cannot link today's buckets to a visitor
+without that day's key, and nothing reaches the disk. A global bucket per action bounds the
+total.
 
 Who the visitor is: the connection's address on the open internet; behind Tor (every visitor
-arrives from 127.0.0.1 there, so the address would make everyone one visitor) or whenever the
-address is a loopback one, the browser, by its form-token cookie. One client then uses up its
-own budget, not everyone's. A client that throws its cookies away gets a new budget each time
-and meets only the global one: against that, the onion service's own proof-of-work defence
-(docs/intake.md) makes every new connection cost the sender.
+arrives from 127.0.0.1 there, so the address would make everyone one visitor), behind a trusted
+reverse proxy (whose address every visitor has) or whenever the address is a loopback one, the
+browser, by its form-token cookie. One client then uses up its own budget, not everyone's. A
+client that throws its cookies away gets a new budget each time and meets only the global one:
+against that, the onion service's own proof-of-work defence (docs/intake.md) makes every new
+connection cost the sender.
 """
 
 import hashlib
@@ -22,6 +29,9 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connection
+
+from waystation.core import limits as shared_limits
 
 _DAY = 24 * 3600
 
@@ -75,7 +85,21 @@ class RateLimiter:
             return self._take((action, "*"), limit.overall, now)
 
 
-LIMITER = RateLimiter()
+class SharedRateLimiter:
+    """The same buckets in PostgreSQL, shared by every app server (``core.limits``)."""
+
+    def allow(self, action: str, who: str, limit: Limit) -> bool:
+        name = f"intake:{action}"
+        if limit.per_visitor and not shared_limits.take(name, who, limit.per_visitor):
+            return False
+        return shared_limits.take(name, "*", limit.overall)
+
+
+def _limiter() -> RateLimiter | SharedRateLimiter:
+    return SharedRateLimiter() if connection.vendor == "postgresql" else RateLimiter()
+
+
+LIMITER = _limiter()
 
 
 def limits() -> dict[str, Limit]:
@@ -97,7 +121,7 @@ def visitor(request) -> str:
     """What a visitor's bucket is keyed by (hashed at once by the limiter)."""
     # REMOTE_ADDR is read here and only here, and never stored or logged.
     address = request.META.get("REMOTE_ADDR", "")
-    if settings.INTAKE_BEHIND_TOR or _loopback(address):
+    if settings.INTAKE_BEHIND_TOR or settings.TRUSTED_PROXY or _loopback(address):
         return "browser:" + request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")[:64]
     return "address:" + address
 
