@@ -13,8 +13,21 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from waystation.core.corrections import Correctable, KeptVersion, unique_number
-from waystation.core.fields import EncryptedTextField
+from waystation.core.corrections import (
+    AllRecords,
+    Correctable,
+    CurrentManager,
+    KeptVersion,
+    unique_number,
+)
+from waystation.core.fields import (
+    BlindIndexField,
+    BlindIndexQuerySet,
+    EncryptedTextField,
+    ServerSealedTextField,
+    with_blind_indexes,
+)
+from waystation.core.keyring import Purpose
 from waystation.core.recording import Recorded
 
 _USER = settings.AUTH_USER_MODEL
@@ -72,19 +85,19 @@ class Case(models.Model):
     urgency = models.PositiveSmallIntegerField(
         _("urgency"), choices=Urgency.choices, default=Urgency.WATCH
     )
-    languages = models.CharField(
+    languages = ServerSealedTextField(
         _("languages spoken"),
         max_length=200,
         blank=True,
         help_text=_("For example: Russian, English"),
     )
-    city = models.CharField(
+    city = ServerSealedTextField(
         _("city of stay"),
         max_length=120,
         blank=True,
         help_text=_("The city only — never a street or an address."),
     )
-    summary = models.TextField(
+    summary = ServerSealedTextField(
         _("situation in short"),
         blank=True,
         help_text=_("What helps the team help. Never routes, crossing plans or helpers' names."),
@@ -116,6 +129,10 @@ class Case(models.Model):
         _("transferred to"), max_length=100, blank=True, default="", db_default=""
     )
     transferred_at = models.DateTimeField(_("transferred at"), null=True, blank=True)
+    # PostgreSQL: the city is sealed there; its search goes through this blind index.
+    city_search = BlindIndexField(source="city", purpose=Purpose.CITY_SEARCH)
+
+    objects = models.Manager.from_queryset(BlindIndexQuerySet)()
 
     class Meta:
         ordering = ["-urgency", "-updated_at", "-pk"]
@@ -129,11 +146,13 @@ class Case(models.Model):
             models.Index(fields=["-updated_at", "-id"], name="cases_case_updated"),
             models.Index(fields=["caseworker", "-urgency"], name="cases_case_caseworker"),
             models.Index(fields=["lawyer", "-urgency"], name="cases_case_lawyer"),
-            models.Index(fields=["city"], name="cases_case_city"),
         ]
 
     def __str__(self):
         return self.codename
+
+    def save(self, *args, update_fields=None, **kwargs):
+        super().save(*args, update_fields=with_blind_indexes(self, update_fields), **kwargs)
 
     @property
     def urgency_label(self):
@@ -149,7 +168,7 @@ class StatusChange(Correctable, Recorded):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="status_changes")
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     on = models.DateField(_("date"))
-    note = models.CharField(_("note"), max_length=300, blank=True)
+    note = ServerSealedTextField(_("note"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["-on", "-pk"]
@@ -183,13 +202,13 @@ class RiskEvent(Correctable, Recorded):
         _("date"),
         help_text=_("The hearing day, the first day of detention, the date of a listing."),
     )
-    place = models.CharField(
+    place = ServerSealedTextField(
         _("where"), max_length=200, blank=True, help_text=_("Court, detention centre, authority.")
     )
-    visits = models.TextField(
+    visits = ServerSealedTextField(
         _("visits"), blank=True, help_text=_("Who may visit, when, what can be brought.")
     )
-    outcome = models.CharField(_("outcome"), max_length=300, blank=True)
+    outcome = ServerSealedTextField(_("outcome"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["-on", "-pk"]
@@ -211,10 +230,10 @@ class FamilyMember(models.Model):
     housing and help; names belong in the identity vault if anywhere."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="family")
-    relation = models.CharField(_("relation"), max_length=60)
+    relation = ServerSealedTextField(_("relation"), max_length=60)
     age = models.PositiveSmallIntegerField(_("age"), null=True, blank=True)
     with_them = models.BooleanField(_("with them now"), default=True)
-    note = models.CharField(_("note"), max_length=300, blank=True)
+    note = ServerSealedTextField(_("note"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["pk"]
@@ -253,7 +272,7 @@ class Document(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="documents")
     kind = models.CharField(_("document"), max_length=30, choices=DocumentKind.choices)
     state = models.CharField(_("state"), max_length=20, choices=DocumentState.choices)
-    note = models.CharField(_("note"), max_length=300, blank=True)
+    note = ServerSealedTextField(_("note"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["kind", "pk"]
@@ -278,7 +297,7 @@ class Need(models.Model):
     kind = models.CharField(_("need"), max_length=20, choices=NeedKind.choices)
     noted_on = models.DateField(_("noted on"), default=timezone.localdate)
     met_on = models.DateField(_("met on"), null=True, blank=True)
-    note = models.CharField(_("note"), max_length=300, blank=True)
+    note = ServerSealedTextField(_("note"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["met_on", "-noted_on", "-pk"]
@@ -297,7 +316,7 @@ class Service(models.Model):
     delivered_by = models.ForeignKey(
         _USER, null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
     )
-    note = models.CharField(_("what was given"), max_length=300, blank=True)
+    note = ServerSealedTextField(_("what was given"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["-delivered_on", "-pk"]
@@ -309,7 +328,7 @@ class Service(models.Model):
 
 class Task(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks")
-    title = models.CharField(_("task"), max_length=200)
+    title = ServerSealedTextField(_("task"), max_length=200)
     due_on = models.DateField(_("due"), null=True, blank=True)
     assignee = models.ForeignKey(
         _USER,
@@ -342,7 +361,7 @@ class Note(Correctable):
     CORRECTABLE_FIELDS = ("text", "legal")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
-    text = models.TextField(_("note"))
+    text = ServerSealedTextField(_("note"))
     legal = models.BooleanField(
         _("for the lawyer too"),
         default=False,
@@ -350,6 +369,11 @@ class Note(Correctable):
     )
     author = models.ForeignKey(_USER, null=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    # PostgreSQL: the text is sealed there; search goes through this blind index (search.py).
+    search = BlindIndexField(source="text", purpose=Purpose.NOTE_SEARCH)
+
+    objects = CurrentManager.from_queryset(BlindIndexQuerySet)()
+    all_objects = AllRecords.from_queryset(BlindIndexQuerySet)()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -365,6 +389,9 @@ class Note(Correctable):
 
     def __str__(self):
         return f"note {self.pk}"
+
+    def save(self, *args, update_fields=None, **kwargs):
+        super().save(*args, update_fields=with_blind_indexes(self, update_fields), **kwargs)
 
 
 class Identity(models.Model):

@@ -1,9 +1,13 @@
 """Full-text search over case notes.
 
 Embedded database: an FTS5 index (``cases_note_fts``, kept in step by triggers, see migrations
-0002 and 0003) inside the encrypted SQLCipher file. PostgreSQL: ``to_tsvector('simple', text)``
-with a GIN index. Both match every word of the query as a prefix ("задерж" finds "задержан"), in
-any script, without stemming; case and (embedded) accents are ignored.
+0002 and 0003) inside the encrypted SQLCipher file. PostgreSQL, where the notes are sealed
+(``core.fields.ServerSealedTextField``): a blind index, ``Note.search``, a ``bigint[]`` of keyed
+digests of every word of the note and of its beginnings (``core.fields.BlindIndex``: 3 to 16
+letters), under a GIN index (migration 0012); a query looks up one digest per word. Both match
+every word of the query as a prefix ("задерж" finds "задержан"), in any script, without
+stemming; case and accents are ignored. On PostgreSQL a query word of one or two letters finds
+only that whole word, and one longer than 16 letters is matched on its first 16.
 
 The FTS5 index holds no copy of the text (contentless) and keys each note by its case and its
 own id together: rowid = case id × 2³² + note id. A search thus gets the cases of its matches
@@ -15,6 +19,11 @@ import re
 
 from django.db import connection
 from django.db.models.expressions import RawSQL
+
+from waystation.core.fields import BlindIndex, search_words
+from waystation.core.keyring import Purpose
+
+from .models import Case
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_WORDS = 8
@@ -29,8 +38,10 @@ def _match(found: list[str]) -> str:
     return " ".join('"' + word.replace('"', "") + '"*' for word in found)
 
 
-def _tsquery(found: list[str]) -> str:
-    return " & ".join(f"{word}:*" for word in found)
+def digests(query: str, purpose: Purpose = Purpose.NOTE_SEARCH) -> list[int]:
+    """PostgreSQL: the blind-index digests a row must all hold to match every word of
+    ``query`` as a prefix (empty: no words)."""
+    return BlindIndex(purpose).of_query(search_words(query)[:MAX_WORDS])
 
 
 # Withdrawn notes (core.corrections) stay in the index, which knows nothing of them: each search
@@ -45,9 +56,8 @@ def note_ids_matching(query: str) -> RawSQL | None:
         return None
     if connection.vendor == "postgresql":
         return RawSQL(
-            "SELECT id FROM cases_note WHERE to_tsvector('simple', text) "
-            "@@ to_tsquery('simple', %s) AND withdrawn_at IS NULL",
-            [_tsquery(found)],
+            "SELECT id FROM cases_note WHERE search @> %s::bigint[] AND withdrawn_at IS NULL",
+            [digests(query)],
         )
     return RawSQL(
         "SELECT rowid & 4294967295 FROM cases_note_fts WHERE cases_note_fts MATCH %s "
@@ -55,6 +65,18 @@ def note_ids_matching(query: str) -> RawSQL | None:
         "(SELECT id FROM cases_note WHERE withdrawn_at IS NOT NULL)",
         [_match(found)],
     )
+
+
+def case_ids_by_city(query: str):
+    """A subquery of the ids of the cases whose city matches ``query``: on SQLite the city
+    contains the text; on PostgreSQL, where the city is sealed, every word of the query begins
+    a word of the city (its blind index, ``Case.city_search``). None: nothing to look for."""
+    if connection.vendor != "postgresql":
+        return Case.objects.filter(city__icontains=query).values("pk")
+    found = digests(query, Purpose.CITY_SEARCH)
+    if not found:
+        return None
+    return RawSQL("SELECT id FROM cases_case WHERE city_search @> %s::bigint[]", [found])
 
 
 def case_ids_matching(query: str) -> RawSQL | None:
@@ -65,9 +87,8 @@ def case_ids_matching(query: str) -> RawSQL | None:
         return None
     if connection.vendor == "postgresql":
         return RawSQL(
-            "SELECT case_id FROM cases_note WHERE to_tsvector('simple', text) "
-            "@@ to_tsquery('simple', %s) AND withdrawn_at IS NULL",
-            [_tsquery(found)],
+            "SELECT case_id FROM cases_note WHERE search @> %s::bigint[] AND withdrawn_at IS NULL",
+            [digests(query)],
         )
     return RawSQL(
         "SELECT rowid >> 32 FROM cases_note_fts WHERE cases_note_fts MATCH %s "
@@ -102,17 +123,11 @@ FTS_SQLITE_REVERSE = [
     "DROP TRIGGER IF EXISTS cases_note_fts_insert",
     "DROP TABLE IF EXISTS cases_note_fts",
 ]
+# PostgreSQL's index until migration 0012 (over the clear text, now sealed): kept for 0002.
 FTS_POSTGRESQL = [
     "CREATE INDEX cases_note_text_fts ON cases_note USING gin (to_tsvector('simple', text))"
 ]
 FTS_POSTGRESQL_REVERSE = ["DROP INDEX IF EXISTS cases_note_text_fts"]
-
-
-def install_full_text(schema_editor) -> None:
-    """The index as it is now, filled from the notes already written."""
-    statements = FTS_POSTGRESQL if schema_editor.connection.vendor == "postgresql" else FTS_SQLITE
-    for sql in statements:
-        schema_editor.execute(sql)
 
 
 def ensure_full_text(schema_editor) -> None:
@@ -129,14 +144,4 @@ def ensure_full_text(schema_editor) -> None:
         if cursor.fetchone()[0] == 3:
             return
     for sql in [*FTS_SQLITE_REVERSE, *FTS_SQLITE]:
-        schema_editor.execute(sql)
-
-
-def remove_full_text(schema_editor) -> None:
-    statements = (
-        FTS_POSTGRESQL_REVERSE
-        if schema_editor.connection.vendor == "postgresql"
-        else FTS_SQLITE_REVERSE
-    )
-    for sql in statements:
         schema_editor.execute(sql)

@@ -130,7 +130,7 @@ def _matching(viewer, cases, query: str):
     tags = Tag.objects.filter(name__icontains=query).values("pk")
     parts = [
         Case.objects.filter(codename__icontains=query).values("pk"),
-        Case.objects.filter(city__icontains=query).values("pk"),
+        search.case_ids_by_city(query),
         Tag.cases.through.objects.filter(tag__in=tags).values("case_id"),
     ]
     notes = _cases_with_notes_matching(viewer, query)
@@ -138,7 +138,8 @@ def _matching(viewer, cases, query: str):
         parts.append(notes)
     condition = Q()
     for ids in parts:
-        condition |= Q(search_id__in=ids)
+        if ids is not None:
+            condition |= Q(search_id__in=ids)
     return cases.alias(search_id=_id_for_search()).filter(condition)
 
 

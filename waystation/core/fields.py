@@ -12,8 +12,12 @@ primary key that exists before the insert (a UUID), or set these fields after th
 import base64
 import binascii
 import functools
+import re
+import unicodedata
 
 from django import forms
+from django.core import validators
+from django.db import connection as db_connection
 from django.db import models
 from django.utils.text import capfirst
 
@@ -163,13 +167,18 @@ class ServerSealedTextField(models.TextField):
     seals the rows already there (see ``seal_column``).
     """
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.max_length is not None:  # in place of a CharField: its length still checked
+            self.validators.append(validators.MaxLengthValidator(self.max_length))
+
     def db_type(self, connection):
         if connection.vendor == "postgresql":
             return "json"
         return super().db_type(connection)
 
     def _aad(self) -> bytes:
-        return f"{self.model._meta.db_table}|{self.column}".encode()
+        return _server_aad(self.model._meta.db_table, self.column)
 
     def get_db_prep_value(self, value, connection, prepared=False):
         value = super().get_db_prep_value(value, connection, prepared)
@@ -209,6 +218,12 @@ class ServerSealedTextField(models.TextField):
     def _key() -> bytes:
         return KEYRING.subkey(Purpose.SERVER_FIELDS)
 
+    def formfield(self, **kwargs):
+        # In place of a CharField (max_length given): a one-line input, as before.
+        if self.max_length and not self.choices:
+            kwargs.setdefault("widget", forms.TextInput)
+        return super().formfield(**kwargs)
+
     def get_lookup(self, lookup_name):
         lookup = super().get_lookup(lookup_name)
         if lookup is None or lookup_name == "isnull":
@@ -229,3 +244,226 @@ def _refused_on_postgresql(lookup):
         )
 
     return type(lookup.__name__, (lookup,), {"as_postgresql": as_postgresql})
+
+
+def _server_aad(table: str, column: str) -> bytes:
+    return f"{table}|{column}".encode()
+
+
+def _open_server_value(stored, aad: bytes, key: bytes) -> str:
+    if isinstance(stored, str) and stored.startswith('"'):
+        stored = stored[1:-1]
+    if not stored:
+        return ""
+    return crypto.unseal(key, base64.b64decode(stored, validate=True), aad).decode("utf-8")
+
+
+def seal_column(schema_editor, table: str, column: str, *, batch: int = 2000) -> None:
+    """Migration step: turn a text column into a ``ServerSealedTextField``'s on PostgreSQL,
+    sealing the rows already there, in the migration's transaction (nothing on SQLite). Use it
+    in ``SeparateDatabaseAndState`` beside the ``AlterField`` of the state (the column's type
+    on SQLite does not change). Drop any index over the column first: json has no btree."""
+    connection = schema_editor.connection
+    if connection.vendor != "postgresql":
+        return
+    quote = schema_editor.quote_name
+    t, c = quote(table), quote(column)
+    # Checked at once, so that no deferred check of the rows updated below is left pending
+    # when the next column of the table is altered (PostgreSQL refuses that).
+    schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    schema_editor.execute(f"ALTER TABLE {t} ALTER COLUMN {c} TYPE json USING to_json({c})")
+    seal, aad = crypto.sealer(KEYRING.subkey(Purpose.SERVER_FIELDS)), _server_aad(table, column)
+    last = 0
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                f"SELECT id, {c} #>> '{{}}' FROM {t} WHERE id > %s AND {c}::text <> '\"\"' "  # noqa: S608
+                "ORDER BY id LIMIT %s",
+                [last, batch],
+            )
+            rows = cursor.fetchall()
+            if not rows:
+                break
+            last = rows[-1][0]
+            values = [(pk, _sealed_value(text, seal, aad)) for pk, text in rows]
+            cursor.execute(
+                f"UPDATE {t} SET {c} = v.sealed::json FROM (VALUES "  # noqa: S608
+                + ", ".join(["(%s, %s)"] * len(values))
+                + f") AS v(id, sealed) WHERE {t}.id = v.id",
+                [value for row in values for value in row],
+            )
+    schema_editor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def unseal_column(schema_editor, table: str, column: str, *, batch: int = 2000) -> None:
+    """The reverse of ``seal_column``: the column back to clear ``text`` on PostgreSQL."""
+    connection = schema_editor.connection
+    if connection.vendor != "postgresql":
+        return
+    quote = schema_editor.quote_name
+    t, c = quote(table), quote(column)
+    key, aad = KEYRING.subkey(Purpose.SERVER_FIELDS), _server_aad(table, column)
+    schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    schema_editor.execute(f"ALTER TABLE {t} ADD COLUMN ws_clear text")
+    last = 0
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                f"SELECT id, {c} #>> '{{}}' FROM {t} WHERE id > %s ORDER BY id LIMIT %s",  # noqa: S608
+                [last, batch],
+            )
+            rows = cursor.fetchall()
+            if not rows:
+                break
+            last = rows[-1][0]
+            values = [(pk, _open_server_value(text, aad, key)) for pk, text in rows]
+            cursor.execute(
+                f"UPDATE {t} SET ws_clear = v.clear FROM (VALUES "  # noqa: S608
+                + ", ".join(["(%s, %s)"] * len(values))
+                + f") AS v(id, clear) WHERE {t}.id = v.id",
+                [value for row in values for value in row],
+            )
+    schema_editor.execute(
+        f"ALTER TABLE {t} ALTER COLUMN {c} TYPE text USING coalesce(ws_clear, {c} #>> '{{}}')"
+    )
+    schema_editor.execute(f"ALTER TABLE {t} DROP COLUMN ws_clear")
+    schema_editor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+# Blind index --------------------------------------------------------------------------------
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)  # letters and digits: "_" separates, as in FTS5
+
+
+class _LatinFolding(dict):
+    """str.translate's table, filled as characters come: a Latin letter with diacritics
+    becomes its base letter (é → e), as FTS5's ``remove_diacritics`` does; other scripts keep
+    theirs (ё, й stay: FTS5 keeps them too, and both databases must find the same notes)."""
+
+    def __missing__(self, code):
+        char = chr(code)
+        parts = unicodedata.normalize("NFD", char)
+        base, marks = parts[0], parts[1:]
+        plain = marks and ord(base) < 0x250 and all(unicodedata.combining(m) for m in marks)
+        folded = self[code] = base if plain else char
+        return folded
+
+
+_FOLD = _LatinFolding()
+
+
+def search_words(text: str) -> list[str]:
+    """The words of a text as the blind index sees them: lower case, Latin diacritics
+    dropped, split as FTS5's unicode61 tokenizer splits (letters and digits)."""
+    return _WORD.findall(text.lower().translate(_FOLD))
+
+
+class BlindIndex:
+    """Keyed digests of words and of their beginnings, for matching text that the database
+    holds only sealed (PostgreSQL). Each token is HMAC-SHA256 under an instance sub-key,
+    truncated to 64 bits (a signed bigint).
+
+    A word of length L gives its beginnings of ``MIN_PREFIX`` .. min(L, ``MAX_PREFIX``)
+    letters (a word shorter than ``MIN_PREFIX`` gives itself). A query word matches a word
+    that begins with it: one of ``MIN_PREFIX`` letters or more is looked up as a beginning;
+    a shorter one finds only that whole short word; a longer one than ``MAX_PREFIX`` is looked
+    up by its first ``MAX_PREFIX`` letters (words that share them but differ later match too).
+    The digests of a text are sorted and distinct: their order says nothing of the words'.
+    """
+
+    MIN_PREFIX = 3
+    MAX_PREFIX = 16
+
+    def __init__(self, purpose: Purpose):
+        self._key = KEYRING.subkey(purpose)
+        self._memo: dict[str, int] = {}  # for this object's life only (one write, one import)
+
+    def token(self, piece: str) -> int:
+        found = self._memo.get(piece)
+        if found is None:
+            digest = crypto.hmac_sha256(self._key, piece.encode("utf-8"))
+            found = self._memo[piece] = int.from_bytes(digest[:8], "big", signed=True)
+        return found
+
+    def of_text(self, text: str) -> list[int]:
+        pieces = set()
+        low, high = self.MIN_PREFIX, self.MAX_PREFIX
+        for word in set(search_words(text or "")):
+            if len(word) < low:
+                pieces.add(word)
+            else:
+                pieces.update(word[:k] for k in range(low, min(len(word), high) + 1))
+        return sorted({self.token(piece) for piece in pieces})
+
+    def of_query(self, words: list[str]) -> list[int]:
+        """One digest per query word (the words as ``search_words`` gives them)."""
+        return sorted({self.token(word[: self.MAX_PREFIX]) for word in words})
+
+
+class BlindIndexField(models.Field):
+    """The blind index of another field of the row, on PostgreSQL only: a ``bigint[]`` of
+    ``BlindIndex`` digests of the ``source`` field's text, computed when the row is saved
+    (``save``, ``create``, ``bulk_create``); search it with ``@>`` over a GIN index. On SQLite
+    the column (``text``) stays NULL: the file is encrypted whole and FTS5 serves there.
+
+    ``QuerySet.update`` and raw inserts do not call it: a model with one updates it with its
+    source (see cases.models.Note), and bulk writers give ``BlindIndex.of_text`` themselves."""
+
+    def __init__(self, *args, source: str = "", purpose: str = "", **kwargs):
+        self.source, self.purpose = source, purpose
+        kwargs.setdefault("null", True)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.update(source=self.source, purpose=str(self.purpose))
+        for default in ("null", "blank", "editable"):
+            kwargs.pop(default, None)
+        return name, path, args, kwargs
+
+    def db_type(self, connection):
+        return "bigint[]" if connection.vendor == "postgresql" else "text"
+
+    def index_of(self, text: str, connection) -> list[int] | None:
+        if connection.vendor != "postgresql":
+            return None
+        return BlindIndex(Purpose(self.purpose)).of_text(text)
+
+    def pre_save(self, model_instance, add):
+        value = self.index_of(getattr(model_instance, self.source), db_connection)
+        setattr(model_instance, self.attname, value)
+        return value
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        return value if connection.vendor == "postgresql" else None
+
+    def value_to_string(self, obj):
+        return ""
+
+
+def with_blind_indexes(model, update_fields):
+    """``save(update_fields=…)`` of a model with blind indexes: the indexes of the fields
+    saved go with them (a correction saves the text alone)."""
+    if update_fields is None:
+        return None
+    fields = set(update_fields)
+    for field in model._meta.concrete_fields:
+        if isinstance(field, BlindIndexField) and field.source in fields:
+            fields.add(field.name)
+    return fields
+
+
+class BlindIndexQuerySet(models.QuerySet):
+    """``update(text=…)`` keeps the blind index of ``text`` in step (a plain value only: an
+    expression cannot be indexed in the application, and is refused for such a field)."""
+
+    def update(self, **kwargs):
+        for field in self.model._meta.concrete_fields:
+            if isinstance(field, BlindIndexField) and field.source in kwargs:
+                value = kwargs[field.source]
+                if hasattr(value, "resolve_expression"):
+                    raise SealedOnServer(f"{field.source} has a blind index: set it to text")
+                kwargs[field.name] = field.index_of(value, db_connection)
+        return super().update(**kwargs)

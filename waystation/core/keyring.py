@@ -41,6 +41,7 @@ class Purpose(StrEnum):
     PARTNER_AGE = "waystation/partner-age/v1"  # the partner card's age (X25519) identity
     SERVER_FIELDS = "waystation/server-fields/v1"  # fields sealed on PostgreSQL only
     NOTE_SEARCH = "waystation/note-search/v1"  # the notes' blind index on PostgreSQL
+    CITY_SEARCH = "waystation/city-search/v1"  # the cases' cities' blind index on PostgreSQL
 
 
 class KeyRing:

@@ -19,6 +19,8 @@ from waystation.accounts.policy import member
 from waystation.audit.events import Event
 from waystation.audit.services import record
 from waystation.core.bulk import chunks, insert_rows, null
+from waystation.core.fields import BlindIndex
+from waystation.core.keyring import Purpose
 from waystation.core.spreadsheets.bulk import collector_paused
 
 from .. import codenames
@@ -40,13 +42,14 @@ _CASE_COLUMNS = (
     "updated_at",
     "transferred_to",
     "transferred_at",
+    "city_search",
 )
 # A new row stands, never corrected nor withdrawn (core.corrections): the last three are null.
 _STANDING = ("corrected_at", "withdrawn_at", "withdrawn_by")
 _STEP_COLUMNS = ("case", "status", "on", "note", "recorded_by", "recorded_at", *_STANDING)
 _NEED_COLUMNS = ("case", "kind", "noted_on", "met_on", "note")
 _FAMILY_COLUMNS = ("case", "relation", "age", "with_them", "note")
-_NOTE_COLUMNS = ("case", "text", "legal", "author", "created_at", *_STANDING)
+_NOTE_COLUMNS = ("case", "text", "legal", "author", "created_at", "search", *_STANDING)
 _IDENTITY_COLUMNS = ("case", *Identity.FIELDS, "updated_at")
 
 
@@ -83,6 +86,21 @@ def _fresh_codenames(count: int, reserved: set[str]) -> list[str]:
         found.extend(sorted(free))
         reserved |= candidates
     raise RuntimeError("no free codenames left to generate")
+
+
+def _sealers(model, *names):
+    """The functions text -> stored value of these ``ServerSealedTextField``s (sealed on
+    PostgreSQL, the text itself on SQLite), each set up once for the whole import."""
+    return [model._meta.get_field(name).sealer(connection) for name in names]
+
+
+def _blind_index(model, name):
+    """text -> the stored blind index of ``model.name`` (None on SQLite), for raw inserts."""
+    field = model._meta.get_field(name)
+    if connection.vendor != "postgresql":
+        return lambda text: None
+    index = BlindIndex(Purpose(field.purpose))
+    return index.of_text
 
 
 def _vault_values(values: dict) -> list[str]:
@@ -134,6 +152,8 @@ def write_people(*, actor, people: list[dict], rejected: int, filename: str) -> 
         generated = iter(_fresh_codenames(given.count(""), {name for name in given if name}))
         names = [name or next(generated) for name in given]
         cases, timelines = [], []
+        seal_languages, seal_city, seal_summary = _sealers(Case, "languages", "city", "summary")
+        city_index = _blind_index(Case, "city_search")
         for name, person in zip(names, people, strict=True):
             status, since, steps = _steps(person, today, notes)
             timelines.append(steps)
@@ -143,15 +163,16 @@ def write_people(*, actor, people: list[dict], rejected: int, filename: str) -> 
                     status,
                     day(since),
                     person.get("urgency") or Urgency.WATCH,
-                    person.get("languages") or "",
-                    person.get("city") or "",
-                    "",
+                    seal_languages(person.get("languages") or ""),
+                    seal_city(person.get("city") or ""),
+                    seal_summary(""),
                     nothing,
                     nothing,
                     now,
                     now,
                     "",  # not transferred to a partner
                     nothing,
+                    city_index(person.get("city") or ""),
                 )
             )
         # Every id given now is above the highest one before (ids only grow, on SQLite as on
@@ -165,20 +186,30 @@ def write_people(*, actor, people: list[dict], rejected: int, filename: str) -> 
         standing = (nothing,) * len(_STANDING)
         sealers = [Identity._meta.get_field(name).sealer() for name in Identity.FIELDS]
         relations = {key: str(label) for key, label in RELATION_LABELS.items()}
+        (seal_step,) = _sealers(StatusChange, "note")
+        (seal_need,) = _sealers(Need, "note")
+        seal_relation, seal_family = _sealers(FamilyMember, "relation", "note")
+        (seal_note,) = _sealers(Note, "text")
+        note_index = _blind_index(Note, "search")
         filled = 0
         for pk, person, steps in zip(case_ids, people, timelines, strict=True):
             step_rows.extend(
-                (pk, status, day(on), note, author, now, *standing) for status, on, note in steps
+                (pk, status, day(on), seal_step(note), author, now, *standing)
+                for status, on, note in steps
             )
             need_rows.extend(
-                (pk, kind, day(today), nothing, note) for kind, note in person.get("needs") or ()
+                (pk, kind, day(today), nothing, seal_need(note))
+                for kind, note in person.get("needs") or ()
             )
             family_rows.extend(
-                (pk, relations[relation], age, 1, "")
+                (pk, seal_relation(relations[relation]), age, 1, seal_family(""))
                 for relation, age in person.get("family") or ()
             )
             if person.get("notes"):
-                note_rows.append((pk, person["notes"], 0, author, now, *standing))
+                text = person["notes"]
+                note_rows.append(
+                    (pk, seal_note(text), 0, author, now, note_index(text), *standing)
+                )
             vault = _vault_values(person)
             filled += any(vault)
             vaults.append(
