@@ -273,13 +273,14 @@ def seal_column(schema_editor, table: str, column: str, *, batch: int = 2000) ->
     schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     schema_editor.execute(f"ALTER TABLE {t} ALTER COLUMN {c} TYPE json USING to_json({c})")
     seal, aad = crypto.sealer(KEYRING.subkey(Purpose.SERVER_FIELDS)), _server_aad(table, column)
-    last = 0
+    last = None  # any key type (integers, UUIDs): the first batch has no lower bound
     with connection.cursor() as cursor:
         while True:
+            after, params = ("TRUE", []) if last is None else ("id > %s", [last])
             cursor.execute(
-                f"SELECT id, {c} #>> '{{}}' FROM {t} WHERE id > %s AND {c}::text <> '\"\"' "  # noqa: S608
+                f"SELECT id, {c} #>> '{{}}' FROM {t} WHERE {after} AND {c}::text <> '\"\"' "  # noqa: S608
                 "ORDER BY id LIMIT %s",
-                [last, batch],
+                [*params, batch],
             )
             rows = cursor.fetchall()
             if not rows:
@@ -305,12 +306,13 @@ def unseal_column(schema_editor, table: str, column: str, *, batch: int = 2000) 
     key, aad = KEYRING.subkey(Purpose.SERVER_FIELDS), _server_aad(table, column)
     schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     schema_editor.execute(f"ALTER TABLE {t} ADD COLUMN ws_clear text")
-    last = 0
+    last = None
     with connection.cursor() as cursor:
         while True:
+            after, params = ("TRUE", []) if last is None else ("id > %s", [last])
             cursor.execute(
-                f"SELECT id, {c} #>> '{{}}' FROM {t} WHERE id > %s ORDER BY id LIMIT %s",  # noqa: S608
-                [last, batch],
+                f"SELECT id, {c} #>> '{{}}' FROM {t} WHERE {after} ORDER BY id LIMIT %s",  # noqa: S608
+                [*params, batch],
             )
             rows = cursor.fetchall()
             if not rows:
