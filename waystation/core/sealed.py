@@ -54,9 +54,14 @@ def _sealed_response(request, get_response):
         return refused or set_language(request)
     if path == "/" and not settings.INTAKE_ONLY:
         return redirect("unseal")
-    return render(
-        request, "core/unavailable.html", {"title": _("Temporarily unavailable")}, status=503
-    )
+    title = _("Temporarily unavailable")
+    if settings.INTAKE_ONLY:
+        # The portal's own frame: the staff frame links to staff pages (which the portal's
+        # URLs do not have) and names Waystation, which a visitor must not learn.
+        message = _("This service is not available at the moment. Please try again later.")
+        context = {"title": title, "message": message}
+        return render(request, "intake/error.html", context, status=503)
+    return render(request, "core/unavailable.html", {"title": title}, status=503)
 
 
 def _unseal_page(request):
