@@ -12,8 +12,12 @@ is a full bucket, the same as no row, and is swept.
 
 One statement takes a token (an upsert that updates only while a token is left), so two
 servers taking from one bucket at the same moment cannot both take its last token.
+
+The unseal page's growing pause after wrong passphrases is kept here too (``pause_*``), so
+that guessing through several servers in turn meets one pause.
 """
 
+import hashlib
 import time
 
 from django.db import connection as default_connection
@@ -75,3 +79,48 @@ def _sweep_now_and_then(connection) -> None:
     _last_sweep = now
     with connection.cursor() as cursor:
         cursor.execute(_SWEEP)
+
+
+# -- a pause shared by every server (the unseal page) -----------------------------------------
+# Kept in the same table: ``tokens`` counts the failures, ``updated_at`` is the moment the
+# pause ends. Its key is a plain SHA-256 of the pause's name: a sealed server holds no key to
+# make a keyed one, and the name says nothing about anyone.
+
+_FAILED = """
+INSERT INTO core_limitbucket (key, tokens, updated_at)
+VALUES (%(key)s, 1, to_timestamp(%(now)s + %(first)s))
+ON CONFLICT (key) DO UPDATE SET
+    tokens = core_limitbucket.tokens + 1,
+    updated_at = to_timestamp(
+        %(now)s + LEAST(%(longest)s, %(first)s * power(2, core_limitbucket.tokens))
+    )
+"""
+
+
+def _pause_key(name: str) -> str:
+    return hashlib.sha256(f"pause\0{name}".encode()).hexdigest()
+
+
+def pause_left(name: str, now: float, *, connection=None) -> float:
+    """Seconds left of the pause ``name`` at ``now`` (seconds since the epoch); 0 or less
+    when there is none."""
+    with (connection or default_connection).cursor() as cursor:
+        cursor.execute(
+            "SELECT EXTRACT(EPOCH FROM updated_at) FROM core_limitbucket WHERE key = %s",
+            [_pause_key(name)],
+        )
+        found = cursor.fetchone()
+    return float(found[0]) - now if found else 0.0
+
+
+def pause_after_failure(name: str, now: float, first: float, longest: float) -> None:
+    """One more failure: the pause is ``first`` seconds, doubling with each failure since the
+    last ``pause_end``, at most ``longest``."""
+    values = {"key": _pause_key(name), "now": now, "first": first, "longest": longest}
+    with default_connection.cursor() as cursor:
+        cursor.execute(_FAILED, values)
+
+
+def pause_end(name: str) -> None:
+    with default_connection.cursor() as cursor:
+        cursor.execute("DELETE FROM core_limitbucket WHERE key = %s", [_pause_key(name)])

@@ -5,10 +5,10 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 
-from . import keyslots
+from . import keyslots, limits
 from .keyring import KEYRING
 from .passphrases import NoPassphrase, read_passphrase
 from .startup import NotReady, require_ready
@@ -19,9 +19,11 @@ _attempts = threading.Lock()
 
 
 # The unseal page: one passphrase checked at a time (a second visitor is told to wait, not
-# queued), and after each wrong one a growing pause before the next is checked at all.
+# queued), and after each wrong one a growing pause before the next is checked at all. In
+# PostgreSQL mode the pause is kept in the database (core.limits), shared by every server.
 _FIRST_PAUSE, _LONGEST_PAUSE = 2.0, 300.0
 _page = {"failures": 0, "not_before": 0.0}
+_PAUSE = "unseal-page"
 
 
 class CannotUnseal(Exception):
@@ -49,7 +51,35 @@ def try_unseal(passphrase: str) -> bool:
 
 
 def _clock() -> float:
-    return time.monotonic()
+    return time.time()  # wall time: a shared pause is compared on several machines
+
+
+def _pause_left() -> float:
+    local = _page["not_before"] - _clock()
+    if connection.vendor == "postgresql":
+        try:
+            return max(local, limits.pause_left(_PAUSE, _clock()))
+        except DatabaseError:
+            pass  # the database out of reach (or closed by a panic): this process's own pause
+    return local
+
+
+def _note_attempt(opened: bool) -> None:
+    if connection.vendor == "postgresql":
+        try:
+            if opened:
+                limits.pause_end(_PAUSE)
+            else:
+                limits.pause_after_failure(_PAUSE, _clock(), _FIRST_PAUSE, _LONGEST_PAUSE)
+            return
+        except DatabaseError:
+            pass  # counted in this process instead
+    if opened:
+        _page["failures"], _page["not_before"] = 0, 0.0
+    else:
+        _page["failures"] += 1
+        pause = min(_LONGEST_PAUSE, _FIRST_PAUSE * 2 ** (_page["failures"] - 1))
+        _page["not_before"] = _clock() + pause
 
 
 def try_unseal_from_page(passphrase: str) -> bool:
@@ -60,17 +90,12 @@ def try_unseal_from_page(passphrase: str) -> bool:
     if not _attempts.acquire(blocking=False):
         raise UnsealBusy
     try:
-        wait = _page["not_before"] - _clock()
+        wait = _pause_left()
         if wait > 0:
             raise UnsealPaused(math.ceil(wait))
         require_ready()
         opened = KEYRING.unseal(settings.DATA_DIR, passphrase)
-        if opened:
-            _page["failures"], _page["not_before"] = 0, 0.0
-        else:
-            _page["failures"] += 1
-            pause = min(_LONGEST_PAUSE, _FIRST_PAUSE * 2 ** (_page["failures"] - 1))
-            _page["not_before"] = _clock() + pause
+        _note_attempt(opened)
         return opened
     finally:
         _attempts.release()

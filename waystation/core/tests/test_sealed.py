@@ -4,6 +4,7 @@ and the coordinator's panic button destroy the keys and then say only "wrong pas
 import re
 import shutil
 import threading
+import uuid
 
 import pytest
 from django.test import Client
@@ -19,10 +20,13 @@ DURESS = "words that destroy everything"
 
 @pytest.fixture(autouse=True)
 def _no_pause_left(monkeypatch):
-    """The unseal page's pause after wrong passphrases lives in the process: each test starts
+    """The unseal page's pause after wrong passphrases: each test starts
     without one, and the tests that are not about it do not pause."""
     monkeypatch.setattr(unsealing, "_page", {"failures": 0, "not_before": 0.0})
     monkeypatch.setattr(unsealing, "_FIRST_PAUSE", 0.0)
+    # On PostgreSQL it is shared, in the database: a pause of this test's own (a request
+    # answered on another thread commits its row, which the test's rollback leaves).
+    monkeypatch.setattr(unsealing, "_PAUSE", f"unseal-page-{uuid.uuid4()}")
 
 
 @pytest.fixture

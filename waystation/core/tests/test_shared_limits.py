@@ -77,3 +77,13 @@ def test_buckets_untouched_for_an_hour_are_swept(monkeypatch):
     limits.take("test", "new", 5)
     assert LimitBucket.objects.count() == 1
     assert LimitBucket.objects.get().key == limits.bucket_key("test", "new")
+
+
+def test_the_unseal_page_pause_is_one_for_every_server(server_b):
+    now = 1_900_000_000.0
+    limits.pause_after_failure("unseal-page", now, 2.0, 300.0)
+    assert limits.pause_left("unseal-page", now, connection=server_b) == pytest.approx(2.0)
+    limits.pause_after_failure("unseal-page", now + 3, 2.0, 300.0)
+    assert limits.pause_left("unseal-page", now + 3, connection=server_b) == pytest.approx(4.0)
+    limits.pause_end("unseal-page")
+    assert limits.pause_left("unseal-page", now + 3, connection=server_b) <= 0
