@@ -26,7 +26,14 @@ from django.conf import settings
 from .format import MAGIC, BlobDamaged, BlobMissing, StoredBlob, blob_name
 from .local import LocalBlobStore
 from .seekable import SeekableBlob
-from .store import BLOB_NAME, SPOOL_PREFIX, BlobStore, BlobWriter, StoredObject
+from .store import (
+    BLOB_NAME,
+    SPOOL_PREFIX,
+    BlobStore,
+    BlobWriter,
+    StoredObject,
+    StoreUnreachable,
+)
 
 __all__ = [
     "BLOB_NAME",
@@ -39,6 +46,7 @@ __all__ = [
     "LocalBlobStore",
     "S3BlobStore",
     "SeekableBlob",
+    "StoreUnreachable",
     "StoredBlob",
     "StoredObject",
     "blob_name",

@@ -7,11 +7,16 @@ from pathlib import Path
 from typing import BinaryIO
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from .format import BlobMissing
 from .seekable import RandomAccess
-from .store import BLOB_NAME, BlobStore, StoredObject
+from .store import BLOB_NAME, BlobStore, StoredObject, StoreUnreachable
+
+# A store that does not answer within this many seconds is reported, not waited for (boto3's
+# default is a minute per attempt).
+CONNECT_TIMEOUT = 10
 
 
 class _S3RandomAccess:
@@ -75,6 +80,33 @@ class S3BlobStore(BlobStore):
     def where(self) -> str:
         return f"the bucket {self.bucket} at {self.client.meta.endpoint_url}"
 
+    def check(self) -> None:
+        """The bucket exists and these keys may use it (HEAD on the bucket), else one line
+        saying which of the settings to look at."""
+        endpoint, bucket = self.client.meta.endpoint_url, self.bucket
+        try:
+            self.client.head_bucket(Bucket=bucket)
+        except ClientError as error:
+            code = str(error.response.get("Error", {}).get("Code", ""))
+            if code in {"404", "NoSuchBucket", "NotFound"}:
+                raise StoreUnreachable(
+                    f"the bucket {bucket!r} does not exist at {endpoint}: create it, or set "
+                    f"WAYSTATION_S3_BUCKET to the one to use"
+                ) from None
+            if code in {"401", "403", "AccessDenied", "Forbidden", "InvalidAccessKeyId"}:
+                raise StoreUnreachable(
+                    f"the S3 store at {endpoint} refuses these keys the bucket {bucket!r}: check "
+                    f"WAYSTATION_S3_ACCESS_KEY and WAYSTATION_S3_SECRET_KEY"
+                ) from None
+            raise StoreUnreachable(
+                f"the S3 store at {endpoint} answered {code or 'an error'} for the bucket "
+                f"{bucket!r}"
+            ) from None
+        except BotoCoreError as error:
+            raise StoreUnreachable(
+                f"cannot reach the S3 store at {endpoint} (WAYSTATION_S3_ENDPOINT): {error}"
+            ) from None
+
     def objects(self) -> Iterator[StoredObject]:
         pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
         for page in pages:
@@ -96,5 +128,6 @@ def s3_store(config: dict, spool_dir: Path) -> S3BlobStore:
         aws_access_key_id=config["access_key"],
         aws_secret_access_key=config["secret_key"],
         region_name=config["region"] or "us-east-1",
+        config=Config(connect_timeout=CONNECT_TIMEOUT),
     )
     return S3BlobStore(client, config["bucket"], spool_dir)

@@ -187,10 +187,19 @@ class BlobWriter:
         self._discard()
 
 
+class StoreUnreachable(Exception):
+    """The configured store cannot be used (no bucket, no access, no answer): one line for the
+    operator, said when a server or worker starts."""
+
+
 class BlobStore:
     """What both backends share: streaming put with hashing, verifying reads."""
 
     chunk_bytes = aead_stream.CHUNK_BYTES
+
+    def check(self) -> None:
+        """Raise StoreUnreachable when the store cannot be used; a local directory is made
+        when the first blob is written, so there is nothing to check."""
 
     def _spool_dir(self) -> Path:
         raise NotImplementedError

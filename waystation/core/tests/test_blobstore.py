@@ -8,6 +8,7 @@ import tracemalloc
 import zipfile
 
 import pytest
+from django.core.management.base import CommandError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,9 +19,12 @@ from waystation.core.blobstore import (
     BlobMissing,
     LocalBlobStore,
     S3BlobStore,
+    StoreUnreachable,
     blob_name,
 )
+from waystation.core.blobstore.s3 import s3_store as make_s3_store
 from waystation.core.keyring import KEYRING
+from waystation.core.management.commands import serve
 from waystation.testing import seaweed
 
 FILE_MAGICS = {
@@ -402,3 +406,30 @@ def test_s3_seekable_reads_ranges(s3_store, s3_server):
     s3_store.delete(stored.name)
     with pytest.raises(BlobMissing):
         s3_store.open_seekable(stored.name)
+
+
+def test_an_s3_store_is_checked_at_start_and_refused_in_one_line(s3_server, tmp_path, monkeypatch):
+    """`serve` (and `tasks work`) check the bucket before serving: a missing bucket or a store
+    that does not answer stops them with one line naming the setting to look at."""
+    S3BlobStore(s3_server, "waystation-test", tmp_path).check()  # there: nothing to say
+    missing = S3BlobStore(s3_server, "no-such-bucket", tmp_path)
+    with pytest.raises(StoreUnreachable, match="the bucket 'no-such-bucket' does not exist at"):
+        missing.check()
+    monkeypatch.setattr(serve, "blob_store", lambda: missing)
+    with pytest.raises(CommandError) as refused:
+        serve._check_blob_store()
+    said = str(refused.value)
+    assert said.startswith("The file store cannot be used: the bucket 'no-such-bucket'")
+    assert "WAYSTATION_S3_BUCKET" in said and "\n" not in said
+
+    nobody = f"http://127.0.0.1:{seaweed.free_ports(1)[0]}"
+    config = {
+        "endpoint_url": nobody,
+        "bucket": "waystation-test",
+        "access_key": "test",
+        "secret_key": "test",
+        "region": "",
+    }
+    unreachable = make_s3_store(config, tmp_path)
+    with pytest.raises(StoreUnreachable, match=f"cannot reach the S3 store at {nobody}"):
+        unreachable.check()

@@ -14,7 +14,7 @@ import waitress
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from waystation.core.blobstore import blob_store
+from waystation.core.blobstore import StoreUnreachable, blob_store
 from waystation.core.keyring import KEYRING
 from waystation.core.logs import REFUSALS
 from waystation.core.unsealing import CannotUnseal, pending_migrations, unseal_for_command
@@ -89,6 +89,7 @@ class Command(BaseCommand):
                 "--trusted-proxy is read before the settings: use `waystation serve`"
             )
         proxy = _proxy_options()
+        _check_blob_store()
         try:
             # No unseal page on the portal: an intake-only server is unsealed here or not at all.
             unsealed = unseal_for_command(optional=not intake_only)
@@ -183,6 +184,15 @@ def _proxy_options() -> dict:
         "trusted_proxy_headers": set(TRUSTED_PROXY_HEADERS),
         "clear_untrusted_proxy_headers": True,
     }
+
+
+def _check_blob_store() -> None:
+    """The file store can be used (an S3 bucket exists and these keys may use it), else a
+    CommandError of one line: found now rather than at the first upload."""
+    try:
+        blob_store().check()
+    except StoreUnreachable as problem:
+        raise CommandError(f"The file store cannot be used: {problem}.") from None
 
 
 def _remove_leftovers(out) -> None:
