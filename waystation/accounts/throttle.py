@@ -15,9 +15,16 @@ visitors, may come through Tor, where addresses mean nothing). Failures count in
 * **everyone**: at most ``LOGIN_THROTTLE_GLOBAL_PER_HOUR`` failures an hour from browsers not
   known for the name tried, against a password sprayed over all names from fresh browsers.
   Over it, new browsers wait for the hour to end; known browsers sign in as usual.
+
+The rows are in the database, so on PostgreSQL every app server counts into the same ones.
+Rows of browsers not known for a name, with no failure for a day and no lock left, are swept
+now and then. (The table stays a logged one, unlike the intake's buckets in core.limits: a
+crash must not forget which browsers are known, or a stranger guessing a name could then lock
+its member out.)
 """
 
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -32,6 +39,8 @@ from .models import LoginThrottle
 BROWSER_COOKIE = "ws_browser"
 _FORGET_AFTER = timedelta(hours=24)  # a back-off row with no failure for this long restarts
 _HOUR = timedelta(hours=1)
+_SWEEP_EVERY = 600.0  # seconds between sweeps by one process
+_last_sweep = 0.0
 
 
 @dataclass(frozen=True)
@@ -119,9 +128,21 @@ def _hourly(row: LoginThrottle, now) -> None:
         row.locked_until = row.window_started_at + _HOUR
 
 
+def _sweep(now) -> None:
+    """Remove the rows that have run out: nothing known, no failure for a day, no lock."""
+    global _last_sweep
+    if time.monotonic() - _last_sweep < _SWEEP_EVERY:
+        return
+    _last_sweep = time.monotonic()
+    LoginThrottle.objects.filter(known=False, window_started_at__lt=now - _FORGET_AFTER).exclude(
+        locked_until__gt=now
+    ).delete()
+
+
 def throttle_register_failure(username: str, browser: str = "") -> ThrottleState:
     keys = _keys(username, browser)
     now = timezone.now()
+    _sweep(now)
     with transaction.atomic():
         for key in keys.values():
             if key:

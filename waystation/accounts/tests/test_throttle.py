@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from waystation.accounts import throttle
 from waystation.accounts.models import LoginThrottle
 from waystation.accounts.throttle import BROWSER_COOKIE
 from waystation.core import keyslots
@@ -177,3 +178,16 @@ def test_the_panic_button_stays_reachable_while_strangers_guess(cast, copy_of_in
     done = browser.post(reverse("home:panic"), {"confirm": "destroy"})
     assert "The keys are destroyed" in done.content.decode()
     assert KEYRING.sealed
+
+
+def test_rows_that_ran_out_are_swept_but_known_browsers_stay(cast, settings, monkeypatch):
+    browser = _member_browser("caseworker")
+    _try(Client(), "caseworker", "wrong password!")
+    day_ago = timezone.now() - timedelta(hours=25)
+    LoginThrottle.objects.update(window_started_at=day_ago, locked_until=None)
+    known = LoginThrottle.objects.filter(known=True).count()
+    assert known == 1 and LoginThrottle.objects.count() > known
+    monkeypatch.setattr(throttle, "_last_sweep", 0.0)
+    _try(browser, "nobody-at-all", "wrong password!")
+    left = LoginThrottle.objects.filter(window_started_at=day_ago)
+    assert list(left.values_list("known", flat=True)) == [True]
