@@ -25,7 +25,7 @@ from django.core.management.base import CommandError
 
 from waystation import settings as settings_module
 from waystation.core.management.commands import serve
-from waystation.testing.proxy import free_port, running_proxy
+from waystation.testing.proxy import CADDY, free_port, running_proxy
 
 pytestmark = pytest.mark.embedded
 
@@ -300,3 +300,20 @@ def test_trusted_proxy_means_https_settings(monkeypatch):
     assert loaded["BEHIND_TLS_PROXY"] and loaded["SECURE_COOKIES"]
     assert loaded["SESSION_COOKIE_SECURE"] and loaded["CSRF_COOKIE_SECURE"]
     assert loaded["SECURE_HSTS_SECONDS"] == 365 * 24 * 3600
+
+
+def test_the_documented_caddy_configuration_is_valid(tmp_path):
+    """docs/examples/Caddyfile as an operator copies it: Caddy reads it (without fetching a
+    certificate) and it removes X-Forwarded-For and the admin endpoint."""
+    done = subprocess.run(
+        [CADDY, "adapt", "--config", str(ROOT / "docs/examples/Caddyfile"), "--validate"],
+        env={**os.environ, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    config = json.loads(done.stdout)
+    assert config["admin"]["disabled"] is True
+    assert '"X-Forwarded-For"' in json.dumps(config["apps"]["http"]) and "/healthz" in done.stdout
