@@ -1,5 +1,6 @@
 """Run every benchmark, or the ones named: `python -m bench [web] [intake] [database] [keys]
-[blobs] [outreach] [people] [cases] [api] [evidence] [tus] [ledger] [partners]`.
+[blobs] [outreach] [people] [cases] [api] [evidence] [tus] [ledger] [partners]
+[servers]`.
 
 A benchmark is a module `bench/<name>.py` with a docstring (its first paragraph is printed as
 the heading) and a `run()` that prints its results; register it in BENCHMARKS. Results below a
@@ -26,6 +27,7 @@ BENCHMARKS = [
     "tus",
     "ledger",
     "partners",
+    "servers",
 ]
 
 
