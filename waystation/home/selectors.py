@@ -2,11 +2,13 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import partial
 
 from django.utils import timezone
 
 from waystation.accounts.policy import Perm, visible
 from waystation.audit.models import AuditEvent
+from waystation.core.prepared import prepared_rows
 
 
 @dataclass(frozen=True)
@@ -48,5 +50,11 @@ def audit_page_for(viewer, filters: AuditFilter, *, before: int | None, size: in
 
 
 def recent_events_for(viewer, *, limit: int) -> list[AuditEvent]:
+    """The coordinator's dashboard's recent activity: its SQL compiled once per shape (see
+    core.prepared; building and compiling it cost more than the database's answer)."""
+    return prepared_rows(("recent-events", limit), partial(_recent_events, limit=limit), viewer)
+
+
+def _recent_events(viewer, *, limit: int):
     qs = visible(viewer, AuditEvent.objects.all(), Perm.AUDIT_VIEW)
-    return list(qs.select_related("actor").order_by("-seq")[:limit])
+    return qs.select_related("actor").order_by("-seq")[:limit]

@@ -9,12 +9,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from waystation.accounts.roles import Role
+from waystation.accounts.tests.factories import UserFactory
 from waystation.audit.events import Event
 from waystation.audit.services import record
 from waystation.cases import selectors
 from waystation.cases.demo import generate_cases
-from waystation.cases.models import RiskEvent, RiskKind, Task
+from waystation.cases.models import Case, RiskEvent, RiskKind, Task
 from waystation.core import prepared
+from waystation.home import selectors as home_selectors
 
 
 def _more_rows(cast, cases: int, seed: int):
@@ -25,8 +27,6 @@ def _more_rows(cast, cases: int, seed: int):
     for task in Task.objects.filter(done_at__isnull=True)[: cases * 2]:
         task.assignee = cast["caseworker" if task.pk % 2 else "lawyer"]
         task.save(update_fields=["assignee"])
-    from waystation.cases.models import Case
-
     for case in Case.objects.all()[:cases]:
         case.caseworker, case.lawyer = cast["caseworker"], cast["lawyer"]
         case.save(update_fields=["caseworker", "lawyer"])
@@ -44,9 +44,17 @@ def _dashboard_queries(client) -> tuple[int, str]:
 def test_each_roles_dashboard_makes_as_many_queries_with_30_cases_as_with_5(
     cast, client_for, django_assert_max_num_queries
 ):
+    # One member holding every role: each panel at once, the queries of each counted once.
+    cast["everything"] = UserFactory(
+        username="everything", roles=list(Role), totp_secret=cast["coordinator"].totp_secret
+    )
     names = ["coordinator", "caseworker", "lawyer", "documentation_officer", "screener"]
-    clients = {name: client_for(name) for name in [*names, "treasurer"]}
+    clients = {name: client_for(name) for name in [*names, "treasurer", "everything"]}
     _more_rows(cast, 5, seed=1)
+    # …with cases and an open task of its own from the start, as the caseworker and the lawyer.
+    Case.objects.filter(pk=Case.objects.order_by("-pk")[0].pk).update(lawyer=cast["everything"])
+    task = Task.objects.filter(done_at__isnull=True).order_by("-pk")[0]
+    Task.objects.filter(pk=task.pk).update(assignee=cast["everything"])
     few = {}
     for name, client in clients.items():
         client.get("/")  # the first request of a shape compiles its SQL
@@ -83,18 +91,25 @@ def test_prepared_sql_returns_what_the_orm_returns(cast, name):
         (t.pk, t.case.codename) for t in selectors._tasks(viewer, include_done=False, limit=8)
     ]
     assert count == selectors._my_cases(viewer).count()
+    recent = home_selectors.recent_events_for(viewer, limit=8)
+    expected_recent = list(home_selectors._recent_events(viewer, limit=8))
+    assert [(e.seq, e.event, e.actor_id) for e in recent] == [
+        (e.seq, e.event, e.actor_id) for e in expected_recent
+    ]
+    if name == "coordinator":
+        assert len(recent) == 8 and recent[0].actor is not None
     # …and from the SQL compiled once, not the ORM's fallback (on both databases); a screener
     # sees no case: an empty queryset is never compiled, the ORM answers without a query.
     shapes = {key[0] for key in prepared._entries() if key[1] == viewer.roles}
     if name != "screener":
         assert {("pressing-ongoing", 30), ("tasks", False, 8), "my-cases"} <= shapes
+    if name == "coordinator":
+        assert ("recent-events", 8) in shapes
     if name in ("coordinator", "caseworker", "lawyer"):
         assert pressing  # the hearings in two days are there
 
 
 def test_prepared_sql_is_reused_for_another_viewer_of_the_same_roles(cast):
-    from waystation.accounts.tests.factories import UserFactory
-
     _more_rows(cast, 6, seed=9)
     other = UserFactory(username="second_caseworker", roles=[Role.CASEWORKER])
     first = selectors.tasks_for(cast["caseworker"], limit=8)
