@@ -42,6 +42,7 @@ class Purpose(StrEnum):
     SERVER_FIELDS = "waystation/server-fields/v1"  # fields sealed on PostgreSQL only
     NOTE_SEARCH = "waystation/note-search/v1"  # the notes' blind index on PostgreSQL
     CITY_SEARCH = "waystation/city-search/v1"  # the cases' cities' blind index on PostgreSQL
+    OUTREACH_CONTACTS = "waystation/outreach-contacts/v1"  # keyed digests of contacts' names
 
 
 class KeyRing:
