@@ -378,24 +378,29 @@ class BlindIndex:
 
     def __init__(self, purpose: Purpose):
         self._key = KEYRING.subkey(purpose)
-        self._memo: dict[str, int] = {}  # for this object's life only (one write, one import)
+        # For this object's life only (one write, one import): word -> its digests.
+        self._memo: dict[str, tuple[int, ...]] = {}
 
     def token(self, piece: str) -> int:
-        found = self._memo.get(piece)
+        digest = crypto.hmac_sha256(self._key, piece.encode("utf-8"))
+        return int.from_bytes(digest[:8], "big", signed=True)
+
+    def _of_word(self, word: str) -> tuple[int, ...]:
+        found = self._memo.get(word)
         if found is None:
-            digest = crypto.hmac_sha256(self._key, piece.encode("utf-8"))
-            found = self._memo[piece] = int.from_bytes(digest[:8], "big", signed=True)
+            low, high = self.MIN_PREFIX, self.MAX_PREFIX
+            if len(word) < low:
+                found = (self.token(word),)
+            else:
+                found = tuple(self.token(word[:k]) for k in range(low, min(len(word), high) + 1))
+            self._memo[word] = found
         return found
 
     def of_text(self, text: str) -> list[int]:
-        pieces = set()
-        low, high = self.MIN_PREFIX, self.MAX_PREFIX
+        found = set()
         for word in set(search_words(text or "")):
-            if len(word) < low:
-                pieces.add(word)
-            else:
-                pieces.update(word[:k] for k in range(low, min(len(word), high) + 1))
-        return sorted({self.token(piece) for piece in pieces})
+            found.update(self._of_word(word))
+        return sorted(found)
 
     def of_query(self, words: list[str]) -> list[int]:
         """One digest per query word (the words as ``search_words`` gives them)."""

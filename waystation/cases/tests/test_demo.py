@@ -63,9 +63,10 @@ def test_enough_variety_for_the_dashboard_and_filters(cast):
     assert selectors.pressing_for(coordinator)  # detentions and hearings in the coming week
     assert selectors.cases_for(coordinator, CaseFilters(tasks_overdue=True)).exists()
     assert selectors.cases_for(coordinator, CaseFilters(needs_open=True)).exists()
-    russian = Note.objects.filter(text__regex=r"[а-я]").count()
-    assert 0.4 < russian / Note.objects.count() < 0.9
-    assert len(set(Note.objects.values_list("text", flat=True))) > 500
+    texts = list(Note.objects.values_list("text", flat=True))  # sealed on PostgreSQL: here
+    russian = sum(1 for text in texts if re.search(r"[а-я]", text))
+    assert 0.4 < russian / len(texts) < 0.9
+    assert len(set(texts)) > 500
 
 
 def test_more_notes_over_existing_cases(cast, generated):
