@@ -7,13 +7,17 @@ original preserved bit for bit (the blob holds exactly the bytes received, its S
 they arrived), and every handling of an item written to its custody chain.
 
 Encrypted field by field: statements, perpetrators' names, descriptions, file names, what a
-file says about itself (EXIF, GPS), who handed an item over, chat messages. Plain, to list and
-filter: act types, dates, event titles and places, victim counts, units and ranks, sizes,
-hashes, consent scopes and custody actions. docs/evidence.md says what a seized database shows.
+file says about itself (EXIF, GPS), who handed an item over, chat messages. Sealed on
+PostgreSQL only (``ServerSealedTextField``; plain in the SQLCipher file, encrypted whole):
+event titles, places, victims, units and ranks, interpreters, statement languages, the body
+named in a consent, items' SHA-256 and media types, custody details (they hold the hashes) and
+time-stamp statements. Plain, to list and filter: act types, dates, victim counts, sizes,
+consent scopes and custody actions. docs/evidence.md says what a seized database shows.
 Primary keys are UUIDs: encrypted fields bind their ciphertext to the row id, which must
 exist before the first save.
 """
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -25,12 +29,35 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from waystation.core.corrections import Correctable, KeptVersion, unique_number
-from waystation.core.fields import EncryptedTextField
+from waystation.core.fields import EncryptedTextField, ServerSealedTextField
 from waystation.core.recording import Recorded
 
 from .telegram import shown
 
 _USER = settings.AUTH_USER_MODEL
+
+
+class SealedJSONField(ServerSealedTextField):
+    """A JSON value (a dict or a list) kept as JSON text: plain in the SQLCipher file, sealed
+    on PostgreSQL (custody details hold an item's SHA-256). Not queried inside."""
+
+    def from_db_value(self, value, expression, connection):
+        text = super().from_db_value(value, expression, connection)
+        return None if text is None else json.loads(text) if text else self.get_default()
+
+    def to_python(self, value):
+        return json.loads(value) if isinstance(value, str) and value else value
+
+    def get_prep_value(self, value):
+        if value is None or isinstance(value, str):
+            return value
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    def value_to_string(self, obj):
+        return self.get_prep_value(self.value_from_object(obj))
+
+    def formfield(self, **kwargs):
+        return None
 
 
 class Recipient(models.TextChoices):
@@ -168,12 +195,12 @@ class Testimony(Recorded):
     interviewer = models.ForeignKey(
         _USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("interviewer")
     )
-    interpreter = models.CharField(_("interpreter"), max_length=120, blank=True)
-    language = models.CharField(_("language of the statement"), max_length=60)
+    interpreter = ServerSealedTextField(_("interpreter"), max_length=120, blank=True)
+    language = ServerSealedTextField(_("language of the statement"), max_length=60)
     statement = EncryptedTextField(_("statement"))
     # Informed consent: the recipient kinds the witness agreed to, and the court or body named.
     consent_scope = models.JSONField(_("consent to share with"), default=list, blank=True)
-    consent_body = models.CharField(
+    consent_body = ServerSealedTextField(
         _("named court or investigative body"), max_length=200, blank=True
     )
     consent_recorded_on = models.DateField(_("consent recorded on"), null=True, blank=True)
@@ -258,7 +285,7 @@ class Event(Correctable, Recorded):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     act_type = models.CharField(_("act"), max_length=40, choices=ActType.choices)
-    title = models.CharField(
+    title = ServerSealedTextField(
         _("short title"),
         max_length=160,
         help_text=_("For the list, e.g. “Shelling of the market, Kherson”. No names of witnesses."),
@@ -271,7 +298,7 @@ class Event(Correctable, Recorded):
         choices=DateCertainty.choices,
         default=DateCertainty.APPROXIMATE,
     )
-    place = models.CharField(_("place"), max_length=200, blank=True)
+    place = ServerSealedTextField(_("place"), max_length=200, blank=True)
     latitude = models.DecimalField(
         _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
     )
@@ -279,16 +306,17 @@ class Event(Correctable, Recorded):
         _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
     )
     victims_count = models.PositiveIntegerField(_("number of victims"), null=True, blank=True)
-    victims_kind = models.CharField(
+    victims_kind = ServerSealedTextField(
         _("victims"), max_length=200, blank=True, help_text=_("e.g. prisoners of war, civilians")
     )
-    perpetrator_unit = models.CharField(_("perpetrator's unit"), max_length=200, blank=True)
-    perpetrator_rank = models.CharField(_("perpetrator's rank"), max_length=100, blank=True)
+    perpetrator_unit = ServerSealedTextField(_("perpetrator's unit"), max_length=200, blank=True)
+    perpetrator_rank = ServerSealedTextField(_("perpetrator's rank"), max_length=100, blank=True)
     perpetrator_names = EncryptedTextField(_("perpetrators' names, if known"))
     description = EncryptedTextField(_("description"))
 
     class Meta:
-        ordering = ["-date_from", "title"]
+        # Not by title: it is sealed on PostgreSQL, where the database cannot sort it.
+        ordering = ["-date_from", "recorded_at"]
         indexes = [models.Index(fields=["act_type", "date_from"])]
 
     def __str__(self):
@@ -362,9 +390,11 @@ class Item(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=20, choices=ItemKind.choices)
     blob = models.CharField(max_length=64)
-    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    # Sealed on PostgreSQL: a hash in the clear would confirm that the group holds a known
+    # file. Nothing looks items up by it; duplicates are found by the blob name (keyed).
+    sha256 = ServerSealedTextField(_("SHA-256"), max_length=64)
     size = models.BigIntegerField(_("size"))
-    media_type = models.CharField(_("media type (from the content)"), max_length=100)
+    media_type = ServerSealedTextField(_("media type (from the content)"), max_length=100)
     original_name = EncryptedTextField(_("original file name"))
     original_modified = models.DateTimeField(_("file time as received"), null=True, blank=True)
     # JSON of what the file says about itself (EXIF and GPS, container tags, PDF info): can
@@ -484,7 +514,7 @@ class CustodyEntry(models.Model):
         _USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     at = models.DateTimeField()
-    details = models.JSONField(default=dict, blank=True)  # ids, hashes, recipient kinds
+    details = SealedJSONField(default=dict, blank=True)  # ids, hashes, recipient kinds
     previous_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64)
     mac = models.CharField(max_length=64)
@@ -613,7 +643,7 @@ class TimestampToken(models.Model):
     item = models.ForeignKey(
         Item, null=True, blank=True, on_delete=models.PROTECT, related_name="timestamps"
     )
-    statement = models.TextField()
+    statement = ServerSealedTextField()  # names the item's SHA-256
     authority = models.CharField(_("time-stamping authority"), max_length=300)
     status = models.CharField(
         _("status"),

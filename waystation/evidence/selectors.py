@@ -108,7 +108,7 @@ def events_for(viewer):
     return rows.annotate(
         testimony_count=Count("testimony_links", distinct=True),
         item_count=Count("items", distinct=True),
-    ).order_by("-date_from", "title")
+    ).order_by("-date_from", "recorded_at")  # not by title: sealed on PostgreSQL
 
 
 def event_links(viewer, event: Event):
@@ -138,9 +138,8 @@ def custody_of(viewer, item: Item):
 
 
 def item_with_events(item: Item) -> Item:
-    return Item.objects.prefetch_related(Prefetch("events", Event.objects.order_by("title"))).get(
-        pk=item.pk
-    )
+    by_date = Event.objects.order_by("date_from", "recorded_at")  # titles: sealed on PostgreSQL
+    return Item.objects.prefetch_related(Prefetch("events", by_date)).get(pk=item.pk)
 
 
 def cases_to_document(viewer):

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -276,7 +277,11 @@ def make_contents(release: gate.Release) -> Contents:
     event_ids = {e.pk for item in release.items for e in item.events.all()} | {
         link.event_id for t in release.testimonies for link in t.event_links.all()
     }
-    events = list(Event.objects.filter(pk__in=event_ids).order_by("date_from", "title", "pk"))
+    # Sorted here: titles are sealed on PostgreSQL, where the database cannot order them.
+    events = sorted(
+        Event.objects.filter(pk__in=event_ids),
+        key=lambda e: (e.date_from is None, e.date_from or date.min, e.title, str(e.pk)),
+    )
     current = {event.pk for event in events}  # withdrawn events are left out
     entries = (
         CustodyEntry.objects.filter(item__in=[item.pk for item in release.items])
