@@ -10,6 +10,7 @@ from django.test import Client
 from waystation.audit.models import AuditEvent
 from waystation.core import keyslots, panic
 from waystation.core.keyring import KEYRING
+from waystation.core.logs import REFUSALS, NoRequestDetails
 from waystation.testing.plugin import DATA_DIR, TEST_PASSPHRASE
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +72,18 @@ def test_the_intake_only_portal_does_not_answer_healthz(settings, restore_keyrin
     assert sealed.status_code == 503 and b"sealed" not in sealed.content
     # After a panic the portal says "unavailable" in its own frame, naming nothing.
     assert b"Temporarily unavailable" in sealed.content and b"Waystation" not in sealed.content
+
+
+def test_a_sealed_servers_answers_are_counted_not_logged(restore_keyring, caplog):
+    """django.request logs every 503 at ERROR with its path: while sealed that would list every
+    address asked for until someone unseals. The log handler's filter counts them instead."""
+    KEYRING.drop()
+    before = REFUSALS.counts().get(503, 0)
+    with caplog.at_level(logging.ERROR, logger="django.request"):
+        assert Client().get("/cases/1/secret-path/").status_code == 503
+    # Counted by the filter on the one log handler (settings.LOGGING) …
+    assert REFUSALS.counts().get(503, 0) == before + 1
+    # … which lets nothing of it through.
+    [record] = [r for r in caplog.records if r.name == "django.request"]
+    assert record.status_code == 503
+    assert NoRequestDetails().filter(record) is False
