@@ -157,11 +157,18 @@ def test_a_restore_ends_every_session(cast, client_for, tmp_path):
 def s3_server(tmp_path_factory):
     try:
         with seaweed.running(
-            tmp_path_factory.mktemp("seaweedfs"), buckets=["original", "restored"]
+            tmp_path_factory.mktemp("seaweedfs"),
+            buckets=["original", "restored", "versioned"],  # weed's -volume.max: 3 at most
         ) as server:
             yield server
     except seaweed.SeaweedMissing as missing:
         pytest.fail(str(missing))
+
+
+def _empty(store):
+    for listed in list(store.objects()):
+        store.delete(listed.name)
+    return store
 
 
 def _use_bucket(settings, server, bucket):
@@ -199,9 +206,7 @@ def test_s3_files_go_into_a_new_empty_bucket(cast, s3_server, settings, tmp_path
 
 
 def test_blobs_check_on_s3_lists_and_removes_orphans(cast, s3_server, settings, capsys):
-    store = _use_bucket(settings, s3_server, "restored")
-    for listed in list(store.objects()):
-        store.delete(listed.name)
+    store = _empty(_use_bucket(settings, s3_server, "restored"))
     kept = _put(store, b"an import file")
     orphan = _put(store, b"left behind")
     ImportJob.objects.create(started_by=cast["coordinator"], filename="x.csv", blob=kept)
@@ -211,6 +216,49 @@ def test_blobs_check_on_s3_lists_and_removes_orphans(cast, s3_server, settings, 
     call_command("blobs", "check", "--remove-orphans")
     assert "Removed 0 orphan(s); kept 1" in capsys.readouterr().out
     assert store.exists(orphan)
+
+
+def _copy_as_of(client, source: str, target: str, as_of: float) -> int:
+    """The recipe of docs/operator.md ("Backups and the file store"), as `rclone copy
+    --s3-version-at` does it: every object as it was at ``as_of`` (its newest version not
+    newer; later versions and delete markers ignored) into the new bucket."""
+    chosen = {}
+    for page in client.get_paginator("list_object_versions").paginate(Bucket=source):
+        for version in page.get("Versions", []):
+            when = version["LastModified"].timestamp()
+            if when <= as_of and when >= chosen.get(version["Key"], ({}, -1.0))[1]:
+                chosen[version["Key"]] = (version, when)
+    for key, (version, _when) in chosen.items():
+        body = client.get_object(Bucket=source, Key=key, VersionId=version["VersionId"])["Body"]
+        client.upload_fileobj(body, target, key)  # streamed, as between two providers
+    return len(chosen)
+
+
+def test_s3_versioning_recipe_brings_back_files_lost_after_the_backup(
+    cast, s3_server, settings, tmp_path, capsys
+):
+    client = s3_server.client()
+    client.put_bucket_versioning(
+        Bucket="versioned", VersioningConfiguration={"Status": "Enabled"}
+    )
+    store = _use_bucket(settings, s3_server, "versioned")
+    name = _put(store, b"scan of the summons")
+    ImportJob.objects.create(started_by=cast["coordinator"], filename="x.csv", blob=name)
+    out = tmp_path / "database-only.backup"
+    backup_create(out)  # without the files: the bucket keeps its own history
+    as_of = time.time()
+    store.delete(name)  # lost after the backup: by mistake, or by an intruder
+    capsys.readouterr()
+
+    _empty(_use_bucket(settings, s3_server, "restored"))  # the restored copy's own bucket
+    backup_restore(out, tmp_path / "copy", TEST_PASSPHRASE)
+    with pytest.raises(CommandError, match="1 row"):
+        call_command("blobs", "check")
+    assert "outreach.ImportJob.blob" in capsys.readouterr().out
+    assert _copy_as_of(client, "versioned", "restored", as_of) == 1
+    call_command("blobs", "check")
+    assert "every object is named by a row" in capsys.readouterr().out
+    assert _read(blob_store(), name) == b"scan of the summons"
 
 
 # -- blobs check -------------------------------------------------------------------------------
