@@ -2,6 +2,7 @@ from django.apps import AppConfig
 from django.core.cache import caches
 from django.http import multipartparser
 
+from . import shared_slots
 from .keyring import KEYRING
 
 
@@ -12,6 +13,7 @@ class CoreConfig(AppConfig):
     def ready(self):
         # Sessions are cached in memory in embedded mode: they go with the keys.
         KEYRING.on_destroy(lambda: caches["default"].clear())
+        shared_slots.tag_connections()  # PostgreSQL: a panic ends this process's connections
         _room_for_long_file_names()
 
 

@@ -4,8 +4,14 @@ A process starts sealed. ``unseal()`` opens the key-slot file with a passphrase;
 passphrase shreds the slots instead and reports the same failure as a typo. ``drop()`` forgets
 the keys (panic). Threads share one key ring, so one unseal serves every request thread of the
 waitress server.
+
+Where the slots live (core/keyslots.locate) is settled when the keys are installed: a data
+directory's file, watched by a stat once a second, or in PostgreSQL mode the database's row,
+watched by a thread of its own (LISTEN on the panic channel, and a poll once a second), so
+that a panic anywhere reaches every process of the instance within a second.
 """
 
+import logging
 import os
 import threading
 import time
@@ -14,7 +20,9 @@ from pathlib import Path
 
 from django.conf import settings
 
-from . import crypto, keyslots
+from . import crypto, keyslots, shared_slots
+
+logger = logging.getLogger(__name__)
 
 
 class Sealed(Exception):
@@ -55,7 +63,9 @@ class KeyRing:
         self._master: bytearray | None = None
         self._subkeys: dict[Purpose, bytes] = {}
         self._data_dir: Path | None = None
+        self._where = None  # the data directory or the database (keyslots.locate)
         self._slot_stamp = None
+        self._listening = None  # the current panic listener's token
         self._checked_at = 0.0
         self._destroy_hooks = []
 
@@ -66,23 +76,36 @@ class KeyRing:
     def unseal(self, data_dir: Path, passphrase: str) -> bool:
         """True when the passphrase opened a normal slot. A duress passphrase shreds the key
         slots and returns False, exactly as a wrong passphrase does."""
-        slots = keyslots.KeySlotFile.load(data_dir)
+        where = keyslots.locate(data_dir)
+        slots = keyslots.KeySlotFile.load(where)
         opened = slots.open(passphrase)
         if opened.duress:
-            keyslots.shred(data_dir)
+            keyslots.shred(where)
             self.destroy()
             return False
         if opened.master is None:
             return False
-        self.install(opened.master, data_dir)
+        self.install(opened.master, data_dir, where=where)
         return True
 
-    def install(self, master: bytes, data_dir: Path) -> None:
+    def install(self, master: bytes, data_dir: Path, *, where=None) -> None:
+        where = where if where is not None else keyslots.locate(data_dir)
+        shared = isinstance(where, shared_slots.Place)
+        generation = shared_slots.read(where).generation if shared else None
         with self._lock:
             self._master = bytearray(master)
             self._subkeys = {}
             self._data_dir = Path(data_dir)
-            self._slot_stamp = _stamp(self._data_dir)
+            self._where = where
+            self._slot_stamp = generation if shared else _stamp(self._data_dir)
+        if shared and self is KEYRING:
+            token = self._listening = object()
+            shared_slots.Listener(
+                where,
+                generation,
+                self._shared_changed,
+                alive=lambda: self._listening is token and not self.sealed,
+            ).start()
         # Django signs sessions and tokens with SECRET_KEY; it exists only while unsealed.
         if self._sets_django_secret:
             settings.SECRET_KEY = self.subkey(Purpose.DJANGO_SECRET).hex()
@@ -95,7 +118,10 @@ class KeyRing:
         """Forget the keys for good, and make whatever still holds key material let go."""
         self.drop()
         for hook in self._destroy_hooks:
-            hook()
+            try:
+                hook()
+            except Exception:  # the keys are gone already; let every other hook run too
+                logger.exception("a hook run when the keys were destroyed failed")
 
     def drop(self) -> None:
         with self._lock:
@@ -103,6 +129,7 @@ class KeyRing:
                 for i in range(len(self._master)):  # best effort: Python may hold copies
                     self._master[i] = 0
             self._master, self._subkeys, self._slot_stamp = None, {}, None
+            self._where = None
         if self._sets_django_secret:
             settings.SECRET_KEY = ""
 
@@ -122,11 +149,42 @@ class KeyRing:
                 key = self._subkeys[purpose] = crypto.hkdf(bytes(self._master), purpose.encode())
             return key
 
+    @property
+    def shared(self) -> bool:
+        """Whether the keys came from the database's shared slots (PostgreSQL mode)."""
+        return isinstance(self._where, shared_slots.Place)
+
+    def _shared_changed(self, row) -> bool:
+        """The panic listener's news (a NOTIFY, or the generation moved; ``row`` None when a
+        NOTIFY came and the row cannot be read). Destroys the keys unless the slots still
+        hold them (a passphrase added or removed). False: stop listening."""
+        where = self._where
+        if self.sealed or not isinstance(where, shared_slots.Place):
+            return False
+        try:
+            still_ours = row is not None and keyslots.KeySlotFile._parse(
+                row.text, "the shared slots", None
+            ).holds_master(bytes(self._master or b""))
+        except keyslots.KeySlotError:
+            still_ours = False
+        if still_ours:
+            return True
+        # Keys first, then every connection of this process (this listener's included), then
+        # the hooks (which may wait for a task to give up), then whatever they opened.
+        self.drop()
+        shared_slots.end_connections_of_this_process(where)
+        try:
+            self.destroy()
+        finally:
+            shared_slots.end_connections_of_this_process(where)
+        return False
+
     def notice_shredding(self) -> None:
         """Drop the keys if someone shredded the key slots meanwhile (`waystation panic` from
-        another process). A stat once a second; the file is read only when it changed."""
+        another process). A stat once a second; the file is read only when it changed. In
+        PostgreSQL mode the panic listener's thread does this (``_shared_changed``)."""
         now = time.monotonic()
-        if self.sealed or now - self._checked_at < self._CHECK_EVERY:
+        if self.sealed or self.shared or now - self._checked_at < self._CHECK_EVERY:
             return
         self._checked_at = now
         stamp = _stamp(self._data_dir)

@@ -8,6 +8,11 @@ the master key, readable only after a successful unseal.
 Shredding overwrites the file in place with random data of the same shape: afterwards no
 passphrase opens it, and it still looks like a key-slot file, so a shredded instance answers
 "wrong passphrase" like any typo.
+
+In PostgreSQL mode the same document lives in one row of the database instead
+(core/shared_slots.py), shared by every process of the instance; a ``keyslots.json`` left in a
+data directory from before is moved there at the next start (``move_into_database``). A
+"place" below is a data directory (the file) or a ``shared_slots.Place`` (the row).
 """
 
 import base64
@@ -16,7 +21,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import crypto
+from . import crypto, shared_slots
 
 FORMAT = "waystation-keyslots/1"
 FILENAME = "keyslots.json"
@@ -102,10 +107,42 @@ def _labels_key(master: bytes) -> bytes:
     return crypto.hkdf(master, b"waystation/keyslot-labels/v1")
 
 
-class KeySlotFile:
-    """The parsed file. Methods that change it write it back atomically."""
+def _file_present(data_dir: Path) -> bool:
+    path = Path(data_dir) / FILENAME
+    return path.exists() or path.with_suffix(".tmp").exists()
 
-    def __init__(self, path: Path, instance: bytes, kdf: KdfParams, slots: list, labels: bytes):
+
+def locate(where):
+    """Where the slots of the instance in ``where`` (a data directory) live: the data
+    directory itself (its file), or in PostgreSQL mode, unless a file from before is still
+    there, the database's row. A ``shared_slots.Place`` is returned as it is."""
+    if isinstance(where, shared_slots.Place):
+        return where
+    if shared_slots.enabled() and not _file_present(where):
+        return shared_slots.current_place()
+    return Path(where)
+
+
+def describe(where) -> str:
+    where = locate(where)
+    if isinstance(where, shared_slots.Place):
+        return f"the database {where.dbname}"
+    return str(where / FILENAME)
+
+
+class KeySlotFile:
+    """The parsed file (or row). Methods that change it write it back atomically."""
+
+    def __init__(
+        self,
+        path: Path,
+        instance: bytes,
+        kdf: KdfParams,
+        slots: list,
+        labels: bytes,
+        *,
+        place: "shared_slots.Place | None" = None,
+    ):
         self.path, self.instance, self.kdf, self.slots, self.labels = (
             path,
             instance,
@@ -113,10 +150,22 @@ class KeySlotFile:
             slots,
             labels,
         )
+        self.place = place
 
     # -- reading and writing -------------------------------------------------------------
     @classmethod
-    def load(cls, data_dir: Path) -> "KeySlotFile":
+    def load(cls, data_dir) -> "KeySlotFile":
+        where = locate(data_dir)
+        if isinstance(where, shared_slots.Place):
+            text = shared_slots.read(where).text
+            if text is None:
+                raise KeySlotError(
+                    f"no Waystation instance in the database {where.dbname}: create one with "
+                    "`waystation init`, or restore one from a backup"
+                )
+            loaded = cls._parse(text, f"the key slots in the database {where.dbname}", None)
+            loaded.place = where
+            return loaded
         try:
             return cls._load(Path(data_dir))
         except KeySlotError:
@@ -142,14 +191,23 @@ class KeySlotFile:
             ) from None
         except (ValueError, UnicodeDecodeError):
             raise KeySlotError(f"{path} is damaged: restore it from a backup") from None
+        return cls._parse(raw, str(path), path)
+
+    @classmethod
+    def _parse(cls, raw, name: str, path: Path | None) -> "KeySlotFile":
+        if isinstance(raw, str):
+            try:
+                raw = json.loads(raw)
+            except ValueError:
+                raise KeySlotError(f"{name} is damaged: restore it from a backup") from None
         if not isinstance(raw, dict) or raw.get("format") != FORMAT:
-            raise KeySlotError(f"{path} is not a Waystation key-slot file")
+            raise KeySlotError(f"{name} is not a Waystation key-slot file")
         try:
             kdf = KdfParams(**raw["kdf"])
             slots = [(_unb64(s["salt"]), _unb64(s["sealed"])) for s in raw["slots"]]
             return cls(path, bytes.fromhex(raw["instance"]), kdf, slots, _unb64(raw["labels"]))
         except (KeyError, TypeError, ValueError):
-            raise KeySlotError(f"{path} is damaged: restore it from a backup") from None
+            raise KeySlotError(f"{name} is damaged: restore it from a backup") from None
 
     def to_bytes(self) -> bytes:
         document = {
@@ -164,7 +222,11 @@ class KeySlotFile:
     def save(self) -> None:
         """Write the new file beside the old one, overwrite the old one in place (so a removed
         passphrase does not survive in freed disk blocks), then rename. A crash between the
-        two steps leaves the new file as `.tmp`, which `load()` picks up."""
+        two steps leaves the new file as `.tmp`, which `load()` picks up. In the database: one
+        UPDATE, then VACUUM (shared_slots.write)."""
+        if self.place is not None:
+            shared_slots.write(self.place, self.to_bytes().decode("ascii"))
+            return
         temporary = self.path.with_suffix(".tmp")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
@@ -254,27 +316,107 @@ def create(
     *,
     master: bytes | None = None,
     instance: bytes | None = None,
+    place: "shared_slots.Place | None" = None,
 ) -> bytes:
-    """Write a new key-slot file with one passphrase; returns the master key: a new one, or
-    ``master`` of instance ``instance`` (a backup restored with its offline age key)."""
+    """Write a new key-slot file with one passphrase (or, with ``place``, the database's row,
+    refused when that database holds an instance already); returns the master key: a new
+    one, or ``master`` of instance ``instance`` (a backup restored with its offline age key)."""
     check_passphrase(passphrase)
     kdf = kdf or default_kdf()
     _check_kdf(kdf)
     path = Path(data_dir) / FILENAME
-    if path.exists():
+    if place is None and path.exists():
         raise KeySlotError(f"{path} exists already")
     master = master or crypto.random_bytes(crypto.KEY_BYTES)
     slots = KeySlotFile(path, instance or crypto.random_bytes(16), kdf, [], b"")
     slots.slots.append(slots._wrap(passphrase, _KIND_NORMAL, master))
     slots._set_label_table(master, [{"label": label, "duress": False}])
-    slots.save()
+    if place is None:
+        slots.save()
+    elif not shared_slots.create(place, slots.to_bytes().decode("ascii")):
+        raise KeySlotError(database_holds_instance(place))
     return master
 
 
-def shred(data_dir: Path) -> bool:
+def database_holds_instance(place: "shared_slots.Place") -> str:
+    return (
+        f"the database {place.dbname} already holds a Waystation instance (shredded or not); "
+        "a second server of it needs no init: make its data directory (mkdir -m 700 DIR) and "
+        "start it"
+    )
+
+
+def read_text(data_dir) -> str:
+    """The slot document (the file's text), wherever it lives; for backups."""
+    return KeySlotFile.load(data_dir).to_bytes().decode("ascii")
+
+
+def write_text(data_dir, text: str) -> None:
+    """Replace the slots wherever they live (file or row) with ``text``, overwriting the old
+    ones; for a restore. In PostgreSQL mode a database without an instance gets one."""
+    parsed = KeySlotFile._parse(text, "the restored key slots", Path(data_dir) / FILENAME)
+    where = locate(data_dir)
+    if isinstance(where, shared_slots.Place):
+        if not shared_slots.create(where, text):
+            shared_slots.write(where, text)
+        return
+    parsed.save()
+
+
+def move_into_database(data_dir: Path) -> bool:
+    """PostgreSQL mode: a ``keyslots.json`` left in the data directory (an instance made
+    before the slots moved into the database, or a second server's copy of it) goes into the
+    database, unless the database holds this instance already — then its row wins, a panic
+    there included — and the file is shredded and removed. True when a file was taken."""
+    if not shared_slots.enabled() or not _file_present(data_dir):
+        return False
+    mine = KeySlotFile.load(data_dir)
+    place = shared_slots.current_place()
+    if not shared_slots.create(place, mine.to_bytes().decode("ascii")):
+        theirs = KeySlotFile._parse(shared_slots.read(place).text, "the database's slots", None)
+        if theirs.instance != mine.instance:
+            raise KeySlotError(
+                f"{mine.path} belongs to another instance than the one in the database "
+                f"{place.dbname}: move it out of the data directory"
+            )
+    path = Path(data_dir) / FILENAME
+    for leftover in (path, path.with_suffix(".tmp")):
+        _overwrite_in_place(leftover)
+        leftover.unlink(missing_ok=True)
+    _fsync_dir(Path(data_dir))
+    return True
+
+
+def _random_like(current: KeySlotFile) -> bytes:
+    current.slots = [
+        (crypto.random_bytes(len(s)), crypto.random_bytes(len(w))) for s, w in current.slots
+    ]
+    current.labels = crypto.random_bytes(len(current.labels))
+    return current.to_bytes()
+
+
+def shred(data_dir, *, panic: bool = False) -> bool:
     """Overwrite every slot and the labels with random bytes, in place, and fsync. Returns
     False when there was no key-slot file. Works without any passphrase and in well under a
-    second: no key derivation is involved."""
+    second: no key derivation is involved. In PostgreSQL mode the database's row is
+    overwritten instead and every process is told (shared_slots.shred); ``panic`` records
+    there that it was an explicit panic (a duress passphrase leaves no such mark)."""
+    where = locate(data_dir)
+    if isinstance(where, shared_slots.Place):
+        try:
+            current = KeySlotFile.load(where)
+        except KeySlotError:
+            if shared_slots.read(where).text is None:
+                return False
+            current = None  # damaged: overwrite it with random bytes of its length
+            size = len(shared_slots.read(where).text)
+        if current is None:
+            return shared_slots.shred(
+                where, lambda: crypto.random_bytes(size // 2).hex(), panic=panic
+            )
+        return shared_slots.shred(
+            where, lambda: _random_like(current).decode("ascii"), panic=panic
+        )
     path = Path(data_dir) / FILENAME
     try:
         current = KeySlotFile.load(data_dir)
@@ -283,11 +425,7 @@ def shred(data_dir: Path) -> bool:
             return False
         current = None
     if current is not None:
-        current.slots = [
-            (crypto.random_bytes(len(s)), crypto.random_bytes(len(w))) for s, w in current.slots
-        ]
-        current.labels = crypto.random_bytes(len(current.labels))
-        replacement = current.to_bytes()
+        replacement = _random_like(current)
     else:  # unreadable: overwrite whatever is there
         replacement = crypto.random_bytes(path.stat().st_size)
     with open(path, "r+b") as handle:

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 
-from . import keyslots, limits
+from . import keyslots, limits, shared_slots
 from .keyring import KEYRING
 from .passphrases import NoPassphrase, read_passphrase
 from .startup import NotReady, require_ready
@@ -105,6 +105,8 @@ def unseal_for_command(*, optional: bool = False) -> bool:
     """Unseal this process for a command that needs the keys. With ``optional`` (serve), no
     passphrase source means: start sealed and wait for the web page."""
     try:
+        if settings.DATA_DIR.is_dir():
+            keyslots.move_into_database(settings.DATA_DIR)  # PostgreSQL mode, from before
         require_ready()
         passphrase = read_passphrase(optional=optional)
         if passphrase is None:
@@ -113,6 +115,8 @@ def unseal_for_command(*, optional: bool = False) -> bool:
             raise CannotUnseal(WRONG_PASSPHRASE)
     except (NotReady, NoPassphrase, keyslots.KeySlotError) as problem:
         raise CannotUnseal(str(problem)) from None
+    except shared_slots.psycopg.Error as problem:
+        raise CannotUnseal(f"cannot reach the database: {problem}") from None
     return True
 
 

@@ -63,6 +63,9 @@ DATA_DIR.mkdir(mode=0o700)
 os.environ["WAYSTATION_DATA_DIR"] = str(DATA_DIR)
 os.environ["WAYSTATION_INSECURE_TEST_KDF"] = "1"
 os.environ.pop("WAYSTATION_PASSPHRASE_FILE", None)
+# Not a systemd service, whatever runs the suite: no systemd-ask-password prompt that waits.
+os.environ.pop("INVOCATION_ID", None)
+os.environ.pop("CREDENTIALS_DIRECTORY", None)
 
 _skipped: list[str] = []
 _outcome = {"status": None}

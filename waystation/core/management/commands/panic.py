@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from waystation.core.keyslots import describe
 from waystation.core.panic import destroy_keys
 
 
@@ -8,10 +9,12 @@ class Command(BaseCommand):
     help = (
         "Destroy the instance's keys at once (no passphrase needed). Its encrypted data becomes "
         "unreadable for ever; backups stay locked by their own passphrases. A running server "
-        "on this data directory notices within a second."
+        "on this data directory notices within a second; in PostgreSQL mode every server and "
+        "worker of the instance, on any machine."
     )
 
     def handle(self, *args, **options):
+        where = describe(settings.DATA_DIR)
         if not destroy_keys(settings.DATA_DIR):
-            raise CommandError(f"no key-slot file in {settings.DATA_DIR}; nothing to destroy")
+            raise CommandError(f"no key slots in {where}; nothing to destroy")
         self.stdout.write("Keys destroyed: this instance can no longer be opened.")
