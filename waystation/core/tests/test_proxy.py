@@ -72,7 +72,7 @@ def instance(tmp_path_factory):
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,  # init and its migrations: slow on a busy machine
     )
     assert made.returncode == 0, made.stderr
     setup = subprocess.run(
@@ -81,7 +81,7 @@ def instance(tmp_path_factory):
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,  # slow on a busy machine
     )
     assert setup.returncode == 0, setup.stderr
     pk, codename = json.loads(setup.stdout.strip().splitlines()[-1])
@@ -105,7 +105,7 @@ class _Server:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         while "serving" not in self.log.read_text():
             assert self.process.poll() is None, self.log.read_text()[-3000:]
             assert time.monotonic() < deadline, "the server did not start"
