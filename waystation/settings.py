@@ -338,6 +338,15 @@ TASKS_POLL_SECONDS = float(env_str("WAYSTATION_TASKS_POLL_SECONDS", "1"))
 # A task still "running" after this many hours is taken for abandoned, whichever machine ran it
 # (a worker that died on this machine is noticed at once, by its lease: core/worker.py).
 TASKS_LEASE_HOURS = env_int("WAYSTATION_TASKS_LEASE_HOURS", 12)
+# A task whose worker died (killed, machine gone) is queued again this many times, after a
+# pause that doubles each time from TASKS_RETRY_SECONDS, then failed with a reason.
+TASKS_RETRIES = env_int("WAYSTATION_TASKS_RETRIES", 2)
+TASKS_RETRY_SECONDS = float(env_str("WAYSTATION_TASKS_RETRY_SECONDS", "30"))
+# On PostgreSQL a worker's lease is an advisory lock on a connection of its own, plus a
+# heartbeat written every TASKS_HEARTBEAT_SECONDS; a lease not renewed for TASKS_LEASE_SECONDS
+# is taken for dead even while the database still holds the lock (a machine that vanished).
+TASKS_HEARTBEAT_SECONDS = float(env_str("WAYSTATION_TASKS_HEARTBEAT_SECONDS", "10"))
+TASKS_LEASE_SECONDS = float(env_str("WAYSTATION_TASKS_LEASE_SECONDS", "120"))
 
 # E-mail is off unless WAYSTATION_EMAIL_HOST is set. It carries only a notice with counts and
 # a link (the weekly digest), never names: mail leaves the instance's protection. The SMTP

@@ -16,12 +16,18 @@ class WorkerLease(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     heartbeat_at = models.DateTimeField(default=timezone.now)
 
+    def __str__(self):
+        return self.worker_id
+
 
 class TaskCancel(models.Model):
     """A member asked to stop this task: the worker running it notices at its next step."""
 
     task_id = models.UUIDField(primary_key=True)
     requested_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return str(self.task_id)
 
 
 class LimitBucket(models.Model):

@@ -14,7 +14,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from waystation.accounts.policy import Perm, requires
+from waystation.accounts.policy import Perm, can, requires
 from waystation.core import spreadsheets as sheets
 from waystation.core.spreadsheets.web import (
     PendingImport,
@@ -27,7 +27,13 @@ from waystation.core.spreadsheets.web import (
 
 from . import planning, services
 from .forms import ImportUploadForm
-from .jobs import import_job_rejected_response, import_job_start, live_progress
+from .jobs import import_job_cancel as cancel_job
+from .jobs import (
+    import_job_cancelling,
+    import_job_rejected_response,
+    import_job_start,
+    live_progress,
+)
 from .models import Channel, ImportStatus, ResponseKind
 from .selectors import import_job_for, import_jobs_for, organisations_of_batch
 from .spreadsheet.schema import SCHEMA, approach_rows, organisation_count
@@ -193,8 +199,28 @@ def import_job(request, pk):
             "progress": progress,
             "percent": round(100 * progress[0] / progress[1]) if progress and progress[1] else 0,
             "organisations": organisations_of_batch(request.user, job.batch) if done else [],
+            "can_cancel": not job.finished and can(request.user, Perm.OUTREACH_EDIT),
+            "cancelling": import_job_cancelling(job),
         },
     )
+
+
+@require_POST
+@requires(Perm.OUTREACH_EDIT)
+def import_job_cancel(request, pk):
+    """Cancel a queued or running background import (a form on its page)."""
+    try:
+        job = cancel_job(actor=request.user, pk=pk)
+    except services.OutreachError as problem:
+        messages.error(request, str(problem))
+    else:
+        if not job.finished:  # its worker has it: it stops at its next step
+            messages.info(
+                request, _("The import stops at its next step; nothing of it will be written.")
+            )
+        else:
+            messages.info(request, _("The import was cancelled; nothing was written."))
+    return redirect("outreach:import_job", pk)
 
 
 @requires(Perm.SIGNED_IN)

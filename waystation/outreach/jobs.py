@@ -7,10 +7,17 @@ Progress lives in this process's memory: ``outreach_import`` reports it inside i
 transaction, and on SQLite no other connection could write a counter meanwhile. The job page
 reads it when the worker is a thread of the same server (`waystation serve`); a separate
 `waystation tasks work` process shows "running" until the job is done.
+
+A job stops at its next step of 1000 rows, writing nothing: when its worker is asked to stop
+(the job goes back to the queue with its file, for another worker: ``Released``), or when the
+member who may cancel it does (``import_job_cancel``; the job is failed with that reason and
+its file deleted). A worker that dies during the import leaves the job to the others: queued
+again (``import_job_requeue``) or, after the last try, failed (``import_job_abandoned``).
 """
 
 import io
 import logging
+from datetime import timedelta
 from pathlib import PurePath
 
 from django.conf import settings
@@ -18,11 +25,17 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
+from waystation.accounts.policy import Perm, check, get_for
+from waystation.audit.events import Event
+from waystation.audit.services import record
 from waystation.core import spreadsheets as sheets
 from waystation.core.blobstore import BlobMissing, blob_store
 from waystation.core.spreadsheets.web import attachment
-from waystation.core.worker import stopping
+from waystation.core.worker import Released, cancel_request, cancel_requested, cancelled, stopping
 
 from . import planning, services
 from .models import ImportJob, ImportStatus
@@ -35,6 +48,10 @@ _LIVE: dict[int, tuple[int, int]] = {}
 
 class _Stopped(Exception):
     """The worker was asked to stop: the import gives up and its transaction rolls back."""
+
+
+class _Cancelled(Exception):
+    """A member cancelled the import: it gives up and its transaction rolls back."""
 
 
 def live_progress(job: ImportJob) -> tuple[int, int] | None:
@@ -75,16 +92,65 @@ def import_job_run(*, job_id: int) -> ImportJob:
     try:
         with translation.override(job.language or settings.LANGUAGE_CODE):
             _import(job)
+    except _Stopped:
+        # Nothing was written; another worker (or this one, restarted) takes the job again.
+        import_job_requeue(job_id=job.pk)
+        raise Released from None
     finally:
         _LIVE.pop(job.pk, None)
-        if job.blob:
-            blob_store().delete(job.blob)  # done or failed: the upload is not kept
+    if job.blob:
+        blob_store().delete(job.blob)  # done or failed: the upload is not kept
     return job
 
 
-def import_job_abandoned(*, job_id: int) -> None:
-    """The worker died during the import (its transaction went with it, nothing was written):
-    the job says so, and its uploaded file is not kept (core/worker.py, leases)."""
+def import_job_requeue(*, job_id: int) -> None:
+    """The job goes back to the queue, its file kept: its worker stopped or died before the
+    import was written (core/worker.py queues its task again)."""
+    ImportJob.objects.filter(pk=job_id, status=ImportStatus.RUNNING).update(
+        status=ImportStatus.QUEUED, started_at=None
+    )
+
+
+def import_job_cancel(*, actor, pk: int) -> ImportJob:
+    """Cancel a queued or running background import, for whoever may import and may follow
+    this job (its starter, coordinators): a queued job is failed at once, a running one stops
+    at its next step, writing nothing; its file is deleted either way. Audited."""
+    check(actor, Perm.OUTREACH_EDIT)
+    job = get_for(actor, ImportJob.objects.all(), pk, Perm.SIGNED_IN)
+    if job.finished:
+        raise services.OutreachError(_("This import has finished already."))
+    with transaction.atomic():
+        found = cancel_request(job.task_id) if job.task_id else "queued"
+        if found != "running":  # queued, or its task is over: the job ends here
+            stopped = ImportJob.objects.filter(
+                pk=job.pk, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
+            ).update(
+                status=ImportStatus.FAILED,
+                reason=_cancelled_reason(job)[:500],
+                finished_at=timezone.now(),
+                blob="",
+            )
+            if stopped and job.blob:
+                transaction.on_commit(lambda name=job.blob: blob_store().delete(name))
+        record(Event.OUTREACH_IMPORT_CANCELLED, actor=actor, obj=job, data={"was": job.status})
+    job.refresh_from_db()
+    return job
+
+
+def import_job_cancelling(job: ImportJob) -> bool:
+    """Whether the job was asked to stop and its worker has not yet noticed."""
+    return not job.finished and bool(job.task_id) and cancel_requested(job.task_id)
+
+
+def _cancelled_reason(job: ImportJob) -> str:
+    with translation.override(job.language or settings.LANGUAGE_CODE):
+        return _("The import was cancelled; nothing was written.")
+
+
+def import_job_abandoned(*, job_id: int, attempts: int = 1) -> None:
+    """The worker died during the import as often as it may be tried (its transaction went
+    with it, nothing was written): the job says so, and its uploaded file is not kept
+    (core/worker.py, leases). Also for a job whose task is gone."""
     job = ImportJob.objects.filter(
         pk=job_id, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
     ).first()
@@ -95,14 +161,46 @@ def import_job_abandoned(*, job_id: int) -> None:
         job.blob = ""
     with translation.override(job.language or settings.LANGUAGE_CODE):
         reason = _(
-            "The server stopped during the import; nothing was written. Import the file again."
-        )
+            "The worker stopped while running this import; nothing was written."
+        ) + " " + ngettext(
+            "It was tried once. Import the file again.",
+            "It was tried %(count)d times. Import the file again.",
+            attempts,
+        ) % {"count": attempts}
     _finish(job, ImportStatus.FAILED, reason=reason)
+
+
+def import_jobs_orphaned() -> int:
+    """Jobs left unfinished whose task is over or gone (a database restored without its
+    queue, a task failed before it could say so): failed with a reason, their files deleted;
+    and the files of finished jobs that are still kept. Returns how many jobs there were."""
+    live = DBTaskResult.objects.filter(
+        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
+    ).values_list("pk", flat=True)
+    live = {str(pk) for pk in live}
+    settled = timezone.now() - timedelta(minutes=1)
+    orphans = [
+        job.pk
+        for job in ImportJob.objects.filter(
+            status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING], created_at__lt=settled
+        ).only("pk", "task_id")
+        if job.task_id not in live
+    ]
+    for job_id in orphans:
+        import_job_abandoned(job_id=job_id)
+    for job in ImportJob.objects.filter(
+        status__in=[ImportStatus.DONE, ImportStatus.FAILED]
+    ).exclude(blob=""):
+        blob_store().delete(job.blob)
+        ImportJob.objects.filter(pk=job.pk).update(blob="")
+    return len(orphans)
 
 
 def _import(job: ImportJob) -> None:
     def progress(done: int, total: int) -> None:
         _LIVE[job.pk] = (done, total)
+        if cancelled():
+            raise _Cancelled
         if stopping():
             raise _Stopped
 
@@ -126,13 +224,9 @@ def _import(job: ImportJob) -> None:
     except BlobMissing:
         _finish(job, ImportStatus.FAILED, reason=_("The uploaded file is gone; upload it again."))
     except _Stopped:
-        _finish(
-            job,
-            ImportStatus.FAILED,
-            reason=_(
-                "The server stopped during the import; nothing was written. Import the file again."
-            ),
-        )
+        raise  # nothing written: the job goes back to the queue (import_job_run)
+    except _Cancelled:
+        _finish(job, ImportStatus.FAILED, reason=_cancelled_reason(job))
     except Exception as problem:
         # Messages of unexpected errors may quote the file: the log gets the kind only.
         logger.error("background import %s failed (%s)", job.pk, type(problem).__name__)

@@ -8,10 +8,11 @@ from waystation.accounts.policy import Perm, system_actor
 from waystation.core.worker import every, on_abandoned
 
 from .digest import digest_due, outreach_digest_build
-from .jobs import import_job_abandoned, import_job_run
+from .jobs import import_job_abandoned, import_job_requeue, import_job_run, import_jobs_orphaned
 from .models import ImportStatus
 
 DIGEST_CHECK_SECONDS = 3600
+ORPHANS_CHECK_SECONDS = 3600
 # The worker builds the weekly digest; it may do that and nothing else. (An import job acts as
 # the member who started it.)
 DIGEST_ACTOR = system_actor("task.outreach.digest", Perm.OUTREACH_DIGEST)
@@ -34,9 +35,19 @@ def run_import_job(job_id: int) -> str:
     return job.status
 
 
-@on_abandoned(run_import_job.module_path)
-def _import_job_abandoned(args_kwargs: dict) -> None:
-    import_job_abandoned(job_id=args_kwargs["args"][0])
+def _import_job_requeued(args_kwargs: dict) -> None:
+    import_job_requeue(job_id=args_kwargs["args"][0])
+
+
+@on_abandoned(run_import_job.module_path, before_retry=_import_job_requeued)
+def _import_job_abandoned(args_kwargs: dict, attempts: int) -> None:
+    import_job_abandoned(job_id=args_kwargs["args"][0], attempts=attempts)
+
+
+@every(ORPHANS_CHECK_SECONDS)
+def fail_orphaned_import_jobs() -> None:
+    """Jobs whose task is gone or over, and files kept after their job ended."""
+    import_jobs_orphaned()
 
 
 @every(DIGEST_CHECK_SECONDS)

@@ -23,6 +23,7 @@ urlpatterns = [
     path("import/cancel/", importing.import_cancel, name="import_cancel"),
     path("import/rejected/", importing.import_rejected, name="import_rejected"),
     path("import/job/<int:pk>/", importing.import_job, name="import_job"),
+    path("import/job/<int:pk>/cancel/", importing.import_job_cancel, name="import_job_cancel"),
     path(
         "import/job/<int:pk>/rejected/",
         importing.import_job_rejected,

@@ -103,21 +103,27 @@ def test_a_job_started_by_someone_else_is_hidden_from_a_non_coordinator(client, 
     assert client.get(reverse("outreach:import_job", args=[theirs.pk])).status_code == 404
 
 
-def test_a_job_that_fails_while_writing_writes_nothing(client_for, monkeypatch):
+def test_a_job_whose_worker_stops_writes_nothing_and_waits_for_the_next(client_for, monkeypatch):
     client = client_for("coordinator")
     job = _queue(client)
     monkeypatch.setattr(jobs, "stopping", lambda: True)  # the server stops mid-import
     Worker().run(once=True)
     job.refresh_from_db()
-    assert job.status == "failed" and "nothing was written" in job.reason
+    # Given back: nothing written, the file kept, the task queued again for another worker
+    # and not counted as a try.
+    assert job.status == "queued" and job.reason == ""
     assert not Approach.objects.exists() and not Organisation.objects.exists()
     assert not AuditEvent.objects.filter(event=Event.OUTREACH_IMPORTED).exists()
-    assert not blob_store().exists(job.blob)
+    assert blob_store().exists(job.blob)
     task = DBTaskResult.objects.get()
-    assert task.status == TaskResultStatus.FAILED and "Pro Asyl" not in task.traceback
+    assert task.status == TaskResultStatus.READY and task.worker_ids == []
     page = client.get(reverse("outreach:import_job", args=[job.pk])).content.decode()
-    assert "Failed" in page and "The server stopped during the import" in page
-    assert "http-equiv" not in page
+    assert "The import waits for the background worker." in page
+    monkeypatch.setattr(jobs, "stopping", lambda: False)
+    Worker().run(once=True)  # the next worker writes it
+    job.refresh_from_db()
+    assert job.status == "done" and Approach.objects.count() == job.approaches > 0
+    assert not blob_store().exists(job.blob)
 
 
 def test_a_file_with_bad_rows_is_refused_before_any_job(client_for):
