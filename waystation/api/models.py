@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from waystation.core.fields import EncryptedTextField
+from waystation.core.fields import EncryptedTextField, ServerSealedTextField
 
 
 class Token(models.Model):
@@ -18,7 +18,7 @@ class Token(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
     )
-    name = models.CharField(_("name"), max_length=100)
+    name = ServerSealedTextField(_("name"), max_length=100)
     digest = models.CharField(max_length=64, unique=True, editable=False)
     # The first characters after the prefix, shown in lists so that a member can tell which
     # of his tokens is which (not enough to guess the rest: 43 random characters follow).

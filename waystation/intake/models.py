@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from waystation.core.fields import EncryptedTextField
+from waystation.core.fields import EncryptedTextField, ServerSealedTextField
 
 
 class Urgency(models.TextChoices):
@@ -57,8 +57,8 @@ class IntakeRequest(models.Model):
     urgency = models.CharField(_("situation"), max_length=20, choices=Urgency.choices)
     urgency_rank = models.PositiveSmallIntegerField(editable=False)
     country = CountryField(_("country"), blank=True)
-    city = models.CharField(_("city"), max_length=120, blank=True)
-    languages = models.CharField(_("languages"), max_length=200, blank=True)
+    city = ServerSealedTextField(_("city"), max_length=120, blank=True)
+    languages = ServerSealedTextField(_("languages"), max_length=200, blank=True)
     help_needed = models.CharField(max_length=200, blank=True)  # HelpKind codes, space-delimited
     people_with = models.PositiveSmallIntegerField(_("people with him or her"), default=0)
     state = models.CharField(max_length=20, choices=RequestState.choices, default=RequestState.NEW)
@@ -121,7 +121,7 @@ class Attachment(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
     name = EncryptedTextField()
-    media_type = models.CharField(max_length=100)
+    media_type = ServerSealedTextField(max_length=100)
     size = models.BigIntegerField()
     sha256 = EncryptedTextField()
     blob = models.CharField(max_length=64)

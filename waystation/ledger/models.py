@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from waystation.core.fields import EncryptedTextField
+from waystation.core.fields import EncryptedTextField, ServerSealedTextField
 
 from .money import MAX_DIGITS, STORED_PLACES
 
@@ -30,7 +30,7 @@ def amount_field(verbose_name, **kwargs):
 
 class Fund(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
-    purpose = models.CharField(_("purpose"), max_length=300, blank=True)
+    purpose = ServerSealedTextField(_("purpose"), max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -181,7 +181,7 @@ class Transaction(models.Model):
     counted_account = models.ForeignKey(
         "Account", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    memo = models.CharField(_("note"), max_length=300, blank=True)
+    memo = ServerSealedTextField(_("note"), max_length=300, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -200,7 +200,7 @@ class Transaction(models.Model):
         related_name="reversals",
         verbose_name=_("reverses"),
     )
-    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    reason = ServerSealedTextField(_("reason"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["-date", "-pk"]
@@ -319,9 +319,9 @@ class Receipt(models.Model):
 
     transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="receipts")
     blob = models.CharField(max_length=64)
-    sha256 = models.CharField(max_length=64)
+    sha256 = ServerSealedTextField(max_length=64)  # a hash in the clear names a known file
     size = models.BigIntegerField()
-    media_type = models.CharField(max_length=100)
+    media_type = ServerSealedTextField(max_length=100)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

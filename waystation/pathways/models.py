@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from waystation.core.fields import EncryptedTextField
+from waystation.core.fields import EncryptedTextField, ServerSealedTextField
 
 from .vocabulary import EvidenceKind
 
@@ -73,7 +73,7 @@ class CasePathway(models.Model):
         verbose_name=_("chosen by"),
     )
     chosen_at = models.DateTimeField(_("chosen on"), default=timezone.now)
-    note = models.CharField(
+    note = ServerSealedTextField(
         _("note"),
         max_length=300,
         blank=True,
