@@ -220,12 +220,16 @@ class Fleet:
             raise RuntimeError(f"`waystation {' '.join(args)}` failed:\n{done.stdout}{done.stderr}")
         return done
 
-    def serve(self, name: str) -> Process:
+    def serve(self, name: str, *, passphrase: bool = True) -> Process:
         """Start (or start again) app server `name` on a port of its own, without a worker
-        thread: the workers are processes of their own."""
+        thread: the workers are processes of their own. Without `passphrase` it is given no
+        passphrase file and starts sealed, waiting for its unseal page."""
         old = self.processes.get(name)
         port = old.port if old else proxies.free_port()
         self.starts[name] = self.starts.get(name, 0) + 1
+        env = self.env(self.data_dir(name))
+        if not passphrase:
+            del env["WAYSTATION_PASSPHRASE_FILE"]
         process = Process(
             name,
             self.command(
@@ -238,7 +242,7 @@ class Fleet:
                 str(self.threads),
                 "--no-worker",
             ),
-            self.env(self.data_dir(name)),
+            env,
             self.folder / f"{name}-{self.starts[name]}.log",  # a log for each start
             port,
         )
@@ -258,9 +262,6 @@ class Fleet:
     def health(self, name: str, timeout: float = 2) -> str:
         """The server's /healthz answer, asked directly (not through the proxy)."""
         answer = requests.get(self.processes[name].origin + "healthz", timeout=timeout)
-        if answer.status_code == 404:  # TEMPORARY until /healthz lands
-            login = requests.get(self.processes[name].origin + "accounts/login/", timeout=timeout)
-            return "unsealed" if login.status_code == 200 else "sealed"
         return answer.text.strip()
 
     def wait_until_unsealed(self, name: str, seconds: float = START_SECONDS) -> None:
@@ -410,7 +411,8 @@ class Member:
         if action is not None:
             candidates = [f for f in candidates if f["action"].split("?")[0].endswith(action)]
         # The form that holds the fields to fill (not the language buttons in the header).
-        candidates.sort(key=lambda f: -len(set(fields or ()) & f["names"]))
+        wanted = set(fields or ()) | set(files or ())
+        candidates.sort(key=lambda f: -len(wanted & f["names"]))
         assert candidates, f"no form{' for ' + action if action else ''} on {url}"
         form = candidates[0]
         data = {**form["fields"], **(fields or {})}

@@ -4,20 +4,38 @@ machines) and a worker process (tests/server/harness.py). The tests run in the o
 and share the fleet; the panic comes last, because nothing opens the instance after it."""
 
 import contextlib
+import csv
+import datetime
+import io
+import re
 import threading
 import time
+import urllib.parse
+from pathlib import Path
 
 import pytest
 import requests
 
-from tests.server.harness import Fleet
+from tests.server.harness import PASSPHRASE, Fleet
 
 pytestmark = pytest.mark.postgresql
+INTAKE_TRIES = 3
+IMPORT_ROWS = 8_000
+SAMPLE = Path(__file__).parents[2] / "waystation/outreach/tests/samples/outreach-log.csv"
 
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
-    with Fleet(tmp_path_factory.mktemp("fleet")) as running:
+    settings = {
+        # A small intake budget, to spend it in a few requests.
+        "WAYSTATION_INTAKE_LOGINS_PER_VISITOR": str(INTAKE_TRIES),
+        # Every outreach import in the background; a dead worker's lease soon runs out.
+        "WAYSTATION_IMPORT_BACKGROUND_ROWS": "0",
+        "WAYSTATION_TASKS_HEARTBEAT_SECONDS": "1",
+        "WAYSTATION_TASKS_LEASE_SECONDS": "4",
+        "WAYSTATION_TASKS_RETRY_SECONDS": "1",
+    }
+    with Fleet(tmp_path_factory.mktemp("fleet"), environ=settings) as running:
         yield running.start()
 
 
@@ -51,6 +69,99 @@ def test_a_case_written_through_a_is_read_through_b(fleet, anna):
     page = anna.get(case_on_b)
     assert page.status_code == 200
     assert "A note written through server A." in page.text and "Written on A." in page.text
+
+
+def test_an_intake_limit_spent_on_a_holds_on_b(fleet):
+    """A visitor of the portal guesses codenames through A until the budget is spent; the
+    next guess, through B, is refused as well. Another visitor on B is not."""
+    a, b = fleet.proxies["a"].url, fleet.proxies["b"].url
+    visitor = fleet.client()
+    for attempt in range(INTAKE_TRIES):
+        answer = visitor.submit(a + "intake/sign-in/", {"codename": f"no such words {attempt}"})
+        assert answer.status_code != 429, f"refused after {attempt} tries"
+    refused = visitor.submit(b + "intake/sign-in/", {"codename": "no such words at all"})
+    assert refused.status_code == 429
+    other = fleet.client().submit(b + "intake/sign-in/", {"codename": "other words"})
+    assert other.status_code != 429
+
+
+def _outreach_log(rows: int) -> bytes:
+    """The outreach sample's rows again and again, each round a day later (a repeat of an
+    approach already logged would be skipped): an import that takes a while to write."""
+    header, *lines = list(csv.reader(io.StringIO(SAMPLE.read_text())))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for number in range(rows):
+        row = list(lines[number % len(lines)])
+        for column in (0, 5):  # the date sent and the date of the answer
+            if row[column]:
+                day = datetime.datetime.strptime(row[column], "%d.%m.%Y").date()
+                later = day + datetime.timedelta(days=number // len(lines))
+                row[column] = later.strftime("%d.%m.%Y")
+        writer.writerow(row)
+    return out.getvalue().encode()
+
+
+def test_a_worker_killed_mid_import_leaves_a_job_another_worker_ends(fleet, anna):
+    base = fleet.proxy.url
+    data = _outreach_log(IMPORT_ROWS)
+    upload = anna.submit(
+        base + "outreach/import/",
+        files={"file": ("outreach-log.csv", data, "text/csv")},
+    )
+    assert upload.status_code == 302, upload.status_code
+    preview = anna.get(base + "outreach/import/preview/")
+    assert "imported in the background" in preview.text
+    queued = anna.submit(preview.url, action="/import/confirm/", page=preview)
+    assert queued.status_code == 302 and "/import/job/" in queued.headers["Location"]
+    job = urllib.parse.urljoin(base, queued.headers["Location"])
+
+    def state() -> str:
+        page = anna.get(job).text
+        return next(
+            (word for word in ("Running", "Done", "Failed", "Queued") if word in page), page
+        )
+
+    deadline = time.monotonic() + 60
+    while state() == "Queued" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert state() == "Running", "the worker did not start the import"
+    fleet.processes["w1"].kill()
+    fleet.work("w2")
+    deadline = time.monotonic() + 90  # the lease runs out, the task is taken again
+    while state() in {"Running", "Queued"} and time.monotonic() < deadline:
+        time.sleep(0.5)
+    ended = anna.get(job).text
+    print(f"\nthe import after its worker was killed: {state()}")
+    assert state() in {"Done", "Failed"}
+    if state() == "Done":  # all of it, once: the killed attempt wrote nothing
+        counts = re.search(r"Imported ([\d,]+) approaches .*?; ([\d,]+) rows were in", ended)
+        imported, already = (int(n.replace(",", "")) for n in counts.groups())
+        # Rows repeating an approach of the same file are skipped; no row of the first
+        # attempt was found "in the log already".
+        rows = list(csv.reader(io.StringIO(data.decode())))[1:]
+        distinct = len({tuple(row[:4]) for row in rows})
+        assert (imported, already) == (distinct, IMPORT_ROWS - distinct)
+    else:  # failed with a reason, and nothing half-written
+        assert "nothing was written" in ended.lower()
+
+
+def test_pg_dump_holds_none_of_the_texts_typed_into_the_forms(fleet, anna):
+    markers = {
+        "city": "Zqcitymarkerq",
+        "summary": "Zqsummarymarkerq crossed at night",
+        "note": "Zqnotemarkerq the family waits",
+    }
+    case = anna.open_case(fleet.proxy.url, city=markers["city"], summary=markers["summary"])
+    assert anna.add_note(case, markers["note"]).status_code == 302
+    page = anna.get(case).text
+    assert all(text in page for text in markers.values())  # written, and shown to members
+    dump = fleet.pg_dump()
+    assert b"CREATE TABLE" in dump and len(dump) > 100_000
+    dump = dump.lower()
+    found = [field for field, text in markers.items() if text.split()[0].lower().encode() in dump]
+    assert not found, f"in the clear in pg_dump: {found}"
 
 
 def test_kill_9_of_a_in_the_middle_of_writes_loses_no_committed_note(fleet, anna):
@@ -136,3 +247,14 @@ def test_a_panic_on_a_seals_b_within_a_second_and_a_restarted_b_stays_sealed(fle
     else:
         assert restarted.popen.returncode != 0
     assert "Waystation is serving on" not in restarted.log()
+    # B started with no passphrase, sealed: the old passphrase on its unseal page opens nothing.
+    restarted.stop()
+    sealed = fleet.serve("b", passphrase=False)
+    fleet.wait_for_health("b", "panicked")
+    unseal = fleet.client().submit(
+        fleet.proxies["b"].url + "unseal/", {"passphrase": PASSPHRASE}
+    )
+    assert unseal.status_code != 302 or "unseal" in unseal.headers.get("Location", "")
+    time.sleep(1)
+    assert fleet.health("b") == "panicked" and sealed.alive
+    assert "Waystation is serving SEALED" in sealed.log()
