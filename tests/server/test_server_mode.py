@@ -6,7 +6,9 @@ and share the fleet; the panic comes last, because nothing opens the instance af
 import contextlib
 import csv
 import datetime
+import hashlib
 import io
+import os
 import re
 import threading
 import time
@@ -157,6 +159,26 @@ def test_pg_dump_holds_none_of_the_texts_typed_into_the_forms(fleet, anna):
     assert anna.add_note(case, markers["note"]).status_code == 302
     page = anna.get(case).text
     assert all(text in page for text in markers.values())  # written, and shown to members
+    # An evidence file through the upload form: its name, description and SHA-256.
+    codename = re.search(r'class="codename">([^<]+)<', page).group(1)
+    content = b"Zqfilecontentmarkerq " + os.urandom(4096)
+    form = anna.get(fleet.proxy.url + "evidence/items/new/")
+    uploaded = anna.submit(
+        form.url,
+        {"case": codename, "description": "Zqdescriptionmarkerq of the photo"},
+        files={"files": ("Zqfilenamemarkerq.jpg", content, "image/jpeg")},
+        page=form,
+    )
+    assert uploaded.status_code == 302, uploaded.status_code
+    item = anna.get(urllib.parse.urljoin(form.url, uploaded.headers["Location"])).text
+    digest = hashlib.sha256(content).hexdigest()
+    assert "Zqfilenamemarkerq" in item and digest in item
+    markers.update(
+        description="Zqdescriptionmarkerq",
+        file_name="Zqfilenamemarkerq",
+        content="Zqfilecontentmarkerq",
+        sha256=digest,
+    )
     dump = fleet.pg_dump()
     assert b"CREATE TABLE" in dump and len(dump) > 100_000
     dump = dump.lower()
