@@ -230,6 +230,7 @@ class Fleet:
         env = self.env(self.data_dir(name))
         if not passphrase:
             del env["WAYSTATION_PASSPHRASE_FILE"]
+            env["WAYSTATION_ASK_PASSWORD"] = "0"  # no systemd-ask-password prompt either
         process = Process(
             name,
             self.command(
