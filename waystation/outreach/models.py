@@ -7,6 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from waystation.core.fields import ServerSealedTextField
+from waystation.core.keyring import Purpose
+from waystation.core.keys import mac
+
 
 class OrganisationKind(models.TextChoices):
     EMBASSY = "embassy", _("Embassy or consulate")
@@ -47,7 +51,7 @@ class Organisation(models.Model):
     country = CountryField(_("country"), blank=True, help_text=_("The country it belongs to."))
     city = models.CharField(_("city"), max_length=120, blank=True)
     website = models.URLField(_("website"), blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = ServerSealedTextField(_("notes"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -74,26 +78,43 @@ class Contact(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="contacts"
     )
-    name = models.CharField(_("name"), max_length=200)
-    role = models.CharField(_("role"), max_length=200, blank=True)
-    addresses = models.TextField(
+    name = ServerSealedTextField(_("name"), max_length=200)
+    # A keyed digest of the name (HMAC under an instance key): the name is sealed on
+    # PostgreSQL, where it cannot be matched; one contact of a name per organisation.
+    name_key = models.CharField(max_length=64, editable=False)
+    role = ServerSealedTextField(_("role"), max_length=200, blank=True)
+    addresses = ServerSealedTextField(
         _("addresses"), blank=True, help_text=_("Email, phone, messenger — one per line.")
     )
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["pk"]  # in the order added: names are sealed on PostgreSQL
         constraints = [
-            models.UniqueConstraint(fields=["organisation", "name"], name="outreach_contact_unique")
+            models.UniqueConstraint(
+                fields=["organisation", "name_key"], name="outreach_contact_unique_key"
+            )
         ]
 
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        self.name_key = contact_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
+
+
+def contact_key(name: str) -> str:
+    """The keyed digest of a contact's name, spaces evened out (what lookups compare)."""
+    return mac(Purpose.OUTREACH_CONTACTS, " ".join((name or "").split()).encode()).hex()
+
 
 class ImportBatch(models.Model):
     """One confirmed spreadsheet import, so that its rows can be traced back to the file."""
 
-    filename = models.CharField(max_length=255)
+    filename = ServerSealedTextField(max_length=255)
     imported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -116,8 +137,8 @@ class Approach(models.Model):
     date = models.DateField(_("date"))
     day_known = models.BooleanField(default=True)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
-    subject = models.CharField(_("subject"), max_length=300, blank=True)
-    summary = models.TextField(_("text or summary"), blank=True)
+    subject = ServerSealedTextField(_("subject"), max_length=300, blank=True)
+    summary = ServerSealedTextField(_("text or summary"), blank=True)
     # Not indexed: nothing looks approaches up by who wrote them (accounts are deactivated,
     # never deleted), and each index makes writing an imported approach some 7 % slower.
     created_by = models.ForeignKey(
@@ -174,7 +195,7 @@ class Response(models.Model):
     approach = models.ForeignKey(Approach, on_delete=models.CASCADE, related_name="responses")
     kind = models.CharField(_("response"), max_length=20, choices=ResponseKind.choices)
     date = models.DateField(_("response date"), null=True, blank=True)
-    text = models.TextField(_("text"), blank=True)
+    text = ServerSealedTextField(_("text"), blank=True)
     # Not indexed, as Approach.created_by.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -238,7 +259,7 @@ class ImportJob(models.Model):
     status = models.CharField(
         max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED
     )
-    filename = models.CharField(max_length=255)
+    filename = ServerSealedTextField(max_length=255)
     blob = models.CharField(max_length=128, blank=True)
     # How the file is read: encoding, delimiter, header row and column choice where the user
     # corrected them, and the mode (all or nothing, or the good rows).
@@ -256,7 +277,7 @@ class ImportJob(models.Model):
     reason = models.CharField(max_length=500, blank=True)
     # The rows a "good rows" import left out, as a file (encrypted) for the starter to fix.
     rejected_blob = models.CharField(max_length=128, blank=True)
-    rejected_name = models.CharField(max_length=255, blank=True)
+    rejected_name = ServerSealedTextField(max_length=255, blank=True)
     rejected_rows = models.PositiveIntegerField(default=0)
 
     class Meta:

@@ -31,6 +31,7 @@ from .models import (
     OrganisationName,
     Response,
     ResponseKind,
+    contact_key,
 )
 from .planning import cases_named
 from .selectors import organisation_by_name
@@ -83,7 +84,7 @@ def organisations_merge(*, actor, keep: Organisation, merge: Organisation) -> No
         raise OutreachError(_("Choose two different organisations."))
     with transaction.atomic():
         for contact in merge.contacts.all():
-            twin = keep.contacts.filter(name=contact.name).first()
+            twin = keep.contacts.filter(name_key=contact.name_key).first()
             if twin is not None:
                 Approach.objects.filter(contact=contact).update(contact=twin)
                 contact.delete()
@@ -129,7 +130,9 @@ def contact_save(
     name = " ".join(name.split())
     with transaction.atomic():
         contact, _created = Contact.objects.update_or_create(
-            organisation=organisation, name=name, defaults={"role": role, "addresses": addresses}
+            organisation=organisation,
+            name_key=contact_key(name),
+            defaults={"name": name, "role": role, "addresses": addresses},
         )
         record(Event.CONTACT_SAVED, actor=actor, obj=organisation, data={"contact": contact.pk})
     return contact
@@ -139,7 +142,9 @@ def _contact_for(organisation: Organisation, name: str) -> Contact | None:
     name = " ".join((name or "").split())
     if not name:
         return None
-    contact, _created = Contact.objects.get_or_create(organisation=organisation, name=name)
+    contact, _created = Contact.objects.get_or_create(
+        organisation=organisation, name_key=contact_key(name), defaults={"name": name}
+    )
     return contact
 
 
@@ -278,6 +283,9 @@ def outreach_import(
         null = bulk.null()  # NULL as insert_rows takes it on this database
         actor_id = null if member(actor) is None else actor.pk  # a system actor: no member
         batch_id = batch.pk
+        # Free text sealed on PostgreSQL as saving a model would (core.fields); as is on SQLite.
+        subject, summary = _sealer(Approach, "subject"), _sealer(Approach, "summary")
+        answer_text = _sealer(Response, "text")
         no_answer = ResponseKind.NONE
         approaches, answers = [], []
         for row in rows:
@@ -297,8 +305,8 @@ def outreach_import(
                     day(sent.value),
                     1 if sent.day_known else 0,  # not a bool: see _insert
                     row.channel,
-                    row.subject,
-                    row.comment,
+                    subject(row.subject or ""),
+                    summary(row.comment or ""),
                     actor_id,
                     now,
                     batch_id,
@@ -323,7 +331,7 @@ def outreach_import(
             (
                 approach,
                 row.response_kind,
-                row.response_text,
+                answer_text(row.response_text or ""),
                 day(row.response_date.value) if row.response_date else null,
                 actor_id,
                 now,
@@ -350,6 +358,11 @@ def outreach_import(
     return ImportResult(batch, batch.rows, len(responses), created, already)
 
 
+def _sealer(model, name: str):
+    """text -> the value to write for a field sealed on PostgreSQL (core.fields)."""
+    return model._meta.get_field(name).sealer(connection)
+
+
 def _spaced(text: str) -> str:
     return " ".join((text or "").split())
 
@@ -374,7 +387,7 @@ _APPROACH_COLUMNS = (
 _RESPONSE_COLUMNS = ("approach", "kind", "text", "date", "created_by", "created_at")
 _ORGANISATION_COLUMNS = ("name", "kind", "country", "city", "website", "notes", "created_at")
 _NAME_COLUMNS = ("organisation", "name", "key")
-_CONTACT_COLUMNS = ("organisation", "name", "role", "addresses")
+_CONTACT_COLUMNS = ("organisation", "name", "name_key", "role", "addresses")
 
 
 def _organisations_for(rows) -> tuple[dict[str, int], set[int]]:
@@ -392,11 +405,13 @@ def _organisations_for(rows) -> tuple[dict[str, int], set[int]]:
     if not new:
         return found, set()
     now = connection.ops.adapt_datetimefield_value(timezone.now())
+    notes = _sealer(Organisation, "notes")("")
     named = {}  # one organisation per name, so the name identifies what RETURNING gives back
     for key, name in new.items():
         row = first[key]
         named.setdefault(
-            name, (name, _known_kind(row.kind), _known_country(row.country), row.city, "", "", now)
+            name,
+            (name, _known_kind(row.kind), _known_country(row.country), row.city, "", notes, now),
         )
     ids = dict(
         insert_returning(Organisation, _ORGANISATION_COLUMNS, list(named.values()), ("name", "id"))
@@ -417,7 +432,13 @@ def _contacts_for(rows, organisations, new_organisations) -> dict[tuple[str, str
     known = sorted({org for org, _name in wanted.values()} - new_organisations)
     contacts = _contacts_of(known)
     missing = sorted(set(wanted.values()) - contacts.keys())
-    insert_rows(Contact, _CONTACT_COLUMNS, [(org, name, "", "") for org, name in missing])
+    role, addresses = _sealer(Contact, "role")(""), _sealer(Contact, "addresses")("")
+    named = _sealer(Contact, "name")
+    insert_rows(
+        Contact,
+        _CONTACT_COLUMNS,
+        [(org, named(name), contact_key(name), role, addresses) for org, name in missing],
+    )
     # Read back by (organisation, name), which the database holds unique.
     contacts.update(_contacts_of(sorted({org for org, _name in missing})))
     return {written: contacts[contact] for written, contact in wanted.items()}
