@@ -4,6 +4,7 @@ back: verified whole before anything is installed."""
 import base64
 import contextlib
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -16,7 +17,7 @@ import pyrage
 from django.conf import settings
 from django.db import connection
 
-from .. import aead_stream, crypto, keyslots
+from .. import aead_stream, crypto, keyslots, shared_slots
 from ..blobstore import BLOB_NAME, BlobMissing, BlobStore, LocalBlobStore, blob_store
 from ..keyring import KEYRING, KeyRing, Purpose
 from .database import (
@@ -117,7 +118,7 @@ def backup_create(
         header["age"] = base64.b64encode(sealed).decode("ascii")
     else:
         stream_key = KEYRING.subkey(Purpose.BACKUPS)
-        header["keyslots"] = (settings.DATA_DIR / keyslots.FILENAME).read_text(encoding="ascii")
+        header["keyslots"] = keyslots.read_text(settings.DATA_DIR)  # the file or the row
     raw_header = json.dumps(header).encode()
     context = hashlib.sha256(raw_header).digest()
     with _staging(out.parent, ".backup-") as (staging, removed):
@@ -131,7 +132,10 @@ def backup_create(
                 else:
                     add_sqlite_snapshot(archive, staging)
                 if not age_recipients:
-                    archive.add(settings.DATA_DIR / keyslots.FILENAME, arcname=keyslots.FILENAME)
+                    text = header["keyslots"].encode("ascii")
+                    member = tarfile.TarInfo(keyslots.FILENAME)
+                    member.size, member.mode = len(text), 0o600
+                    archive.addfile(member, io.BytesIO(text))
                 if with_files:
                     copied, gone = _add_files(archive, store or blob_store())
             encryptor.close()
@@ -349,7 +353,8 @@ def backup_restore(
             raise BackupError(
                 "this backup is encrypted to an age key: give its identity with --age-identity"
             )
-        _check_target(data_dir, header, replace)
+        place = _shared_place()
+        _check_target(data_dir, header, replace, place)
         if not into_used_store and (where := store_in_use(data_dir, store)):
             raise BackupError(
                 f"the file store ({where}) holds files already: it may be the original "
@@ -363,7 +368,7 @@ def backup_restore(
             staging.mkdir(mode=0o700)
             if protection == "age":
                 keys = _open_with_age(header, age_identity)
-                _age_key_slots(staging, data_dir, header, keys.master, passphrase)
+                _age_key_slots(staging, data_dir, header, keys.master, passphrase, place)
             else:
                 (staging / keyslots.FILENAME).write_text(header["keyslots"], encoding="ascii")
                 ring = KeyRing()
@@ -379,6 +384,8 @@ def backup_restore(
                 _chunks, dump = _tar_stream(handle, keys.stream, header)
                 restore_postgresql(dump, dump_hash)
                 end_sessions_postgresql()
+                if place is not None:
+                    _install_shared_slots(staging, data_dir, header, place)
             else:
                 end_sessions_sqlite(staging / SQLITE_NAME, keys.database)
             _install(staging, data_dir, header)
@@ -387,12 +394,48 @@ def backup_restore(
     return header
 
 
+def _shared_place() -> "shared_slots.Place | None":
+    """PostgreSQL mode with the key slots in the database (no slot file in this server's data
+    directory): the database is the instance a restore replaces, and gets the slots."""
+    where = keyslots.locate(settings.DATA_DIR)
+    return where if isinstance(where, shared_slots.Place) else None
+
+
+def _database_slots(place) -> "tuple[bool, keyslots.KeySlotFile | None]":
+    """Whether the database holds an instance, and its slots when they can be read (not when
+    a panic shredded them)."""
+    text = shared_slots.read(place).text
+    if text is None:
+        return False, None
+    try:
+        return True, keyslots.KeySlotFile._parse(text, "the database's key slots", None)
+    except keyslots.KeySlotError:
+        return True, None
+
+
+def _install_shared_slots(staging: Path, data_dir: Path, header: dict, place) -> None:
+    """After pg_restore (which leaves the slots' table alone): the slots the restore brought
+    go into the database, unless it holds this instance's live slots already — today's,
+    which open the same master key; the backup's would bring back removed passphrases."""
+    staged = staging / keyslots.FILENAME
+    if not staged.exists():
+        return  # an age backup restored over the instance's own live slots
+    _held, current = _database_slots(place)
+    if current is None or current.instance.hex() != header["instance"]:
+        keyslots.write_text(data_dir, staged.read_text(encoding="ascii"))
+    staged.unlink()
+
+
 def _age_key_slots(
-    staging: Path, data_dir: Path, header: dict, master: bytes, passphrase: str
+    staging: Path, data_dir: Path, header: dict, master: bytes, passphrase: str, place=None
 ) -> None:
     """An age backup carries no key slots: keep the instance's own, or make new ones that wrap
     the backup's master key with the passphrase given now."""
-    if (data_dir / keyslots.FILENAME).exists():
+    if place is not None:
+        _held, current = _database_slots(place)
+        if current is not None and current.holds_master(master):
+            return
+    elif (data_dir / keyslots.FILENAME).exists():
         if not keyslots.KeySlotFile.load(data_dir).holds_master(master):
             raise BackupError(
                 "the key slots in the data directory do not open this backup's keys; "
@@ -406,9 +449,21 @@ def _age_key_slots(
         raise BackupError(f"the new passphrase: {problem}") from None
 
 
-def _check_target(data_dir: Path, header: dict, replace: bool) -> None:
+def _check_target(data_dir: Path, header: dict, replace: bool, place=None) -> None:
     slots_file = data_dir / keyslots.FILENAME
-    if slots_file.exists():
+    if place is not None:
+        held, current = _database_slots(place)
+        if current is not None and current.instance.hex() != header["instance"]:
+            raise BackupError(
+                f"this backup belongs to another instance ({header['instance'][:8]}…) than the "
+                f"one in the database {place.dbname}; restore into an empty database instead"
+            )
+        if held and not replace:
+            raise BackupError(
+                f"the database {place.dbname} holds this instance already (or its remains after "
+                "a panic); add --replace to overwrite it"
+            )
+    elif slots_file.exists():
         current = keyslots.KeySlotFile.load(data_dir).instance.hex()
         if current != header["instance"]:
             raise BackupError(

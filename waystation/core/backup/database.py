@@ -15,7 +15,7 @@ import sqlcipher3.dbapi2 as sqlcipher
 from django.conf import settings
 from django.db import connection
 
-from .. import aead_stream
+from .. import aead_stream, shared_slots
 from ..keyring import KEYRING, Purpose
 from .errors import BackupError
 
@@ -94,6 +94,9 @@ def add_postgresql_dump(archive: tarfile.TarFile) -> None:
         "--format=custom",
         "--no-owner",
         "--no-unlogged-table-data",  # the shared limits' counters: not worth keeping
+        # The key slots' row (PostgreSQL mode): the backup's header carries them, and a restore
+        # must not overwrite newer slots (or a panic's shredding) with the dump's copy.
+        f"--exclude-table={shared_slots.TABLE}",
         _database_name(),
         reading=True,
     )

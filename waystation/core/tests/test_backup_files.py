@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 
+from waystation.core import keyslots, shared_slots
 from waystation.core.backup import BackupError, backup_create, backup_restore
 from waystation.core.blobstore import LocalBlobStore, blob_store
 from waystation.core.blobstore.reconcile import reference_fields
@@ -148,6 +149,55 @@ def test_a_restore_ends_every_session(cast, client_for, tmp_path):
         restored.execute(f"PRAGMA key = \"x'{KEYRING.subkey(Purpose.DATABASE).hex()}'\"")
         assert restored.execute("SELECT count(*) FROM django_session").fetchone() == (0,)
         assert restored.execute("SELECT count(*) FROM accounts_user").fetchone()[0] >= 5
+
+
+# -- PostgreSQL mode with the key slots in the database -------------------------------------
+
+
+@pytest.fixture
+def slots_in_the_database(settings, tmp_path):
+    """The test instance's slots as the database's row, and a server's data directory without
+    a slot file; the database as it was afterwards."""
+    place = shared_slots.current_place()
+    text = keyslots.read_text(settings.DATA_DIR)
+    with place.connect() as conn:
+        had_table = conn.execute("SELECT to_regclass(%s)", [shared_slots.TABLE]).fetchone()[0]
+    before = shared_slots.read(place).text
+    if not shared_slots.create(place, text):
+        shared_slots.write(place, text)
+    server = tmp_path / "server"
+    server.mkdir(mode=0o700)
+    settings.DATA_DIR = server
+    yield place, text, server
+    with place.connect() as conn:
+        if not had_table:
+            conn.execute(f"DROP TABLE IF EXISTS {shared_slots.TABLE}")
+        elif before is None:
+            conn.execute(f"DELETE FROM {shared_slots.TABLE}")  # noqa: S608 - a constant
+    if before is not None:
+        shared_slots.write(place, before)
+
+
+@pytest.mark.postgresql
+def test_with_the_slots_in_the_database_backup_and_restore_use_them(
+    cast, slots_in_the_database, tmp_path
+):
+    place, text, server = slots_in_the_database
+    out = tmp_path / "db.backup"
+    backup_create(out)
+    with pytest.raises(BackupError, match="holds this instance already"):
+        backup_restore(out, server, TEST_PASSPHRASE)
+    backup_restore(out, server, TEST_PASSPHRASE, replace=True)
+    assert not (server / keyslots.FILENAME).exists()
+    assert shared_slots.read(place).text == text  # today's slots stay
+    # A new database (no instance in it) gets the backup's slots.
+    with place.connect() as conn:
+        conn.execute(f"DELETE FROM {shared_slots.TABLE}")  # noqa: S608 - a constant
+    backup_restore(out, server, TEST_PASSPHRASE)
+    assert keyslots.KeySlotFile.load(server).instance.hex() == keyslots.KeySlotFile._parse(
+        text, "x", None
+    ).instance.hex()
+    assert not (server / keyslots.FILENAME).exists()
 
 
 # -- S3: a real SeaweedFS ---------------------------------------------------------------------
