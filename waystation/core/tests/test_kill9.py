@@ -15,17 +15,22 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
 
 ROOT = Path(__file__).resolve().parents[3]
 PASSPHRASE = "an instance killed on purpose"
 SEED = int(os.environ.get("WAYSTATION_KILL_SEED") or time.time())
+# On PostgreSQL the instance gets a database of its own (`init` refuses one in use).
+_DATABASE: dict[str, str] = {}
 
 
 def _env(data_dir: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WAYSTATION_", "DJANGO_"))}
     if os.environ.get("WAYSTATION_DATABASE"):
         env["WAYSTATION_DATABASE"] = os.environ["WAYSTATION_DATABASE"]  # the PostgreSQL run
+    env.update(_DATABASE)
     env["WAYSTATION_INSECURE_TEST_KDF"] = "1"
     env["WAYSTATION_DATA_DIR"] = str(data_dir)
     env["WAYSTATION_PASSPHRASE_FILE"] = str(data_dir.parent / "passphrase")
@@ -102,12 +107,27 @@ def _shell(data_dir, code: str):
 def instance(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("killed") / "instance"
     (data_dir.parent / "passphrase").write_text(PASSPHRASE + "\n")
-    _run(data_dir, "init", "--data-dir", str(data_dir), "--passphrase-file", "-",
-         stdin=PASSPHRASE + "\n")
-    _run(data_dir, "user", "add", "anna", "--role", "coordinator", "--password-file", "-",
-         stdin="a long enough password\n")
-    codename = _run(data_dir, "case", "new").stdout.strip().splitlines()[-1]
-    return data_dir, codename
+    server = os.environ.get("WAYSTATION_DATABASE") == "postgresql"
+    if server:
+        _DATABASE["PGDATABASE"] = f"waystation_killed_{os.getpid()}"
+        with psycopg.connect(dbname="postgres", autocommit=True) as db:
+            name = sql.Identifier(_DATABASE["PGDATABASE"])
+            db.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    try:
+        _run(data_dir, "init", "--data-dir", str(data_dir), "--passphrase-file", "-",
+             stdin=PASSPHRASE + "\n")
+        _run(data_dir, "user", "add", "anna", "--role", "coordinator", "--password-file", "-",
+             stdin="a long enough password\n")
+        codename = _run(data_dir, "case", "new").stdout.strip().splitlines()[-1]
+        yield data_dir, codename
+    finally:
+        if server:
+            with psycopg.connect(dbname="postgres", autocommit=True) as db:
+                db.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                        sql.Identifier(_DATABASE.pop("PGDATABASE"))
+                    )
+                )
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import threading
 from django.core.management.base import BaseCommand, CommandError
 from django_tasks_db.models import DBTaskResult
 
-from waystation.core.blobstore import blob_store
+from waystation.core.blobstore import StoreUnreachable, blob_store
 from waystation.core.keyring import KEYRING
 from waystation.core.models import TaskCancel
 from waystation.core.unsealing import pending_migrations
@@ -33,6 +33,10 @@ class Command(BaseCommand):
         if action == "list":
             self._list()
             return
+        try:
+            blob_store().check()
+        except StoreUnreachable as problem:
+            raise CommandError(f"The file store cannot be used: {problem}.") from None
         removed = blob_store().remove_leftovers()
         if removed:
             self.stdout.write(
