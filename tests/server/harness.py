@@ -15,7 +15,6 @@ import contextlib
 import html.parser
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -172,15 +171,10 @@ class Fleet:
     # --- the processes --------------------------------------------------------------------
 
     def data_dir(self, name: str) -> Path:
-        """Each process's own data directory, as on its own machine. Where the instance
-        keeps its key slots in a file (before they moved into PostgreSQL), a copy of the first
-        server's file, as docs/operator.md once told operators to make."""
+        """Each process's own data directory, as on its own machine: empty but for what the
+        process writes there itself (the key slots are in the database)."""
         folder = self.folder / f"data-{name}"
-        if not folder.exists():
-            folder.mkdir(mode=0o700)
-            slots = self.data_dir(self.server_names[0]) / "keyslots.json"
-            if name != self.server_names[0] and slots.exists():
-                shutil.copy2(slots, folder / "keyslots.json")
+        folder.mkdir(mode=0o700, exist_ok=True)
         return folder
 
     def env(self, data_dir: Path) -> dict[str, str]:
