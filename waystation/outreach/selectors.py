@@ -25,7 +25,11 @@ def organisations_for(viewer, *, query: str = "", kind: str = ""):
     """The directory with each organisation's number of approaches and answers, one query."""
     qs = visible(viewer, Organisation.objects.all(), Perm.OUTREACH_VIEW)
     if query:
-        qs = qs.filter(Q(name__icontains=query) | Q(names__name__icontains=query)).distinct()
+        # Not .distinct(): PostgreSQL cannot compare the sealed notes column (core.fields).
+        named = Organisation.objects.filter(
+            Q(name__icontains=query) | Q(names__name__icontains=query)
+        )
+        qs = qs.filter(pk__in=named.values("pk"))
     if kind:
         qs = qs.filter(kind=kind)
     return qs.annotate(
