@@ -98,9 +98,17 @@ def import_job_run(*, job_id: int) -> ImportJob:
         raise Released from None
     finally:
         _LIVE.pop(job.pk, None)
-    if job.blob:
-        blob_store().delete(job.blob)  # done or failed: the upload is not kept
+    _let_go(job)  # done or failed: the upload is not kept
     return job
+
+
+def _let_go(job: ImportJob) -> None:
+    """Delete the job's upload, unless another job still waiting or running has the same file
+    (files are stored by their content: the same spreadsheet confirmed twice is one file)."""
+    if job.blob and not ImportJob.objects.filter(
+        blob=job.blob, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
+    ).exclude(pk=job.pk).exists():
+        blob_store().delete(job.blob)
 
 
 def import_job_requeue(*, job_id: int) -> None:
@@ -130,8 +138,8 @@ def import_job_cancel(*, actor, pk: int) -> ImportJob:
                 finished_at=timezone.now(),
                 blob="",
             )
-            if stopped and job.blob:
-                transaction.on_commit(lambda name=job.blob: blob_store().delete(name))
+            if stopped:
+                transaction.on_commit(lambda: _let_go(job))
         record(Event.OUTREACH_IMPORT_CANCELLED, actor=actor, obj=job, data={"was": job.status})
     job.refresh_from_db()
     return job
@@ -156,9 +164,8 @@ def import_job_abandoned(*, job_id: int, attempts: int = 1) -> None:
     ).first()
     if job is None:
         return
-    if job.blob:
-        blob_store().delete(job.blob)
-        job.blob = ""
+    _let_go(job)
+    job.blob = ""
     with translation.override(job.language or settings.LANGUAGE_CODE):
         reason = _(
             "The worker stopped while running this import; nothing was written."
@@ -172,8 +179,8 @@ def import_job_abandoned(*, job_id: int, attempts: int = 1) -> None:
 
 def import_jobs_orphaned() -> int:
     """Jobs left unfinished whose task is over or gone (a database restored without its
-    queue, a task failed before it could say so): failed with a reason, their files deleted;
-    and the files of finished jobs that are still kept. Returns how many jobs there were."""
+    queue, a task failed before it could say so): failed with a reason, their files deleted.
+    Returns how many jobs there were."""
     live = DBTaskResult.objects.filter(
         status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
     ).values_list("pk", flat=True)
@@ -188,11 +195,6 @@ def import_jobs_orphaned() -> int:
     ]
     for job_id in orphans:
         import_job_abandoned(job_id=job_id)
-    for job in ImportJob.objects.filter(
-        status__in=[ImportStatus.DONE, ImportStatus.FAILED]
-    ).exclude(blob=""):
-        blob_store().delete(job.blob)
-        ImportJob.objects.filter(pk=job.pk).update(blob="")
     return len(orphans)
 
 

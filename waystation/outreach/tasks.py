@@ -46,7 +46,7 @@ def _import_job_abandoned(args_kwargs: dict, attempts: int) -> None:
 
 @every(ORPHANS_CHECK_SECONDS)
 def fail_orphaned_import_jobs() -> None:
-    """Jobs whose task is gone or over, and files kept after their job ended."""
+    """Jobs whose task is gone or over: failed, their files deleted."""
     import_jobs_orphaned()
 
 
