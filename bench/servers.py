@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 from tests.server.harness import Fleet, forms_of
+from waystation.testing import proxy as proxies
 
 ROOT = Path(__file__).resolve().parent.parent
 USERS = 50
@@ -37,8 +38,10 @@ def run() -> None:
     if not shutil.which("pg_virtualenv"):
         raise RuntimeError("needs PostgreSQL: Debian's pg_virtualenv, or the PG* variables")
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    # A port of its own: another throwaway cluster (a test run) may hold the default one.
+    port = proxies.free_port()
     subprocess.run(
-        ["pg_virtualenv", "-t", sys.executable, "-m", "bench.servers"],
+        ["pg_virtualenv", "-t", "-o", f"port={port}", sys.executable, "-m", "bench.servers"],
         cwd=ROOT,
         env=env,
         check=True,
