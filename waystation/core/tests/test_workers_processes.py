@@ -176,7 +176,7 @@ from waystation.core.blobstore import blob_store
 from waystation.outreach.jobs import import_job_start
 rows = ["Дата,Организация,Контактное лицо,Канал,Ответ,Дата ответа,Комментарий"]
 rows += [
-    f"{1 + n % 28:02d}.10.2022,Организация {n % 700},отдел,email,нет ответа,,"
+    f"{1 + n % 28:02d}.10.2022,Организация {n % ORGS},отдел,email,нет ответа,,"
     for n in range(ROWS)
 ]
 blob = blob_store().put(io.BytesIO("\\n".join(rows).encode())).name
@@ -208,7 +208,7 @@ def _kill_mid_import(instance, job: int, *, data_dir) -> None:
 
 
 def test_a_worker_killed_mid_import_leaves_a_job_another_worker_finishes(instance):
-    job, blob = instance.python(_QUEUE_IMPORT.replace("ROWS", str(ROWS)))
+    job, blob = instance.python(_QUEUE_IMPORT.replace("ROWS", str(ROWS)).replace("ORGS", "700"))
     _kill_mid_import(instance, job, data_dir=instance.a)
     assert _blob_kept(instance, blob)  # kept for the next try
     assert instance.query("SELECT count(*) FROM outreach_approach") == [(0,)]
@@ -225,7 +225,7 @@ def test_a_worker_killed_mid_import_leaves_a_job_another_worker_finishes(instanc
 
 
 def test_with_no_retries_left_the_job_fails_with_a_reason_and_its_file_goes(instance):
-    job, blob = instance.python(_QUEUE_IMPORT.replace("ROWS", str(ROWS)))
+    job, blob = instance.python(_QUEUE_IMPORT.replace("ROWS", str(ROWS)).replace("ORGS", "700"))
     before = instance.query("SELECT count(*) FROM outreach_approach")
     _kill_mid_import(instance, job, data_dir=instance.b)
     instance.run("tasks", "work", "--once", data_dir=instance.a, WAYSTATION_TASKS_RETRIES="0")
@@ -242,7 +242,8 @@ def test_with_no_retries_left_the_job_fails_with_a_reason_and_its_file_goes(inst
 
 
 def test_sigterm_gives_the_running_import_back(instance):
-    job, blob = instance.python(_QUEUE_IMPORT.replace("ROWS", str(ROWS)))
+    # Every row a new organisation: a long write, with a step every thousand rows.
+    job, blob = instance.python(_QUEUE_IMPORT.replace("ROWS", str(ROWS)).replace("ORGS", "10**6"))
     before = instance.query("SELECT count(*) FROM outreach_approach")
     worker = instance.start("tasks", "work", data_dir=instance.a)
     assert _wait(lambda: _job(instance, job)[0] == "running", 90), (
