@@ -305,16 +305,20 @@ def _target_store(data_dir: Path, staging: Path) -> BlobStore:
     folder when the data directory is new."""
     config = settings.BLOB_STORE
     if config["backend"] == "local" and Path(config["root"]) == settings.DATA_DIR / "blobs":
-        same = (data_dir / keyslots.FILENAME).exists()
-        return LocalBlobStore((data_dir if same else staging) / "blobs")
+        # Straight into a store that is there already (this instance's, restored in place).
+        here = (data_dir / keyslots.FILENAME).exists() or (data_dir / "blobs").is_dir()
+        return LocalBlobStore((data_dir if here else staging) / "blobs")
     return blob_store()
 
 
-def store_in_use(data_dir: Path, store: BlobStore | None = None) -> str | None:
+def store_in_use(
+    data_dir: Path, store: BlobStore | None = None, *, in_place: bool = False
+) -> str | None:
     """Where the store a restore into ``data_dir`` would use is, if it holds blobs already
     and ``data_dir`` holds no instance (a new copy, not the same instance restored in
-    place); None when the store is empty or is this instance's own."""
-    if (data_dir / keyslots.FILENAME).exists():
+    place); None when the store is empty or is this instance's own (``in_place``: a restore
+    with --replace, over this same instance, as checked before)."""
+    if in_place or (data_dir / keyslots.FILENAME).exists():
         return None
     config = settings.BLOB_STORE
     if store is None:
@@ -355,7 +359,7 @@ def backup_restore(
             )
         place = _shared_place()
         _check_target(data_dir, header, replace, place)
-        if not into_used_store and (where := store_in_use(data_dir, store)):
+        if not into_used_store and (where := store_in_use(data_dir, store, in_place=replace)):
             raise BackupError(
                 f"the file store ({where}) holds files already: it may be the original "
                 "instance's, still in use. Give the restored instance a new, empty store, or "

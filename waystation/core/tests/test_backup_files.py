@@ -72,6 +72,19 @@ def test_the_files_travel_with_the_backup_and_come_back(cast, store, tmp_path, c
     assert [_read(target, n) for n in names] == contents
 
 
+def test_a_store_in_the_data_directory_goes_with_the_restored_one(cast, settings, tmp_path):
+    assert settings.BLOB_STORE["root"] == str(settings.DATA_DIR / "blobs")  # the default place
+    name = _put(blob_store(), b"a receipt kept in the data directory")
+    out = tmp_path / "b.backup"
+    backup_create(out, with_files=True)
+    target = tmp_path / "restored"
+    header = backup_restore(out, target, TEST_PASSPHRASE)
+    assert header["files_put"] >= 1
+    assert _read(LocalBlobStore(target / "blobs"), name) == b"a receipt kept in the data directory"
+    # Again over the same instance: into its store as it is, nothing twice.
+    assert backup_restore(out, target, TEST_PASSPHRASE, replace=True)["files_put"] == 0
+
+
 def test_without_files_the_backup_says_so_and_holds_none(cast, store, tmp_path, capsys):
     _put(store, b"a receipt")
     out = tmp_path / "plain.backup"
@@ -168,6 +181,7 @@ def slots_in_the_database(settings, tmp_path):
     server = tmp_path / "server"
     server.mkdir(mode=0o700)
     settings.DATA_DIR = server
+    settings.BLOB_STORE = {**settings.BLOB_STORE, "root": str(tmp_path / "store")}
     yield place, text, server
     with place.connect() as conn:
         if not had_table:
