@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from waystation.core.fields import EncryptedTextField
+from waystation.evidence.models import SealedJSONField
 
 # -- the case content of a package (partners-cases): what was sent, and what accepting made.
 # Partner and Inbound (the transport and trust side) live below; these name a package by its
@@ -90,7 +91,7 @@ class ReceivedItem(models.Model):
     decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="items")
     item = models.OneToOneField("evidence.Item", on_delete=models.PROTECT, related_name="+")
     sender_item = models.CharField(max_length=64)
-    sender_chain = models.JSONField(default=list)
+    sender_chain = SealedJSONField(default=list)  # hashes: sealed on PostgreSQL
 
     def __str__(self):
         return f"{self.sender_item[:8]} → {self.item_id}"
@@ -192,7 +193,7 @@ class Inbound(models.Model):
     blob_sha256 = models.CharField(max_length=64, editable=False)
     size = models.BigIntegerField(_("size"))
     # The files inside: [{"name", "size", "sha256"}], names only (what they are is the manifest's).
-    files = models.JSONField(default=list)
+    files = SealedJSONField(default=list)  # names and SHA-256: sealed on PostgreSQL
     received_at = models.DateTimeField(_("received"), auto_now_add=True)
     received_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
