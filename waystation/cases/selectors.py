@@ -7,6 +7,7 @@ from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.db.models import (
+    BooleanField,
     Exists,
     ExpressionWrapper,
     F,
@@ -109,14 +110,24 @@ def cases_for(viewer, filters: CaseFilters = CaseFilters()):
     )
     return (
         cases.annotate(
-            has_open_needs=Exists(open_needs),
-            has_overdue_tasks=Exists(overdue),
+            has_open_needs=_any(open_needs),
+            has_overdue_tasks=_any(overdue),
             next_pressing=Subquery(next_pressing[:1]),
         )
         .select_related("caseworker", "lawyer")
         .prefetch_related("tags")
         .order_by(*SORTS.get(filters.sort, SORTS["urgency"]))
     )
+
+
+def _any(rows):
+    """Whether the correlated subquery finds a row, as a scalar subquery (``LIMIT 1``) rather
+    than ``EXISTS``: PostgreSQL plans an ``EXISTS`` in the select list for every case the list
+    could hold and runs it as a hashed subplan over the whole table (every open need, every
+    overdue task: 190 ms a page at 100,000 cases), where a scalar subquery runs for the rows
+    kept only, by index, as SQLite does for both."""
+    found = rows.order_by().annotate(found=Value(True)).values("found")[:1]
+    return Coalesce(Subquery(found), Value(False), output_field=BooleanField())
 
 
 def _matching(viewer, cases, query: str):
