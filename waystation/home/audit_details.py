@@ -294,6 +294,7 @@ KEYS: dict[str, Key] = {
     "note": Key(gettext_lazy("note"), _plain),
     "status_step": Key(gettext_lazy("status step"), _plain),
     "version": Key(gettext_lazy("version kept"), _plain),
+    "was": Key(gettext_lazy("state"), _plain),
     "role": Key(gettext_lazy("witness's role"), _choices("evidence.TestimonyEvent.role")),
     "rows": Key(gettext_lazy("rows"), _count),
     "scope": Key(gettext_lazy("may be shared with"), _table(_recipients)),
@@ -359,6 +360,9 @@ BY_EVENT: dict[tuple[str, str], Key] = {
     ),
     (Event.EVIDENCE_EXPORT_REFUSED, "screening"): Key(
         gettext_lazy("screening"), _table(_screening_steps)
+    ),
+    (Event.OUTREACH_IMPORT_CANCELLED, "was"): Key(
+        gettext_lazy("state"), _choices("outreach.ImportJob.status")
     ),
     (Event.CASE_EXPORTED, "items"): Key(gettext_lazy("evidence items"), _short_ids),
     (Event.EVIDENCE_EXPORTED, "items"): Key(gettext_lazy("evidence items"), _count),
