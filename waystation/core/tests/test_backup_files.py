@@ -85,10 +85,17 @@ def test_a_store_in_the_data_directory_goes_with_the_restored_one(cast, settings
     assert backup_restore(out, target, TEST_PASSPHRASE, replace=True)["files_put"] == 0
 
 
+def test_a_plain_backup_of_a_local_store_holds_its_files(cast, store, tmp_path, capsys):
+    """A laptop's backup, made by the plain command, must hold the evidence files."""
+    _put(store, b"a receipt")
+    call_command("backup", "--out", str(tmp_path / "plain.backup"))
+    assert "Stored files in the backup: 1." in capsys.readouterr().out
+
+
 def test_without_files_the_backup_says_so_and_holds_none(cast, store, tmp_path, capsys):
     _put(store, b"a receipt")
     out = tmp_path / "plain.backup"
-    call_command("backup", "--out", str(out))
+    call_command("backup", "--out", str(out), "--without-files")
     said = capsys.readouterr().out
     assert "The stored files are not in this backup: add --with-files" in said
     assert "docs/operator.md" in said

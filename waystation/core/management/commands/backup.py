@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from waystation.core.backup import BackupError, backup_create
@@ -5,8 +6,9 @@ from waystation.core.backup import BackupError, backup_create
 
 class Command(BaseCommand):
     help = (
-        "Write one encrypted backup file (database taken online, key slots, and with "
-        "--with-files the stored files). "
+        "Write one encrypted backup file (database taken online, key slots, and the stored "
+        "files: by default when they are in a local directory, with --with-files from an S3 "
+        "bucket). "
         "Restoring it needs an instance passphrase valid at the time of the backup, or, with "
         "--age-recipient, the matching age identity and no passphrase at all."
     )
@@ -25,15 +27,27 @@ class Command(BaseCommand):
             "reach it; may be given several times",
         )
 
-        parser.add_argument(
+        files = parser.add_mutually_exclusive_group()
+        files.add_argument(
             "--with-files",
             action="store_true",
-            help="copy the stored files into the backup too (from the local directory or the "
-            "S3 bucket, already encrypted, streamed); without it, back the file store up as "
+            default=None,
+            help="copy the stored files into the backup (already encrypted, streamed): the "
+            "default for a local file directory; for an S3 bucket only when asked",
+        )
+        files.add_argument(
+            "--without-files",
+            dest="with_files",
+            action="store_false",
+            help="leave the stored files out; back the file store up on its own as "
             "docs/operator.md says",
         )
 
     def handle(self, *args, out, age_recipient, with_files, **options):
+        if with_files is None:
+            # A laptop's backup must hold its evidence; a bucket has its own versioning and
+            # replicas, and may be far larger than one file should be (docs/server.md).
+            with_files = settings.BLOB_STORE["backend"] == "local"
         try:
             info = backup_create(out, age_recipients=age_recipient, with_files=with_files)
         except (BackupError, OSError) as problem:
