@@ -154,7 +154,7 @@ class KeyRing:
         """Whether the keys came from the database's shared slots (PostgreSQL mode)."""
         return isinstance(self._where, shared_slots.Place)
 
-    def _shared_changed(self, row) -> bool:
+    def _shared_changed(self, row, conn=None) -> bool:
         """The panic listener's news (a NOTIFY, or the generation moved; ``row`` None when a
         NOTIFY came and the row cannot be read). Destroys the keys unless the slots still
         hold them (a passphrase added or removed). False: stop listening."""
@@ -169,10 +169,14 @@ class KeyRing:
             still_ours = False
         if still_ours:
             return True
-        # Keys first, then every connection of this process (this listener's included), then
-        # the hooks (which may wait for a task to give up), then whatever they opened.
+        # Every other connection of this process first, through the listener's own (once the
+        # keys are gone the process may exit at once, leaving connections behind), then the
+        # keys, then the hooks (which may wait for a task to give up), then whatever they
+        # opened.
+        shared_slots.end_connections_of_this_process(where, conn)
+        if conn is not None:
+            conn.close()
         self.drop()
-        shared_slots.end_connections_of_this_process(where)
         try:
             self.destroy()
         finally:

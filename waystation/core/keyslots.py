@@ -157,7 +157,10 @@ class KeySlotFile:
     def load(cls, data_dir) -> "KeySlotFile":
         where = locate(data_dir)
         if isinstance(where, shared_slots.Place):
-            text = shared_slots.read(where).text
+            try:
+                text = shared_slots.read(where).text
+            except shared_slots.psycopg.Error as problem:
+                raise KeySlotError(f"cannot reach the database {where.dbname}: {problem}") from None
             if text is None:
                 raise KeySlotError(
                     f"no Waystation instance in the database {where.dbname}: create one with "

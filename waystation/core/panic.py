@@ -51,10 +51,15 @@ def destroy_keys(data_dir: Path) -> bool:
     the keys from this process and close its database connections. Other server processes
     notice within a second (KeyRing.notice_shredding; in PostgreSQL mode at once, by NOTIFY)."""
     where = keyslots.locate(data_dir)
-    shredded = keyslots.shred(where, panic=True)
-    _state["panicked_here"] = True
-    KEYRING.destroy()
-    connections.close_all()
-    if isinstance(where, shared_slots.Place):
-        shared_slots.end_connections_of_this_process(where)
-    return shredded
+    places = [where]
+    if shared_slots.enabled() and not isinstance(where, shared_slots.Place):
+        # A key-slot file not yet moved into the database: the database's slots go too.
+        places.append(shared_slots.current_place())
+    try:
+        return any([keyslots.shred(place, panic=True) for place in places])
+    finally:  # this process forgets its keys even when the shared slots cannot be reached
+        _state["panicked_here"] = True
+        KEYRING.destroy()
+        connections.close_all()
+        if isinstance(where, shared_slots.Place):
+            shared_slots.end_connections_of_this_process(where)

@@ -165,11 +165,14 @@ def _vacuum(conn: psycopg.Connection) -> None:
         logger.warning("could not VACUUM %s: %s", TABLE, problem.diag.message_primary)
 
 
-def end_connections_of_this_process(place: Place) -> int:
+def end_connections_of_this_process(place: Place, conn: psycopg.Connection | None = None) -> int:
     """End every database connection this process holds (every thread's Django connection,
-    the worker's): the server side closes them at once. Returns how many were ended."""
+    the worker's) but ``conn`` (the panic listener's, already open: no time lost connecting),
+    or a new one: the server side closes them at once. Returns how many were ended."""
     try:
-        with place.connect(tag=f"{PROCESS_TAG}-ending") as conn:
+        with contextlib.ExitStack() as stack:
+            if conn is None:
+                conn = stack.enter_context(place.connect(tag=f"{PROCESS_TAG}-ending"))
             ended = conn.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                 "WHERE application_name LIKE %s AND pid <> pg_backend_pid()",
@@ -183,8 +186,9 @@ def end_connections_of_this_process(place: Place) -> int:
 
 class Listener:
     """A thread with its own connection: LISTEN on the panic channel, and look at the row's
-    generation at least once a second. ``changed(row)`` is called (on this thread) when a NOTIFY
-    came or the generation moved; it returns False to stop listening, as ``alive()`` does."""
+    generation at least once a second. ``changed(row, conn)`` is called (on this thread, with
+    this connection, None if broken) when a NOTIFY came or the generation moved; it returns
+    False to stop listening, as ``alive()`` does."""
 
     POLL_SECONDS = 1.0
 
@@ -219,7 +223,7 @@ class Listener:
                 if row is not None:
                     self.generation = row.generation
                 try:
-                    keep_listening = self.changed(row)
+                    keep_listening = self.changed(row, conn)
                 except Exception:
                     logger.exception("panic listener: acting on a change failed")
                     keep_listening = False

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from waystation.core import keyslots
+from waystation.core import keyslots, shared_slots
 from waystation.core.keyring import KeyRing, Purpose, Sealed
 from waystation.core.keyslots import KeySlotError, KeySlotFile, PassphraseRejected
 
@@ -140,7 +140,11 @@ def test_tampered_slot_does_not_open(slots_dir):
 
 
 def test_damaged_or_missing_files_are_explained(tmp_path):
-    with pytest.raises(KeySlotError, match="no key-slot file"):
+    # In PostgreSQL mode a data directory without a file means: the slots are the database's.
+    missing = "no Waystation instance in the database" if shared_slots.enabled() else (
+        "no key-slot file"
+    )
+    with pytest.raises(KeySlotError, match=missing):
         KeySlotFile.load(tmp_path)
     (tmp_path / keyslots.FILENAME).write_text("{not json")
     with pytest.raises(KeySlotError, match="damaged"):

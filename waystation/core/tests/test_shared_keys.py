@@ -20,6 +20,8 @@ import pytest
 import requests
 from django.urls import reverse
 
+from waystation.core import shared_slots
+
 pytestmark = pytest.mark.postgresql
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -334,3 +336,39 @@ def test_a_key_slot_file_from_before_moves_into_the_database(instance):
     assert opened.returncode == 0, opened.stderr
     assert "normal  first coordinator" in opened.stdout
     assert not (copy / "keyslots.json").exists()
+
+
+def test_shredded_slots_leave_no_old_version_in_the_table():
+    """The row is overwritten and VACUUMed: no earlier version of the slots (from a panic or a
+    change of passphrases) is left in the table's pages (read raw with pageinspect). What the
+    WAL and copies keep is in docs/security.md."""
+    name = f"ws_vacuum_{secrets.token_hex(4)}"
+    with _admin() as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        place = shared_slots.Place((("dbname", name),))
+        assert shared_slots.create(place, "OLD-SLOTS-0" + secrets.token_hex(700))
+        assert not shared_slots.create(place, "a second instance")  # init refused
+        for i in range(1, 4):  # passphrases added and removed: more old versions
+            shared_slots.write(place, f"OLD-SLOTS-{i}" + secrets.token_hex(700))
+        assert shared_slots.shred(place, lambda: secrets.token_hex(706), panic=True)
+        with psycopg.connect(dbname=name, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
+            pages = conn.execute(
+                "SELECT pg_relation_size('waystation_instance') "
+                "/ current_setting('block_size')::int"
+            ).fetchone()[0]
+            raw = b"".join(
+                conn.execute("SELECT get_raw_page('waystation_instance', %s)", (p,)).fetchone()[0]
+                for p in range(pages)
+            )
+            toast = conn.execute(
+                "SELECT pg_relation_size(reltoastrelid) FROM pg_class "
+                "WHERE relname = 'waystation_instance'"
+            ).fetchone()[0]
+            assert conn.execute("SELECT panicked FROM waystation_instance").fetchone()[0]
+        assert pages >= 1 and b"OLD-SLOTS" not in raw
+        assert toast == 0  # stored inline: nothing went to a TOAST table
+    finally:
+        with _admin() as admin:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')

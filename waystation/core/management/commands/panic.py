@@ -1,3 +1,4 @@
+import psycopg
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -15,6 +16,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         where = describe(settings.DATA_DIR)
-        if not destroy_keys(settings.DATA_DIR):
+        try:
+            shredded = destroy_keys(settings.DATA_DIR)
+        except psycopg.Error as problem:
+            raise CommandError(
+                f"cannot reach {where} ({problem}): the shared key slots were NOT destroyed; "
+                "try again, or stop every server and worker of the instance"
+            ) from None
+        if not shredded:
             raise CommandError(f"no key slots in {where}; nothing to destroy")
         self.stdout.write("Keys destroyed: this instance can no longer be opened.")
