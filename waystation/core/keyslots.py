@@ -361,7 +361,7 @@ def write_text(data_dir, text: str) -> None:
     where = locate(data_dir)
     if isinstance(where, shared_slots.Place):
         if not shared_slots.create(where, text):
-            shared_slots.write(where, text)
+            shared_slots.write(where, text, restored=True)
         return
     parsed.save()
 

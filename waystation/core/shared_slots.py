@@ -123,12 +123,14 @@ def create(place: Place, text: str) -> bool:
         return inserted.rowcount == 1
 
 
-def write(place: Place, text: str) -> None:
-    """Replace the slots (a passphrase added or removed), then prune the old row version."""
+def write(place: Place, text: str, *, restored: bool = False) -> None:
+    """Replace the slots (a passphrase added or removed), then prune the old row version. A
+    restore (``restored``) also ends the panicked state: the backup's slots open again."""
     with place.connect() as conn:
         conn.execute(
-            f"UPDATE {TABLE} SET keyslots = %s, generation = generation + 1 WHERE id = 1",  # noqa: S608
-            (text,),
+            f"UPDATE {TABLE} SET keyslots = %s, generation = generation + 1, "  # noqa: S608
+            "panicked = panicked AND NOT %s WHERE id = 1",
+            (text, restored),
         )
         _vacuum(conn)
 

@@ -372,3 +372,24 @@ def test_shredded_slots_leave_no_old_version_in_the_table():
     finally:
         with _admin() as admin:
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def test_a_restore_after_a_panic_ends_the_panicked_state_but_a_passphrase_change_does_not():
+    """A backup restored (opened by an offline age key) after a panic brings working slots
+    back: the instance is no longer reported panicked. Adding a passphrase is no restore."""
+    name = f"ws_restore_{secrets.token_hex(4)}"
+    with _admin() as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        place = shared_slots.Place((("dbname", name),))
+        assert shared_slots.create(place, "SLOTS-" + secrets.token_hex(20))
+        assert shared_slots.shred(place, lambda: secrets.token_hex(23), panic=True)
+        shared_slots.write(place, "A-CHANGE-" + secrets.token_hex(20))
+        assert shared_slots.read(place).panicked
+        shared_slots.write(place, "RESTORED-" + secrets.token_hex(20), restored=True)
+        row = shared_slots.read(place)
+        assert not row.panicked
+        assert row.text.startswith("RESTORED-")
+    finally:
+        with _admin() as admin:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
