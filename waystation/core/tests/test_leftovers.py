@@ -69,8 +69,10 @@ def _status(result) -> str:
     return DBTaskResult.objects.get(pk=result.pk).status
 
 
+@pytest.mark.embedded  # file leases; on PostgreSQL leases are rows (test_worker_leases)
 def test_tasks_of_dead_or_expired_workers_are_failed(settings, tmp_path):
     settings.DATA_DIR = tmp_path
+    settings.TASKS_RETRIES = 0  # failed at once, not queued again (retries: test_worker_leases)
     leases = tmp_path / "leases"
     leases.mkdir()
     (leases / "dead-worker").write_text("")  # its process is gone: nobody holds the lock
@@ -93,6 +95,7 @@ def test_tasks_of_dead_or_expired_workers_are_failed(settings, tmp_path):
 
 def test_an_abandoned_import_job_is_failed_and_its_upload_deleted(cast, settings, tmp_path, store):
     settings.DATA_DIR = tmp_path
+    settings.TASKS_RETRIES = 0  # no try left: the job fails and its file goes
     blob = store.put(io.BytesIO("Дата,Организация\n01.10.2022,Pro Asyl\n".encode())).name
     job = jobs.import_job_start(
         actor=cast["coordinator"], blob=blob, filename="log.csv", reading={}, rows=1, language="ru"
@@ -105,4 +108,7 @@ def test_an_abandoned_import_job_is_failed_and_its_upload_deleted(cast, settings
     assert workers.abandoned_tasks_fail() == 1
     job.refresh_from_db()
     assert job.status == "failed" and not job.blob and not store.exists(blob)
-    assert "Сервер остановился во время импорта, ничего не записано." in job.reason
+    assert job.reason == (
+        "Фоновый обработчик остановился во время этого импорта; ничего не записано. "
+        "Была 1 попытка. Импортируйте файл заново."
+    )

@@ -110,6 +110,22 @@ class Command(BaseCommand):
             )
 
         _remove_leftovers(self.stdout)
+        # Listening before "serving" is said: whoever waits for that line (a service manager,
+        # a test, an operator's script) may connect at once.
+        # ident="" keeps the server name out of responses; waitress writes no access log.
+        server = waitress.create_server(
+            application,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="",
+            max_request_body_size=_largest_request_body(intake_only=intake_only),
+            # Request bodies are read from the socket in pieces of this size (waitress's
+            # default, 8 KiB, costs a Python loop turn per 8 KiB: a 2 GB upload is a
+            # quarter of a million of them).
+            recv_bytes=RECV_BYTES,
+            **proxy,
+        )
         url = f"http://{host}:{port}/"
         if intake_only:
             self.stdout.write(f"Waystation's intake portal alone is serving on {url}")
@@ -123,20 +139,7 @@ class Command(BaseCommand):
         worker = None if (no_worker or intake_only) else BackgroundWorker().start()
         _stop_on_sigterm()
         try:
-            # ident="" keeps the server name out of responses; waitress writes no access log.
-            waitress.serve(
-                application,
-                host=host,
-                port=port,
-                threads=threads,
-                ident="",
-                max_request_body_size=_largest_request_body(intake_only=intake_only),
-                # Request bodies are read from the socket in pieces of this size (waitress's
-                # default, 8 KiB, costs a Python loop turn per 8 KiB: a 2 GB upload is a
-                # quarter of a million of them).
-                recv_bytes=RECV_BYTES,
-                **proxy,
-            )
+            server.run()
         finally:
             REFUSALS.flush()  # how many requests were refused since the last count
             if worker is not None and not worker.stop():
