@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from waystation.audit.events import Event as Audit
 from waystation.audit.models import AuditEvent
+from waystation.cases.models import Case
 from waystation.cases.tests.factories import make_case
 from waystation.evidence import services
 from waystation.evidence.models import Item, ItemOrigin, PersonConsent, Recipient
@@ -260,13 +261,15 @@ def migrator_items(transactional_db):
     start = [("evidence", "0001_initial")]
     executor.migrate(start)
     old_apps = executor.loader.project_state(start).apps
-    old_case = old_apps.get_model("cases", "Case").objects.create(codename="old-item-1")
+    # The cases tables stay as they are now (only evidence went back): today's model writes
+    # the case (its sealed columns on PostgreSQL), the old evidence model the item.
+    old_case = Case.objects.create(codename="old-item-1")
     old_item = old_apps.get_model("evidence", "Item")
     import uuid
 
     pk = uuid.uuid4()
     old_item.objects.create(
-        id=pk, case=old_case, kind="video", blob="b" * 64, sha256="a" * 64, size=1
+        id=pk, case_id=old_case.pk, kind="video", blob="b" * 64, sha256="a" * 64, size=1
     )
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
