@@ -15,8 +15,8 @@ def run_worker(
     module: str, *args, data_dir: Path, env: dict[str, str] | None = None, timeout: int = 3600
 ) -> tuple[list[str], dict]:
     """Run ``python -m module args…`` against ``data_dir`` (cheap test KDF, no WAYSTATION_*
-    from this shell besides WAYSTATION_DATABASE and ``env``); its progress lines and its figures, or RuntimeError with
-    the end of what it wrote to stderr."""
+    from this shell besides WAYSTATION_DATABASE and ``env``); its progress lines and its
+    figures, or RuntimeError with the end of what it wrote to stderr."""
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("WAYSTATION_")}
     # The database chosen for the run (PostgreSQL through the libpq variables, which stay).
     if os.environ.get("WAYSTATION_DATABASE"):
