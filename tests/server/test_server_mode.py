@@ -245,7 +245,9 @@ def test_a_panic_on_a_seals_b_within_a_second_and_a_restarted_b_stays_sealed(fle
     answer = anna.submit(page.url, {"confirm": "destroy"}, page=page)
     answered = time.monotonic()
     watcher.join()
-    assert answer.status_code == 200, (answer.status_code, answer.headers.get("Location"))
+    assert answer.status_code == 200, (
+        answer.status_code, answer.headers.get("Location"), fleet.processes["a"].log(4000)
+    )
     assert "b" in seen, "B still answers unsealed 10 s after the panic on A"
     print(
         f"\npanic on A: A answered after {answered - pressed:.3f} s; B sealed "

@@ -55,10 +55,14 @@ def destroy_keys(data_dir: Path) -> bool:
     if shared_slots.enabled() and not isinstance(where, shared_slots.Place):
         # A key-slot file not yet moved into the database: the database's slots go too.
         places.append(shared_slots.current_place())
+    # Keys forgotten first: this process's own panic listener, hearing the NOTIFY, then
+    # leaves the shredding connection alone (it ends the process's connections only while
+    # keys are held), so the scrubbing rounds after the NOTIFY are not cut off.
+    _state["panicked_here"] = True
+    KEYRING.drop()
     try:
         return any([keyslots.shred(place, panic=True) for place in places])
     finally:  # this process forgets its keys even when the shared slots cannot be reached
-        _state["panicked_here"] = True
         KEYRING.destroy()
         connections.close_all()
         if isinstance(where, shared_slots.Place):
