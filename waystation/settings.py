@@ -178,6 +178,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 21 * 1024 * 1024
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# ModelBackend with the per-request user row read from SQL compiled once (accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["waystation.accounts.backends.MemberBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home:dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"

@@ -36,7 +36,7 @@ from .throttle import (
     valid_browser_token,
 )
 
-_BACKEND = "django.contrib.auth.backends.ModelBackend"
+_BACKEND = "waystation.accounts.backends.MemberBackend"
 _PENDING_SECONDS = 300
 
 
