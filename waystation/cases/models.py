@@ -394,6 +394,25 @@ class Note(Correctable):
         super().save(*args, update_fields=with_blind_indexes(self, update_fields), **kwargs)
 
 
+class NoteDigests(models.Model):
+    """PostgreSQL: the union of the blind indexes (``Note.search``) of a case's standing notes,
+    one row per case with such a note, so that a one-word search reads one row per matching
+    case rather than every matching note (up to four in ten of a million). Kept by the
+    database itself, in the transaction of every write to ``cases_note`` (triggers, see
+    ``search.NOTE_DIGESTS``): inserts, corrections, withdrawals, deletions and raw writes
+    (COPY) alike; nothing here writes it. Empty on SQLite, where FTS5 gives the cases."""
+
+    # No foreign key constraint: the triggers remove a row when its case loses its last
+    # standing note, as a case's deletion first deletes its notes.
+    case = models.OneToOneField(
+        Case, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    search = BlindIndexField(purpose=Purpose.NOTE_SEARCH)
+
+    def __str__(self):
+        return f"note digests of case {self.case_id}"
+
+
 class Identity(models.Model):
     """The identity vault of one case. Every field is encrypted in the application, bound to
     this row; reading it is a reveal, checked by the policy and audited with its reason."""

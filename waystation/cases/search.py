@@ -81,14 +81,23 @@ def case_ids_by_city(query: str):
 
 def case_ids_matching(query: str) -> RawSQL | None:
     """A subquery of the ids of the cases with a note containing every word of ``query``, any
-    note at all but the withdrawn ones: only for a reader of every note (None: no words)."""
+    note at all but the withdrawn ones: only for a reader of every note (None: no words).
+
+    PostgreSQL: one word is looked up in the union of each case's standing notes' digests
+    (``NoteDigests``, one row per case), not in the notes; several words must meet in one
+    note, which only the notes can tell."""
     found = words(query)
     if not found:
         return None
     if connection.vendor == "postgresql":
+        wanted = digests(query)
+        if len(wanted) == 1:
+            return RawSQL(
+                "SELECT case_id FROM cases_notedigests WHERE search @> %s::bigint[]", [wanted]
+            )
         return RawSQL(
             "SELECT case_id FROM cases_note WHERE search @> %s::bigint[] AND withdrawn_at IS NULL",
-            [digests(query)],
+            [wanted],
         )
     return RawSQL(
         "SELECT rowid >> 32 FROM cases_note_fts WHERE cases_note_fts MATCH %s "
@@ -123,6 +132,95 @@ FTS_SQLITE_REVERSE = [
     "DROP TRIGGER IF EXISTS cases_note_fts_insert",
     "DROP TABLE IF EXISTS cases_note_fts",
 ]
+# PostgreSQL: the union of each case's standing notes' digests (models.NoteDigests), kept by
+# triggers in the transaction of every write to cases_note, COPY included (statement triggers
+# over the rows written). A row exists for a case with at least one standing indexed note.
+# Adding notes merges their digests into the case's row; a correction, a withdrawal or a deletion
+# works the case's row out again from its standing notes. Every writer first locks the cases
+# concerned (their cases_case rows, FOR NO KEY UPDATE, which leaves the notes' foreign key checks
+# free), so two writers of one case take turns, and the second reads the first's notes.
+NOTE_DIGESTS = [
+    "ALTER TABLE cases_notedigests SET (toast_tuple_target = 128)",
+    # The unions out of line: the table that the index's matches are read from stays narrow.
+    "ALTER TABLE cases_notedigests ALTER COLUMN search SET STORAGE EXTERNAL",
+    "CREATE INDEX cases_notedigests_search ON cases_notedigests USING gin (search)",
+    """CREATE FUNCTION cases_note_digests_renew(changed bigint[]) RETURNS void
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        IF cardinality(changed) = 0 THEN
+            RETURN;
+        END IF;
+        PERFORM 1 FROM cases_case WHERE id = ANY(changed) ORDER BY id FOR NO KEY UPDATE;
+        DELETE FROM cases_notedigests WHERE case_id = ANY(changed);
+        INSERT INTO cases_notedigests (case_id, search)
+            SELECT n.case_id, array_agg(DISTINCT d ORDER BY d)
+            FROM cases_note n, unnest(n.search) AS d
+            WHERE n.case_id = ANY(changed) AND n.withdrawn_at IS NULL
+            GROUP BY n.case_id;
+    END $$""",
+    """CREATE FUNCTION cases_note_digests_added() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM 1 FROM cases_case WHERE id IN (SELECT case_id FROM added)
+            ORDER BY id FOR NO KEY UPDATE;
+        INSERT INTO cases_notedigests AS kept (case_id, search)
+            SELECT n.case_id, array_agg(DISTINCT d ORDER BY d)
+            FROM added n, unnest(n.search) AS d
+            WHERE n.withdrawn_at IS NULL
+            GROUP BY n.case_id
+        ON CONFLICT (case_id) DO UPDATE
+            SET search = ARRAY(
+                SELECT DISTINCT d FROM unnest(kept.search || excluded.search) AS d ORDER BY d
+            )
+            WHERE NOT kept.search @> excluded.search;
+        RETURN NULL;
+    END $$""",
+    """CREATE FUNCTION cases_note_digests_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        -- The cases of the rows whose case, digests or standing changed (a note saved again
+        -- as it was, or marked for the lawyer, changes nothing here).
+        PERFORM cases_note_digests_renew(ARRAY(
+            WITH was AS (SELECT id, case_id, search, withdrawn_at IS NULL FROM old_notes),
+                 is_now AS (SELECT id, case_id, search, withdrawn_at IS NULL FROM new_notes)
+            SELECT DISTINCT case_id FROM (
+                (SELECT * FROM was EXCEPT ALL SELECT * FROM is_now)
+                UNION ALL (SELECT * FROM is_now EXCEPT ALL SELECT * FROM was)
+            ) AS changed
+        ));
+        RETURN NULL;
+    END $$""",
+    """CREATE FUNCTION cases_note_digests_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM cases_note_digests_renew(ARRAY(
+            SELECT DISTINCT case_id FROM removed WHERE withdrawn_at IS NULL
+        ));
+        RETURN NULL;
+    END $$""",
+    "CREATE TRIGGER cases_note_digests_insert AFTER INSERT ON cases_note "
+    "REFERENCING NEW TABLE AS added FOR EACH STATEMENT "
+    "EXECUTE FUNCTION cases_note_digests_added()",
+    "CREATE TRIGGER cases_note_digests_update AFTER UPDATE ON cases_note "
+    "REFERENCING OLD TABLE AS old_notes NEW TABLE AS new_notes FOR EACH STATEMENT "
+    "EXECUTE FUNCTION cases_note_digests_changed()",
+    "CREATE TRIGGER cases_note_digests_delete AFTER DELETE ON cases_note "
+    "REFERENCING OLD TABLE AS removed FOR EACH STATEMENT "
+    "EXECUTE FUNCTION cases_note_digests_removed()",
+]
+NOTE_DIGESTS_REVERSE = [
+    "DROP TRIGGER IF EXISTS cases_note_digests_delete ON cases_note",
+    "DROP TRIGGER IF EXISTS cases_note_digests_update ON cases_note",
+    "DROP TRIGGER IF EXISTS cases_note_digests_insert ON cases_note",
+    "DROP FUNCTION IF EXISTS cases_note_digests_removed()",
+    "DROP FUNCTION IF EXISTS cases_note_digests_changed()",
+    "DROP FUNCTION IF EXISTS cases_note_digests_added()",
+    "DROP FUNCTION IF EXISTS cases_note_digests_renew(bigint[])",
+    "DROP INDEX IF EXISTS cases_notedigests_search",
+]
+# Every case's union from its standing notes: the upgrade's fill, and the tests' recomputation.
+NOTE_DIGESTS_FROM_NOTES = (
+    "SELECT case_id, array_agg(DISTINCT d ORDER BY d) FROM cases_note, unnest(search) AS d "
+    "WHERE withdrawn_at IS NULL GROUP BY case_id"
+)
+
 # PostgreSQL's index until migration 0012 (over the clear text, now sealed): kept for 0002.
 FTS_POSTGRESQL = [
     "CREATE INDEX cases_note_text_fts ON cases_note USING gin (to_tsvector('simple', text))"

@@ -414,7 +414,9 @@ class BlindIndexField(models.Field):
     the column (``text``) stays NULL: the file is encrypted whole and FTS5 serves there.
 
     ``QuerySet.update`` and raw inserts do not call it: a model with one updates it with its
-    source (see cases.models.Note), and bulk writers give ``BlindIndex.of_text`` themselves."""
+    source (see cases.models.Note), and bulk writers give ``BlindIndex.of_text`` themselves.
+    Without a ``source``, the database keeps the column (see cases.models.NoteDigests) and
+    saving writes it as it is."""
 
     def __init__(self, *args, source: str = "", purpose: str = "", **kwargs):
         self.source, self.purpose = source, purpose
@@ -439,6 +441,8 @@ class BlindIndexField(models.Field):
         return BlindIndex(Purpose(self.purpose)).of_text(text)
 
     def pre_save(self, model_instance, add):
+        if not self.source:
+            return getattr(model_instance, self.attname)
         value = self.index_of(getattr(model_instance, self.source), db_connection)
         setattr(model_instance, self.attname, value)
         return value
