@@ -11,6 +11,7 @@ primary key that exists before the insert (a UUID), or set these fields after th
 
 import base64
 import binascii
+import decimal
 import functools
 import re
 import unicodedata
@@ -18,7 +19,8 @@ import unicodedata
 from django import forms
 from django.core import validators
 from django.db import connection as db_connection
-from django.db import models
+from django.db import migrations, models
+from django.db.backends.utils import format_number
 from django.utils.text import capfirst
 
 from . import crypto
@@ -139,7 +141,46 @@ def _sealed_value(text: str, seal, aad: bytes) -> str:
     return '"' + base64.b64encode(seal(text.encode("utf-8"), aad)).decode("ascii") + '"'
 
 
-class ServerSealedTextField(models.TextField):
+class _SealedOnServer:
+    """What the fields sealed on PostgreSQL share: the ``json`` column there, the key, the
+    associated data (table and column) and the refusal of lookups."""
+
+    def db_type(self, connection):
+        if connection.vendor == "postgresql":
+            return "json"
+        return super().db_type(connection)
+
+    def _aad(self) -> bytes:
+        return _server_aad(self.model._meta.db_table, self.column)
+
+    def _seal(self, text: str) -> str:
+        return _sealed_value(text, crypto.sealer(self._key()), self._aad())
+
+    def open(self, stored) -> str:
+        """The text of a value as PostgreSQL holds it: the JSON string psycopg parsed (or its
+        raw JSON text). Raises ``crypto.DecryptionError`` on a wrong key or altered value."""
+        if isinstance(stored, str) and stored.startswith('"'):
+            stored = stored[1:-1]  # raw JSON text (base64 holds no quote or backslash)
+        if not stored:
+            return ""
+        try:
+            sealed = base64.b64decode(stored, validate=True)
+        except (binascii.Error, ValueError, TypeError):
+            raise crypto.DecryptionError("not a sealed value") from None
+        return crypto.unseal(self._key(), sealed, self._aad()).decode("utf-8")
+
+    @staticmethod
+    def _key() -> bytes:
+        return KEYRING.subkey(Purpose.SERVER_FIELDS)
+
+    def get_lookup(self, lookup_name):
+        lookup = super().get_lookup(lookup_name)
+        if lookup is None or lookup_name == "isnull":
+            return lookup
+        return _refused_on_postgresql(lookup)
+
+
+class ServerSealedTextField(_SealedOnServer, models.TextField):
     """Text kept in the clear on the embedded database, sealed on PostgreSQL.
 
     Embedded (SQLite): the whole file is SQLCipher-encrypted, so the column holds plain
@@ -172,39 +213,18 @@ class ServerSealedTextField(models.TextField):
         if self.max_length is not None:  # in place of a CharField: its length still checked
             self.validators.append(validators.MaxLengthValidator(self.max_length))
 
-    def db_type(self, connection):
-        if connection.vendor == "postgresql":
-            return "json"
-        return super().db_type(connection)
-
-    def _aad(self) -> bytes:
-        return _server_aad(self.model._meta.db_table, self.column)
-
     def get_db_prep_value(self, value, connection, prepared=False):
         value = super().get_db_prep_value(value, connection, prepared)
         if connection.vendor != "postgresql" or value is None:
             return value
         if not value:
             return '""'
-        return _sealed_value(str(value), crypto.sealer(self._key()), self._aad())
+        return self._seal(str(value))
 
     def from_db_value(self, value, expression, connection):
         if value is None or connection.vendor != "postgresql":
             return value
         return self.open(value)
-
-    def open(self, stored) -> str:
-        """The text of a value as PostgreSQL holds it: the JSON string psycopg parsed (or its
-        raw JSON text). Raises ``crypto.DecryptionError`` on a wrong key or altered value."""
-        if isinstance(stored, str) and stored.startswith('"'):
-            stored = stored[1:-1]  # raw JSON text (base64 holds no quote or backslash)
-        if not stored:
-            return ""
-        try:
-            sealed = base64.b64decode(stored, validate=True)
-        except (binascii.Error, ValueError, TypeError):
-            raise crypto.DecryptionError("not a sealed value") from None
-        return crypto.unseal(self._key(), sealed, self._aad()).decode("utf-8")
 
     def sealer(self, connection):
         """For writing many rows without model objects (COPY, bulk inserts): a function text ->
@@ -214,21 +234,34 @@ class ServerSealedTextField(models.TextField):
         seal, aad = crypto.sealer(self._key()), self._aad()
         return lambda text: _sealed_value(text, seal, aad)
 
-    @staticmethod
-    def _key() -> bytes:
-        return KEYRING.subkey(Purpose.SERVER_FIELDS)
-
     def formfield(self, **kwargs):
         # In place of a CharField (max_length given): a one-line input, as before.
         if self.max_length and not self.choices:
             kwargs.setdefault("widget", forms.TextInput)
         return super().formfield(**kwargs)
 
-    def get_lookup(self, lookup_name):
-        lookup = super().get_lookup(lookup_name)
-        if lookup is None or lookup_name == "isnull":
-            return lookup
-        return _refused_on_postgresql(lookup)
+
+class ServerSealedDecimalField(_SealedOnServer, models.DecimalField):
+    """A number kept as ``decimal`` in the embedded database, sealed on PostgreSQL as
+    ``ServerSealedTextField`` seals text (an event's latitude and longitude: where a detention
+    happened). The code sees a ``Decimal`` or None on both; the sealed text is the number as
+    ``numeric(max_digits, decimal_places)`` prints it (``47.813579``), so the migration that
+    seals an existing numeric column (``sealing_operation``) and a save write the same. On
+    PostgreSQL no lookup but ``isnull`` (``SealedOnServer``), and no ordering or aggregate over
+    it in the database (``json`` has none): compare, sort and sum such values in memory.
+    """
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        value = super().get_db_prep_value(value, connection, prepared)
+        if connection.vendor != "postgresql" or value is None or hasattr(value, "as_sql"):
+            return value
+        return self._seal(format_number(value, self.max_digits, self.decimal_places))
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or connection.vendor != "postgresql":
+            return value
+        text = self.open(value)
+        return decimal.Decimal(text) if text else None
 
 
 @functools.cache
@@ -259,10 +292,12 @@ def _open_server_value(stored, aad: bytes, key: bytes) -> str:
 
 
 def seal_column(schema_editor, table: str, column: str, *, batch: int = 2000) -> None:
-    """Migration step: turn a text column into a ``ServerSealedTextField``'s on PostgreSQL,
-    sealing the rows already there, in the migration's transaction (nothing on SQLite). Use it
-    in ``SeparateDatabaseAndState`` beside the ``AlterField`` of the state (the column's type
-    on SQLite does not change). Drop any index over the column first: json has no btree."""
+    """Migration step: turn a text (or numeric, jsonb) column into a ``ServerSealedTextField``'s
+    (``ServerSealedDecimalField``'s) on PostgreSQL, sealing the rows already there, in the
+    migration's transaction (nothing on SQLite; NULL stays NULL). Use it through
+    ``sealing_operation`` in ``SeparateDatabaseAndState`` beside the ``AlterField`` of the state
+    (the column's type on SQLite does not change). Drop any index over the column first: json
+    has no btree."""
     connection = schema_editor.connection
     if connection.vendor != "postgresql":
         return
@@ -297,7 +332,8 @@ def seal_column(schema_editor, table: str, column: str, *, batch: int = 2000) ->
 
 
 def unseal_column(schema_editor, table: str, column: str, *, batch: int = 2000) -> None:
-    """The reverse of ``seal_column``: the column back to clear ``text`` on PostgreSQL."""
+    """The reverse of ``seal_column``: the column back to clear ``text`` on PostgreSQL (NULL
+    stays NULL); ``sealing_operation`` gives it back its type when that was not text."""
     connection = schema_editor.connection
     if connection.vendor != "postgresql":
         return
@@ -318,7 +354,10 @@ def unseal_column(schema_editor, table: str, column: str, *, batch: int = 2000) 
             if not rows:
                 break
             last = rows[-1][0]
-            values = [(pk, _open_server_value(text, aad, key)) for pk, text in rows]
+            values = [
+                (pk, None if text is None else _open_server_value(text, aad, key))
+                for pk, text in rows
+            ]
             cursor.execute(
                 f"UPDATE {t} SET ws_clear = v.clear FROM (VALUES "  # noqa: S608
                 + ", ".join(["(%s, %s)"] * len(values))
@@ -331,6 +370,32 @@ def unseal_column(schema_editor, table: str, column: str, *, batch: int = 2000) 
     schema_editor.execute(f"ALTER TABLE {t} DROP COLUMN ws_clear")
     schema_editor.execute("SET CONSTRAINTS ALL DEFERRED")
 
+
+
+def sealing_operation(sealed, *, types=None) -> migrations.RunPython:
+    """The migration step that seals the columns ``sealed`` ((table, column) pairs, in that
+    order) on PostgreSQL with ``seal_column`` and, migrating backwards, opens them again with
+    ``unseal_column``; nothing on SQLite. ``types`` maps a (table, column) whose clear column
+    was not ``text`` to its type (``jsonb``, ``numeric(9, 6)``), given back after unsealing.
+    Put it in ``SeparateDatabaseAndState(database_operations=[...])`` beside the state's
+    ``AlterField``s (the ``*_sealed_on_server`` migrations)."""
+    sealed, types = tuple(sealed), dict(types or {})
+
+    def seal(apps, schema_editor):
+        for table, column in sealed:
+            seal_column(schema_editor, table, column)
+
+    def unseal(apps, schema_editor):
+        for table, column in sealed:
+            unseal_column(schema_editor, table, column)
+            kind = types.get((table, column))
+            if kind and schema_editor.connection.vendor == "postgresql":
+                t, c = schema_editor.quote_name(table), schema_editor.quote_name(column)
+                schema_editor.execute(
+                    f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {kind} USING {c}::{kind}"
+                )
+
+    return migrations.RunPython(seal, unseal)
 
 # Blind index --------------------------------------------------------------------------------
 

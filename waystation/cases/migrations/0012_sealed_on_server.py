@@ -87,16 +87,6 @@ def fill_blind_indexes(apps, schema_editor):
                 )
 
 
-def seal(apps, schema_editor):
-    for table, column in SEALED:
-        fields.seal_column(schema_editor, table, column)
-
-
-def unseal(apps, schema_editor):
-    for table, column in SEALED:
-        fields.unseal_column(schema_editor, table, column)
-
-
 def create_blind_indexes(apps, schema_editor):
     if _postgresql(schema_editor):
         for sql in BLIND_INDEXES:
@@ -133,7 +123,7 @@ class Migration(migrations.Migration):
         migrations.RunPython(fill_blind_indexes, migrations.RunPython.noop),
         migrations.SeparateDatabaseAndState(
             # SQLite keeps its columns as they are; PostgreSQL's become json, sealed.
-            database_operations=[migrations.RunPython(seal, unseal)],
+            database_operations=[fields.sealing_operation(SEALED)],
             state_operations=[
                 migrations.AlterField(
                     model_name="case",

@@ -27,22 +27,7 @@ SEALED = [
     ("evidence_custodyentry", "details"),
     ("evidence_timestamptoken", "statement"),
 ]
-JSONB = {("evidence_custodyentry", "details")}  # a jsonb column before: back to jsonb
-
-
-def seal(apps, schema_editor):
-    for table, column in SEALED:
-        fields.seal_column(schema_editor, table, column)
-
-
-def unseal(apps, schema_editor):
-    for table, column in SEALED:
-        fields.unseal_column(schema_editor, table, column)
-        if (table, column) in JSONB and schema_editor.connection.vendor == "postgresql":
-            quoted = schema_editor.quote_name(column)
-            schema_editor.execute(
-                f"ALTER TABLE {table} ALTER COLUMN {quoted} TYPE jsonb USING {quoted}::jsonb"
-            )
+TYPES = {("evidence_custodyentry", "details"): "jsonb"}  # jsonb before: back to jsonb
 
 
 class Migration(migrations.Migration):
@@ -58,7 +43,7 @@ class Migration(migrations.Migration):
             field=models.CharField(max_length=64, verbose_name="SHA-256"),
         ),
         migrations.SeparateDatabaseAndState(
-            database_operations=[migrations.RunPython(seal, unseal)],
+            database_operations=[fields.sealing_operation(SEALED, types=TYPES)],
             state_operations=[
                 migrations.AlterModelOptions(
                     name="event",

@@ -16,16 +16,6 @@ SEALED = [
 ]
 
 
-def seal(apps, schema_editor):
-    for table, column in SEALED:
-        fields.seal_column(schema_editor, table, column)
-
-
-def unseal(apps, schema_editor):
-    for table, column in SEALED:
-        fields.unseal_column(schema_editor, table, column)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ('intake', '0003_attachment_consent'),
@@ -33,7 +23,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.SeparateDatabaseAndState(
-            database_operations=[migrations.RunPython(seal, unseal)],
+            database_operations=[fields.sealing_operation(SEALED)],
             state_operations=[
                 migrations.AlterField(
                     model_name='attachment',

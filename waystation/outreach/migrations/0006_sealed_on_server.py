@@ -40,16 +40,6 @@ def fill_keys(apps, schema_editor):
         cursor.executemany("UPDATE outreach_contact SET name_key = %s WHERE id = %s", rows)
 
 
-def seal(apps, schema_editor):
-    for table, column in SEALED:
-        fields.seal_column(schema_editor, table, column)
-
-
-def unseal(apps, schema_editor):
-    for table, column in SEALED:
-        fields.unseal_column(schema_editor, table, column)
-
-
 def _sealed(name, **options):
     return waystation.core.fields.ServerSealedTextField(verbose_name=name, **options)
 
@@ -76,7 +66,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AlterModelOptions(name="contact", options={"ordering": ["pk"]}),
         migrations.SeparateDatabaseAndState(
-            database_operations=[migrations.RunPython(seal, unseal)],
+            database_operations=[fields.sealing_operation(SEALED)],
             state_operations=[
                 migrations.AlterField(
                     model_name="approach",

@@ -10,21 +10,7 @@ import waystation.evidence.models
 from waystation.core import fields
 
 SEALED = [("partners_inbound", "files"), ("partners_receiveditem", "sender_chain")]
-
-
-def seal(apps, schema_editor):
-    for table, column in SEALED:
-        fields.seal_column(schema_editor, table, column)
-
-
-def unseal(apps, schema_editor):
-    for table, column in SEALED:
-        fields.unseal_column(schema_editor, table, column)
-        if schema_editor.connection.vendor == "postgresql":  # a jsonb column before
-            quoted = schema_editor.quote_name(column)
-            schema_editor.execute(
-                f"ALTER TABLE {table} ALTER COLUMN {quoted} TYPE jsonb USING {quoted}::jsonb"
-            )
+TYPES = dict.fromkeys(SEALED, "jsonb")  # jsonb columns before: back to jsonb
 
 
 class Migration(migrations.Migration):
@@ -35,7 +21,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.SeparateDatabaseAndState(
-            database_operations=[migrations.RunPython(seal, unseal)],
+            database_operations=[fields.sealing_operation(SEALED, types=TYPES)],
             state_operations=[
                 migrations.AlterField(
                     model_name="inbound",
