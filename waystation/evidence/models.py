@@ -8,8 +8,9 @@ they arrived), and every handling of an item written to its custody chain.
 
 Encrypted field by field: statements, perpetrators' names, descriptions, file names, what a
 file says about itself (EXIF, GPS), who handed an item over, chat messages. Sealed on
-PostgreSQL only (``ServerSealedTextField``; plain in the SQLCipher file, encrypted whole):
-event titles, places, victims, units and ranks, interpreters, statement languages, the body
+PostgreSQL only (``ServerSealedTextField``, ``ServerSealedDecimalField``; plain in the
+SQLCipher file, encrypted whole): event titles, places, latitudes and longitudes, victims,
+units and ranks, interpreters, statement languages, the body
 named in a consent, items' SHA-256 and media types, custody details (they hold the hashes) and
 time-stamp statements. Plain, to list and filter: act types, dates, victim counts, sizes,
 consent scopes and custody actions. docs/evidence.md says what a seized database shows.
@@ -29,7 +30,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from waystation.core.corrections import Correctable, KeptVersion, unique_number
-from waystation.core.fields import EncryptedTextField, ServerSealedTextField
+from waystation.core.fields import (
+    EncryptedTextField,
+    ServerSealedDecimalField,
+    ServerSealedTextField,
+)
 from waystation.core.recording import Recorded
 
 from .telegram import shown
@@ -299,10 +304,11 @@ class Event(Correctable, Recorded):
         default=DateCertainty.APPROXIMATE,
     )
     place = ServerSealedTextField(_("place"), max_length=200, blank=True)
-    latitude = models.DecimalField(
+    # Where a detention or an incident happened: sealed on PostgreSQL, as the place is.
+    latitude = ServerSealedDecimalField(
         _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
     )
-    longitude = models.DecimalField(
+    longitude = ServerSealedDecimalField(
         _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
     )
     victims_count = models.PositiveIntegerField(_("number of victims"), null=True, blank=True)

@@ -28,6 +28,8 @@ pytestmark = pytest.mark.postgresql
 
 _numbers = count(1)
 _markers: dict[str, str] = {}  # marker -> where it was typed
+# Numbers typed where an event happened: none of them may be in the dump either.
+COORDINATES = {"evidence: event latitude": "47.813579", "evidence: event longitude": "-35.246813"}
 
 
 def _marker(where: str) -> str:
@@ -213,6 +215,8 @@ def test_pg_dump_holds_nothing_typed_or_uploaded(transactional_db, cast, client_
             "date_from": "2026-03-01",
             "date_certainty": "exact",
             "place": _marker("evidence: event place"),
+            "latitude": COORDINATES["evidence: event latitude"],
+            "longitude": COORDINATES["evidence: event longitude"],
             "victims_count": "1",
             "victims_kind": _marker("evidence: victims"),
             "perpetrator_unit": _marker("evidence: perpetrator unit"),
@@ -222,6 +226,7 @@ def test_pg_dump_holds_nothing_typed_or_uploaded(transactional_db, cast, client_
         },
     )
     event = Event.objects.get()
+    assert str(event.latitude) == COORDINATES["evidence: event latitude"]
     _posted(
         officer,
         reverse("evidence:testimony_new"),
@@ -346,6 +351,11 @@ def test_pg_dump_holds_nothing_typed_or_uploaded(transactional_db, cast, client_
         for marker, where in _markers.items()
         if marker in dump or marker.encode().hex() in dump
     )
+    found += [
+        f"{where} ({_tables(dump, number)})"
+        for where, number in COORDINATES.items()
+        if number.lstrip("-") in dump
+    ]
     found += [
         f"the SHA-256 of the {what} ({_tables(dump, digest)})"
         for what, data in uploaded.items()
