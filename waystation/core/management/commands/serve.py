@@ -14,6 +14,7 @@ import waitress
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from waystation.core import request_body
 from waystation.core.blobstore import StoreUnreachable, blob_store
 from waystation.core.keyring import KEYRING
 from waystation.core.logs import REFUSALS
@@ -126,6 +127,10 @@ class Command(BaseCommand):
             recv_bytes=RECV_BYTES,
             **proxy,
         )
+        # Bodies of up to 64 MiB (a tus PATCH) stay in memory as received, no temporary file:
+        # at most threads × 64 MiB at once (request_body).
+        server.channel_class = request_body.channel_class(threads * request_body.PER_BODY)
+        request_body.reuse_freed_memory()
         url = f"http://{host}:{port}/"
         if intake_only:
             self.stdout.write(f"Waystation's intake portal alone is serving on {url}")
