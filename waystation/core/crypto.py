@@ -53,6 +53,22 @@ def sealer(key: bytes):
     return seal_one
 
 
+def sealer_into(key: bytes):
+    """``seal`` for many values under one key, written into a buffer the caller gives
+    (``out``: exactly NONCE_BYTES + len(plaintext) + TAG_BYTES writable bytes) instead of a
+    new bytes object: the blob writer seals 1 MiB chunks straight into the buffer it writes
+    to disk."""
+    aead = AESGCM(key)
+    urandom = os.urandom
+
+    def seal_one_into(plaintext: bytes, aad: bytes, out: memoryview) -> None:
+        nonce = urandom(NONCE_BYTES)
+        out[:NONCE_BYTES] = nonce
+        aead.encrypt_into(nonce, plaintext, aad, out[NONCE_BYTES:])
+
+    return seal_one_into
+
+
 def unseal(key: bytes, sealed: bytes, aad: bytes) -> bytes:
     if len(sealed) < NONCE_BYTES + TAG_BYTES:
         raise DecryptionError("ciphertext too short")

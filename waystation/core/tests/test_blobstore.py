@@ -1,6 +1,8 @@
 """Stored files: streamed, encrypted chunks whose bytes show nothing of the file; every kind of
 tampering fails loudly; memory stays flat; the same on a real S3-compatible server."""
 
+import errno
+import fcntl
 import hashlib
 import io
 import os
@@ -15,13 +17,16 @@ from hypothesis import strategies as st
 from waystation.core import aead_stream
 from waystation.core.blobstore import (
     MAGIC,
+    SPOOL_PREFIX,
     BlobDamaged,
     BlobMissing,
+    BlobWriter,
     LocalBlobStore,
     S3BlobStore,
     StoreUnreachable,
     blob_name,
 )
+from waystation.core.blobstore import store as store_module
 from waystation.core.blobstore.s3 import s3_store as make_s3_store
 from waystation.core.keyring import KEYRING
 from waystation.core.management.commands import serve
@@ -195,27 +200,72 @@ def test_memory_stays_flat_for_a_large_file(store):
 
 
 
-def test_the_disk_writes_while_the_blob_is_still_coming(store, monkeypatch):
-    """The writer hands full pages to the disk as it goes (posix_fadvise), so the fsync at the
-    end has little left to wait for; the blob reads back the same, and a file system that
-    refuses the advice is only written at the fsync."""
+@pytest.mark.parametrize("direct", ["taken", "refused at open", "refused at write"])
+def test_the_disk_writes_while_the_blob_is_still_coming(store, monkeypatch, direct):
+    """The writer hands each segment to its writing thread as the blob comes (with O_DIRECT
+    where the file system takes it, else through the page cache with posix_fadvise to start
+    the writeback), so the fsync at the end has little left to wait for; the blob reads back
+    the same either way."""
     advised = []
-    real = os.posix_fadvise
+    real_fadvise, real_pwrite = os.posix_fadvise, os.pwrite
     monkeypatch.setattr(
-        os, "posix_fadvise", lambda fd, at, n, how: (advised.append((at, n)), real(fd, at, n, how))
+        os,
+        "posix_fadvise",
+        lambda fd, at, n, how: (advised.append((at, n)), real_fadvise(fd, at, n, how)),
     )
+    if direct == "refused at open":
+        monkeypatch.setattr(store_module, "_O_DIRECT", 0)
+    if direct == "refused at write":
+
+        def pwrite(fd, data, offset):
+            if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT:
+                raise OSError(errno.EINVAL, "not aligned as this file system wants")
+            return real_pwrite(fd, data, offset)
+
+        monkeypatch.setattr(os, "pwrite", pwrite)
     data = os.urandom(1 << 20) * 20
-    stored = store.put(io.BytesIO(data))
+    writer = store.writer()
+    writer.write(data[: 12 << 20])
+    writer._spool.flush()  # the write in flight has returned
+    (spool,) = [p for p in store.root.iterdir() if p.name.startswith(SPOOL_PREFIX)]
+    assert spool.stat().st_size >= 8 << 20  # on disk while the rest is still to come
+    writer.write(data[12 << 20 :])
+    stored = writer.finish()
     assert _read(store, stored.name) == data
-    assert advised and advised[0][0] == 0 and sum(n for _, n in advised) >= 16 << 20
-    assert all(at + n <= len(data) + (1 << 20) for at, n in advised)
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+    if direct != "taken":
+        assert advised and advised[0][0] == 0 and sum(n for _, n in advised) >= 16 << 20
 
     def refuse(*args):
         raise OSError("not supported here")
 
+    monkeypatch.setattr(store_module, "_O_DIRECT", 0)
     monkeypatch.setattr(os, "posix_fadvise", refuse)
     again = store.put(io.BytesIO(data[::-1]))
     assert _read(store, again.name) == data[::-1]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    pieces=st.lists(st.binary(min_size=0, max_size=3000), max_size=12),
+    direct=st.booleans(),
+)
+def test_segments_of_any_alignment_read_back(store, small_chunks, monkeypatch, pieces, direct):
+    """4 KiB segments of 64-byte chunks: frames cross every segment boundary, each segment
+    leaves a tail for the next buffer; the blob is the same, bit for bit, as is its SHA-256."""
+    monkeypatch.setattr(BlobWriter, "segment_bytes", 4096)
+    monkeypatch.setattr(store_module, "_O_DIRECT", os.O_DIRECT if direct else 0)
+    with store.writer() as writer:
+        for piece in pieces:
+            writer.write(piece)
+        stored = writer.finish()
+    data = b"".join(pieces)
+    assert _read(store, stored.name) == data
+    assert stored.sha256 == hashlib.sha256(data).hexdigest() and stored.size == len(data)
+    assert not [p for p in store.root.iterdir() if p.name.startswith(SPOOL_PREFIX)]
+
 
 # -- random access (open_seekable) ------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import ExifTags, Image
 
-from waystation.core.blobstore import LocalBlobStore, blob_store
+from waystation.core.blobstore import BlobWriter, LocalBlobStore, blob_store
 from waystation.core.media import strip_metadata
 from waystation.core.uploads import (
     NAME_MAX_CHARS,
@@ -98,14 +98,15 @@ def test_leaving_a_with_block_or_dropping_a_writer_leaves_nothing(store):
 
 def test_the_spool_holds_ciphertext_only(store, monkeypatch):
     monkeypatch.setattr(LocalBlobStore, "chunk_bytes", 1024)
+    monkeypatch.setattr(BlobWriter, "segment_bytes", 4096)  # written to disk every 4 KiB
     marker = b"witness: the convoy left at dawn. "
     writer = store.writer()
-    for _ in range(200):
+    for _ in range(400):
         writer.write(marker)
-    writer._spool.flush()
+    writer._spool.flush()  # the write in flight has returned
     (spool,) = _files(store.root)
     raw = spool.read_bytes()
-    assert len(raw) > 4 * 1024 and marker[:12] not in raw
+    assert len(raw) >= 8 * 1024 and marker[:12] not in raw
     stored = writer.finish()
     assert marker[:12] not in store._path(stored.name).read_bytes()
 
