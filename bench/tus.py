@@ -1,12 +1,13 @@
-"""Resumable uploads: a 512 MiB file sent with the tus client (tuspy, 32 MiB PATCHes) through
+"""Resumable uploads: a 512 MiB file sent with the tus client (tuspy, 16 MiB PATCHes) through
 the real server (`waystation serve`), against evidence's own ingest of a file of the same
 size (item_ingest_stream, as in the evidence benchmark) on the same instance, in the same run.
 
 Both encrypt into the same local blob store and hash in one pass; the upload also crosses
-HTTP (waitress keeps each PATCH body in memory-backed /dev/shm before the view reads it),
-syncs the file to disk once, when complete, and writes its leftover piece (less than a
-chunk) on its own. Each is measured three times, interleaved, best of each; every round sends
-a new file (so none is found stored already). Goal: upload ÷ ingest speed ≥ 0.5.
+HTTP (waitress keeps each PATCH body, as received, in the server's memory before the view
+reads it: core/request_body.py), syncs the file to disk once, when complete, and writes its
+leftover piece (less than a chunk) on its own. Each is measured three times, interleaved,
+best of each; every round sends a new file (so none is found stored already).
+Goal: upload ÷ ingest speed ≥ 0.5.
 """
 
 import json
@@ -24,6 +25,9 @@ from bench.workers import ROOT, run_worker
 
 MIB = 1 << 20
 SIZE = 512 * MIB
+# tuspy reads each PATCH into a new bytes object: at 32 MiB (glibc's largest mmap threshold)
+# that is fresh pages every time, faulted in and zeroed, a third of the client's CPU; at 16 MiB
+# the client's memory is reused. A capture app sends what it sends; this is the client's cost.
 PIECE = 16 * MIB
 GOAL = 0.5
 ROUNDS = 3  # best of each: a shared machine's noise slows single rounds by 3x

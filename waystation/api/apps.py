@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from waystation.core.serving import server_started
+
 
 class ApiConfig(AppConfig):
     """The HTTP API under /api/v1/ (issue 23): the same services, selectors and permission
@@ -7,3 +9,9 @@ class ApiConfig(AppConfig):
 
     name = "waystation.api"
     label = "api"
+
+    def ready(self):
+        # Imported here, not at the top: the module uses models, which exist once apps are.
+        from .uploads import uploads_expire_at_start
+
+        server_started.connect(uploads_expire_at_start, dispatch_uid="api-uploads-expire")

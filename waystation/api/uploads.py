@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from waystation.accounts import policy
-from waystation.accounts.policy import Perm
+from waystation.accounts.policy import Perm, system_actor
 from waystation.core.blobstore import blob_store, resumable
 from waystation.core.refusals import NotVisible, Refusal
 from waystation.core.uploads import display_name
@@ -206,7 +206,9 @@ def upload_terminate(*, actor, upload: Upload) -> None:
 
 def uploads_expire(*, actor) -> int:
     """Remove expired uploads: the encrypted parts of unfinished ones, and the rows. Runs
-    when an upload begins (and from `waystation` commands that ask); returns how many."""
+    when an upload begins and when the server starts (``uploads_expire_at_start``); returns
+    how many. Not audited: an unfinished upload was never evidence (no item, no custody),
+    and the other expiries (sessions, throttle rows) are not either."""
     policy.check(actor, Perm.EVIDENCE_EDIT)
     store = blob_store()
     expired = list(Upload.objects.filter(expires_at__lte=timezone.now()))
@@ -221,3 +223,9 @@ def uploads_expire(*, actor) -> int:
                 pass
         upload.delete()
     return len(expired)
+
+
+def uploads_expire_at_start(sender, **kwargs) -> int:
+    """Receiver of ``core.serving.server_started``: the sweep, as the server's own actor, so
+    that uploads abandoned while it was stopped do not wait in the store for the next one."""
+    return uploads_expire(actor=system_actor("serve", Perm.EVIDENCE_EDIT))

@@ -23,6 +23,7 @@ from waystation.audit.events import Event as Audit
 from waystation.audit.models import AuditEvent
 from waystation.cases.tests.factories import make_case
 from waystation.core.blobstore import blob_store, resumable
+from waystation.core.serving import server_started
 from waystation.evidence.models import CustodyAction, Item
 
 pytestmark = pytest.mark.django_db
@@ -186,6 +187,31 @@ def test_cancel_expiry_and_the_limit_per_token(api_for, case, cast, monkeypatch)
     assert _create(client, case, 5).status_code == 201
     refused = _create(client, case, 5)
     assert refused.status_code == 429 and "unfinished uploads" in refused.json()["detail"]
+
+
+def test_the_server_starting_sweeps_expired_uploads_out_of_the_store(api_for, case):
+    client = api_for("documentation_officer")
+    alive = _create(client, case, 100)["Location"]
+    _patch(client, alive, 0, _data(30))
+    abandoned = _create(client, case, 100)["Location"]
+    _patch(client, abandoned, 0, _data(40))
+    finished = _create(client, case, 5)["Location"]
+    _patch(client, finished, 0, _data(5))
+    Upload.objects.exclude(pk=alive.rstrip("/").rsplit("/", 1)[1]).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    folder = blob_store()._spool_dir() / resumable.FOLDER
+    assert len(list(folder.glob("*.part"))) == 2
+
+    # What `waystation serve` sends once unsealed, before it listens (the api app connects
+    # the sweep in its AppConfig.ready).
+    server_started.send(sender=None)
+
+    assert list(Upload.objects.values_list("offset", flat=True)) == [30]
+    assert len(list(folder.glob("*.part"))) == 1
+    assert client.head(abandoned, headers=TUS).status_code == 404
+    assert client.head(alive, headers=TUS)["Upload-Offset"] == "30"
+    assert Item.objects.count() == 1  # the finished upload stays an item
 
 
 def test_refusals_speak_the_callers_language(api_for, case):

@@ -14,7 +14,7 @@ import waitress
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from waystation.core import request_body
+from waystation.core import request_body, serving
 from waystation.core.blobstore import StoreUnreachable, blob_store
 from waystation.core.keyring import KEYRING
 from waystation.core.logs import REFUSALS
@@ -111,6 +111,8 @@ class Command(BaseCommand):
             )
 
         _remove_leftovers(self.stdout)
+        if unsealed and not intake_only:
+            serving.server_started.send(sender=self.__class__)  # e.g. expired uploads swept
         # Listening before "serving" is said: whoever waits for that line (a service manager,
         # a test, an operator's script) may connect at once.
         # ident="" keeps the server name out of responses; waitress writes no access log.
