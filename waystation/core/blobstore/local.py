@@ -38,9 +38,14 @@ class LocalBlobStore(BlobStore):
         return self.root
 
     def _install(self, spool_path: Path, name: str) -> None:
+        """Renamed into place, and the rename synced (the folders it is in, and any folder
+        made for it): a blob recorded after this survives a power cut under its name."""
         target = self._path(name)
+        made = [folder for folder in (target.parent.parent, target.parent) if not folder.is_dir()]
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.replace(spool_path, target)
+        for folder in {spool_path.parent, target.parent, *(m.parent for m in made)}:
+            _sync_folder(folder)
 
     def _open_stored(self, name: str) -> BinaryIO:
         try:
@@ -87,6 +92,14 @@ class LocalBlobStore(BlobStore):
 
     def delete(self, name: str) -> None:
         self._path(name).unlink(missing_ok=True)
+
+
+def _sync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _folders(parent: Path) -> Iterator[Path]:

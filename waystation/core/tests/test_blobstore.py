@@ -26,6 +26,7 @@ from waystation.core.blobstore import (
     StoreUnreachable,
     blob_name,
 )
+from waystation.core.blobstore import local as local_module
 from waystation.core.blobstore import store as store_module
 from waystation.core.blobstore.s3 import s3_store as make_s3_store
 from waystation.core.keyring import KEYRING
@@ -265,6 +266,17 @@ def test_segments_of_any_alignment_read_back(store, small_chunks, monkeypatch, p
     assert _read(store, stored.name) == data
     assert stored.sha256 == hashlib.sha256(data).hexdigest() and stored.size == len(data)
     assert not [p for p in store.root.iterdir() if p.name.startswith(SPOOL_PREFIX)]
+
+
+def test_a_blob_is_synced_under_its_name_before_it_is_handed_out(store, monkeypatch):
+    """The spool file is synced, and so is its rename into the store (the folders it leaves
+    and enters, and a fan-out folder made for it), before ``finish()`` returns."""
+    synced = []
+    real = local_module._sync_folder
+    monkeypatch.setattr(local_module, "_sync_folder", lambda f: (synced.append(f), real(f)))
+    stored = store.put(io.BytesIO(b"first file"))
+    path = store._path(stored.name)
+    assert {store.root, path.parent.parent, path.parent} <= set(synced)
 
 
 # -- random access (open_seekable) ------------------------------------------------------------
