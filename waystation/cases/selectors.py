@@ -359,20 +359,29 @@ def _coming(viewer, *, start, end, limit: int):
     )
 
 
-def tasks_for(viewer, *, include_done: bool = False, limit: int | None = None):
-    """The viewer's own tasks on cases they may open, the most pressing first."""
+# What the dashboard's task rows show (home's task_rows): any other field would cost a query.
+_BRIEF_TASK_FIELDS = ("title", "due_on", "case__codename")
+
+
+def tasks_for(
+    viewer, *, include_done: bool = False, limit: int | None = None, brief: bool = False
+):
+    """The viewer's own tasks on cases they may open, the most pressing first. ``brief``: only
+    the title, the due day and the case's codename are read (the dashboard's list)."""
     if limit:
         # The dashboard's list: its SQL compiled once per shape (see core.prepared).
-        build = partial(_tasks, include_done=include_done, limit=limit)
-        return prepared_rows(("tasks", include_done, limit), build, viewer)
-    return _tasks(viewer, include_done=include_done)
+        build = partial(_tasks, include_done=include_done, limit=limit, brief=brief)
+        return prepared_rows(("tasks", include_done, limit, brief), build, viewer)
+    return _tasks(viewer, include_done=include_done, brief=brief)
 
 
-def _tasks(viewer, *, include_done: bool, limit: int | None = None):
+def _tasks(viewer, *, include_done: bool, limit: int | None = None, brief: bool = False):
     tasks = visible(viewer, Task.objects.all(), Perm.CASES_VIEW).filter(assignee=viewer)
     if not include_done:
         tasks = tasks.filter(done_at__isnull=True)
     tasks = tasks.select_related("case").order_by("done_at", "due_on", "pk")
+    if brief:
+        tasks = tasks.only(*_BRIEF_TASK_FIELDS)
     return tasks[:limit] if limit else tasks
 
 

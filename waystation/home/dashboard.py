@@ -95,7 +95,7 @@ def dashboard_panels(user) -> list[dict]:
             assigned = my_case_count(user) if assigned is None else assigned
             if assigned:
                 panel["my_cases"] = assigned
-                panel["my_tasks"] = tasks_for(user, limit=8)
+                panel["my_tasks"] = tasks_for(user, limit=8, brief=True)
         panels.append(panel)
     return panels
 
