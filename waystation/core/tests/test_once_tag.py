@@ -5,7 +5,10 @@ import pytest
 from django.template import Engine, TemplateSyntaxError, engines
 from django.utils import translation
 
-LIBRARIES = {"frame": "waystation.core.templatetags.frame"}
+LIBRARIES = {
+    "frame": "waystation.core.templatetags.frame",
+    "static": "django.templatetags.static",
+}
 
 
 def _template(body: str):
