@@ -28,7 +28,7 @@ SPOOL_PREFIX = ".incoming-"
 # the spool file in segments of this many bytes, with O_DIRECT where the file system takes
 # it: the disk reads the ciphertext straight from that buffer. Through the page cache
 # instead, the kernel's copy, its writeback and the reclaim of 2 GiB of pages cost the
-# ingest's thread 0.5 - 2 CPU ms per MiB on the 2-core VM (more than SHA-256 itself), and
+# ingest's thread 1.3 - 2.4 CPU ms per MiB on the 2-core VM (SHA-256: 0.65), erratically, and
 # the final fsync waited for what had piled up. Where O_DIRECT is refused (tmpfs on older
 # kernels, some network file systems) the same thread writes through the page cache and
 # asks the kernel to start writing each segment to disk and drop it once clean
