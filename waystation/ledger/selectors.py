@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
+from django.db.models import Count, Exists, Max, Min, OuterRef, Sum
 from django.db.models.functions import TruncMonth
 
 from waystation.accounts.policy import Perm, can, get_for, visible
+from waystation.core.prepared import prepared_rows
 
 from . import totals
 from .models import (
@@ -383,24 +384,31 @@ def may_reverse(viewer, entry: Transaction) -> bool:
 
 
 def pending_counts_for(viewer) -> dict | None:
-    """For the overview, in one query: pending transactions recorded by others, waiting for this
-    viewer's approval (for one who may approve), and this viewer's own, waiting for a second
-    approver (for one who records). None for one who may do neither."""
+    """For the overview: pending transactions recorded by others, waiting for this viewer's
+    approval (for one who may approve), and this viewer's own, waiting for a second approver
+    (for one who records). None for one who may do neither. One count each, their SQL compiled
+    once (see core.prepared): on every dashboard of a coordinator or treasurer."""
     may_approve, may_record = can(viewer, Perm.LEDGER_APPROVE), can(viewer, Perm.LEDGER_RECORD)
     if not (may_approve or may_record):
         return None
-    counts = (
-        pending_for(viewer)
-        .order_by()
-        .aggregate(
-            to_approve=Count("pk", filter=~Q(created_by_id=viewer.pk)),
-            own=Count("pk", filter=Q(created_by_id=viewer.pk)),
-        )
-    )
     return {
-        "to_approve": counts["to_approve"] if may_approve else None,
-        "own": counts["own"] if may_record else None,
+        "to_approve": (
+            prepared_rows("pending-by-others", _pending_by_others, viewer, count=True)
+            if may_approve
+            else None
+        ),
+        "own": (
+            prepared_rows("pending-own", _pending_own, viewer, count=True) if may_record else None
+        ),
     }
+
+
+def _pending_by_others(viewer):
+    return pending_for(viewer).exclude(created_by_id=viewer.pk)
+
+
+def _pending_own(viewer):
+    return pending_for(viewer).filter(created_by_id=viewer.pk)
 
 
 def may_withdraw(viewer, entry: Transaction) -> bool:

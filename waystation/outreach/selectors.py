@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db.models import Count, Max, Q
@@ -9,6 +10,7 @@ from django.utils import timezone
 
 from waystation.accounts.policy import Perm, get_for, visible
 from waystation.cases.models import Case
+from waystation.core.prepared import prepared_rows
 
 from .models import (
     Approach,
@@ -81,9 +83,15 @@ def unanswered_since(due):
 
 
 def follow_ups_for(viewer, *, limit: int = 20):
-    """Approaches still without an answer after WAYSTATION_FOLLOW_UP_DAYS, oldest first."""
-    qs = visible(viewer, unanswered_since(follow_up_due_date()), Perm.OUTREACH_VIEW)
-    return list(qs.select_related("organisation")[:limit])
+    """Approaches still without an answer after WAYSTATION_FOLLOW_UP_DAYS, oldest first. On
+    the coordinator's dashboard: its SQL compiled once per shape (see core.prepared)."""
+    build = partial(_follow_ups, limit=limit)
+    return prepared_rows(("follow-ups", limit), build, viewer, due=follow_up_due_date())
+
+
+def _follow_ups(viewer, *, due, limit: int):
+    qs = visible(viewer, unanswered_since(due), Perm.OUTREACH_VIEW)
+    return qs.select_related("organisation")[:limit]
 
 
 def digests_for(viewer):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from waystation.accounts.policy import Perm, can, visible
 from waystation.cases.models import Case
+from waystation.core.prepared import prepared_rows
 
 from .models import (
     STAGE_AFTER,
@@ -184,8 +185,13 @@ def open_disagreement_count(viewer) -> int | None:
     who may not resolve them."""
     if not can(viewer, Perm.SCREENING_RESOLVE):
         return None
+    # On every dashboard of a coordinator: its SQL compiled once (see core.prepared).
+    return prepared_rows("open-disagreements", _open_disagreements, viewer, count=True)
+
+
+def _open_disagreements(viewer):
     screenings = visible(viewer, Screening.objects.all(), Perm.SCREENING_VIEW)
-    return _with_last_decision(screenings).filter(last_kind=DecisionKind.DISAGREED).count()
+    return _with_last_decision(screenings).filter(last_kind=DecisionKind.DISAGREED)
 
 
 def export_clearance_problem(case) -> str | None:

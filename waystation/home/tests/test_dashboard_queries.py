@@ -130,3 +130,53 @@ def test_a_value_the_mapping_does_not_know_falls_back_to_the_orm(cast):
     rows = prepared.prepared_rows("by-codename", build, cast["coordinator"], codename="x-y-1")
     assert rows == []
     assert not any(key[0] == "by-codename" for key in prepared._entries())
+
+
+def test_the_coordinators_counts_from_prepared_sql_are_the_orms(cast):
+    from waystation.accounts import selectors as accounts_selectors
+    from waystation.accounts.models import User
+    from waystation.demo import demo_populate
+    from waystation.intake import selectors as intake_selectors
+    from waystation.ledger import selectors as ledger_selectors
+    from waystation.outreach import selectors as outreach_selectors
+    from waystation.outreach import services as outreach_services
+    from waystation.screening import selectors as screening_selectors
+
+    demo_populate(cases=6)
+    viewer = cast["coordinator"]
+    embassy = outreach_services.organisation_create(actor=viewer, name="Embassy of Canada")
+    for days_ago in (60, 45, 2):  # two waiting for an answer, one too young
+        outreach_services.approach_create(
+            actor=viewer,
+            organisation=embassy,
+            date=date.today() - timedelta(days=days_ago),
+            channel="email",
+            subject="Visa for a family",
+        )
+    for _ in range(2):  # the first call compiles and checks, the second reuses the SQL
+        follow_ups = outreach_selectors.follow_ups_for(viewer, limit=10)
+        unread = intake_selectors.unread_count(viewer)
+        disagreements = screening_selectors.open_disagreement_count(viewer)
+        pending = ledger_selectors.pending_counts_for(viewer)
+        team = accounts_selectors.team_summary_for(viewer)
+    due = outreach_selectors.follow_up_due_date()
+    expected = list(outreach_selectors._follow_ups(viewer, due=due, limit=10))
+    assert len(expected) >= 2 and [(a.pk, a.organisation.name) for a in follow_ups] == [
+        (a.pk, a.organisation.name) for a in expected
+    ]
+    assert unread == intake_selectors._unread(viewer).count()
+    assert disagreements == screening_selectors._open_disagreements(viewer).count()
+    everyone_pending = ledger_selectors.pending_for(viewer)
+    assert pending == {  # a coordinator approves; recording is the treasurer's
+        "to_approve": everyone_pending.exclude(created_by=viewer).count(),
+        "own": None,
+    }
+    active = User.objects.filter(is_active=True)
+    assert team["active"] == active.count() > 1
+    assert team["without_totp"] == active.filter(totp_secret=b"").count()
+    # Another coordinator gets his own counts, not the first one's.
+    other = UserFactory(username="second-coordinator", roles=[Role.COORDINATOR, Role.TREASURER])
+    assert ledger_selectors.pending_counts_for(other) == {
+        "to_approve": everyone_pending.exclude(created_by=other).count(),
+        "own": 0,
+    }
