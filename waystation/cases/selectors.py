@@ -140,7 +140,7 @@ def _matching(viewer, cases, query: str):
     thousands for a common word) to sort them, or every case to compare its codename."""
     tags = Tag.objects.filter(name__icontains=query).values("pk")
     parts = [
-        Case.objects.filter(codename__icontains=query).values("pk"),
+        search.case_ids_by_codename(query),
         search.case_ids_by_city(query),
         Tag.cases.through.objects.filter(tag__in=tags).values("case_id"),
     ]

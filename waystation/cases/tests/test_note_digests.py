@@ -115,6 +115,9 @@ def test_a_one_word_search_reads_the_unions_and_several_words_the_notes(cast):
     services.note_add(actor=boss, case=case, text="parcel sent")
     one = str(selectors.cases_for(boss, CaseFilters(query="embassy")).query)
     assert "cases_notedigests" in one and "FROM cases_note " not in one
+    # A codename part, in any case (codenames are stored in lower case).
+    assert _found(boss, "BOTH") == ["both-1"]
+    assert _found(boss, "oth-1") == ["both-1"]
     # Two words in two different notes of the case: the union holds both, no note does.
     assert _found(boss, "embassy parcel") == []
     assert _found(boss, "embassy letter") == ["both-1"]
