@@ -51,6 +51,12 @@ _LENGTH = struct.Struct(">I")
 _COUNT = struct.Struct(">Q")
 _TAIL_LABEL = b"tail"
 _NAME = re.compile(r"^[0-9a-f]{32}$")
+# Every this many bytes of ciphertext the part file's new pages are handed to the kernel to
+# write to disk now and drop once clean (posix_fadvise DONTNEED starts the writeback of dirty
+# pages on Linux). Otherwise nothing is written back until far more is dirty or 30 s pass,
+# and the fsync of the last PATCH waited for the whole upload to reach the disk.
+_WRITEBACK_BYTES = 8 << 20
+_DONTNEED = getattr(os, "POSIX_FADV_DONTNEED", None)
 
 # upload key -> (whole chunks sealed, hash object over their plaintext)
 _HASHES: dict[str, tuple[int, "hashlib._Hash"]] = {}
@@ -159,6 +165,7 @@ class ResumableBlob:
         if size != kept:  # a record cut off by a crash, or a final chunk never installed
             self._part.truncate(kept)
         self._part.seek(kept)
+        self._written_back = kept
         self._buffer = bytearray(self._read_tail())
         self.offset = self._chunks * self.chunk_bytes + len(self._buffer)
 
@@ -229,6 +236,22 @@ class ResumableBlob:
         self._part.write(_LENGTH.pack(len(nonce) + len(sealed)) + nonce)
         self._part.write(sealed)
         self._chunks += 1
+        end = HEADER_BYTES + self._chunks * self._record
+        if end - self._written_back >= _WRITEBACK_BYTES:
+            self._write_back(end)
+
+    def _write_back(self, end: int) -> None:
+        """Start writing the part file up to ``end`` to disk (see _WRITEBACK_BYTES)."""
+        if _DONTNEED is None:
+            return
+        self._part.flush()
+        try:
+            os.posix_fadvise(
+                self._part.fileno(), self._written_back, end - self._written_back, _DONTNEED
+            )
+            self._written_back = end
+        except OSError:
+            pass  # only advice: a file system that refuses it is written at the fsync
 
     def _wait_for_hash(self) -> None:
         if self._hashing is not None:
