@@ -144,7 +144,10 @@ def test_every_operation_matches_its_description(server):
             "--no-shrink",
             "--continue-on-failure",
             "--request-timeout", "20",
-            "--workers", "2",
+            # One worker: with two threads, hypothesis's ast.parse of its lambdas raced into
+            # CPython 3.11's "AST constructor recursion depth mismatch" (fixed in 3.11.8+,
+            # gh-106905) and failed the run for no fault of the API.
+            "--workers", "1",
             # tus speaks its own protocol (headers, not JSON bodies): test_tus_server.
             "--exclude-path-regex", "^/api/v1/uploads/",
         ],
