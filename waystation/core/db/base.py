@@ -51,6 +51,27 @@ def close_connections_of_other_threads() -> None:
 KEYRING.on_destroy(close_connections_of_other_threads)
 
 
+# format → qmark style, per query text. The regular expression over a long query cost 10 –
+# 20 µs a query, as much as SQLCipher answering it; the SQL compiled once (core/prepared.py)
+# and the ORM's repeated shapes give the same texts again and again. Bounded: cleared when full,
+# and long texts (a bulk INSERT's thousands of placeholders) are converted, not kept. Query
+# texts hold no values: those travel as parameters.
+_QMARK: dict[str, str] = {}
+_QMARK_KEPT = 1024
+_QMARK_LONGEST = 8192
+
+
+def _qmark(query: str) -> str:
+    converted = _QMARK.get(query)
+    if converted is None:
+        converted = sqlite_base.FORMAT_QMARK_REGEX.sub("?", query).replace("%%", "%")
+        if len(query) <= _QMARK_LONGEST:
+            if len(_QMARK) >= _QMARK_KEPT:
+                _QMARK.clear()
+            _QMARK[query] = converted
+    return converted
+
+
 class SQLCipherCursorWrapper(Database.Cursor):
     """Django's query-style conversion (format/pyformat → qmark/named) on SQLCipher's cursor;
     Django's own wrapper subclasses the stdlib cursor and cannot wrap this connection."""
@@ -60,8 +81,9 @@ class SQLCipherCursorWrapper(Database.Cursor):
     def execute(self, query, params=None):
         if params is None:
             return super().execute(query)
-        param_names = list(params) if isinstance(params, Mapping) else None
-        return super().execute(self.convert_query(query, param_names=param_names), params)
+        if isinstance(params, Mapping):
+            return super().execute(self.convert_query(query, param_names=list(params)), params)
+        return super().execute(_qmark(query), params)
 
     def executemany(self, query, param_list):
         peekable, param_list = tee(iter(param_list))
