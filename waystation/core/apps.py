@@ -1,8 +1,9 @@
 from django.apps import AppConfig
 from django.core.cache import caches
 from django.http import multipartparser
+from django.middleware import csrf
 
-from . import shared_slots
+from . import crypto, shared_slots
 from .keyring import KEYRING
 
 
@@ -15,6 +16,9 @@ class CoreConfig(AppConfig):
         KEYRING.on_destroy(lambda: caches["default"].clear())
         shared_slots.tag_connections()  # PostgreSQL: a panic ends this process's connections
         _room_for_long_file_names()
+        # Every page with a form masks its CSRF token with 32 random characters: drawn in one
+        # read of the system's generator instead of 32 (crypto.random_string says why).
+        csrf.get_random_string = crypto.random_string
 
 
 # Django refuses a whole form when one part's headers pass 1 KiB, and a file named with about
