@@ -29,6 +29,21 @@ def _aad(context: bytes, index: int, final: bool) -> bytes:
     return context + _POSITION.pack(index, 1 if final else 0)
 
 
+# What a chunk's frame adds to its plaintext: the length, the nonce and the tag.
+FRAME_OVERHEAD = _LENGTH.size + crypto.NONCE_BYTES + crypto.TAG_BYTES
+
+
+def seal_frame_into(seal_into, out, context: bytes, index: int, final: bool, chunk) -> int:
+    """Chunk ``index`` of a stream framed as ``StreamEncryptor`` frames it, written at the start
+    of ``out`` (at least ``len(chunk) + FRAME_OVERHEAD`` writable bytes) with ``seal_into``
+    (``crypto.sealer_into``) instead of into a file: the blob writer seals straight into the
+    buffer it writes to disk. Returns the bytes written."""
+    sealed = crypto.NONCE_BYTES + len(chunk) + crypto.TAG_BYTES
+    out[: _LENGTH.size] = _LENGTH.pack(sealed)
+    seal_into(chunk, _aad(context, index, final), out[_LENGTH.size : _LENGTH.size + sealed])
+    return _LENGTH.size + sealed
+
+
 def read_chunks(source: BinaryIO, size: int = CHUNK_BYTES) -> Iterator[bytes]:
     while chunk := source.read(size):
         yield chunk

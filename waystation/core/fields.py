@@ -371,7 +371,6 @@ def unseal_column(schema_editor, table: str, column: str, *, batch: int = 2000) 
     schema_editor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
-
 def sealing_operation(sealed, *, types=None) -> migrations.RunPython:
     """The migration step that seals the columns ``sealed`` ((table, column) pairs, in that
     order) on PostgreSQL with ``seal_column`` and, migrating backwards, opens them again with
@@ -396,6 +395,7 @@ def sealing_operation(sealed, *, types=None) -> migrations.RunPython:
                 )
 
     return migrations.RunPython(seal, unseal)
+
 
 # Blind index --------------------------------------------------------------------------------
 

@@ -37,7 +37,6 @@ _SEGMENT_BYTES = 4 << 20
 _ALIGN = 4096  # O_DIRECT: file offsets, lengths and buffer addresses in multiples of this
 _O_DIRECT = getattr(os, "O_DIRECT", 0)
 _DONTNEED = getattr(os, "POSIX_FADV_DONTNEED", None)
-_FRAME_OVERHEAD = aead_stream._LENGTH.size + crypto.NONCE_BYTES + crypto.TAG_BYTES
 _LEFTOVER_AFTER = 2.0  # seconds: a spool file younger than this may be about to be locked
 # A stored blob's name: HMAC-SHA256 as hex (``format.blob_name``). Anything else in a store
 # (spool files, resumable uploads, a bucket's other objects) is not a blob.
@@ -172,7 +171,8 @@ class BlobWriter:
         self.chunk_bytes = store.chunk_bytes
         spool_dir = store._spool_dir()
         spool_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self._spool = _Spool(spool_dir, self.segment_bytes, self.chunk_bytes + _FRAME_OVERHEAD)
+        frame_bytes = self.chunk_bytes + aead_stream.FRAME_OVERHEAD
+        self._spool = _Spool(spool_dir, self.segment_bytes, frame_bytes)
         self._spool_path = self._spool.path
         self._discard = weakref.finalize(self, self._spool.discard, unlink=True)
         blob_id = os.urandom(ID_BYTES)
@@ -223,12 +223,10 @@ class BlobWriter:
     def _seal(self, chunk: bytes, final: bool) -> None:
         """One chunk as ``aead_stream`` frames it (length, nonce, ciphertext and tag), sealed
         straight into the spool's buffer."""
-        spool, sealed = self._spool, crypto.NONCE_BYTES + len(chunk) + crypto.TAG_BYTES
-        start = spool.fill + aead_stream._LENGTH.size
-        spool.view[spool.fill : start] = aead_stream._LENGTH.pack(sealed)
-        aad = aead_stream._aad(self._context, self._index, final)
-        self._seal_into(chunk, aad, spool.view[start : start + sealed])
-        spool.fill = start + sealed
+        spool = self._spool
+        spool.fill += aead_stream.seal_frame_into(
+            self._seal_into, spool.view[spool.fill :], self._context, self._index, final, chunk
+        )
         self._index += 1
         spool.segment_done()
 
