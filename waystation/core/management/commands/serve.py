@@ -129,9 +129,12 @@ class Command(BaseCommand):
             recv_bytes=RECV_BYTES,
             **proxy,
         )
-        # Bodies of up to 64 MiB (a tus PATCH) stay in memory as received, no temporary file:
-        # at most threads × 64 MiB at once (request_body).
-        server.channel_class = request_body.channel_class(threads * request_body.PER_BODY)
+        # Bodies of up to 64 MiB stay in memory as received, no temporary file: at most
+        # threads × 64 MiB at once; tus PATCH bodies stream to their view as they arrive, in
+        # half the threads at most (request_body).
+        server.channel_class = request_body.channel_class(
+            threads * request_body.PER_BODY, streams=max(1, threads // 2)
+        )
         request_body.reuse_freed_memory()
         url = f"http://{host}:{port}/"
         if intake_only:
