@@ -32,8 +32,10 @@ file (``UploadBusy`` otherwise). The files live in the store's spool directory, 
 directory's spool for S3.
 """
 
+import errno
 import fcntl
 import hashlib
+import mmap
 import os
 import re
 import struct
@@ -51,10 +53,25 @@ _LENGTH = struct.Struct(">I")
 _COUNT = struct.Struct(">Q")
 _TAIL_LABEL = b"tail"
 _NAME = re.compile(r"^[0-9a-f]{32}$")
-# Every this many bytes of ciphertext the part file's new pages are handed to the kernel to
-# write to disk now and drop once clean (posix_fadvise DONTNEED starts the writeback of dirty
-# pages on Linux). Otherwise nothing is written back until far more is dirty or 30 s pass,
-# and the fsync of the last PATCH waited for the whole upload to reach the disk.
+# The part file is written as the blob writer writes its spool (store._Spool): sealed records
+# go into a page-aligned buffer, and every _SEGMENT_BYTES its whole 4 KiB blocks are written
+# with O_DIRECT by a thread while the next ones are sealed. Written through the page cache, on
+# this machine copying into it cost from 0.6 up to 3 CPU ms per MiB uploaded (fresh pages:
+# more than sealing and hashing together). What is left at the end of a request (less than a
+# block) goes through the page cache; the next request reads that block back into its
+# buffer and writes it again, whole, with what follows. The buffers are kept for the next
+# request (mmap'd afresh each time, their pages were faulted in and zeroed every PATCH).
+_SEGMENT_BYTES = 4 << 20
+_ALIGN = 4096  # O_DIRECT: offsets, lengths and buffer addresses in multiples of this
+_O_DIRECT = getattr(os, "O_DIRECT", 0)
+_KEEP_BUFFERS = 8
+_BUFFERS: dict[int, list[memoryview]] = {}  # size -> free buffers
+_BUFFERS_LOCK = threading.Lock()
+_WRITES = ThreadPoolExecutor(max_workers=4, thread_name_prefix="upload-write")
+# Without O_DIRECT (a file system that refuses it), every this many bytes of ciphertext the
+# part file's new pages are handed to the kernel to write to disk now and drop once clean
+# (posix_fadvise DONTNEED starts the writeback of dirty pages on Linux); otherwise the fsync
+# of the last PATCH waited for the whole upload to reach the disk.
 _WRITEBACK_BYTES = 8 << 20
 _DONTNEED = getattr(os, "POSIX_FADV_DONTNEED", None)
 
@@ -84,6 +101,117 @@ def _paths(store: BlobStore, key: str) -> tuple[Path, Path]:
         raise ValueError("an upload key is 32 lowercase hex digits")
     folder = _folder(store)
     return folder / f"{key}.part", folder / f"{key}.tail"
+
+
+def _buffer(size: int) -> memoryview:
+    with _BUFFERS_LOCK:
+        free = _BUFFERS.get(size)
+        if free:
+            return free.pop()
+    return memoryview(mmap.mmap(-1, size))  # page-aligned, as O_DIRECT wants
+
+
+def _give_back(size: int, views: list[memoryview]) -> None:
+    with _BUFFERS_LOCK:
+        free = _BUFFERS.setdefault(size, [])
+        free.extend(views[: max(0, _KEEP_BUFFERS - len(free))])
+
+
+def _write_at(fd: int, data: memoryview, offset: int) -> None:
+    while data:
+        written = os.pwrite(fd, data, offset)
+        data, offset = data[written:], offset + written
+
+
+class _Appender:
+    """Records appended to the part file from ``end``: sealed into ``view`` at ``fill``,
+    ``advance()`` after each; whole blocks written with O_DIRECT on a thread (one write in
+    flight while the other buffer fills); ``close()`` writes the rest, through the page cache.
+    Ciphertext only, as before."""
+
+    def __init__(self, path: Path, end: int, record: int):
+        self.fd = os.open(path, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
+        try:
+            self.direct = False
+            start = end
+            if _O_DIRECT:
+                start = end - end % _ALIGN
+                head = os.pread(self.fd, end - start, start)  # the block begun: written again
+                try:
+                    flags = fcntl.fcntl(self.fd, fcntl.F_GETFL)
+                    fcntl.fcntl(self.fd, fcntl.F_SETFL, flags | _O_DIRECT)
+                    self.direct = True
+                except OSError:
+                    start = end  # not on this file system: through the page cache
+            self._size = -(-(_SEGMENT_BYTES + record + _ALIGN) // mmap.PAGESIZE) * mmap.PAGESIZE
+            self._views = [_buffer(self._size), _buffer(self._size)]
+        except BaseException:
+            os.close(self.fd)
+            raise
+        self.view = self._views[0]
+        self.fill = end - start
+        if self.fill:
+            self.view[: self.fill] = head
+        self._offset = start  # where ``view`` starts in the file
+        self._written_back = end
+        self._writing = None
+
+    def advance(self, sealed: int) -> None:
+        self.fill += sealed
+        if self.fill < _SEGMENT_BYTES:
+            return
+        end = self.fill - self.fill % _ALIGN
+        self.flush()  # the other buffer's write has returned: it may be filled again
+        self._writing = _WRITES.submit(self._write, self.view[:end], self._offset)
+        rest = self.fill - end
+        other = self._views[1] if self.view is self._views[0] else self._views[0]
+        other[:rest] = self.view[end : self.fill]  # less than one block
+        self.view, self.fill, self._offset = other, rest, self._offset + end
+
+    def flush(self) -> None:
+        """Wait for the write in flight (and raise its error)."""
+        if self._writing is not None:
+            writing, self._writing = self._writing, None
+            writing.result()
+
+    def _write(self, data: memoryview, offset: int) -> None:
+        try:
+            _write_at(self.fd, data, offset)
+        except OSError as error:
+            if not self.direct or error.errno != errno.EINVAL:
+                raise
+            self._buffered()  # O_DIRECT taken at open, refused at write: alignment
+            _write_at(self.fd, data, offset)
+        end = offset + len(data)
+        if not self.direct and _DONTNEED is not None and end - self._written_back >= (
+            _WRITEBACK_BYTES
+        ):
+            try:  # start writing it to disk now, not all at the fsync
+                os.posix_fadvise(self.fd, self._written_back, end - self._written_back, _DONTNEED)
+                self._written_back = end
+            except OSError:
+                pass  # only advice: a file system that refuses it is written at the fsync
+
+    def _buffered(self) -> None:
+        if self.direct:
+            fcntl.fcntl(self.fd, fcntl.F_SETFL, fcntl.fcntl(self.fd, fcntl.F_GETFL) & ~_O_DIRECT)
+            self.direct = False
+
+    def close(self, *, write: bool = True, sync: bool = False) -> None:
+        """Write what is left (``write``), fsync (``sync``), and close; the buffers go back."""
+        try:
+            self.flush()
+            if write and self.fill:
+                self._buffered()
+                _write_at(self.fd, self.view[: self.fill], self._offset)
+            if sync:
+                os.fsync(self.fd)
+        finally:
+            if self.fd >= 0:
+                os.close(self.fd)
+                self.fd = -1
+                views, self._views, self.view = self._views, [], None
+                _give_back(self._size, views)
 
 
 def _chunk_count(length: int, chunk: int) -> int:
@@ -123,6 +251,8 @@ class ResumableBlob:
         self._record = _LENGTH.size + crypto.NONCE_BYTES + self.chunk_bytes + crypto.TAG_BYTES
         self._whole = _chunk_count(length, self.chunk_bytes) - 1  # chunks before the final one
         self._blob_key = KEYRING.subkey(Purpose.BLOBS)
+        self._seal_into = None  # crypto.sealer_into, made at the first chunk
+        self._out: _Appender | None = None  # made at the first chunk
         self._hasher: ThreadPoolExecutor | None = None
         self._hashing = None
         self._part = None
@@ -164,8 +294,7 @@ class ResumableBlob:
         kept = HEADER_BYTES + self._chunks * self._record
         if size != kept:  # a record cut off by a crash, or a final chunk never installed
             self._part.truncate(kept)
-        self._part.seek(kept)
-        self._written_back = kept
+        self._end = kept
         self._buffer = bytearray(self._read_tail())
         self.offset = self._chunks * self.chunk_bytes + len(self._buffer)
 
@@ -228,30 +357,17 @@ class ResumableBlob:
     def _seal_chunk(self, chunk: bytes, *, final: bool) -> None:
         if self._hasher is None:
             self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="upload-hash")
+            self._seal_into = crypto.sealer_into(self._blob_key)
+            self._out = _Appender(self._part_path, self._end, self._record)
         self._wait_for_hash()  # in order, at most one chunk being hashed
         self._hashing = self._hasher.submit(self._sha256.update, chunk)
-        nonce, sealed = crypto.seal_parts(
-            self._blob_key, chunk, aead_stream._aad(self._context, self._chunks, final)
-        )
-        self._part.write(_LENGTH.pack(len(nonce) + len(sealed)) + nonce)
-        self._part.write(sealed)
-        self._chunks += 1
-        end = HEADER_BYTES + self._chunks * self._record
-        if end - self._written_back >= _WRITEBACK_BYTES:
-            self._write_back(end)
-
-    def _write_back(self, end: int) -> None:
-        """Start writing the part file up to ``end`` to disk (see _WRITEBACK_BYTES)."""
-        if _DONTNEED is None:
-            return
-        self._part.flush()
-        try:
-            os.posix_fadvise(
-                self._part.fileno(), self._written_back, end - self._written_back, _DONTNEED
+        out = self._out
+        out.advance(
+            aead_stream.seal_frame_into(
+                self._seal_into, out.view[out.fill :], self._context, self._chunks, final, chunk
             )
-            self._written_back = end
-        except OSError:
-            pass  # only advice: a file system that refuses it is written at the fsync
+        )
+        self._chunks += 1
 
     def _wait_for_hash(self) -> None:
         if self._hashing is not None:
@@ -264,6 +380,11 @@ class ResumableBlob:
             self._hasher.shutdown(wait=True)
             self._hasher = None
 
+    def _close_out(self, *, write: bool = True, sync: bool = False) -> None:
+        if self._out is not None:
+            out, self._out = self._out, None
+            out.close(write=write, sync=sync)
+
     def _save(self) -> None:
         """The tail after the chunks, replaced atomically. Not synced: a restart of the server
         loses nothing (the bytes are in the system's cache), and after a crash of the machine
@@ -271,7 +392,7 @@ class ResumableBlob:
         opened and counts as not received (``_rehash``, ``_read_tail``). The whole file is
         synced once, in ``finish``, before it becomes a blob."""
         self._stop_hashing()
-        self._part.flush()
+        self._close_out()
         if self._buffer:
             sealed = crypto.seal(self._blob_key, bytes(self._buffer), self._tail_aad(self._chunks))
             fresh = self._tail_path.with_suffix(".tail-new")
@@ -292,8 +413,7 @@ class ResumableBlob:
             self._seal_chunk(bytes(self._buffer), final=True)
             self._buffer.clear()
             self._stop_hashing()
-            self._part.flush()
-            os.fsync(self._part.fileno())
+            self._close_out(sync=True)
             sha256 = self._sha256.hexdigest()
             name = blob_name(sha256)
             created = not self.store.exists(name)
@@ -310,6 +430,7 @@ class ResumableBlob:
     def discard(self) -> None:
         """Cancel the upload: its files go, and leaving the block saves nothing."""
         self._stop_hashing()
+        self._close_out(write=False)
         discard(self.store, self.key)
         self._state = "discarded"
 
@@ -324,4 +445,5 @@ class ResumableBlob:
                 self._part.close()
         elif self._state != "finished":
             self._stop_hashing()
+            self._close_out(write=False)
             self._part.close()

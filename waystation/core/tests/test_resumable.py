@@ -151,3 +151,41 @@ def test_same_content_twice_keeps_the_first_blob(store):
     second, created = _upload(store, data, [50, 150])
     assert second == first and not created
     assert b"".join(store.open(first.name)) == data
+
+
+def _takes_o_direct(folder) -> bool:
+    probe = folder / "probe"
+    probe.write_bytes(b"")
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_DIRECT))
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.unlink()
+
+
+@pytest.mark.parametrize("forget_hash", [False, True])
+def test_whole_blocks_written_directly_across_requests_make_the_file(
+    store, monkeypatch, tmp_path, forget_hash
+):
+    """The part file is written in whole 4 KiB blocks with O_DIRECT from a buffer (segments
+    made small here), the block begun at the end of one request read back and written again
+    by the next: every cut lands somewhere else in a block."""
+    monkeypatch.setattr(resumable, "_SEGMENT_BYTES", 10_000)
+    opened = []
+    made = resumable._Appender.__init__
+
+    def spy(appender, *args, **kwargs):
+        made(appender, *args, **kwargs)
+        opened.append(appender.direct)
+
+    monkeypatch.setattr(resumable._Appender, "__init__", spy)
+    data = _data(200_000)
+    pieces = [5_000, 33_333, 1, 4_095, 61_666, 95_905]
+    stored, created = _upload(store, data, pieces, forget_hash=forget_hash)
+    assert created and stored.sha256 == hashlib.sha256(data).hexdigest()
+    assert b"".join(store.open(stored.name)) == data
+    assert MARKER not in _on_disk(store)
+    assert len(opened) == 5  # the request of 1 byte sealed no chunk: it changed the tail
+    assert all(opened) == _takes_o_direct(tmp_path)
