@@ -17,6 +17,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -54,9 +55,21 @@ def _token_for(raw: str) -> Token | None:
 def _note_use(token: Token) -> None:
     """Count the call in the token's one-minute window, refusing it (429) over the limit.
     The first call of a window writes the audit row, as a sign-in does: one row per token per
-    minute at most, however many calls it makes."""
+    minute at most, however many calls it makes.
+
+    Most calls fall inside a window already begun and under the limit: they are counted by one
+    conditional UPDATE (atomic in the database, so the count stays exact with several threads
+    or servers), without a transaction of their own. Only the first call of a window, and a
+    call that finds the limit reached, take the row's lock below (a tus upload sends a call
+    per PATCH: this was a transaction, a read and a write for each)."""
     now = timezone.now()
     limit = settings.API_CALLS_PER_MINUTE
+    counted = Token.objects.filter(
+        pk=token.pk, window_started_at__gt=now - _WINDOW, window_calls__lt=limit
+    ).update(window_calls=F("window_calls") + 1, last_used_at=now)
+    if counted:
+        token.last_used_at = now
+        return
     with transaction.atomic():
         row = Token.objects.select_for_update().get(pk=token.pk)
         started = row.window_started_at

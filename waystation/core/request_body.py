@@ -187,7 +187,8 @@ class StreamBody(MemoryBody):
                 return  # closed by the view before the end: the rest is received and dropped
             super().append(data)
             self._to_come -= len(data)
-            self._arrived.notify()
+            if self._wanted and (self._left >= self._wanted or not self._to_come):
+                self._arrived.notify()  # once per read, not per piece: fewer thread switches
 
     def hold(self) -> bool:
         """For the main thread: True (and remembered) while too much waits unread."""
@@ -220,8 +221,9 @@ class StreamBody(MemoryBody):
                 if self.held:
                     self.held = False
                     self._wake(close=False)
-                if not self._arrived.wait(self._timeout):
-                    self._ended = timed_out = True
+                before = self._to_come
+                if not self._arrived.wait(self._timeout) and self._to_come == before:
+                    self._ended = timed_out = True  # not a byte for the whole timeout
             self._wanted = 0
             data = super().read(min(size, self._left))
             if self.held and self._left < UNREAD_MOST // 2:
@@ -233,8 +235,10 @@ class StreamBody(MemoryBody):
     def readline(self, size: int = -1, /) -> bytes:
         with self._arrived:  # lines are for small bodies: wait for all of it
             while self._to_come and not self._ended:
-                if not self._arrived.wait(self._timeout):
+                self._wanted, before = self._left + self._to_come, self._to_come
+                if not self._arrived.wait(self._timeout) and self._to_come == before:
                     self._ended = True
+            self._wanted = 0
         return super().readline(size)
 
     def _wake(self, *, close: bool) -> None:

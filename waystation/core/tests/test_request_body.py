@@ -89,8 +89,15 @@ def test_a_body_larger_than_one_piece_limit_is_not_kept_in_memory(monkeypatch):
 
 
 @contextlib.contextmanager
-def _server(app, **channel):
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=2, recv_bytes=65536)
+def _server(app, channel_timeout=120, **channel):
+    server = waitress.create_server(
+        app,
+        host="127.0.0.1",
+        port=0,
+        threads=2,
+        recv_bytes=65536,
+        channel_timeout=channel_timeout,
+    )
     server.channel_class = request_body.channel_class(1 << 20, **channel)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -170,6 +177,27 @@ def test_a_body_cut_off_ends_early_and_the_view_keeps_what_came():
             sock.sendall(_patch(1 << 20) + b"c" * 5000)
         assert done.wait(10)
         assert got == [b"c" * 5000]
+        assert _eventually(lambda: server.channel_class.streams.used == 0)
+
+
+def test_a_sender_gone_quiet_is_given_up_after_the_timeout_and_its_connection_closed():
+    got = []
+
+    def app(environ, start_response):
+        got.append(environ["wsgi.input"].read())
+        start_response("204 No Content", [("Content-Length", "0")])
+        return [b""]
+
+    with _server(app, channel_timeout=1, streams=1) as server, _connect(server) as sock:
+        sock.sendall(_patch(2000) + b"e" * 500)
+        time.sleep(0.6)
+        sock.sendall(b"f" * 500)  # still sending: not given up yet
+        sock.settimeout(10)
+        started = time.monotonic()
+        while sock.recv(65536):  # then nothing: the server closes the connection
+            pass
+        assert got == [b"e" * 500 + b"f" * 500]
+        assert 0.9 < time.monotonic() - started < 5
         assert _eventually(lambda: server.channel_class.streams.used == 0)
 
 
