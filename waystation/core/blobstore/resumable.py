@@ -68,6 +68,9 @@ _KEEP_BUFFERS = 8
 _BUFFERS: dict[int, list[memoryview]] = {}  # size -> free buffers
 _BUFFERS_LOCK = threading.Lock()
 _WRITES = ThreadPoolExecutor(max_workers=4, thread_name_prefix="upload-write")
+# The hashing threads too are kept for the next request (a thread started and joined per
+# PATCH cost 1 - 2 ms): each upload has at most one chunk being hashed, in order.
+_HASHING = ThreadPoolExecutor(max_workers=8, thread_name_prefix="upload-hash")
 # Without O_DIRECT (a file system that refuses it), every this many bytes of ciphertext the
 # part file's new pages are handed to the kernel to write to disk now and drop once clean
 # (posix_fadvise DONTNEED starts the writeback of dirty pages on Linux); otherwise the fsync
@@ -253,7 +256,6 @@ class ResumableBlob:
         self._blob_key = KEYRING.subkey(Purpose.BLOBS)
         self._seal_into = None  # crypto.sealer_into, made at the first chunk
         self._out: _Appender | None = None  # made at the first chunk
-        self._hasher: ThreadPoolExecutor | None = None
         self._hashing = None
         self._part = None
         self._state = "new"
@@ -355,12 +357,11 @@ class ResumableBlob:
             self._seal_chunk(chunk, final=False)
 
     def _seal_chunk(self, chunk: bytes, *, final: bool) -> None:
-        if self._hasher is None:
-            self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="upload-hash")
+        if self._out is None:
             self._seal_into = crypto.sealer_into(self._blob_key)
             self._out = _Appender(self._part_path, self._end, self._record)
         self._wait_for_hash()  # in order, at most one chunk being hashed
-        self._hashing = self._hasher.submit(self._sha256.update, chunk)
+        self._hashing = _HASHING.submit(self._sha256.update, chunk)
         out = self._out
         out.advance(
             aead_stream.seal_frame_into(
@@ -376,9 +377,6 @@ class ResumableBlob:
 
     def _stop_hashing(self) -> None:
         self._wait_for_hash()
-        if self._hasher is not None:
-            self._hasher.shutdown(wait=True)
-            self._hasher = None
 
     def _close_out(self, *, write: bool = True, sync: bool = False) -> None:
         if self._out is not None:
