@@ -15,8 +15,8 @@ cut off by a crash is cut away, and after a restart every chunk is authenticated
 that fails, torn by a crash of the machine, and all after it count as not received) plus the
 tail, if it belongs after those chunks and authenticates. So an upload killed at any point
 resumes from what is really on disk, never from more. Nothing is synced until the last byte:
-the kernel writes back while the upload goes on, and the file is synced once before it is
-installed, as ``BlobWriter`` syncs its spool file once.
+whole blocks go to the disk with O_DIRECT as the upload goes on (``_Appender``), and the file
+is synced once before it is installed, as ``BlobWriter`` syncs its spool file once.
 
 The SHA-256 of the plaintext is computed in the same pass (on a second thread, as
 ``BlobWriter`` does). hashlib's state cannot be saved, so it is kept in this process's memory
