@@ -3,10 +3,11 @@ the real server (`waystation serve`), against evidence's own ingest of a file of
 size (item_ingest_stream, as in the evidence benchmark) on the same instance, in the same run.
 
 Both encrypt into the same local blob store and hash in one pass; the upload also crosses
-HTTP (waitress keeps each PATCH body, as received, in the server's memory before the view
-reads it: core/request_body.py), syncs the file to disk once, when complete, and writes its
-leftover piece (less than a chunk) on its own. Each is measured three times, interleaved,
-best of each; every round sends a new file (so none is found stored already).
+HTTP (each PATCH body is streamed to the view as it arrives, so receiving overlaps sealing:
+core/request_body.py), writes the part file with O_DIRECT as the ingest writes its spool,
+syncs it once, when complete, and writes its leftover piece (less than a chunk) on its own.
+Each is measured three times, interleaved, best of each; every round sends a new file (so
+none is found stored already).
 Goal: upload ÷ ingest speed ≥ 0.5.
 """
 
