@@ -73,6 +73,10 @@ class Tag(models.Model):
         return self.name
 
 
+# Case columns the database keeps (triggers, cases.detention): a save never writes them.
+_KEPT_BY_DATABASE = frozenset({"ongoing_detention", "detained_since"})
+
+
 class Case(models.Model):
     # What a kept version of the details holds when they are edited (core.corrections).
     CORRECTABLE_FIELDS = ("urgency", "languages", "city", "summary")
@@ -131,6 +135,20 @@ class Case(models.Model):
     transferred_at = models.DateTimeField(_("transferred at"), null=True, blank=True)
     # PostgreSQL: the city is sealed there; its search goes through this blind index.
     city_search = BlindIndexField(source="city", purpose=Purpose.CITY_SEARCH)
+    # The detention going on now and the day it began, NULL when none: kept by the database
+    # from the risk events (cases.detention), never written from here (see save), read by the
+    # dashboard. No constraint: the triggers that keep it run before a deleted event is gone.
+    ongoing_detention = models.ForeignKey(
+        "RiskEvent",
+        null=True,
+        blank=True,
+        editable=False,
+        db_constraint=False,
+        db_index=False,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+    )
+    detained_since = models.DateField(null=True, blank=True, editable=False)
 
     objects = models.Manager.from_queryset(BlindIndexQuerySet)()
 
@@ -146,12 +164,25 @@ class Case(models.Model):
             models.Index(fields=["-updated_at", "-id"], name="cases_case_updated"),
             models.Index(fields=["caseworker", "-urgency"], name="cases_case_caseworker"),
             models.Index(fields=["lawyer", "-urgency"], name="cases_case_lawyer"),
+            # The dashboard's ongoing detentions, most urgent first, longest detained first.
+            models.Index(
+                fields=["status", "-urgency", "detained_since", "codename"],
+                name="cases_case_detained",
+            ),
         ]
 
     def __str__(self):
         return self.codename
 
     def save(self, *args, update_fields=None, **kwargs):
+        if update_fields is None and not self._state.adding:
+            # Every column but the one the database keeps: this instance's copy of it may be
+            # older than a risk event recorded since it was read, and would overwrite it.
+            update_fields = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in _KEPT_BY_DATABASE
+            ]
         super().save(*args, update_fields=with_blind_indexes(self, update_fields), **kwargs)
 
     @property

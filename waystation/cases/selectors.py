@@ -35,7 +35,6 @@ from .models import (
     Need,
     Note,
     RiskEvent,
-    RiskKind,
     Status,
     StatusChange,
     Tag,
@@ -326,20 +325,22 @@ def _pressing_events(viewer):
 
 
 def _ongoing(viewer, *, start, limit: int):
-    later_detention = RiskEvent.objects.filter(
-        case_id=OuterRef("case_id"), kind=RiskKind.DETENTION, on__gt=OuterRef("on")
-    )
-    release = RiskEvent.objects.filter(
-        case_id=OuterRef("case_id"), kind=RiskKind.RELEASE, on__gte=OuterRef("on")
+    # The case keeps its detention going on and the day it began (cases.detention): the first
+    # `limit` such cases come from one walk of the index cases_case_detained, their events by
+    # their keys. Worked out from the events, every past detention was read and sorted (0.4 s
+    # at 100,000 cases).
+    detained = (
+        visible(viewer, Case.objects.all(), Perm.CASES_VIEW)
+        .filter(status=Status.DETAINED, detained_since__lt=start)
+        .order_by("-urgency", "detained_since", "codename")
+        .values("ongoing_detention")[:limit]
     )
     return (
         _pressing_events(viewer)
-        .filter(kind=RiskKind.DETENTION, on__lt=start, case__status=Status.DETAINED)
-        .exclude(Exists(later_detention))
-        .exclude(Exists(release))
+        .filter(pk__in=detained)
         .select_related("case")
         .only("on", "kind", "place", "case__codename", "case__urgency")
-        .order_by("-case__urgency", "on", "case__codename")[:limit]
+        .order_by("-case__urgency", "on", "case__codename")
     )
 
 

@@ -43,6 +43,9 @@ _CASE_COLUMNS = (
     "transferred_to",
     "transferred_at",
     "city_search",
+    # No risk events come with an import: no detention goes on (cases.detention keeps them).
+    "ongoing_detention",
+    "detained_since",
 )
 # A new row stands, never corrected nor withdrawn (core.corrections): the last three are null.
 _STANDING = ("corrected_at", "withdrawn_at", "withdrawn_by")
@@ -173,6 +176,8 @@ def write_people(*, actor, people: list[dict], rejected: int, filename: str) -> 
                     "",  # not transferred to a partner
                     nothing,
                     city_index(person.get("city") or ""),
+                    nothing,
+                    nothing,
                 )
             )
         # Every id given now is above the highest one before (ids only grow, on SQLite as on
