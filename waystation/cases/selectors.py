@@ -6,6 +6,7 @@ from datetime import timedelta
 from functools import partial
 
 from django.contrib.auth import get_user_model
+from django.db import connections
 from django.db.models import (
     BooleanField,
     Exists,
@@ -73,10 +74,58 @@ def _pressing_window():
 
 def cases_for(viewer, filters: CaseFilters = CaseFilters()):
     """The case list: visible cases, filtered, sorted, with what the list shows per row."""
+    return _listed(_chosen(viewer, filters), filters)
+
+
+def case_list_for(viewer, filters: CaseFilters = CaseFilters()):
+    """What the case list pages through (``core.paging.page_of``): ``cases_for``, or for a
+    search its ``Found`` cases, the same cases in the same order."""
+    if not filters.query.strip():
+        return cases_for(viewer, filters)
+    order = SORTS.get(filters.sort, SORTS["urgency"])
+    found = _chosen(viewer, filters).order_by(*order).values_list("pk", flat=True)
+    return Found(found, _listed(visible(viewer, Case.objects.all(), Perm.CASES_VIEW), filters))
+
+
+class Found:
+    """A search's cases for the pager, from one query: the ids of every matching case in the
+    list's order, counted and sliced here, then the rows of the page shown alone, read by id
+    (still through the policy). Counting and paging the search as two queries ran it twice:
+    every part (notes, codenames, cities, tags) gathered again, each test of every case again,
+    for the same answer."""
+
+    def __init__(self, ids, rows):
+        self._query, self._rows, self._ids = ids, rows, None
+
+    def _found(self) -> list[int]:
+        if self._ids is None:
+            # Fetched whole from the cursor: the queryset's iteration, a hundred rows a fetch
+            # through its converters, cost more than the query for tens of thousands of ids.
+            sql, params = self._query.query.sql_with_params()
+            with connections[self._query.db].cursor() as cursor:
+                cursor.execute(sql, params)
+                self._ids = [row[0] for row in cursor.fetchall()]
+        return self._ids
+
+    def count(self) -> int:
+        return len(self._found())
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key: slice) -> list[Case]:
+        ids = self._found()[key]
+        # Read by id, in no order of the database's (the ids hold the list's order): a page
+        # sorted there could be read by walking the list's index past every other case.
+        rows = {case.pk: case for case in self._rows.filter(pk__in=ids).order_by()}
+        # A case gone (or no longer visible) since its id was read is left out.
+        return [rows[pk] for pk in ids if pk in rows]
+
+
+def _chosen(viewer, filters: CaseFilters):
+    """The visible cases that the filters and the search words choose."""
     today = timezone.localdate()
     cases = visible(viewer, Case.objects.all(), Perm.CASES_VIEW)
-    open_needs = Need.objects.filter(case=OuterRef("pk"), met_on__isnull=True)
-    overdue = Task.objects.filter(case=OuterRef("pk"), done_at__isnull=True, due_on__lt=today)
     if filters.mine:
         cases = cases.filter(Q(caseworker=viewer) | Q(lawyer=viewer))
     if filters.status:
@@ -92,11 +141,24 @@ def cases_for(viewer, filters: CaseFilters = CaseFilters()):
     elif filters.assignee:
         cases = cases.filter(Q(caseworker_id=filters.assignee) | Q(lawyer_id=filters.assignee))
     if filters.needs_open:
-        cases = cases.filter(Exists(open_needs))
+        cases = cases.filter(Exists(_open_needs()))
     if filters.tasks_overdue:
-        cases = cases.filter(Exists(overdue))
+        cases = cases.filter(Exists(_overdue(today)))
     if filters.query.strip():
         cases = _matching(viewer, cases, filters.query.strip())
+    return cases
+
+
+def _open_needs():
+    return Need.objects.filter(case=OuterRef("pk"), met_on__isnull=True)
+
+
+def _overdue(today):
+    return Task.objects.filter(case=OuterRef("pk"), done_at__isnull=True, due_on__lt=today)
+
+
+def _listed(cases, filters: CaseFilters):
+    """The cases sorted, with what the list shows per row."""
     start, end = _pressing_window()
     next_pressing = (
         RiskEvent.objects.filter(
@@ -109,8 +171,8 @@ def cases_for(viewer, filters: CaseFilters = CaseFilters()):
     )
     return (
         cases.annotate(
-            has_open_needs=_any(open_needs),
-            has_overdue_tasks=_any(overdue),
+            has_open_needs=_any(_open_needs()),
+            has_overdue_tasks=_any(_overdue(start)),
             next_pressing=Subquery(next_pressing[:1]),
         )
         .select_related("caseworker", "lawyer")
@@ -136,21 +198,17 @@ def _matching(viewer, cases, query: str):
     Each part is a set of case ids, gathered once per query from its own index, and the cases
     are tested against the sets by id alone (``_id_for_search``): the database then reads the list's
     index in order and fetches only the cases shown, instead of fetching every match (tens of
-    thousands for a common word) to sort them, or every case to compare its codename."""
+    thousands for a common word) to sort them, or every case to compare its codename. The parts
+    make one set (``UNION ALL``), so each case is looked up once, not once per part."""
     tags = Tag.objects.filter(name__icontains=query).values("pk")
     parts = [
         search.case_ids_by_codename(query),
         search.case_ids_by_city(query),
         Tag.cases.through.objects.filter(tag__in=tags).values("case_id"),
+        _cases_with_notes_matching(viewer, query),
     ]
-    notes = _cases_with_notes_matching(viewer, query)
-    if notes is not None:
-        parts.append(notes)
-    condition = Q()
-    for ids in parts:
-        if ids is not None:
-            condition |= Q(search_id__in=ids)
-    return cases.alias(search_id=_id_for_search()).filter(condition)
+    found = search.any_of([ids for ids in parts if ids is not None])
+    return cases.alias(search_id=_id_for_search()).filter(search_id__in=found)
 
 
 # An id as an expression, which no index can serve. SQLite would otherwise look up every case

@@ -47,7 +47,7 @@ from .selectors import (
     case_detail,
     case_for,
     case_history_for,
-    cases_for,
+    case_list_for,
     correctable_for,
     history_for,
     identity_versions_for,
@@ -84,7 +84,8 @@ def _case_list(request, *, mine: bool):
     page_number = data.pop("page", [None])[-1]
     data.pop("csrfmiddlewaretoken", None)
     form = CaseFilterForm(data or None, show_assignees=show_assignees, show_care=show_care)
-    page = page_of(cases_for(request.user, form.filters(mine=mine)), data, number=page_number)
+    listed = case_list_for(request.user, form.filters(mine=mine))
+    page = page_of(listed, data, number=page_number)
     return render(
         request,
         "cases/case_list.html",

@@ -4,11 +4,15 @@ and the search through the full-text index, kept in step with the notes."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
-from waystation.cases import selectors, services
+from waystation.cases import search, selectors, services
 from waystation.cases.models import Case, Note, RiskEvent, RiskKind, Urgency
 from waystation.cases.selectors import CaseFilters
+from waystation.core.paging import page_of
 
 from .factories import make_case
 
@@ -122,3 +126,39 @@ def test_labels_on_the_pressing_list_are_the_display_values(language):
         for urgency in [*Urgency.values, 9]:
             case = Case(urgency=urgency)
             assert str(case.urgency_label) == str(case.get_urgency_display())
+
+
+def test_a_search_is_counted_and_paged_from_one_query_in_the_lists_order(cast):
+    """The case list pages a search from the ids of every match read once (count and pages
+    from the same answer), and shows what cases_for lists, in its order, to each viewer."""
+    boss, caseworker = cast["coordinator"], cast["caseworker"]
+    for index in range(7):
+        case = make_case(
+            codename=f"order-{index}",
+            urgency=1 + index % 4,
+            caseworker=caseworker if index % 2 else None,
+        )
+        services.note_add(actor=boss, case=case, text="embassy letter")
+    make_case(codename="other-1", caseworker=caseworker)
+    for viewer, total in ((boss, 7), (caseworker, 3)):
+        for sort in ("urgency", "codename"):
+            filters = CaseFilters(query="embassy", sort=sort)
+            listed = [case.codename for case in selectors.cases_for(viewer, filters)]
+            with CaptureQueriesContext(connection) as queries:
+                found = selectors.case_list_for(viewer, filters)
+                page = page_of(found, QueryDict(), size=2, number=2)
+                shown = [case.codename for case in page]
+            assert page.paginator.count == len(listed) == total
+            assert shown == listed[2:4]
+            assert len([q for q in queries if "UNION ALL" in q["sql"]]) == 1
+
+
+@pytest.mark.embedded
+def test_sqlite_searches_the_cities_in_their_own_index(cast):
+    make_case(codename="city-1", city="Batumi")
+    sql, params = search.case_ids_by_city("batumi").order_by().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "cases_case_city" in plan  # not every case row (migration 0015)
+    assert _found(cast["coordinator"], "batumi") == ["city-1"]
