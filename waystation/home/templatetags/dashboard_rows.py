@@ -11,11 +11,11 @@ from functools import lru_cache
 
 from django import template
 from django.urls import get_script_prefix, reverse
-from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 
 from waystation.core.dates import format_named
+from waystation.core.markup import escape_text
 
 register = template.Library()
 
@@ -33,7 +33,7 @@ def _since(language: str) -> str:
 
 
 def _day(value, name: str) -> str:
-    return conditional_escape(format_named(value, name))
+    return escape_text(format_named(value, name))
 
 
 @register.simple_tag
@@ -42,7 +42,7 @@ def pressing_rows(events) -> str:
     prefix = get_script_prefix()
     since = _since(get_language())
     out = ['<ul class="pressing-list">']
-    esc = conditional_escape
+    esc = escape_text
     for event in events:
         iso = event.on.isoformat()
         if getattr(event, "ongoing", False):
@@ -66,7 +66,7 @@ def pressing_rows(events) -> str:
 def task_rows(tasks) -> str:
     """The dashboard's list of the member's open tasks: due day, title, the case's codename."""
     prefix = get_script_prefix()
-    esc = conditional_escape
+    esc = escape_text
     out = ['<ul class="recent">']
     for task in tasks:
         due = ""
