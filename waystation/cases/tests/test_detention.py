@@ -92,3 +92,22 @@ def test_ongoing_detentions_come_first_then_the_week(cast):
         ("hearing-case-1", False),
     ]
     assert [e.case.codename for e in selectors.pressing_for(boss, limit=1)] == ["detained-case-2"]
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"),
+    [
+        ("en", "Detained now, and detentions and hearings in the next 7 days"),
+        ("ru", "Под стражей сейчас, задержания и заседания на 7 дней вперёд"),
+        ("uk", "Під вартою зараз, затримання та засідання на 7 днів уперед"),
+    ],
+)
+def test_the_pressing_heading_is_in_the_readers_language_with_its_plural(
+    client_for, language, heading
+):
+    # Worked out once per language (home.dashboard), the plural form still the language's own.
+    page = _dashboard(client_for("coordinator"), language)
+    assert f'<h2 id="pressing-heading">{heading}</h2>' in page
+    assert f'<h2 id="pressing-heading">{heading}</h2>' in _dashboard(
+        client_for("coordinator"), language
+    )
