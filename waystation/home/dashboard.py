@@ -91,7 +91,9 @@ def dashboard_panels(user) -> list[dict]:
     for role, text in _ROLE_GUIDANCE.items():
         if role not in user.roles:
             continue
-        panel = {"role": role, "title": role.label, "text": text}
+        # Every key the template asks of a panel, None where it has none: a missing key costs
+        # the template three failed lookups (dict, attribute, index), each an exception.
+        panel = {"role": role, "title": role.label, "text": text, "team": None, "my_cases": None}
         if role in (Role.CASEWORKER, Role.LAWYER):
             assigned = my_case_count(user) if assigned is None else assigned
             if assigned:
