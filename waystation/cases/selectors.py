@@ -2,8 +2,9 @@
 stay fixed however many cases, notes or events there are (asserted in tests)."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import partial
+from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db import connections
@@ -418,20 +419,33 @@ def _coming(viewer, *, start, end, limit: int):
     )
 
 
-# What the dashboard's task rows show (home's task_rows): any other field would cost a query.
-_BRIEF_TASK_FIELDS = ("title", "due_on", "case__codename")
+class BriefTask(NamedTuple):
+    """What the dashboard's task rows show (home's task_rows), read as plain values: building
+    a task and its case as model instances cost more than the query."""
+
+    pk: int
+    title: str
+    due_on: date | None
+    case_id: int
+    codename: str
+
+
+_BRIEF_TASK_FIELDS = ("pk", "title", "due_on", "case_id", "case__codename")
 
 
 def tasks_for(
     viewer, *, include_done: bool = False, limit: int | None = None, brief: bool = False
 ):
     """The viewer's own tasks on cases they may open, the most pressing first. ``brief``: only
-    the title, the due day and the case's codename are read (the dashboard's list)."""
+    the title, the due day and the case's codename, as ``BriefTask`` rows (the dashboard's
+    list)."""
     if limit:
         # The dashboard's list: its SQL compiled once per shape (see core.prepared).
         build = partial(_tasks, include_done=include_done, limit=limit, brief=brief)
-        return prepared_rows(("tasks", include_done, limit, brief), build, viewer)
-    return _tasks(viewer, include_done=include_done, brief=brief)
+        rows = prepared_rows(("tasks", include_done, limit, brief), build, viewer)
+        return [BriefTask(*row) for row in rows] if brief else rows
+    tasks = _tasks(viewer, include_done=include_done, brief=brief)
+    return [BriefTask(*row) for row in tasks] if brief else tasks
 
 
 def _tasks(viewer, *, include_done: bool, limit: int | None = None, brief: bool = False):
@@ -440,7 +454,7 @@ def _tasks(viewer, *, include_done: bool, limit: int | None = None, brief: bool 
         tasks = tasks.filter(done_at__isnull=True)
     tasks = tasks.select_related("case").order_by("done_at", "due_on", "pk")
     if brief:
-        tasks = tasks.only(*_BRIEF_TASK_FIELDS)
+        tasks = tasks.values_list(*_BRIEF_TASK_FIELDS)
     return tasks[:limit] if limit else tasks
 
 

@@ -73,7 +73,7 @@ def _count_sql(sql: str) -> str:
 
 
 class _Entry:
-    __slots__ = ("compiler", "converters", "count", "slots", "sql", "using")
+    __slots__ = ("compiler", "converters", "count", "slots", "sql", "tuples", "using")
 
     def __init__(self, queryset, sentinels, count: bool):
         self.using = queryset.db
@@ -83,6 +83,8 @@ class _Entry:
             sql = _count_sql(sql)
         self.sql, self.slots, self.count = sql, _slots(params, sentinels), count
         self.compiler = compiler
+        # A values_list(): its rows as tuples, as Django gives them (values() is not used here).
+        self.tuples = bool(queryset.query.values_select)
         self.converters = compiler.get_converters(
             [c[0] for c in compiler.select[0 : len(compiler.select)]]
         )
@@ -96,6 +98,8 @@ class _Entry:
             return rows[0][0]
         if self.converters:
             rows = list(self.compiler.apply_converters(rows, self.converters))
+        if self.tuples:
+            return [tuple(row) for row in rows]
         return self._instances(rows, using)
 
     def _instances(self, rows, using: str) -> list:
@@ -134,8 +138,9 @@ def _viewer_copy(viewer, pk):
 
 
 def prepared_rows(key, build, viewer, *, count: bool = False, **values):
-    """``build(viewer, **values)`` → a queryset; its model instances (or its count), with the
-    SQL compiled once per ``key`` and the viewer's roles."""
+    """``build(viewer, **values)`` → a queryset; its model instances (its tuples for a
+    ``values_list()``, or its count), with the SQL compiled once per ``key`` and the viewer's
+    roles."""
     full_key = (key, frozenset(viewer.roles), bool(viewer.is_active), count)
     entries = _entries()
     entry = entries.get(full_key)

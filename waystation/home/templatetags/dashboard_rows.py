@@ -64,7 +64,8 @@ def pressing_rows(events) -> str:
 
 @register.simple_tag
 def task_rows(tasks) -> str:
-    """The dashboard's list of the member's open tasks: due day, title, the case's codename."""
+    """The dashboard's list of the member's open tasks (``cases.selectors.BriefTask`` rows): due
+    day, title, the case's codename."""
     prefix = get_script_prefix()
     esc = escape_text
     out = ['<ul class="recent">']
@@ -77,7 +78,7 @@ def task_rows(tasks) -> str:
             )
         out.append(
             f'<li>{due}{esc(task.title)} · <a class="codename" '
-            f'href="{esc(_case_url(prefix, task.case_id))}">{esc(task.case.codename)}</a></li>'
+            f'href="{esc(_case_url(prefix, task.case_id))}">{esc(task.codename)}</a></li>'
         )
     out.append("</ul>")
     return mark_safe("".join(out))  # noqa: S308 (every value above is escaped)

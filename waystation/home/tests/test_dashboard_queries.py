@@ -87,7 +87,7 @@ def test_prepared_sql_returns_what_the_orm_returns(cast, name):
     assert [(e.pk, e.case.codename, e.on) for e in pressing] == [
         (e.pk, e.case.codename, e.on) for e in expected_ongoing + expected_coming
     ]
-    assert [(t.pk, t.title, t.due_on, t.case_id, t.case.codename) for t in tasks] == [
+    assert [(t.pk, t.title, t.due_on, t.case_id, t.codename) for t in tasks] == [
         (t.pk, t.title, t.due_on, t.case_id, t.case.codename)
         for t in selectors._tasks(viewer, include_done=False, limit=8)
     ]
