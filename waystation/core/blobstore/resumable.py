@@ -32,10 +32,8 @@ file (``UploadBusy`` otherwise). The files live in the store's spool directory, 
 directory's spool for S3.
 """
 
-import errno
 import fcntl
 import hashlib
-import mmap
 import os
 import re
 import struct
@@ -45,6 +43,7 @@ from pathlib import Path
 
 from .. import aead_stream, crypto
 from ..keyring import KEYRING, Purpose
+from . import direct
 from .format import HEADER_BYTES, ID_BYTES, MAGIC, BlobDamaged, StoredBlob, blob_name
 from .store import BlobStore
 
@@ -53,17 +52,15 @@ _LENGTH = struct.Struct(">I")
 _COUNT = struct.Struct(">Q")
 _TAIL_LABEL = b"tail"
 _NAME = re.compile(r"^[0-9a-f]{32}$")
-# The part file is written as the blob writer writes its spool (store._Spool): sealed records
-# go into a page-aligned buffer, and every _SEGMENT_BYTES its whole 4 KiB blocks are written
-# with O_DIRECT by a thread while the next ones are sealed. Written through the page cache, on
-# this machine copying into it cost from 0.6 up to 3 CPU ms per MiB uploaded (fresh pages:
-# more than sealing and hashing together). What is left at the end of a request (less than a
+# The part file is written as the blob writer writes its spool (``direct``): sealed records go
+# into a page-aligned buffer, and every _SEGMENT_BYTES its whole 4 KiB blocks are written with
+# O_DIRECT by a thread while the next ones are sealed. Written through the page cache, on this
+# machine copying into it cost from 0.6 up to 3 CPU ms per MiB uploaded (fresh pages: more
+# than sealing and hashing together). What is left at the end of a request (less than a
 # block) goes through the page cache; the next request reads that block back into its
 # buffer and writes it again, whole, with what follows. The buffers are kept for the next
 # request (mmap'd afresh each time, their pages were faulted in and zeroed every PATCH).
 _SEGMENT_BYTES = 4 << 20
-_ALIGN = 4096  # O_DIRECT: offsets, lengths and buffer addresses in multiples of this
-_O_DIRECT = getattr(os, "O_DIRECT", 0)
 _KEEP_BUFFERS = 8
 _BUFFERS: dict[int, list[memoryview]] = {}  # size -> free buffers
 _BUFFERS_LOCK = threading.Lock()
@@ -76,7 +73,6 @@ _HASHING = ThreadPoolExecutor(max_workers=8, thread_name_prefix="upload-hash")
 # (posix_fadvise DONTNEED starts the writeback of dirty pages on Linux); otherwise the fsync
 # of the last PATCH waited for the whole upload to reach the disk.
 _WRITEBACK_BYTES = 8 << 20
-_DONTNEED = getattr(os, "POSIX_FADV_DONTNEED", None)
 
 # upload key -> (whole chunks sealed, hash object over their plaintext)
 _HASHES: dict[str, tuple[int, "hashlib._Hash"]] = {}
@@ -111,7 +107,7 @@ def _buffer(size: int) -> memoryview:
         free = _BUFFERS.get(size)
         if free:
             return free.pop()
-    return memoryview(mmap.mmap(-1, size))  # page-aligned, as O_DIRECT wants
+    return direct.aligned_buffer(size)
 
 
 def _give_back(size: int, views: list[memoryview]) -> None:
@@ -120,93 +116,48 @@ def _give_back(size: int, views: list[memoryview]) -> None:
         free.extend(views[: max(0, _KEEP_BUFFERS - len(free))])
 
 
-def _write_at(fd: int, data: memoryview, offset: int) -> None:
-    while data:
-        written = os.pwrite(fd, data, offset)
-        data, offset = data[written:], offset + written
-
-
-class _Appender:
+class _Appender(direct.DoubleBuffer):
     """Records appended to the part file from ``end``: sealed into ``view`` at ``fill``,
-    ``advance()`` after each; whole blocks written with O_DIRECT on a thread (one write in
-    flight while the other buffer fills); ``close()`` writes the rest, through the page cache.
-    Ciphertext only, as before."""
+    ``advance()`` after each; written as ``direct`` writes (kept threads, kept buffers);
+    ``close()`` writes the rest, through the page cache. Ciphertext only, as before."""
 
     def __init__(self, path: Path, end: int, record: int):
-        self.fd = os.open(path, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
         try:
-            self.direct = False
-            start = end
-            if _O_DIRECT:
-                start = end - end % _ALIGN
-                head = os.pread(self.fd, end - start, start)  # the block begun: written again
-                try:
-                    flags = fcntl.fcntl(self.fd, fcntl.F_GETFL)
-                    fcntl.fcntl(self.fd, fcntl.F_SETFL, flags | _O_DIRECT)
-                    self.direct = True
-                except OSError:
-                    start = end  # not on this file system: through the page cache
-            self._size = -(-(_SEGMENT_BYTES + record + _ALIGN) // mmap.PAGESIZE) * mmap.PAGESIZE
-            self._views = [_buffer(self._size), _buffer(self._size)]
+            # The block begun is read back and written again, whole, with what follows.
+            start = end - end % direct.ALIGN
+            head = os.pread(fd, end - start, start)
+            is_direct = direct.set_direct(fd)
+            if not is_direct:
+                start, head = end, b""  # not on this file system: through the page cache
+            self._size = direct.buffer_size(_SEGMENT_BYTES, record)
+            views = [_buffer(self._size), _buffer(self._size)]
         except BaseException:
-            os.close(self.fd)
+            os.close(fd)
             raise
-        self.view = self._views[0]
-        self.fill = end - start
-        if self.fill:
-            self.view[: self.fill] = head
-        self._offset = start  # where ``view`` starts in the file
-        self._written_back = end
-        self._writing = None
+        super().__init__(
+            fd,
+            direct=is_direct,
+            views=views,
+            segment=_SEGMENT_BYTES,
+            submit=_WRITES.submit,
+            offset=start,
+            writeback_every=_WRITEBACK_BYTES,
+        )
+        self.fill = len(head)
+        self.view[: self.fill] = head
 
     def advance(self, sealed: int) -> None:
         self.fill += sealed
-        if self.fill < _SEGMENT_BYTES:
-            return
-        end = self.fill - self.fill % _ALIGN
-        self.flush()  # the other buffer's write has returned: it may be filled again
-        self._writing = _WRITES.submit(self._write, self.view[:end], self._offset)
-        rest = self.fill - end
-        other = self._views[1] if self.view is self._views[0] else self._views[0]
-        other[:rest] = self.view[end : self.fill]  # less than one block
-        self.view, self.fill, self._offset = other, rest, self._offset + end
-
-    def flush(self) -> None:
-        """Wait for the write in flight (and raise its error)."""
-        if self._writing is not None:
-            writing, self._writing = self._writing, None
-            writing.result()
-
-    def _write(self, data: memoryview, offset: int) -> None:
-        try:
-            _write_at(self.fd, data, offset)
-        except OSError as error:
-            if not self.direct or error.errno != errno.EINVAL:
-                raise
-            self._buffered()  # O_DIRECT taken at open, refused at write: alignment
-            _write_at(self.fd, data, offset)
-        end = offset + len(data)
-        if not self.direct and _DONTNEED is not None and end - self._written_back >= (
-            _WRITEBACK_BYTES
-        ):
-            try:  # start writing it to disk now, not all at the fsync
-                os.posix_fadvise(self.fd, self._written_back, end - self._written_back, _DONTNEED)
-                self._written_back = end
-            except OSError:
-                pass  # only advice: a file system that refuses it is written at the fsync
-
-    def _buffered(self) -> None:
-        if self.direct:
-            fcntl.fcntl(self.fd, fcntl.F_SETFL, fcntl.fcntl(self.fd, fcntl.F_GETFL) & ~_O_DIRECT)
-            self.direct = False
+        self.segment_done()
 
     def close(self, *, write: bool = True, sync: bool = False) -> None:
         """Write what is left (``write``), fsync (``sync``), and close; the buffers go back."""
         try:
-            self.flush()
-            if write and self.fill:
-                self._buffered()
-                _write_at(self.fd, self.view[: self.fill], self._offset)
+            if write:
+                self.write_rest()
+            else:
+                self.flush()
             if sync:
                 os.fsync(self.fd)
         finally:

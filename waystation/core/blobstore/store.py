@@ -3,10 +3,8 @@ A backend (``local``, ``s3``) says where the spool file goes, how a finished one
 under its name, and how stored bytes are read."""
 
 import contextlib
-import errno
 import fcntl
 import hashlib
-import mmap
 import os
 import re
 import tempfile
@@ -20,23 +18,14 @@ from typing import BinaryIO
 
 from .. import aead_stream, crypto
 from ..keyring import KEYRING, Purpose
+from . import direct
 from .format import ID_BYTES, MAGIC, BlobDamaged, StoredBlob, blob_name, decrypt
 from .seekable import RandomAccess, SeekableBlob
 
 SPOOL_PREFIX = ".incoming-"
-# The writer seals chunks into a buffer and hands it to a thread of its own that writes it to
-# the spool file in segments of this many bytes, with O_DIRECT where the file system takes
-# it: the disk reads the ciphertext straight from that buffer. Through the page cache
-# instead, the kernel's copy, its writeback and the reclaim of 2 GiB of pages cost the
-# ingest's thread 1.3 - 2.4 CPU ms per MiB on the 2-core VM (SHA-256: 0.65), erratically, and
-# the final fsync waited for what had piled up. Where O_DIRECT is refused (tmpfs on older
-# kernels, some network file systems) the same thread writes through the page cache and
-# asks the kernel to start writing each segment to disk and drop it once clean
-# (posix_fadvise DONTNEED). Either way the fsync before ``finish()`` returns stays.
+# The writer seals chunks into a buffer that a thread of its own writes to the spool file in
+# segments of this many bytes, with O_DIRECT where the file system takes it (``direct``).
 _SEGMENT_BYTES = 4 << 20
-_ALIGN = 4096  # O_DIRECT: file offsets, lengths and buffer addresses in multiples of this
-_O_DIRECT = getattr(os, "O_DIRECT", 0)
-_DONTNEED = getattr(os, "POSIX_FADV_DONTNEED", None)
 _LEFTOVER_AFTER = 2.0  # seconds: a spool file younger than this may be about to be locked
 # A stored blob's name: HMAC-SHA256 as hex (``format.blob_name``). Anything else in a store
 # (spool files, resumable uploads, a bucket's other objects) is not a blob.
@@ -53,80 +42,30 @@ class StoredObject:
     modified: float
 
 
-class _Spool:
-    """The spool file of one writer, and the thread that writes to it: ciphertext is put in
-    ``view`` at ``fill``; ``segment_done()`` hands every full segment to the thread (one write
-    in flight while the other buffer fills), ``finish()`` writes the rest and syncs. Holds no
-    reference to its writer, so a writer dropped unfinished is collected and its spool
-    discarded (after the write in flight has returned: the descriptor is not closed under it).
-    """
+class _Spool(direct.DoubleBuffer):
+    """The spool file of one writer, and the thread that writes to it (``direct``): ciphertext
+    is put in ``view`` at ``fill``, ``segment_done()`` after each chunk, ``finish()`` writes
+    the rest and syncs. Holds no reference to its writer, so a writer dropped unfinished is
+    collected and its spool discarded (after the write in flight has returned: the descriptor
+    is not closed under it)."""
 
     def __init__(self, spool_dir: Path, segment_bytes: int, frame_bytes: int):
         fd, name = tempfile.mkstemp(dir=spool_dir, prefix=SPOOL_PREFIX)
-        self.fd, self.path = fd, Path(name)
+        self.path = Path(name)
         fcntl.flock(fd, fcntl.LOCK_EX)  # held until the file is closed: "still being written"
-        self.direct = False
-        if _O_DIRECT:
-            try:
-                fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | _O_DIRECT)
-                self.direct = True
-            except OSError:
-                pass  # not on this file system: through the page cache
-        self.segment = segment_bytes
-        size = -(-(segment_bytes + frame_bytes + _ALIGN) // mmap.PAGESIZE) * mmap.PAGESIZE
-        # mmap: page-aligned, as O_DIRECT wants; pages are only taken as they are touched.
-        self._views = [memoryview(mmap.mmap(-1, size)) for _ in range(2)]
-        self.view = self._views[0]
-        self.fill = 0  # bytes of ciphertext in ``view``
-        self._offset = 0  # where ``view`` starts in the file
-        self._written_back = 0
+        size = direct.buffer_size(segment_bytes, frame_bytes)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="blob-write")
-        self._writing = None
-
-    def segment_done(self) -> None:
-        """Hand the buffer's whole segments to the writing thread, if it holds one."""
-        if self.fill < self.segment:
-            return
-        end = self.fill - self.fill % _ALIGN
-        self.flush()  # the other buffer's write has returned: it may be filled again
-        self._writing = self._thread.submit(self._write, self.view[:end], self._offset)
-        rest = self.fill - end
-        other = self._views[1] if self.view is self._views[0] else self._views[0]
-        other[:rest] = self.view[end : self.fill]  # less than one block
-        self.view, self.fill, self._offset = other, rest, self._offset + end
-
-    def flush(self) -> None:
-        """Wait for the write in flight (and raise its error)."""
-        if self._writing is not None:
-            writing, self._writing = self._writing, None
-            writing.result()
-
-    def _write(self, data: memoryview, offset: int) -> None:
-        try:
-            _write_at(self.fd, data, offset)
-        except OSError as error:
-            if not self.direct or error.errno != errno.EINVAL:
-                raise
-            self._buffered()  # O_DIRECT taken at open, refused at write: alignment
-            _write_at(self.fd, data, offset)
-        if not self.direct and _DONTNEED is not None:
-            end = offset + len(data)
-            try:  # start writing it to disk now, not all at the fsync
-                os.posix_fadvise(self.fd, self._written_back, end - self._written_back, _DONTNEED)
-                self._written_back = end
-            except OSError:
-                pass  # only advice: a file system that refuses it is written at the fsync
-
-    def _buffered(self) -> None:
-        if self.direct:
-            fcntl.fcntl(self.fd, fcntl.F_SETFL, fcntl.fcntl(self.fd, fcntl.F_GETFL) & ~_O_DIRECT)
-            self.direct = False
+        super().__init__(
+            fd,
+            direct=direct.set_direct(fd),  # refused by the file system: through the page cache
+            views=[direct.aligned_buffer(size) for _ in range(2)],
+            segment=segment_bytes,
+            submit=self._thread.submit,
+        )
 
     def finish(self) -> None:
-        """Write what is left (a tail of any length: through the page cache), then fsync."""
-        self.flush()
-        self._buffered()
-        _write_at(self.fd, self.view[: self.fill], self._offset)
+        """Write what is left, then fsync."""
+        self.write_rest()
         os.fsync(self.fd)
 
     def discard(self, *, unlink: bool) -> None:
@@ -140,12 +79,6 @@ class _Spool:
             self.fd = -1
         if unlink:
             self.path.unlink(missing_ok=True)
-
-
-def _write_at(fd: int, data: memoryview, offset: int) -> None:
-    while data:
-        written = os.pwrite(fd, data, offset)
-        data, offset = data[written:], offset + written
 
 
 class BlobWriter:

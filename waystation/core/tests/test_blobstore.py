@@ -26,8 +26,8 @@ from waystation.core.blobstore import (
     StoreUnreachable,
     blob_name,
 )
+from waystation.core.blobstore import direct as direct_module
 from waystation.core.blobstore import local as local_module
-from waystation.core.blobstore import store as store_module
 from waystation.core.blobstore.s3 import s3_store as make_s3_store
 from waystation.core.keyring import KEYRING
 from waystation.core.management.commands import serve
@@ -215,7 +215,7 @@ def test_the_disk_writes_while_the_blob_is_still_coming(store, monkeypatch, dire
         lambda fd, at, n, how: (advised.append((at, n)), real_fadvise(fd, at, n, how)),
     )
     if direct == "refused at open":
-        monkeypatch.setattr(store_module, "_O_DIRECT", 0)
+        monkeypatch.setattr(direct_module, "_O_DIRECT", 0)
     if direct == "refused at write":
 
         def pwrite(fd, data, offset):
@@ -240,7 +240,7 @@ def test_the_disk_writes_while_the_blob_is_still_coming(store, monkeypatch, dire
     def refuse(*args):
         raise OSError("not supported here")
 
-    monkeypatch.setattr(store_module, "_O_DIRECT", 0)
+    monkeypatch.setattr(direct_module, "_O_DIRECT", 0)
     monkeypatch.setattr(os, "posix_fadvise", refuse)
     again = store.put(io.BytesIO(data[::-1]))
     assert _read(store, again.name) == data[::-1]
@@ -257,7 +257,7 @@ def test_segments_of_any_alignment_read_back(store, small_chunks, monkeypatch, p
     """4 KiB segments of 64-byte chunks: frames cross every segment boundary, each segment
     leaves a tail for the next buffer; the blob is the same, bit for bit, as is its SHA-256."""
     monkeypatch.setattr(BlobWriter, "segment_bytes", 4096)
-    monkeypatch.setattr(store_module, "_O_DIRECT", os.O_DIRECT if direct else 0)
+    monkeypatch.setattr(direct_module, "_O_DIRECT", os.O_DIRECT if direct else 0)
     with store.writer() as writer:
         for piece in pieces:
             writer.write(piece)
