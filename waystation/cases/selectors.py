@@ -160,10 +160,10 @@ def _overdue(today):
 
 def _listed(cases, filters: CaseFilters):
     """The cases sorted, with what the list shows per row."""
-    start, end = _pressing_window()
+    today, end = _pressing_window()
     next_pressing = (
         RiskEvent.objects.filter(
-            case=OuterRef("pk"), kind__in=PRESSING_KINDS, on__range=(start, end)
+            case=OuterRef("pk"), kind__in=PRESSING_KINDS, on__range=(today, end)
         )
         .order_by()
         .values("case")
@@ -173,7 +173,7 @@ def _listed(cases, filters: CaseFilters):
     return (
         cases.annotate(
             has_open_needs=_any(_open_needs()),
-            has_overdue_tasks=_any(_overdue(start)),
+            has_overdue_tasks=_any(_overdue(today)),
             next_pressing=Subquery(next_pressing[:1]),
         )
         .select_related("caseworker", "lawyer")
@@ -442,9 +442,9 @@ def tasks_for(
     if limit:
         # The dashboard's list: its SQL compiled once per shape (see core.prepared).
         build = partial(_tasks, include_done=include_done, limit=limit, brief=brief)
-        rows = prepared_rows(("tasks", include_done, limit, brief), build, viewer)
-        return [BriefTask(*row) for row in rows] if brief else rows
-    tasks = _tasks(viewer, include_done=include_done, brief=brief)
+        tasks = prepared_rows(("tasks", include_done, limit, brief), build, viewer)
+    else:
+        tasks = _tasks(viewer, include_done=include_done, brief=brief)
     return [BriefTask(*row) for row in tasks] if brief else tasks
 
 

@@ -24,8 +24,10 @@ and sealing overlap instead of taking turns. The main thread stops reading such 
 ``streams`` requests stream at once (half the threads: a slow sender holds a thread for as long
 as it sends, and the pages keep the rest). A body that stops arriving (the connection closed,
 or nothing for waitress's ``channel_timeout``) ends early: the view sees the end of the body
-and keeps what arrived, as tus asks; the connection is then closed. A view that answers
-without reading the body (a refusal) leaves the rest to be received and dropped.
+and keeps what arrived, as tus asks; the connection is then closed. (A connection gone before
+a thread took its request up runs nothing: waitress runs no request of a closed connection.)
+A view that answers without reading the body (a refusal) leaves the rest to be received and
+dropped.
 """
 
 import contextlib
@@ -291,16 +293,17 @@ def channel_class(budget_bytes: int, *, streams: int = 1) -> type[HTTPChannel]:
             # unless the connection is closing or enough waits unread.
             return not (self.will_close or self.close_when_flushed or stream.hold())
 
-        def handle_close(self):
+        def _break_off(self) -> None:
             stream = self._streaming()
             if stream is not None:
                 stream.break_off()
+
+        def handle_close(self):
+            self._break_off()
             super().handle_close()
 
         def cancel(self):
-            stream = self._streaming()
-            if stream is not None:
-                stream.break_off()
+            self._break_off()
             super().cancel()
 
         def received(self, data):
