@@ -444,6 +444,32 @@ class NoteDigests(models.Model):
         return f"note digests of case {self.case_id}"
 
 
+class NoteSlots(models.Model):
+    """PostgreSQL: a case's standing notes' digests told apart by note, so that a search of
+    several words, which must meet in one note, reads one narrow row per case (or per 32 of
+    its notes) instead of every matching note. The notes of a case, in the order of their ids,
+    take slots 0 - 31 of part 0, then of part 1 and so on; each digest is stored with its low
+    five bits replaced by its note's slot (``search.SLOTS``), so that every note of a row has a
+    slot of its own. Kept by the database in the transaction of every write to ``cases_note``
+    (``search.NOTE_SLOTS``), like ``NoteDigests``; nothing here writes it. Empty on SQLite."""
+
+    # No foreign key constraint (the triggers remove a case's rows with its last standing note,
+    # as for NoteDigests); the unique (case, part) serves the lookups by case.
+    case = models.ForeignKey(
+        Case, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    part = models.IntegerField()
+    search = BlindIndexField(purpose=Purpose.NOTE_SEARCH)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "part"], name="cases_noteslots_case_part")
+        ]
+
+    def __str__(self):
+        return f"note slots {self.part} of case {self.case_id}"
+
+
 class Identity(models.Model):
     """The identity vault of one case. Every field is encrypted in the application, bound to
     this row; reading it is a reveal, checked by the policy and audited with its reason."""

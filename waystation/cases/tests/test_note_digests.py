@@ -108,13 +108,15 @@ def test_who_may_not_read_a_note_never_finds_its_case_through_it(cast):
 
 
 @pytest.mark.postgresql
-def test_a_one_word_search_reads_the_unions_and_several_words_the_notes(cast):
+def test_a_one_word_search_reads_the_unions_and_several_words_the_note_slots(cast):
     boss = cast["coordinator"]
     case = make_case(codename="both-1")
     services.note_add(actor=boss, case=case, text="embassy letter")
     services.note_add(actor=boss, case=case, text="parcel sent")
     one = str(selectors.cases_for(boss, CaseFilters(query="embassy")).query)
     assert "cases_notedigests" in one and "FROM cases_note " not in one
+    two = str(selectors.cases_for(boss, CaseFilters(query="embassy letter")).query)
+    assert "cases_noteslots" in two and "FROM cases_note " not in two  # test_note_slots.py
     # A codename part, in any case (codenames are stored in lower case).
     assert _found(boss, "BOTH") == ["both-1"]
     assert _found(boss, "oth-1") == ["both-1"]
