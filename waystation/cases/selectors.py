@@ -209,7 +209,15 @@ def _matching(viewer, cases, query: str):
         _cases_with_notes_matching(viewer, query),
     ]
     found = search.any_of([ids for ids in parts if ids is not None])
-    return cases.alias(search_id=_id_for_search()).filter(search_id__in=found)
+    among = Q(search_id__in=found)
+    if connections[cases.db].vendor == "postgresql":
+        # A test that is never true beside the IN keeps PostgreSQL from turning it into a join:
+        # it then walks the list's index in order, testing each case against the set hashed
+        # once, instead of gathering the set in parallel workers, joining it to every case and
+        # sorting the matches (44,000 for a common word at 100,000 cases: 75 - 115 ms against
+        # 43 ms for the ids of the whole list).
+        among |= Q(pk__isnull=True)
+    return cases.alias(search_id=_id_for_search()).filter(among)
 
 
 # An id as an expression, which no index can serve. SQLite would otherwise look up every case
