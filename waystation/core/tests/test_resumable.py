@@ -4,6 +4,8 @@ only ciphertext was ever on disk."""
 
 import hashlib
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -189,3 +191,73 @@ def test_whole_blocks_written_directly_across_requests_make_the_file(
     assert MARKER not in _on_disk(store)
     assert len(opened) == 5  # the request of 1 byte sealed no chunk: it changed the tail
     assert all(opened) == _takes_o_direct(tmp_path)
+
+
+@pytest.fixture
+def held_hashing(monkeypatch):
+    """The lanes' hashing held back until ``release()``: one thread, its first task waits."""
+    hashing = ThreadPoolExecutor(max_workers=1)
+    gate = threading.Event()
+    hashing.submit(gate.wait, 60)
+    monkeypatch.setattr(resumable, "_HASHING", hashing)
+    yield gate.set
+    gate.set()
+    hashing.shutdown(wait=True)
+
+
+def test_the_hash_goes_on_after_a_request_and_the_next_takes_it_up(
+    store, monkeypatch, held_hashing
+):
+    """A request answers once its chunks are sealed and written, not hashed: the hash of its
+    last chunks goes on after it (here: not begun at all), and the next request takes the
+    same lane up instead of hashing the part file again; the hash is still hashlib's."""
+    rehashed = []
+    rehash = resumable.ResumableBlob._rehash
+    monkeypatch.setattr(
+        resumable.ResumableBlob, "_rehash", lambda blob: rehashed.append(1) or rehash(blob)
+    )
+    data = _data(1000)
+    resumable.begin(store, KEY, len(data))
+    with resumable.ResumableBlob(store, KEY, len(data)) as blob:
+        blob.write(data[:700])  # ten whole chunks and 60 bytes of tail
+    lane = resumable._HASHES[KEY]
+    assert lane.chunks == 10 and lane._bytes == 640  # none hashed yet: the request ended
+    assert rehashed == [1]  # the first request's, on a new upload (nothing to read)
+    held_hashing()
+    with resumable.ResumableBlob(store, KEY, len(data)) as blob:
+        assert blob._lane is lane and blob.offset == 700
+        blob.write(data[700:])
+        stored, _created = blob.finish()
+    assert rehashed == [1]
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+    assert b"".join(store.open(stored.name)) == data
+
+
+def test_sealing_waits_when_the_hash_is_too_far_behind(store, monkeypatch, held_hashing):
+    """At most ``_HASH_AHEAD_BYTES`` of plaintext wait for the hash: memory per upload is
+    bounded however fast the bytes arrive."""
+    monkeypatch.setattr(resumable, "_HASH_AHEAD_BYTES", 192)  # three chunks of 64
+    data = _data(1000)
+    resumable.begin(store, KEY, len(data))
+    done = threading.Event()
+
+    def send():
+        with resumable.ResumableBlob(store, KEY, len(data)) as blob:
+            blob.write(data[:640])
+            done.set()
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    assert not done.wait(0.5)  # three chunks wait for the hash: the fourth is not sealed
+    held_hashing()
+    sender.join(60)
+    assert done.is_set()
+    stored, _created = _upload_rest(store, data, 640)
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def _upload_rest(store, data: bytes, sent: int) -> tuple:
+    with resumable.ResumableBlob(store, KEY, len(data)) as blob:
+        assert blob.offset == sent
+        blob.write(data[sent:])
+        return blob.finish()
