@@ -13,8 +13,9 @@ import time
 import waitress
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
-from waystation.core import request_body, serving
+from waystation.core import request_body, serving, turns
 from waystation.core.blobstore import StoreUnreachable, blob_store
 from waystation.core.keyring import KEYRING
 from waystation.core.logs import REFUSALS
@@ -117,7 +118,7 @@ class Command(BaseCommand):
         # a test, an operator's script) may connect at once.
         # ident="" keeps the server name out of responses; waitress writes no access log.
         server = waitress.create_server(
-            application,
+            turns.for_database(application, connection.vendor),
             host=host,
             port=port,
             threads=threads,
