@@ -147,6 +147,11 @@ class _HashLane:
                     self._changed.notify_all()
         _HASHING.submit(self._drain)  # still running: the other uploads' lanes get a turn
 
+    @property
+    def error(self) -> BaseException | None:
+        """What stopped the hashing, if anything did: such a lane is not taken up again."""
+        return self._error
+
     def _raise(self) -> None:
         if self._error is not None:
             raise self._error
@@ -364,7 +369,7 @@ class ResumableBlob:
         self._chunks = min((size - HEADER_BYTES) // self._record, self._whole)
         with _HASHES_LOCK:
             known = _HASHES.pop(self.key, None)
-        if known is not None and known.chunks == self._chunks:
+        if known is not None and known.chunks == self._chunks and known.error is None:
             self._lane = known  # perhaps still hashing the last request's chunks
         else:
             if known is not None:

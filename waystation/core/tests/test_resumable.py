@@ -261,3 +261,29 @@ def _upload_rest(store, data: bytes, sent: int) -> tuple:
         assert blob.offset == sent
         blob.write(data[sent:])
         return blob.finish()
+
+
+def test_a_hash_that_failed_is_computed_again_from_the_disk(store):
+    """A lane whose hashing failed is not taken up again: the next request hashes the stored
+    chunks again, and the upload still ends with hashlib's SHA-256."""
+    data = _data(300)
+    resumable.begin(store, KEY, len(data))
+    with resumable.ResumableBlob(store, KEY, len(data)) as blob:
+        blob.write(data[:200])
+    lane = resumable._HASHES[KEY]
+    lane.hexdigest()  # all hashed: now break it for what comes
+
+    class Broken:
+        def update(self, chunk):
+            raise RuntimeError("the hash broke")
+
+    lane._sha256 = Broken()
+    with pytest.raises(RuntimeError), resumable.ResumableBlob(store, KEY, len(data)) as blob:
+        blob.write(data[200:])
+        blob.finish()
+    with resumable.ResumableBlob(store, KEY, len(data)) as blob:
+        assert blob._lane is not lane
+        blob.write(data[blob.offset :])
+        stored, _created = blob.finish()
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+    assert b"".join(store.open(stored.name)) == data
