@@ -402,9 +402,12 @@ def _ongoing(viewer, *, start, limit: int):
         .order_by("-urgency", "detained_since", "codename")
         .values("ongoing_detention")[:limit]
     )
+    # The events are those the cases visible to the viewer name, so the policy has spoken in
+    # `detained`: asking it again of the events made SQLite walk every case of a caseworker
+    # (by the index on caseworker) to test each against the 30 ids, 85 ms for one with 23,000
+    # cases at 100,000, instead of taking the 30 events by their keys (0.3 ms).
     return (
-        _pressing_events(viewer)
-        .filter(pk__in=detained)
+        RiskEvent.objects.filter(pk__in=detained)
         .select_related("case")
         .only("on", "kind", "place", "case__codename", "case__urgency")
         .order_by("-case__urgency", "on", "case__codename")

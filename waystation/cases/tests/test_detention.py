@@ -111,3 +111,24 @@ def test_the_pressing_heading_is_in_the_readers_language_with_its_plural(
     assert f'<h2 id="pressing-heading">{heading}</h2>' in _dashboard(
         client_for("coordinator"), language
     )
+
+
+def test_a_caseworker_sees_the_detentions_of_his_cases_only(client_for, cast):
+    # The events come from the ongoing detentions of the cases the policy lets him see
+    # (selectors._ongoing): another caseworker's detained case never reaches his dashboard.
+    today = timezone.localdate()
+    mine = make_case(codename="mine-detained-1", caseworker=cast["caseworker"])
+    other = make_case(codename="theirs-detained-2", urgency=1)
+    for case in (mine, other):
+        services.risk_record(
+            actor=cast["coordinator"], case=case, kind="detention", on=today - timedelta(days=2)
+        )
+    assert [e.case.codename for e in selectors.pressing_for(cast["caseworker"])] == [
+        "mine-detained-1"
+    ]
+    page = _dashboard(client_for("caseworker"))
+    assert "mine-detained-1" in page and "theirs-detained-2" not in page
+    assert {e.case.codename for e in selectors.pressing_for(cast["coordinator"])} == {
+        "mine-detained-1",
+        "theirs-detained-2",
+    }
