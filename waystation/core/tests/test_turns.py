@@ -1,5 +1,6 @@
 """Requests taking turns (core.turns): one at a time, never waiting long, tus PATCHes apart."""
 
+import contextlib
 import threading
 import time
 
@@ -34,7 +35,8 @@ class _Recorder:
             self.most_at_once = max(self.most_at_once, self.running)
         self.inside.set()
         try:
-            self.hold.wait(timeout=30)
+            if environ["PATH_INFO"] == PAGE["PATH_INFO"]:  # only pages can be held
+                self.hold.wait(timeout=30)
             time.sleep(self.work_s)  # lets go of the GIL, as SQLite does at every row
             start_response("200 OK", [])
             return [b"ok"]
@@ -72,42 +74,40 @@ def test_without_turns_they_overlap():
     assert recorder.most_at_once > 1
 
 
+@contextlib.contextmanager
+def _a_page_holding_its_turn(wait_at_most: float):
+    """A page request inside ``TakingTurns`` that stays in its turn until the block ends."""
+    recorder = _Recorder()
+    recorder.hold.clear()
+    app = turns.TakingTurns(recorder, wait_at_most=wait_at_most)
+    page = threading.Thread(target=app, args=(dict(PAGE), _start_response))
+    page.start()
+    try:
+        assert recorder.inside.wait(timeout=10)
+        yield app, recorder
+    finally:
+        recorder.hold.set()
+        page.join(timeout=10)
+
+
 def test_a_slow_request_delays_the_next_by_the_bound_only():
-    slow = _Recorder()
-    slow.hold.clear()
-    app = turns.TakingTurns(slow, wait_at_most=0.05)
-    first = threading.Thread(target=app, args=(dict(PAGE), _start_response))
-    first.start()
-    assert slow.inside.wait(timeout=10)
-    started = time.monotonic()
-    second = threading.Thread(target=app, args=(dict(PAGE), _start_response))
-    second.start()
-    # The second runs while the first still holds its turn, once the bound has passed.
-    deadline = time.monotonic() + 10
-    while slow.most_at_once < 2 and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert slow.most_at_once == 2
-    assert time.monotonic() - started >= 0.05
-    slow.hold.set()
-    first.join(timeout=10)
-    second.join(timeout=10)
+    with _a_page_holding_its_turn(wait_at_most=0.05) as (app, recorder):
+        started = time.monotonic()
+        second = threading.Thread(target=app, args=(dict(PATCH, CONTENT_TYPE=""), _start_response))
+        second.start()
+        # The second runs while the first still holds its turn, once the bound has passed.
+        second.join(timeout=10)
+        assert not second.is_alive()
+        assert recorder.most_at_once == 2
+        assert time.monotonic() - started >= 0.05
 
 
 def test_a_tus_patch_never_waits_for_a_turn():
-    holder = _Recorder()
-    holder.hold.clear()
-    app = turns.TakingTurns(holder, wait_at_most=30)
-    page = threading.Thread(target=app, args=(dict(PAGE), _start_response))
-    page.start()
-    assert holder.inside.wait(timeout=10)
-    patch = _Recorder()
-    streaming = turns.TakingTurns(patch, wait_at_most=30)
-    streaming._turn = app._turn  # the same process's turn, held by the page
-    started = time.monotonic()
-    assert streaming(dict(PATCH), _start_response) == [b"ok"]
-    assert time.monotonic() - started < 5
-    holder.hold.set()
-    page.join(timeout=10)
+    with _a_page_holding_its_turn(wait_at_most=30) as (app, recorder):
+        started = time.monotonic()
+        assert app(dict(PATCH), _start_response) == [b"ok"]
+        assert time.monotonic() - started < 5
+        assert recorder.most_at_once == 2
 
 
 def test_a_failing_request_gives_its_turn_back():
