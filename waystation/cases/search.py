@@ -116,6 +116,12 @@ def case_ids_matching(query: str) -> RawSQL | None:
             return RawSQL(
                 "SELECT case_id FROM cases_notedigests WHERE search @> %s::bigint[]", [wanted]
             )
+        if _notes_estimate() < SLOTS_FROM_NOTES:
+            return RawSQL(
+                "SELECT case_id FROM cases_note WHERE search @> %s::bigint[] "
+                "AND withdrawn_at IS NULL",
+                [wanted],
+            )
         return _in_one_note(wanted)
     return RawSQL(
         "SELECT rowid >> 32 FROM cases_note_fts WHERE cases_note_fts MATCH %s "
@@ -349,6 +355,24 @@ NOTE_SLOTS_REVERSE = [
     "DROP FUNCTION IF EXISTS cases_note_slots_renew(bigint[])",
     "DROP INDEX IF EXISTS cases_noteslots_search",
 ]
+
+
+# PostgreSQL: several words are looked for in the note slots from this many notes on (the
+# planner's estimate), in the notes themselves below it. A small instance's slots table is a few
+# hundred rows, which the planner reads whole, unpacking every row's arrays once for each of
+# the SLOTS terms: 75 - 110 ms for two words at 10,000 notes, against 11 - 40 ms from the
+# notes. At 100,000 notes both take 45 - 65 ms (the slots through their index); at a million
+# the notes' heap costs 350 - 650 ms and the slots 140 - 250 (docs/performance.md).
+SLOTS_FROM_NOTES = 100_000
+
+
+def _notes_estimate() -> float:
+    """How many notes PostgreSQL believes there are (its statistics; -1 before the first
+    ANALYZE, which autovacuum runs as the table grows)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'cases_note'::regclass")
+        row = cursor.fetchone()
+    return row[0] if row else -1
 
 
 def _in_one_note(wanted: list[int]) -> RawSQL:

@@ -108,7 +108,8 @@ def test_who_may_not_read_a_note_never_finds_its_case_through_it(cast):
 
 
 @pytest.mark.postgresql
-def test_a_one_word_search_reads_the_unions_and_several_words_the_note_slots(cast):
+def test_a_one_word_search_reads_the_unions_and_several_words_the_note_slots(cast, monkeypatch):
+    monkeypatch.setattr(search, "_notes_estimate", lambda: search.SLOTS_FROM_NOTES)
     boss = cast["coordinator"]
     case = make_case(codename="both-1")
     services.note_add(actor=boss, case=case, text="embassy letter")

@@ -120,15 +120,35 @@ def test_any_sequence_of_writes_finds_what_the_notes_hold(cast, steps):
 
 
 @pytest.mark.postgresql
-def test_several_words_read_the_slots_not_the_notes(cast):
+@pytest.mark.parametrize("large", [True, False])
+def test_several_words_read_the_slots_on_a_large_instance_and_the_notes_on_a_small_one(
+    cast, monkeypatch, large
+):
+    # How many notes the planner believes there are decides (search.SLOTS_FROM_NOTES); the
+    # answers are the same either way.
+    monkeypatch.setattr(search, "_notes_estimate", lambda: 10**6 if large else 10)
     boss = cast["coordinator"]
     case = make_case(codename="slots-1")
     services.note_add(actor=boss, case=case, text="alder birch")
     services.note_add(actor=boss, case=case, text="cedar")
     query = str(selectors.cases_for(boss, CaseFilters(query="alder cedar")).query)
-    assert "cases_noteslots" in query and "FROM cases_note " not in query
+    if large:
+        assert "cases_noteslots" in query and "FROM cases_note " not in query
+    else:
+        assert "FROM cases_note " in query and "cases_noteslots" not in query
     assert _found(boss, "alder cedar") == []  # in two notes of the case, in no one note
     assert _found(boss, "birch alder") == [case.pk]
+
+
+@pytest.mark.postgresql
+def test_the_notes_estimate_is_postgresqls_own(cast):
+    boss = cast["coordinator"]
+    case = make_case(codename="counted-1")
+    for number in range(30):
+        services.note_add(actor=boss, case=case, text=f"note {number}")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE cases_note")
+    assert search._notes_estimate() == Note.all_objects.count()
 
 
 @pytest.fixture
