@@ -172,6 +172,59 @@ FTS_SQLITE_REVERSE = [
     "DROP TRIGGER IF EXISTS cases_note_fts_insert",
     "DROP TABLE IF EXISTS cases_note_fts",
 ]
+def _renewing_triggers(kept: str) -> list[str]:
+    """PostgreSQL: the statement triggers on ``cases_note`` of a table kept from the cases'
+    standing notes (``cases_note<kept>``: the unions, the slots), with the functions they share.
+    A correction, a withdrawal or a deletion works the rows of the cases concerned out again
+    with ``cases_note_<kept>_renew(case ids)``; what adding notes does is the table's own
+    ``cases_note_<kept>_added()``, written beside it. ``kept`` is one of this module's names,
+    never a request's value."""
+    return [
+        f"""CREATE FUNCTION cases_note_{kept}_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        -- The cases of the rows whose id, case, digests or standing changed (a note saved
+        -- again as it was, or marked for the lawyer, changes nothing here).
+        PERFORM cases_note_{kept}_renew(ARRAY(
+            WITH was AS (SELECT id, case_id, search, withdrawn_at IS NULL FROM old_notes),
+                 is_now AS (SELECT id, case_id, search, withdrawn_at IS NULL FROM new_notes)
+            SELECT DISTINCT case_id FROM (
+                (SELECT * FROM was EXCEPT ALL SELECT * FROM is_now)
+                UNION ALL (SELECT * FROM is_now EXCEPT ALL SELECT * FROM was)
+            ) AS changed
+        ));
+        RETURN NULL;
+    END $$""",  # noqa: S608
+        f"""CREATE FUNCTION cases_note_{kept}_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM cases_note_{kept}_renew(ARRAY(
+            SELECT DISTINCT case_id FROM removed WHERE withdrawn_at IS NULL
+        ));
+        RETURN NULL;
+    END $$""",  # noqa: S608
+        f"CREATE TRIGGER cases_note_{kept}_insert AFTER INSERT ON cases_note "
+        "REFERENCING NEW TABLE AS added FOR EACH STATEMENT "
+        f"EXECUTE FUNCTION cases_note_{kept}_added()",
+        f"CREATE TRIGGER cases_note_{kept}_update AFTER UPDATE ON cases_note "
+        "REFERENCING OLD TABLE AS old_notes NEW TABLE AS new_notes FOR EACH STATEMENT "
+        f"EXECUTE FUNCTION cases_note_{kept}_changed()",
+        f"CREATE TRIGGER cases_note_{kept}_delete AFTER DELETE ON cases_note "
+        "REFERENCING OLD TABLE AS removed FOR EACH STATEMENT "
+        f"EXECUTE FUNCTION cases_note_{kept}_removed()",
+    ]
+
+
+def _renewing_reverse(kept: str) -> list[str]:
+    """What ``_renewing_triggers(kept)``, the table's own functions and its index undo."""
+    return [
+        *(f"DROP TRIGGER IF EXISTS cases_note_{kept}_{on} ON cases_note"
+          for on in ("delete", "update", "insert")),
+        *(f"DROP FUNCTION IF EXISTS cases_note_{kept}_{what}()"
+          for what in ("removed", "changed", "added")),
+        f"DROP FUNCTION IF EXISTS cases_note_{kept}_renew(bigint[])",
+        f"DROP INDEX IF EXISTS cases_note{kept}_search",
+    ]
+
+
 # PostgreSQL: the union of each case's standing notes' digests (models.NoteDigests), kept by
 # triggers in the transaction of every write to cases_note, COPY included (statement triggers
 # over the rows written). A row exists for a case with at least one standing indexed note.
@@ -220,47 +273,9 @@ NOTE_DIGESTS = [
             WHERE NOT kept.search @> excluded.search;
         RETURN NULL;
     END $$""",
-    """CREATE FUNCTION cases_note_digests_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        -- The cases of the rows whose case, digests or standing changed (a note saved again
-        -- as it was, or marked for the lawyer, changes nothing here).
-        PERFORM cases_note_digests_renew(ARRAY(
-            WITH was AS (SELECT id, case_id, search, withdrawn_at IS NULL FROM old_notes),
-                 is_now AS (SELECT id, case_id, search, withdrawn_at IS NULL FROM new_notes)
-            SELECT DISTINCT case_id FROM (
-                (SELECT * FROM was EXCEPT ALL SELECT * FROM is_now)
-                UNION ALL (SELECT * FROM is_now EXCEPT ALL SELECT * FROM was)
-            ) AS changed
-        ));
-        RETURN NULL;
-    END $$""",
-    """CREATE FUNCTION cases_note_digests_removed() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        PERFORM cases_note_digests_renew(ARRAY(
-            SELECT DISTINCT case_id FROM removed WHERE withdrawn_at IS NULL
-        ));
-        RETURN NULL;
-    END $$""",
-    "CREATE TRIGGER cases_note_digests_insert AFTER INSERT ON cases_note "
-    "REFERENCING NEW TABLE AS added FOR EACH STATEMENT "
-    "EXECUTE FUNCTION cases_note_digests_added()",
-    "CREATE TRIGGER cases_note_digests_update AFTER UPDATE ON cases_note "
-    "REFERENCING OLD TABLE AS old_notes NEW TABLE AS new_notes FOR EACH STATEMENT "
-    "EXECUTE FUNCTION cases_note_digests_changed()",
-    "CREATE TRIGGER cases_note_digests_delete AFTER DELETE ON cases_note "
-    "REFERENCING OLD TABLE AS removed FOR EACH STATEMENT "
-    "EXECUTE FUNCTION cases_note_digests_removed()",
+    *_renewing_triggers("digests"),
 ]
-NOTE_DIGESTS_REVERSE = [
-    "DROP TRIGGER IF EXISTS cases_note_digests_delete ON cases_note",
-    "DROP TRIGGER IF EXISTS cases_note_digests_update ON cases_note",
-    "DROP TRIGGER IF EXISTS cases_note_digests_insert ON cases_note",
-    "DROP FUNCTION IF EXISTS cases_note_digests_removed()",
-    "DROP FUNCTION IF EXISTS cases_note_digests_changed()",
-    "DROP FUNCTION IF EXISTS cases_note_digests_added()",
-    "DROP FUNCTION IF EXISTS cases_note_digests_renew(bigint[])",
-    "DROP INDEX IF EXISTS cases_notedigests_search",
-]
+NOTE_DIGESTS_REVERSE = _renewing_reverse("digests")
 # PostgreSQL: the standing notes' digests told apart by note (models.NoteSlots), so that several
 # words meeting in one note are found from one narrow row per case, not from every matching
 # note's row (a two-word search among a million notes read 47,000 of the notes' pages: 350 -
@@ -315,46 +330,9 @@ NOTE_SLOTS = [
         ));
         RETURN NULL;
     END $$""",
-    """CREATE FUNCTION cases_note_slots_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        -- The cases of the rows whose id, case, digests or standing changed.
-        PERFORM cases_note_slots_renew(ARRAY(
-            WITH was AS (SELECT id, case_id, search, withdrawn_at IS NULL FROM old_notes),
-                 is_now AS (SELECT id, case_id, search, withdrawn_at IS NULL FROM new_notes)
-            SELECT DISTINCT case_id FROM (
-                (SELECT * FROM was EXCEPT ALL SELECT * FROM is_now)
-                UNION ALL (SELECT * FROM is_now EXCEPT ALL SELECT * FROM was)
-            ) AS changed
-        ));
-        RETURN NULL;
-    END $$""",
-    """CREATE FUNCTION cases_note_slots_removed() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        PERFORM cases_note_slots_renew(ARRAY(
-            SELECT DISTINCT case_id FROM removed WHERE withdrawn_at IS NULL
-        ));
-        RETURN NULL;
-    END $$""",
-    "CREATE TRIGGER cases_note_slots_insert AFTER INSERT ON cases_note "
-    "REFERENCING NEW TABLE AS added FOR EACH STATEMENT "
-    "EXECUTE FUNCTION cases_note_slots_added()",
-    "CREATE TRIGGER cases_note_slots_update AFTER UPDATE ON cases_note "
-    "REFERENCING OLD TABLE AS old_notes NEW TABLE AS new_notes FOR EACH STATEMENT "
-    "EXECUTE FUNCTION cases_note_slots_changed()",
-    "CREATE TRIGGER cases_note_slots_delete AFTER DELETE ON cases_note "
-    "REFERENCING OLD TABLE AS removed FOR EACH STATEMENT "
-    "EXECUTE FUNCTION cases_note_slots_removed()",
+    *_renewing_triggers("slots"),
 ]
-NOTE_SLOTS_REVERSE = [
-    "DROP TRIGGER IF EXISTS cases_note_slots_delete ON cases_note",
-    "DROP TRIGGER IF EXISTS cases_note_slots_update ON cases_note",
-    "DROP TRIGGER IF EXISTS cases_note_slots_insert ON cases_note",
-    "DROP FUNCTION IF EXISTS cases_note_slots_removed()",
-    "DROP FUNCTION IF EXISTS cases_note_slots_changed()",
-    "DROP FUNCTION IF EXISTS cases_note_slots_added()",
-    "DROP FUNCTION IF EXISTS cases_note_slots_renew(bigint[])",
-    "DROP INDEX IF EXISTS cases_noteslots_search",
-]
+NOTE_SLOTS_REVERSE = _renewing_reverse("slots")
 
 
 # PostgreSQL: several words are looked for in the note slots from this many notes on (the
