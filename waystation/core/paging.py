@@ -14,6 +14,11 @@ def page_of(items, data: QueryDict, *, size: int = PAGE_SIZE, number=None) -> Pa
     the page number, ready for the pager's links."""
     params = data.copy()
     asked = params.pop("page", [None])[-1]
-    page = Paginator(items, size).get_page(asked if number is None else number)
+    wanted = asked if number is None else number
+    # Items that can read their count and the page asked for at once are told which it is
+    # before the paginator counts them (cases.selectors.FoundInMatches).
+    if hasattr(items, "expect_page"):
+        items.expect_page(wanted, size)
+    page = Paginator(items, size).get_page(wanted)
     page.params = params.urlencode()
     return page

@@ -153,6 +153,48 @@ def test_a_search_is_counted_and_paged_from_one_query_in_the_lists_order(cast):
             assert len([q for q in queries if "UNION ALL" in q["sql"]]) == 1
 
 
+@pytest.mark.postgresql
+def test_a_viewer_of_every_case_has_the_matches_counted_from_their_set_alone(cast):
+    """PostgreSQL: for a viewer of every case with no filter besides the words, the count is
+    that of the set of matching ids (each case once, however many of its parts or notes
+    match), and the page asked for is read in the same query by walking the list until it is
+    full, not from every id. With a filter, or for a viewer of some cases only, every id is
+    read as before. Each gives what cases_for lists, in its order, for any page asked."""
+    boss, caseworker = cast["coordinator"], cast["caseworker"]
+    for index in range(9):
+        # Some cases match more than once: by codename, tag and notes (over one row of note
+        # slots, 32 notes, for one of them).
+        case = make_case(
+            codename=f"embassy-{index}" if index % 3 == 0 else f"order-{index}",
+            urgency=1 + index % 4,
+            caseworker=caseworker if index % 2 else None,
+            tags=["embassy visit"] if index % 4 == 0 else (),
+        )
+        for _ in range(40 if index == 4 else 1):
+            services.note_add(actor=boss, case=case, text="embassy letter")
+    make_case(codename="other-1", caseworker=caseworker)
+    for viewer, filters, in_matches in (
+        (boss, CaseFilters(query="embassy"), True),
+        (boss, CaseFilters(query="embassy letter", sort="codename"), True),
+        (boss, CaseFilters(query="embassy", urgency=2), False),
+        (caseworker, CaseFilters(query="embassy"), False),
+    ):
+        listed = [case.codename for case in selectors.cases_for(viewer, filters)]
+        assert listed, filters
+        for number in (1, 2, 3, "last", 99, "x"):
+            with CaptureQueriesContext(connection) as queries:
+                found = selectors.case_list_for(viewer, filters)
+                page = page_of(found, QueryDict(), size=4, number=number)
+                shown = [case.codename for case in page]
+            assert page.paginator.count == len(listed), (viewer, filters)
+            assert shown == listed[(page.number - 1) * 4 : page.number * 4], (viewer, number)
+            searched = [q["sql"] for q in queries if "UNION ALL" in q["sql"]]
+            # One query for the count and the page, unless the page asked for is past the last
+            # (the pager then shows the last, read on its own; not a number: the first).
+            assert len(searched) == (2 if in_matches and number == 99 else 1), number
+            assert all(sql.startswith("WITH matches") == in_matches for sql in searched)
+
+
 @pytest.mark.embedded
 def test_sqlite_searches_the_cities_in_their_own_index(cast):
     make_case(codename="city-1", city="Batumi")
