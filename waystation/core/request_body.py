@@ -40,7 +40,12 @@ from waitress.receiver import FixedStreamReceiver
 
 PER_BODY = 64 * 1024 * 1024  # a PATCH of the benchmark's client (16 MiB) four times over
 STREAMED_TYPE = "application/offset+octet-stream"  # tus PATCH bodies, read as they arrive
-UNREAD_MOST = 8 * 1024 * 1024  # a streamed body's bytes waiting for the view, at most
+# A streamed body's bytes waiting for the view, at most. Twice the benchmark client's PATCH
+# (16 MiB): the main thread receives a whole PATCH while its view is still in the request's own
+# work (Django, the token, the upload's row), instead of stopping at half of it and leaving the
+# rest to compete with the sealing for the two cores (docs/performance.md, tus, sixth session).
+# Memory: at most ``streams`` (half the threads) × this at once, 128 MiB with 8 threads.
+UNREAD_MOST = 32 * 1024 * 1024
 
 # glibc's malloc (mallopt parameters): pieces of up to 4 MiB come from the heap, and up to
 # 256 MiB freed at its top stay with the process instead of going back to the system.

@@ -240,6 +240,28 @@ def test_a_slow_view_holds_back_the_socket_and_reads_every_byte(monkeypatch):
     assert len(waiting) == 16 and max(waiting) <= 384 * 1024
 
 
+def test_a_patch_of_16_mib_is_received_whole_while_its_view_is_still_busy():
+    """The main thread does not stop reading at half of a capture app's PATCH: the request's
+    own work (token, rows) before the view reads overlaps the receiving of all of it."""
+    body = os.urandom(16 << 20)
+    unread = []  # what had arrived when the view began to read
+
+    def app(environ, start_response):
+        stream = environ["wsgi.input"]
+        deadline = time.monotonic() + 20
+        while len(stream) < len(body) and time.monotonic() < deadline:
+            time.sleep(0.01)  # busy with the request's own work, not reading
+        unread.append(len(stream))
+        answer = hashlib.sha256(stream.read()).hexdigest().encode()
+        start_response("200 OK", [("Content-Length", str(len(answer)))])
+        return [answer]
+
+    with _server(app, streams=1) as server, _connect(server) as sock:
+        sock.sendall(_patch(len(body)) + body)
+        assert _answer(sock) == b"HTTP/1.1 200 OK " + hashlib.sha256(body).hexdigest().encode()
+    assert unread == [len(body)]
+
+
 def test_more_streams_than_allowed_are_received_whole_first():
     channel = request_body.channel_class(1 << 20, streams=1)
     first = channel.parser_class(Adjustments())
