@@ -46,8 +46,13 @@ def _token_for(raw: str) -> Token | None:
     raw = raw.strip()
     if not raw.startswith(TOKEN_PREFIX) or not 40 <= len(raw) <= 80:
         return None
-    token = Token.objects.select_related("user").filter(digest=token_digest(raw)).first()
-    if token is None or not token.is_active or not token.user.is_active:
+    # get(), not first(): the digest is unique, and first() orders by the key, which Django
+    # compiles anew for every call (a tus upload calls once per PATCH).
+    try:
+        token = Token.objects.select_related("user").get(digest=token_digest(raw))
+    except Token.DoesNotExist:
+        return None
+    if not token.is_active or not token.user.is_active:
         return None
     return token
 

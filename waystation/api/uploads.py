@@ -59,10 +59,10 @@ class UploadRefused(Refusal):
 def upload_for(actor, pk) -> Upload:
     """The member's own upload, not expired: 404 for anything else (another member's too)."""
     policy.check(actor, Perm.EVIDENCE_EDIT)
-    found = Upload.objects.filter(pk=pk, user=actor, expires_at__gt=timezone.now()).first()
-    if found is None:
-        raise NotVisible()
-    return found
+    try:  # get(), not first(): one row by its key, no ordering to compile
+        return Upload.objects.get(pk=pk, user=actor, expires_at__gt=timezone.now())
+    except Upload.DoesNotExist:
+        raise NotVisible() from None
 
 
 def upload_begin(
