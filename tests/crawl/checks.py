@@ -19,6 +19,9 @@ _EDGE_PUNCTUATION = ".,:;!?()[]{}«»\"“”„'’‘…—–-/*·•|<>+"
 # so is a letter in brackets that numbers a point of a law ("1F(a), (b)").
 _TECHNICAL = re.compile(r"[0-9_@/\\]|\w[.:]\w|\]\(|\([a-z]\)")
 _WORD = re.compile(r"\w+")
+# The start of an id or a hash as the pages show it (eight hexadecimal digits, "ceabadad") can
+# happen to hold letters only; no English text of the catalogue is such a word.
+_HEX_ID = re.compile(r"[0-9a-f]{8,}")
 # Lower-case words joined by hyphens: an address or a name in code (if-detained, de-asylum).
 _SLUG = re.compile(r"[a-z]+(?:-[a-z]+)+")
 _LATIN_WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
@@ -37,7 +40,7 @@ def english_words(text: str) -> set[str]:
         if _TECHNICAL.search(chunk):  # before the punctuation goes: "/intake/" is a path
             continue
         chunk = chunk.strip(_EDGE_PUNCTUATION)
-        if not chunk or chunk in ALLOWED or _SLUG.fullmatch(chunk):
+        if not chunk or chunk in ALLOWED or _SLUG.fullmatch(chunk) or _HEX_ID.fullmatch(chunk):
             continue
         for part in re.split(r"[-–=:,;()\[\]\"«»]", chunk):
             part = part.strip(_EDGE_PUNCTUATION)

@@ -26,6 +26,11 @@ def test_proper_names_codes_and_declared_languages_pass():
     assert problems_of(_page(body), "ru") == []
 
 
+def test_the_start_of_an_id_in_letters_only_is_not_a_word_but_a_longer_english_word_is():
+    page = _page("<p>Объект: доказательство ceabadad; feedback deadbeefcafe</p>")
+    assert problems_of(page, "ru") == ["English words: feedback"]
+
+
 def test_english_text_in_attributes_and_buttons_is_seen():
     body = (
         '<input placeholder="Search the notes"><input type="submit" value="Send"><img alt="A map">'
