@@ -172,6 +172,8 @@ FTS_SQLITE_REVERSE = [
     "DROP TRIGGER IF EXISTS cases_note_fts_insert",
     "DROP TABLE IF EXISTS cases_note_fts",
 ]
+
+
 def _renewing_triggers(kept: str) -> list[str]:
     """PostgreSQL: the statement triggers on ``cases_note`` of a table kept from the cases'
     standing notes (``cases_note<kept>``: the unions, the slots), with the functions they share.

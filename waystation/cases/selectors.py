@@ -87,8 +87,9 @@ def case_list_for(viewer, filters: CaseFilters = CaseFilters()):
     if not query:
         return cases_for(viewer, filters)
     order = SORTS.get(filters.sort, SORTS["urgency"])
-    rows = _listed(visible(viewer, Case.objects.all(), Perm.CASES_VIEW), filters)
-    if _counted_in_matches(viewer, filters):
+    cases = visible(viewer, Case.objects.all(), Perm.CASES_VIEW)
+    rows = _listed(cases, filters)
+    if _counted_in_matches(cases, filters):
         # A constant text, naming the set FoundInMatches gathers.
         matches = RawSQL(FoundInMatches.MATCHES, [])  # noqa: S611
         in_matches = _chosen(viewer, filters, matches=matches)
@@ -97,15 +98,23 @@ def case_list_for(viewer, filters: CaseFilters = CaseFilters()):
     return Found(_chosen(viewer, filters).order_by(*order).values_list("pk", flat=True), rows)
 
 
-def _counted_in_matches(viewer, filters: CaseFilters) -> bool:
+def _counted_in_matches(cases, filters: CaseFilters) -> bool:
     """Whether every case of the search's set of matching ids (``_found_ids``) is in the list:
-    PostgreSQL, a viewer of every case, no filter besides the words (``FoundInMatches``)."""
+    PostgreSQL, a viewer of every case (``cases``, what the policy leaves of them), no filter
+    besides the words (``FoundInMatches``)."""
     if filters != CaseFilters(query=filters.query, sort=filters.sort):
         return False
-    cases = visible(viewer, Case.objects.all(), Perm.CASES_VIEW)
-    if cases.query.is_empty() or cases.query.where != Case.objects.all().query.where:
+    if not _policy_kept_every_row(cases, Case.objects.all()):
         return False
     return connections[cases.db].vendor == "postgresql"
+
+
+def _policy_kept_every_row(seen, every) -> bool:
+    """Whether ``seen`` (``visible(viewer, every, …)``) is ``every`` with no condition added by
+    the policy: the viewer reads every row the manager gives (withdrawn notes, say, are the
+    manager's own condition). Then a search may take its matches as they are, without testing
+    each against the viewer's rows."""
+    return not seen.query.is_empty() and seen.query.where == every.query.where
 
 
 class Found:
@@ -306,10 +315,10 @@ def _cases_with_notes_matching(viewer, query: str):
     readable = visible(viewer, Note.objects.all(), Perm.CASES_VIEW)
     if readable.query.is_empty():
         return None
-    if readable.query.where == Note.objects.all().query.where:
-        # The viewer may read every standing note (the manager's own condition, withdrawn notes
-        # left out, is all there is): the cases come from the full-text index alone, which
-        # leaves out the withdrawn notes itself. Testing each note instead read every note row.
+    if _policy_kept_every_row(readable, Note.objects.all()):
+        # The viewer may read every standing note: the cases come from the full-text index
+        # alone, which leaves out the withdrawn notes itself. Testing each note instead read
+        # every note row.
         return search.case_ids_matching(query)
     note_ids = search.note_ids_matching(query)
     if note_ids is None:
