@@ -257,3 +257,21 @@ def test_new_recovery_codes_replace_the_old_ones(client_for, cast, monkeypatch):
     _sign_in(client, "coordinator")
     assert "That code is not right." in client.post(CODE, {"code": old[0]}).content.decode()
     assert client.post(CODE, {"code": new[0]})["Location"] == "/"
+
+
+def test_a_page_gets_the_signed_in_member_himself_and_a_visitor_costs_no_query(client_for, cast):
+    from django.contrib.auth.models import AnonymousUser
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # The member, read once by the middleware: not a lazy proxy that every read of
+    # request.user (a few hundred a page) would go through.
+    signed_in = client_for("caseworker").get("/")
+    assert type(signed_in.wsgi_request.user) is type(cast["caseworker"])
+    assert signed_in.wsgi_request.user == cast["caseworker"]
+    # Read at once, the anonymous visitor still needs no session or member row.
+    with CaptureQueriesContext(connection) as queries:
+        visitor = Client().get(LOGIN)
+    assert visitor.status_code == 200
+    assert type(visitor.wsgi_request.user) is AnonymousUser
+    assert not [q for q in queries if "accounts_user" in q["sql"] or "session" in q["sql"]]
