@@ -65,6 +65,15 @@ def _start(data_dir, *args):
     )
 
 
+def _size(path) -> int:
+    """A file's size, or -1 once it is gone: the command renames or removes its part file when
+    it ends, which may fall between finding the file and reading its size."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return -1
+
+
 def _kill_when(process, ready, *, seconds: float, also_after: float = 0.0) -> bool:
     """SIGKILL ``process`` ``also_after`` seconds after ``ready()`` first holds (or when it has
     ended by itself); True when it was killed while still running."""
@@ -151,7 +160,7 @@ def test_killed_ingests_leave_no_half_written_file(instance, rng, tmp_path):
         ingest = _start(data_dir, "evidence", "ingest", str(video), "--case", codename)
         killed += _kill_when(
             ingest,
-            lambda g=grown: any(p.stat().st_size >= g for p in _spool_files(data_dir)),
+            lambda g=grown: any(_size(p) >= g for p in _spool_files(data_dir)),
             seconds=60,
         )
     assert killed, f"seed {SEED}: no ingest was still running when its point came"
@@ -164,7 +173,7 @@ def test_killed_ingests_leave_no_half_written_file(instance, rng, tmp_path):
     assert "audit log intact" in _run(data_dir, "audit", "verify").stdout
     # One more, killed the same way, is cleaned by a restart (a worker or a server starting).
     ingest = _start(data_dir, "evidence", "ingest", str(video), "--case", codename)
-    _kill_when(ingest, lambda: any(p.stat().st_size > 1 << 20 for p in _spool_files(data_dir)),
+    _kill_when(ingest, lambda: any(_size(p) > 1 << 20 for p in _spool_files(data_dir)),
                seconds=60)
     time.sleep(2.1)
     _run(data_dir, "tasks", "work", "--once")
@@ -235,7 +244,7 @@ def test_a_killed_backup_leaves_no_hidden_folder_after_the_next(instance, rng, t
         _kill_when(
             backup,
             lambda p=point: any(
-                f.stat().st_size >= p for f in out.glob(".backup-*/backup.partial")
+                _size(f) >= p for f in out.glob(".backup-*/backup.partial")
             ),
             seconds=60,
         )
